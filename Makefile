@@ -1,0 +1,41 @@
+# Nymbus: the two set-up commands are `make run` and `make test`; both install what is missing.
+SWIFT ?= swift
+NODES ?= 3
+HIDDEN ?= 1
+SECONDS ?= 30
+
+.PHONY: deps test-deps build release test run bench fuzz clean
+
+# libsodium-dev is the only system library Nymbus links; pkg-config finds it.
+deps:
+	@if ! pkg-config --exists libsodium 2>/dev/null; then \
+		echo "installing libsodium-dev (and pkg-config) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config; \
+	fi
+
+# The broker tests talk to the broker with real Redis clients: redis-cli and redis-py.
+test-deps: deps
+	@if ! command -v redis-cli >/dev/null 2>&1; then \
+		echo "installing redis-tools with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools; \
+	fi
+	@if ! python3 -c "import redis" >/dev/null 2>&1; then \
+		echo "installing redis-py with pip"; \
+		python3 -m pip install -q redis || echo "warning: redis-py could not be installed; its tests will fail"; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+run: build
+	$(SWIFT) run nymbus devnet --nodes $(NODES) --hidden $(HIDDEN) --demo
+
+clean:
+	rm -rf .build .build-*

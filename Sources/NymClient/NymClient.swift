@@ -1,0 +1,1 @@
+// NymClient: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// NymbusBroker: placeholder until its issue lands.

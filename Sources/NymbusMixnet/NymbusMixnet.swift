@@ -1,0 +1,1 @@
+// NymbusMixnet: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// NymbusNode: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// NymbusPubSub: placeholder until its issue lands.

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Nymbus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nymbus",
+        abstract: "An anonymous publish/subscribe bus over the Nym mixnet.")
+}
