@@ -1,1 +1,0 @@
-// NymClient: placeholder until its issue lands.
