@@ -53,8 +53,10 @@ extension Topic {
             throw PubSubError(.invalidInvite, "the invite's name length \(nameLength) does not match its size")
         }
         let secret = SecureBytes(Array(checked[1..<33]))
-        let nameBytes: [UInt8]? = nameLength == 0 ? nil : Array(checked[34...])
-        let isPublic = nameBytes.map { Topic.publicSecret(forName: $0) == secret } ?? false
+        let label = Array(checked[34...])
+        // The public topic with the empty name is the one public topic an empty label can prove.
+        let isPublic = Topic.publicSecret(forName: label) == secret
+        let nameBytes: [UInt8]? = label.isEmpty && !isPublic ? nil : label
         try self.init(secret: secret, nameBytes: nameBytes, isPublic: isPublic)
     }
 }
