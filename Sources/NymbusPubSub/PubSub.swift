@@ -34,7 +34,7 @@ public actor PubSub<Network: ObjectNetwork> {
     private let authorKeys: AuthorKeys
     private var router: ObjectRouter
     private var topics: [TopicID: TopicState] = [:]
-    private var registry = PayloadTypeRegistry()
+    private var registry = PayloadTypes()
     private var pending: [PendingPublish] = []
     private var pendingBytes = 0
     private var nextSubscriptionID: UInt64 = 1
@@ -119,7 +119,7 @@ public actor PubSub<Network: ObjectNetwork> {
     /// - Throws: `payloadTooLarge` above `maxPayloadBytes`; `queueFull` if it cannot be held.
     @discardableResult
     public func publish(
-        _ payload: [UInt8], to topic: Topic, type: UInt32 = PayloadTypeRegistry.rawBytes, author: AuthorMode? = nil
+        _ payload: [UInt8], to topic: Topic, type: UInt32 = ObjectType.rawBytes, author: AuthorMode? = nil
     ) async throws(PubSubError) -> PublishResult {
         guard payload.count <= configuration.maxPayloadBytes else {
             throw PubSubError(

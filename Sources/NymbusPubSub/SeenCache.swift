@@ -1,14 +1,14 @@
 /// The bounded, time-windowed set of message ids a node has already handled.
 ///
-/// A hash set answers "seen?" in O(1); a queue in insertion order drops ids once their window
-/// has passed, in O(1) amortised. Ids are never evicted early: when the cache is full of live
-/// ids, `insert` answers `.full` and the caller refuses the object rather than risk relaying a
-/// duplicate later (spec/pubsub.md §7).
+/// A hash set answers "seen?" in O(1); a ring buffer in insertion order drops ids once their
+/// window has passed, in O(1) amortised. Ids are never evicted early: when the cache is full of
+/// live ids, `insert` answers `.full` and the caller refuses the object rather than risk
+/// relaying a duplicate later (spec/pubsub.md §7).
 ///
-/// Memory: a `MessageID` is 32 bytes inline; the set stores it at a load factor ≤ 3/4 and the
-/// queue stores it with an 8-byte expiry, so a full cache holds about
-/// 32 × 4/3 + 40 ≈ 83 bytes per entry (8.3 MB at the default 100 000), plus up to one
-/// queue's worth of slack between compactions.
+/// Memory: a `MessageID` is 32 bytes inline. The set keeps it in a power-of-two table at a load
+/// factor ≤ 3/4 (bit map of 1 bit per bucket); the ring keeps it with an 8-byte expiry and never
+/// grows past `capacity`. At the default capacity of 98 304 = ¾ · 2¹⁷ the table has 2¹⁷ buckets:
+/// 131 072 × 32 B + 98 304 × 40 B ≈ 8.1 MB, about 83 bytes per entry.
 public struct SeenCache: Sendable {
     private struct Entry: Sendable {
         let id: MessageID
@@ -31,8 +31,9 @@ public struct SeenCache: Sendable {
     public let window: Int64
 
     private var ids: Set<MessageID> = []
-    private var queue: [Entry] = []
+    private var ring: [Entry] = []
     private var head = 0
+    private var queued = 0
 
     /// An empty cache.
     public init(capacity: Int, window: Int64) {
@@ -51,9 +52,9 @@ public struct SeenCache: Sendable {
     public mutating func insert(_ id: MessageID, now: Int64) -> InsertResult {
         expire(now: now)
         guard !ids.contains(id) else { return .duplicate }
-        guard ids.count < capacity else { return .full }
+        guard queued < capacity else { return .full }
         ids.insert(id)
-        queue.append(Entry(id: id, expires: now + window))
+        push(Entry(id: id, expires: now + window))
         return .inserted
     }
 
@@ -62,23 +63,33 @@ public struct SeenCache: Sendable {
     /// Expiry follows insertion order; if the wall clock stepped back, a later entry may wait
     /// behind an earlier one a little longer, which only ever keeps ids longer.
     public mutating func expire(now: Int64) {
-        while head < queue.count, queue[head].expires <= now {
-            ids.remove(queue[head].id)
-            head += 1
-        }
-        if head == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024, head * 2 >= queue.count {
-            queue.removeFirst(head)
-            head = 0
+        while queued > 0, ring[head].expires <= now {
+            ids.remove(ring[head].id)
+            head = (head + 1) % ring.count
+            queued -= 1
         }
     }
 
-    /// Approximate bytes held, from the set's and the queue's allocated capacities.
+    /// Bytes held by the set's table and the ring, from their allocated capacities.
     public var approximateBytes: Int {
-        let setBuckets = ids.capacity * 4 / 3
-        return setBuckets * MemoryLayout<MessageID>.stride + setBuckets / 8
-            + queue.capacity * MemoryLayout<Entry>.stride
+        // `Set.capacity` is ¾ of its power-of-two bucket count.
+        let buckets = ids.capacity == 0 ? 0 : (ids.capacity * 4 + 2) / 3
+        return buckets * MemoryLayout<MessageID>.stride + buckets / 8 + ring.capacity * MemoryLayout<Entry>.stride
+    }
+
+    private mutating func push(_ entry: Entry) {
+        if queued == ring.count {
+            // Grow by doubling up to `capacity`, unrolling the ring so the oldest entry is first.
+            // `insert` refuses at `capacity`, so the new ring always has a free slot.
+            let grown = min(capacity, max(16, ring.count * 2))
+            var fresh: [Entry] = []
+            fresh.reserveCapacity(grown)
+            for i in 0..<queued { fresh.append(ring[(head + i) % ring.count]) }
+            fresh.append(contentsOf: repeatElement(entry, count: grown - queued))
+            ring = fresh
+            head = 0
+        }
+        ring[(head + queued) % ring.count] = entry
+        queued += 1
     }
 }
