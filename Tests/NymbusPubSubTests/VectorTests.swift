@@ -4,7 +4,8 @@ import NymbusWire
 import Testing
 @testable import NymbusPubSub
 
-/// The hex vectors of spec/pubsub.md, read from spec/vectors/pubsub.json.
+/// The hex vectors of spec/pubsub.md, read from spec/vectors/pubsub.json (made by the independent
+/// Python generator spec/vectors/pubsub_vectors.py).
 struct PubSubVectors: Codable {
     struct TopicVector: Codable {
         var name: String?
@@ -100,13 +101,6 @@ enum Fixed {
 @Suite struct VectorTests {
     static func load() throws -> PubSubVectors {
         try JSONDecoder().decode(PubSubVectors.self, from: Data(contentsOf: vectorsURL))
-    }
-
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["NYMBUS_WRITE_VECTORS"] != nil))
-    func writeVectors() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(Fixed.build()).write(to: vectorsURL)
     }
 
     @Test func topicDerivationsMatchTheVectors() throws {
