@@ -83,6 +83,13 @@ public actor PubSub<Network: ObjectNetwork> {
         return Subscription(id: id, topic: topic, stream: stream)
     }
 
+    /// Subscribes to the public topic `name`.
+    public func subscribe(name: String) -> Subscription { subscribe(Topic.named(name)) }
+
+    /// Subscribes to the topic of an invite string (private or public).
+    /// - Throws: `invalidInvite` if the invite does not check out.
+    public func subscribe(invite: String) throws(PubSubError) -> Subscription { subscribe(try Topic(invite: invite)) }
+
     /// Ends one subscription; its stream finishes.
     public func unsubscribe(_ subscription: Subscription) {
         topics[subscription.topic.id]?.subscribers[subscription.id]?.finish()

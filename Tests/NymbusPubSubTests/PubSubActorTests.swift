@@ -241,6 +241,19 @@ import Testing
         #expect(got[0].author != got[1].author)
     }
 
+    @Test func subscribingByNameOrInvite() async throws {
+        let (pubsub, _, _) = try Self.make()
+        let team = Topic.random(name: "team")
+        let byName = await Collector.start(await pubsub.subscribe(name: "lobby"))
+        let byInvite = await Collector.start(try await pubsub.subscribe(invite: team.invite))
+        await #expect(throws: PubSubError(.invalidInvite, "")) { try await pubsub.subscribe(invite: "nymbus:topic:x") }
+        try await pubsub.publish([1], to: Topic.named("lobby"))
+        try await pubsub.publish([2], to: team)
+        #expect(await byName.waitFor(1).map(\.payload) == [[1]])
+        #expect(await byInvite.waitFor(1).map(\.payload) == [[2]])
+        #expect(Set(await pubsub.subscribedTopics) == [Topic.named("lobby"), team])
+    }
+
     @Test func fullSubscriptionBuffersAreCounted() async throws {
         let (pubsub, _, _) = try Self.make { $0.subscriptionBuffer = 2 }
         let topic = Topic.named("slow")
