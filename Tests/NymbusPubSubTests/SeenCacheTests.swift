@@ -169,3 +169,35 @@ import Testing
         #expect(try SizeBuckets(sizes: [512, 2048]).bucket(for: 600) == 2048)
     }
 }
+
+@Suite struct ThroughputTests {
+    /// Prints objects per second through seal and through the relay checks (debug build; the
+    /// Ed25519 verify in libsodium dominates and is optimised either way). Asserts correctness only.
+    @Test func sealAndRouteRates() throws {
+        let topic = Topic.named("rate")
+        let now: Int64 = 1_740_000_000
+        let count = 1000
+        let start = ContinuousClock.now
+        let objects = try (0..<count).map { i in
+            try TopicObject.seal(
+                payload: Array("message \(i)".utf8), objectType: 0, topic: topic, timestamp: UInt32(now / 60), hopLimit: 16,
+                author: nil
+            ).bytes
+        }
+        let sealed = ContinuousClock.now
+        var router = ObjectRouter(configuration: PubSubConfiguration())
+        var accepted = 0
+        for bytes in objects {
+            if case .accept = router.route(bytes, now: now) { accepted += 1 }
+        }
+        let routed = ContinuousClock.now
+        #expect(accepted == count)
+        let sealRate = Double(count) / (sealed - start).seconds
+        let routeRate = Double(count) / (routed - sealed).seconds
+        print("throughput: seal \(Int(sealRate)) objects/s, route (validate + verify + dedup) \(Int(routeRate)) objects/s")
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
