@@ -76,7 +76,9 @@ public struct NymClientConfiguration: Sendable, Equatable {
             }
             let after = hostPart[hostPart.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw NymClientError(.connectionFailed, "bad nym-client URL authority") }
+                guard after.hasPrefix(":") else {
+                    throw NymClientError(.connectionFailed, "bad nym-client URL authority")
+                }
                 portPart = after.dropFirst()
             }
             hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]

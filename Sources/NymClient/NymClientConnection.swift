@@ -1,8 +1,8 @@
 public import Logging
-public import NymbusCrypto
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+public import NymbusCrypto
 
 /// The app's side of the nym-client WebSocket: one long-lived session that survives nym-client
 /// restarts and socket drops.
@@ -80,7 +80,8 @@ public actor NymClientConnection: MixnetTransport {
 
     /// Connects (retrying while the port is closed), asks for `selfAddress`, and returns once it
     /// is known. Calling it again after that returns at once. Fails with `.closed` after
-    /// `close()` and with `.timeout` if `startTimeout` passes first.
+    /// `close()`, with `.timeout` if `startTimeout` passes first, and with `.notConnected` if the
+    /// calling task is cancelled (the connection keeps trying in the background).
     public func start() async throws(NymClientError) {
         switch lifecycle {
         case .closed: throw NymClientError(.closed, "the nym-client connection was closed")
@@ -99,7 +100,17 @@ public actor NymClientConnection: MixnetTransport {
                 self.finishWaiter(id, .failure(NymClientError(.timeout, "nym-client was not ready within \(limit)")))
             }
         }
-        let result = await withCheckedContinuation { continuation in readyWaiters[id] = continuation }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NymClientError>, Never>) in
+                if Task.isCancelled {
+                    continuation.resume(returning: .failure(NymClientError(.notConnected, "start() was cancelled")))
+                } else {
+                    readyWaiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.finishWaiter(id, .failure(NymClientError(.notConnected, "start() was cancelled"))) }
+        }
         try result.get()
     }
 
@@ -155,7 +166,9 @@ public actor NymClientConnection: MixnetTransport {
     }
 
     /// `sendAnonymous` with `replySurbs` reply blocks; returns once queued.
-    public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError) {
+    public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32)
+        async throws(NymClientError)
+    {
         try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: nil))
     }
 
@@ -175,7 +188,8 @@ public actor NymClientConnection: MixnetTransport {
         guard frame.count <= configuration.maxMessageSize else {
             throw NymClientError(
                 .malformedRequest,
-                "request of \(frame.count) bytes exceeds nym-client's \(configuration.maxMessageSize)-byte message limit")
+                "request of \(frame.count) bytes exceeds nym-client's \(configuration.maxMessageSize)-byte message limit"
+            )
         }
         try queue.append(frame)
         schedulePump()
@@ -195,7 +209,9 @@ public actor NymClientConnection: MixnetTransport {
             var written: [EventLoopFuture<Void>] = []
             for message in batch {
                 var last: EventLoopFuture<Void>?
-                for frame in WebSocketFraming.frames(for: message, maxFrameSize: maxFrameSize, allocator: channel.allocator) {
+                for frame in WebSocketFraming.frames(
+                    for: message, maxFrameSize: maxFrameSize, allocator: channel.allocator)
+                {
                     last = channel.write(frame)
                 }
                 if let last { written.append(last) }
@@ -209,7 +225,8 @@ public actor NymClientConnection: MixnetTransport {
             queue.removeFirst(done)
             if done < batch.count {
                 stalledGeneration = current
-                logger.debug("write to nym-client failed; keeping messages queued", metadata: ["queued": "\(queue.count)"])
+                logger.debug(
+                    "write to nym-client failed; keeping messages queued", metadata: ["queued": "\(queue.count)"])
                 break
             }
         }
@@ -228,7 +245,9 @@ public actor NymClientConnection: MixnetTransport {
             } catch {
                 failures += 1
                 if failures == 1 || failures % 20 == 0 {
-                    logger.info("nym-client not reachable yet; retrying", metadata: ["attempts": "\(failures)", "error": "\(error.reason)"])
+                    logger.info(
+                        "nym-client not reachable yet; retrying",
+                        metadata: ["attempts": "\(failures)", "error": "\(error.reason)"])
                 } else {
                     logger.debug("nym-client not reachable", metadata: ["attempts": "\(failures)"])
                 }
@@ -261,7 +280,8 @@ public actor NymClientConnection: MixnetTransport {
         channel = connection.channel
         connectionsEstablished += 1
         if connectionsEstablished > 1 {
-            logger.notice("reconnected to nym-client", metadata: ["reconnects": "\(reconnectCount)", "queued": "\(queue.count)"])
+            logger.notice(
+                "reconnected to nym-client", metadata: ["reconnects": "\(reconnectCount)", "queued": "\(queue.count)"])
         } else {
             logger.info("connected to nym-client")
         }

@@ -1,7 +1,8 @@
-@testable import NymClient
 import NIOCore
 import NIOWebSocket
 import Testing
+
+@testable import NymClient
 
 @Suite struct ConnectionPartsTests {
     @Test func configurationDefaults() {
@@ -24,7 +25,10 @@ import Testing
         #expect(b.host == "10.0.0.1" && b.port == 1977 && b.path == "/")
         let c = try NymClientConfiguration(url: "ws://[::1]:2000")
         #expect(c.host == "::1" && c.port == 2000 && c.url == "ws://[::1]:2000/")
-        for bad in ["wss://x:1", "http://x", "ws://", "ws://:1977", "ws://x:0", "ws://x:70000", "ws://x:ab", "ws://[::1", "ws://u@x:1"] {
+        for bad in [
+            "wss://x:1", "http://x", "ws://", "ws://:1977", "ws://x:0", "ws://x:70000", "ws://x:ab", "ws://[::1",
+            "ws://u@x:1",
+        ] {
             #expect(throws: NymClientError(.connectionFailed, ""), "\(bad)") { try NymClientConfiguration(url: bad) }
         }
     }

@@ -67,13 +67,17 @@ import Testing
         await server.push(.received(ReceivedMessage(data: [2, 2], senderTag: Fixtures.tag)))
         await server.push(.received(ReceivedMessage(data: [], senderTag: nil)))
         let got = await collect(client.inbound, count: 3)
-        #expect(got == [
-            ReceivedMessage(data: [1], senderTag: nil), ReceivedMessage(data: [2, 2], senderTag: Fixtures.tag),
-            ReceivedMessage(data: [], senderTag: nil),
-        ])
+        #expect(
+            got == [
+                ReceivedMessage(data: [1], senderTag: nil), ReceivedMessage(data: [2, 2], senderTag: Fixtures.tag),
+                ReceivedMessage(data: [], senderTag: nil),
+            ])
         // Echo through the stand-in: a send to our own address comes back.
         try await client.sendAnonymous(Array("hello".utf8), to: try await client.selfAddress(), replySurbs: 10)
-        #expect(await collect(client.inbound, count: 1) == [ReceivedMessage(data: Array("hello".utf8), senderTag: TestNymServer.echoTag)])
+        #expect(
+            await collect(client.inbound, count: 1) == [
+                ReceivedMessage(data: Array("hello".utf8), senderTag: TestNymServer.echoTag)
+            ])
         await client.close()
         await server.shutdown()
     }
@@ -119,9 +123,10 @@ import Testing
         #expect(await eventually { await client.queuedMessageCount == 0 })
         let requests = server.requests
         #expect(requests[2] == .selfAddress)
-        #expect(requests[3...].map { request -> [UInt8] in
-            if case .send(_, let data, _) = request { return data } else { return [] }
-        } == [[1], [2], [3], [4], [5]])
+        #expect(
+            requests[3...].map { request -> [UInt8] in
+                if case .send(_, let data, _) = request { return data } else { return [] }
+            } == [[1], [2], [3], [4], [5]])
         await client.close()
         await server.shutdown()
     }
@@ -133,9 +138,34 @@ import Testing
         try await client.start()
         await server.dropConnections()
         #expect(await eventually { server.acceptedConnections == 2 && server.openConnections == 1 })
-        #expect(await eventually { let n = await client.reconnectCount; let c = await client.isConnected; return n == 1 && c })
+        #expect(
+            await eventually {
+                let n = await client.reconnectCount
+                let c = await client.isConnected
+                return n == 1 && c
+            })
         await server.push(.received(ReceivedMessage(data: [42], senderTag: nil)))
         #expect(await collect(client.inbound, count: 1) == [ReceivedMessage(data: [42], senderTag: nil)])
+        await client.close()
+        await server.shutdown()
+    }
+
+    @Test func tcpResetReconnectsAndFlushes() async throws {
+        let server = TestNymServer()
+        let port = try await server.start()
+        let client = NymClientConnection(configuration: config(port: port), logger: logger)
+        try await client.start()
+        await server.resetConnections()
+        #expect(
+            await eventually {
+                let n = await client.reconnectCount
+                let c = await client.isConnected
+                return n == 1 && c
+            })
+        try await client.send([9], to: Recipient.random())
+        #expect(await eventually { server.requests.count == 3 })
+        #expect(server.requests.map { if case .selfAddress = $0 { true } else { false } } == [true, true, false])
+        #expect(server.acceptedConnections == 2)
         await client.close()
         await server.shutdown()
     }
@@ -180,7 +210,10 @@ import Testing
         try await server.start(port: port)
         try await client.start()
         #expect(await eventually { server.requests.count == 4 })
-        #expect(server.requests[1...].map { r -> [UInt8] in if case .send(_, let d, _) = r { d } else { [] } } == [[0], [1], [2]])
+        #expect(
+            server.requests[1...].map { r -> [UInt8] in if case .send(_, let d, _) = r { d } else { [] } } == [
+                [0], [1], [2],
+            ])
         #expect(await eventually { await client.queuedMessageCount == 0 })
         try await client.send([3], to: other)  // room again
         #expect(await eventually { server.requests.count == 5 })
@@ -195,6 +228,22 @@ import Testing
         let client = NymClientConnection(configuration: configuration, logger: logger)
         await #expect(throws: NymClientError(.timeout, "")) { try await client.start() }
         await client.close()
+    }
+
+    @Test func cancellingStartStopsWaiting() async throws {
+        let port = try await freePort()
+        let client = NymClientConnection(configuration: config(port: port), logger: logger)
+        let started = Task { try await client.start() }
+        try await Task.sleep(for: .milliseconds(50))
+        started.cancel()
+        await #expect(throws: NymClientError(.notConnected, "")) { try await started.value }
+        // The connection keeps trying: a server that appears later is picked up.
+        let server = TestNymServer()
+        try await server.start(port: port)
+        try await client.start()
+        #expect(await client.isConnected)
+        await client.close()
+        await server.shutdown()
     }
 
     @Test func closeStopsEverything() async throws {

@@ -90,6 +90,17 @@ final class TestNymServer: @unchecked Sendable {
         for channel in open { try? await channel.close() }
     }
 
+    /// Resets every open connection (SO_LINGER 0, so the close sends a TCP RST).
+    func resetConnections() async {
+        let open = locked { Array(children.values) }
+        for channel in open {
+            if let options = channel as? any SocketOptionProvider {
+                try? await options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            }
+            try? await channel.close()
+        }
+    }
+
     /// Sends a binary frame to every open connection.
     func push(_ bytes: [UInt8]) async {
         let open = locked { Array(children.values) }
