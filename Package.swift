@@ -59,11 +59,12 @@ let package = Package(
             swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
-            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
+            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient"], swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
-        .testTarget(name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto"] + nio, swiftSettings: strict),
+        .testTarget(
+            name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
             name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto"] + nio,
             swiftSettings: strict),
