@@ -237,7 +237,8 @@ public actor PubSub<Network: ObjectNetwork> {
             logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             if penalize {
                 stats.penalties += 1
-                await network.penalizeInvalidObject(from: peer, reason: "invalid object (\(reason)): \(detail)")
+                // Short and free of ids: the reason may travel to the peer in a `bye`.
+                await network.penalizeInvalidObject(from: peer, reason: "invalid object: \(reason)")
             }
         case .accept(let object, let id):
             stats.accepted += 1
