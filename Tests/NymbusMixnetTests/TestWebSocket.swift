@@ -106,7 +106,10 @@ struct TestWebSocket: Sendable {
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
+                    // .forwardBytes: frames the server sends right after its 101 (an inbox burst)
+                    // arrive in the same read and must not be dropped with the HTTP decoder.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes,
                         withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                     try channel.pipeline.syncOperations.addHandler(UpgradeRequester(host: host, port: port))
                 }
