@@ -58,6 +58,7 @@ enum EndpointListener {
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
             upgradePipelineHandler: { channel, _ in
                 channel.pipeline.removeHandler(name: rejectHandlerName).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(RequireMaskedFramesHandler())
                     try channel.pipeline.syncOperations.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: maximumFragments,
@@ -70,6 +71,21 @@ enum EndpointListener {
                 withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
             try channel.pipeline.syncOperations.addHandler(RejectPlainHTTPHandler(), name: rejectHandlerName)
         }
+    }
+}
+
+/// Ends the connection on a frame without a mask: RFC 6455 §5.1 requires clients to mask, and
+/// tungstenite (`accept_unmasked_frames = false`) fails the read, which ends nym-client's handler.
+private final class RequireMaskedFramesHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard Self.unwrapInboundIn(data).maskKey != nil else {
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
     }
 }
 
@@ -108,6 +124,9 @@ private final class RejectPlainHTTPHandler: ChannelInboundHandler, RemovableChan
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }
+
+@available(*, unavailable)
+extension RequireMaskedFramesHandler: Sendable {}
 
 @available(*, unavailable)
 extension RefuseConnectionHandler: Sendable {}

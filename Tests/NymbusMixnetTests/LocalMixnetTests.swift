@@ -313,25 +313,59 @@ import Testing
 
     @Test func framesOverSixteenMebibytesCloseTheConnection() async throws {
         let mixnet = try await S.startMixnet(clients: 1)
-        let socket = try await S.connect(mixnet, 0)
-        // The server may reset the connection while we are still writing.
-        try? await socket.send(binary: [UInt8](repeating: 0, count: EndpointListener.maximumFrameSize + 1))
-        #expect(await socket.inbox.waitForClose())
+        let port = await mixnet.endpoints[0].port
+        // Exactly 16 MiB announced: the server waits for the payload.
+        let atLimit = try await RawTCPClient.connect(port: port, group: S.group)
+        #expect(try await atLimit.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        try await atLimit.write(RawTCPClient.maskedHeader(opcode: 0x2, length: EndpointListener.maximumFrameSize))
+        #expect(await atLimit.inbox.next(timeout: .milliseconds(300)) == nil)
+        #expect(await !atLimit.inbox.isClosed)
+        await atLimit.close()
+        // One byte more: refused from the header alone, and the connection ends.
+        let overLimit = try await RawTCPClient.connect(port: port, group: S.group)
+        #expect(try await overLimit.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        try await overLimit.write(RawTCPClient.maskedHeader(opcode: 0x2, length: EndpointListener.maximumFrameSize + 1))
+        #expect(await overLimit.inbox.waitForClose())
         #expect(await S.eventually { await !mixnet.isAttached(0) })
         await mixnet.stop()
     }
 
     @Test func messagesOverSixtyFourMebibytesCloseTheConnection() async throws {
         let mixnet = try await S.startMixnet(clients: 1)
-        let socket = try await S.connect(mixnet, 0)
-        let fragment = [UInt8](repeating: 0, count: 13 << 20)
-        try await socket.send(opcode: .binary, bytes: fragment, fin: false)
-        for _ in 0..<3 { try await socket.send(opcode: .continuation, bytes: fragment, fin: false) }
-        // 52 MiB so far: still open.
-        try await socket.send(opcode: .ping, bytes: [7])
-        #expect(await socket.inbox.next() == TestFrame(opcode: .pong, bytes: [7]))
-        try? await socket.send(opcode: .continuation, bytes: fragment, fin: true)
-        #expect(await socket.inbox.waitForClose())
+        let port = await mixnet.endpoints[0].port
+        let client = try await RawTCPClient.connect(port: port, group: S.group)
+        #expect(try await client.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        let fragment = [UInt8](repeating: 0, count: 16 << 20)
+        // Four full 16 MiB fragments make exactly 64 MiB: still accepted...
+        try await client.write(RawTCPClient.maskedHeader(opcode: 0x2, length: fragment.count, fin: false) + fragment)
+        for _ in 0..<3 {
+            try await client.write(RawTCPClient.maskedHeader(opcode: 0x0, length: fragment.count, fin: false) + fragment)
+        }
+        try await client.write(RawTCPClient.maskedHeader(opcode: 0x9, length: 1) + [7])  // ping
+        #expect(await client.inbox.next()?.bytes == [0x8A, 1, 7])  // pong
+        // ...one more byte is over the message limit.
+        try? await client.write(RawTCPClient.maskedHeader(opcode: 0x0, length: 1, fin: true) + [0])
+        #expect(await client.inbox.waitForClose())
+        await mixnet.stop()
+    }
+
+    @Test func unmaskedClientFramesEndTheConnection() async throws {
+        let mixnet = try await S.startMixnet(clients: 1)
+        let port = await mixnet.endpoints[0].port
+        let client = try await RawTCPClient.connect(port: port, group: S.group)
+        #expect(try await client.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        try await client.write([0x82, 0x01, 0x03])  // binary selfAddress, no MASK bit
+        #expect(await client.inbox.waitForClose())
+        await mixnet.stop()
+    }
+
+    @Test func aPlainHTTPRequestGetsBadRequest() async throws {
+        let mixnet = try await S.startMixnet(clients: 1)
+        let port = await mixnet.endpoints[0].port
+        let client = try await RawTCPClient.connect(port: port, group: S.group)
+        try await client.write(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(await client.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 400 Bad Request"))
+        #expect(await client.inbox.waitForClose())
         await mixnet.stop()
     }
 
