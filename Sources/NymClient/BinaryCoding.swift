@@ -2,12 +2,16 @@
 enum BinaryCoding {
     /// Appends `value` as 8 big-endian bytes.
     static func append(_ value: UInt64, to out: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     /// Appends `value` as 4 big-endian bytes.
     static func append(_ value: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
     }
 
     /// Reads 8 big-endian bytes at `offset`, or `nil` if they are not all there.

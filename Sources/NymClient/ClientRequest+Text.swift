@@ -18,7 +18,8 @@ extension ClientRequest {
         func connection(_ id: UInt64?) -> String { id.map { ",\"connectionId\":\($0)" } ?? "" }
         switch self {
         case .send(let recipient, let data, let connectionID):
-            return "{\"type\":\"send\",\"message\":\(try utf8(data)),\"recipient\":\(JSONText.quoted(recipient.description))"
+            return
+                "{\"type\":\"send\",\"message\":\(try utf8(data)),\"recipient\":\(JSONText.quoted(recipient.description))"
                 + connection(connectionID) + "}"
         case .sendAnonymous(let recipient, let data, let replySurbs, let connectionID):
             return "{\"type\":\"sendAnonymous\",\"recipient\":\(JSONText.quoted(recipient.description)),"
@@ -92,7 +93,8 @@ enum TextRequest {
             let message = try reader.string("message")
             let recipient = try reader.string("recipient")
             let connectionID = try reader.optionalUInt64("connectionId")
-            return .send(recipient: try parseRecipient(recipient), data: Array(message.utf8), connectionID: connectionID)
+            return .send(
+                recipient: try parseRecipient(recipient), data: Array(message.utf8), connectionID: connectionID)
         case "sendAnonymous":
             let recipient = try reader.string("recipient")
             let message = try reader.string("message")

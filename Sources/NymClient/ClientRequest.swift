@@ -86,7 +86,8 @@ public enum ClientRequest: Sendable, Equatable {
         switch tag {
         case Tag.send:
             guard bytes.count >= sendHeaderLength else {
-                throw NymClientRequestError(kind: .tooShortRequest, message: "not enough data provided to recover 'send'")
+                throw NymClientRequestError(
+                    kind: .tooShortRequest, message: "not enough data provided to recover 'send'")
             }
             let recipient = try binaryRecipient(bytes, at: 1)
             let data = try lengthPrefixedData(bytes, lengthAt: 1 + Recipient.byteLength + 8, field: "data")
@@ -106,7 +107,8 @@ public enum ClientRequest: Sendable, Equatable {
                 connectionID: connectionID(bytes, at: 5 + Recipient.byteLength))
         case Tag.reply:
             guard bytes.count >= replyHeaderLength else {
-                throw NymClientRequestError(kind: .tooShortRequest, message: "not enough data provided to recover 'reply'")
+                throw NymClientRequestError(
+                    kind: .tooShortRequest, message: "not enough data provided to recover 'reply'")
             }
             let senderTag: SenderTag
             do { senderTag = try SenderTag(bytes: Array(bytes[1..<(1 + SenderTag.byteLength)])) } catch {

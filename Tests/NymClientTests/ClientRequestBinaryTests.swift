@@ -13,14 +13,17 @@ import Testing
     }
 
     @Test func sendLayout() throws {
-        let bytes = ClientRequest.send(recipient: recipient, data: [0xAA, 0xBB, 0xCC], connectionID: 0x0102).encodeBinary()
+        let bytes = ClientRequest.send(recipient: recipient, data: [0xAA, 0xBB, 0xCC], connectionID: 0x0102)
+            .encodeBinary()
         #expect(bytes.count == 113 + 3)
         #expect(bytes[0] == 0x00)
         #expect(Array(bytes[1..<97]) == recipient.bytes)
         #expect(Array(bytes[97..<105]) == [0, 0, 0, 0, 0, 0, 1, 2])
         #expect(Array(bytes[105..<113]) == [0, 0, 0, 0, 0, 0, 0, 3])
         #expect(Array(bytes[113...]) == [0xAA, 0xBB, 0xCC])
-        #expect(try ClientRequest.decodeBinary(bytes) == .send(recipient: recipient, data: [0xAA, 0xBB, 0xCC], connectionID: 0x0102))
+        #expect(
+            try ClientRequest.decodeBinary(bytes)
+                == .send(recipient: recipient, data: [0xAA, 0xBB, 0xCC], connectionID: 0x0102))
     }
 
     @Test func sendWithoutConnectionIDWritesZeroAndDecodesToNil() throws {
@@ -33,7 +36,7 @@ import Testing
     }
 
     @Test func sendAnonymousLayoutPutsSurbsBeforeRecipient() throws {
-        let req = ClientRequest.sendAnonymous(recipient: recipient, data: [7], replySurbs: 0x0A0B0C0D, connectionID: 9)
+        let req = ClientRequest.sendAnonymous(recipient: recipient, data: [7], replySurbs: 0x0A0B_0C0D, connectionID: 9)
         let bytes = req.encodeBinary()
         #expect(bytes.count == 118)
         #expect(bytes[0] == 0x01)
@@ -54,7 +57,10 @@ import Testing
 
     @Test func fixedRequests() throws {
         #expect(ClientRequest.selfAddress.encodeBinary() == [0x03])
-        #expect(ClientRequest.closedConnection(0x1122334455667788).encodeBinary() == [0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88])
+        #expect(
+            ClientRequest.closedConnection(0x1122_3344_5566_7788).encodeBinary() == [
+                0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+            ])
         #expect(ClientRequest.getLaneQueueLength(5).encodeBinary() == [0x05] + Fixtures.be64(5))
         #expect(try ClientRequest.decodeBinary([0x03]) == .selfAddress)
         #expect(try ClientRequest.decodeBinary([0x03, 0xFF, 0xFF]) == .selfAddress)  // trailing bytes ignored
@@ -62,7 +68,9 @@ import Testing
         #expect(try ClientRequest.decodeBinary([0x05] + Fixtures.be64(42)) == .getLaneQueueLength(42))
     }
 
-    private func rejects(_ bytes: [UInt8], _ kind: ErrorKind, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func rejects(
+        _ bytes: [UInt8], _ kind: ErrorKind, _ message: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(throws: NymClientRequestError(kind: kind, message: message), sourceLocation: sourceLocation) {
             try ClientRequest.decodeBinary(bytes)
         }
@@ -72,29 +80,41 @@ import Testing
         rejects([], .emptyRequest, "no data provided")
         rejects([0x06], .unknownRequest, "6 does not correspond to any valid request tag")
         rejects([0xFF, 1, 2], .unknownRequest, "255 does not correspond to any valid request tag")
-        rejects([0x00] + [UInt8](repeating: 0, count: 111), .tooShortRequest, "not enough data provided to recover 'send'")
-        rejects([0x01] + [UInt8](repeating: 0, count: 115), .tooShortRequest, "not enough data provided to recover 'send_anonymous'")
-        rejects([0x02] + [UInt8](repeating: 0, count: 31), .tooShortRequest, "not enough data provided to recover 'reply'")
+        rejects(
+            [0x00] + [UInt8](repeating: 0, count: 111), .tooShortRequest, "not enough data provided to recover 'send'")
+        rejects(
+            [0x01] + [UInt8](repeating: 0, count: 115), .tooShortRequest,
+            "not enough data provided to recover 'send_anonymous'")
+        rejects(
+            [0x02] + [UInt8](repeating: 0, count: 31), .tooShortRequest, "not enough data provided to recover 'reply'")
         rejects([0x04], .malformedRequest, "The received closed connection has invalid length")
         rejects([0x04] + Fixtures.be64(1) + [0], .malformedRequest, "The received closed connection has invalid length")
         rejects([0x05] + [1, 2, 3], .malformedRequest, "The received get lane queue lengths has invalid length")
-        rejects([0x05] + Fixtures.be64(1) + [0], .malformedRequest, "The received get lane queue lengths has invalid length")
+        rejects(
+            [0x05] + Fixtures.be64(1) + [0], .malformedRequest, "The received get lane queue lengths has invalid length"
+        )
     }
 
     @Test func lengthMismatches() {
         let r = recipient.bytes
-        rejects([0x00] + r + Fixtures.be64(0) + Fixtures.be64(4) + [1, 2, 3], .malformedRequest,
+        rejects(
+            [0x00] + r + Fixtures.be64(0) + Fixtures.be64(4) + [1, 2, 3], .malformedRequest,
             "data len has inconsistent length. specified: 4 got: 3")
-        rejects([0x00] + r + Fixtures.be64(0) + Fixtures.be64(0) + [1], .malformedRequest,
+        rejects(
+            [0x00] + r + Fixtures.be64(0) + Fixtures.be64(0) + [1], .malformedRequest,
             "data len has inconsistent length. specified: 0 got: 1")
-        rejects([0x01] + Fixtures.be32(1) + r + Fixtures.be64(0) + Fixtures.be64(2) + [1], .malformedRequest,
+        rejects(
+            [0x01] + Fixtures.be32(1) + r + Fixtures.be64(0) + Fixtures.be64(2) + [1], .malformedRequest,
             "data len has inconsistent length. specified: 2 got: 1")
-        rejects([0x02] + Fixtures.tag.bytes + Fixtures.be64(0) + Fixtures.be64(5), .malformedRequest,
+        rejects(
+            [0x02] + Fixtures.tag.bytes + Fixtures.be64(0) + Fixtures.be64(5), .malformedRequest,
             "message len has inconsistent length. specified: 5 got: 0")
         // A huge length is compared, never allocated.
-        rejects([0x00] + r + Fixtures.be64(0) + Fixtures.be64(1 << 63), .malformedRequest,
+        rejects(
+            [0x00] + r + Fixtures.be64(0) + Fixtures.be64(1 << 63), .malformedRequest,
             "data len has inconsistent length. specified: 9223372036854775808 got: 0")
-        rejects([0x02] + Fixtures.tag.bytes + Fixtures.be64(0) + Fixtures.be64(.max) + [1], .malformedRequest,
+        rejects(
+            [0x02] + Fixtures.tag.bytes + Fixtures.be64(0) + Fixtures.be64(.max) + [1], .malformedRequest,
             "message len has inconsistent length. specified: 18446744073709551615 got: 1")
     }
 
@@ -103,11 +123,14 @@ import Testing
         let badIdentity = Fixtures.badPoint + good[32..<96]
         let badGateway = Array(good[0..<64]) + Fixtures.badPoint
         let tail = Fixtures.be64(0) + Fixtures.be64(0)
-        rejects([0x00] + badIdentity + tail, .malformedRequest,
+        rejects(
+            [0x00] + badIdentity + tail, .malformedRequest,
             "malformed recipient: recipient's identity key is malformed: not a valid Ed25519 point")
-        rejects([0x00] + badGateway + tail, .malformedRequest,
+        rejects(
+            [0x00] + badGateway + tail, .malformedRequest,
             "malformed recipient: recipient gateway's identity key is malformed: not a valid Ed25519 point")
-        rejects([0x01, 0, 0, 0, 0] + badIdentity + tail, .malformedRequest,
+        rejects(
+            [0x01, 0, 0, 0, 0] + badIdentity + tail, .malformedRequest,
             "malformed recipient: recipient's identity key is malformed: not a valid Ed25519 point")
     }
 

@@ -26,13 +26,18 @@ import Testing
         let r = Fixtures.recipient
         #expect(ServerResponse.selfAddress(r).encodeBinary() == [0x02] + r.bytes)
         #expect(try ServerResponse.decodeBinary([0x02] + r.bytes) == .selfAddress(r))
-        let lane = ServerResponse.laneQueueLength(lane: 42, queueLength: 0x0102030405060708)
+        let lane = ServerResponse.laneQueueLength(lane: 42, queueLength: 0x0102_0304_0506_0708)
         #expect(lane.encodeBinary() == [0x03] + Fixtures.be64(42) + [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(try ServerResponse.decodeBinary(lane.encodeBinary()) == lane)
     }
 
-    private func rejects(_ bytes: [UInt8], _ code: NymClientError.Code = .malformedResponse, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(throws: NymClientError(code, ""), sourceLocation: sourceLocation) { try ServerResponse.decodeBinary(bytes) }
+    private func rejects(
+        _ bytes: [UInt8], _ code: NymClientError.Code = .malformedResponse,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(throws: NymClientError(code, ""), sourceLocation: sourceLocation) {
+            try ServerResponse.decodeBinary(bytes)
+        }
     }
 
     @Test func malformedResponses() {
@@ -47,7 +52,9 @@ import Testing
         rejects([0x02] + Fixtures.badPoint + Fixtures.recipient.bytes[32...], .invalidAddress)
         rejects([0x03] + Fixtures.be64(1) + Fixtures.be64(1) + [0])  // exactly 17
         for kind in ErrorKind.allKinds {
-            #expect((try? ServerResponse.decodeBinary([0x00, kind.rawValue] + Fixtures.be64(0))) == .error(kind: kind, message: ""))
+            #expect(
+                (try? ServerResponse.decodeBinary([0x00, kind.rawValue] + Fixtures.be64(0)))
+                    == .error(kind: kind, message: ""))
         }
     }
 
