@@ -119,8 +119,9 @@ import Testing
     }
 
     @Test func exhaustedSurbsAreToppedUpAndQueuedRepliesArrive() async throws {
-        let mixnet = try await S.startMixnet(clients: 2, hopDelay: .milliseconds(2))
+        let mixnet = try await S.startMixnet(clients: 2)
         let b = await mixnet.endpoints[1].address
+        let tap = await mixnet.tap()
         let alice = try await S.connect(mixnet, 0)
         let bob = try await S.connect(mixnet, 1)
         // 11 SURBs: one above the reserve.
@@ -133,17 +134,31 @@ import Testing
             Issue.record("no tagged message")
             return
         }
+        // Alice's nym-client goes down, so the SURB request waits at her gateway: the replies
+        // beyond the first stay queued however fast or slow this machine is.
+        try await mixnet.takeOffline(0)
         for i in 1...3 {
             try await bob.send(
                 binary: ClientRequest.reply(senderTag: tag, data: [UInt8(i)], connectionID: 5).encodeBinary())
         }
-        // Reply 1 goes at once; 2 and 3 wait for the top-up (1 and 2 packets queued on lane 5).
+        // Reply 1 goes at once; 2 and 3 wait (1, then 2 packets queued on lane 5).
         #expect(await bob.nextBinary() == [0x03] + S.be64(5) + S.be64(0))
         #expect(await bob.nextBinary() == [0x03] + S.be64(5) + S.be64(1))
         #expect(await bob.nextBinary() == [0x03] + S.be64(5) + S.be64(2))
+        try await bob.send(binary: [0x05] + S.be64(5))
+        #expect(await bob.nextBinary() == [0x03] + S.be64(5) + S.be64(2))
+        #expect(await mixnet.pendingReplies(holder: 1, tag: tag) == 2)
+        #expect(await mixnet.surbCount(holder: 1, tag: tag) == 9)  // 11 - 1 reply - 1 request
+        #expect(await mixnet.counters.surbRequests == 1)
+
+        // Alice's client comes back: the request is answered, the queue drains, and the three
+        // replies wait in her inbox until her app reconnects.
+        try await mixnet.bringOnline(0)
+        #expect(await S.eventually { await mixnet.inboxCount(0) == 3 })
+        let aliceAgain = try await S.connect(mixnet, 0)
         var replies: Set<[UInt8]> = []
         for _ in 1...3 {
-            guard case .received(let reply) = try ServerResponse.decodeBinary(try #require(await alice.nextBinary()))
+            guard case .received(let reply) = try ServerResponse.decodeBinary(try #require(await aliceAgain.nextBinary()))
             else { continue }
             #expect(reply.senderTag == nil)
             replies.insert(reply.data)
@@ -153,8 +168,15 @@ import Testing
         #expect(counters.surbRequests == 1)
         #expect(counters.surbTopUps == 1)
         #expect(await mixnet.pendingReplies(holder: 1, tag: tag) == 0)
-        #expect(await mixnet.surbCount(holder: 1, tag: tag) == 17)  // 11 - 1 request + 10 - 3 replies
+        #expect(await mixnet.surbCount(holder: 1, tag: tag) == 17)  // 9 + 10 - 2 replies
+        var kinds: [MixnetTapEvent.Kind] = []
+        for await event in tap {
+            kinds.append(event.kind)
+            if kinds.count == 6 { break }
+        }
+        #expect(kinds == [.sendAnonymous, .reply, .surbRequest, .surbTopUp, .reply, .reply])
         await alice.close()
+        await aliceAgain.close()
         await bob.close()
         await mixnet.stop()
     }
@@ -315,15 +337,13 @@ import Testing
         let mixnet = try await S.startMixnet(clients: 1)
         let port = await mixnet.endpoints[0].port
         // Exactly 16 MiB announced: the server waits for the payload.
-        let atLimit = try await RawTCPClient.connect(port: port, group: S.group)
-        #expect(try await atLimit.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        let atLimit = try await RawTCPClient.upgraded(port: port, group: S.group)
         try await atLimit.write(RawTCPClient.maskedHeader(opcode: 0x2, length: EndpointListener.maximumFrameSize))
         #expect(await atLimit.inbox.next(timeout: .milliseconds(300)) == nil)
         #expect(await !atLimit.inbox.isClosed)
         await atLimit.close()
         // One byte more: refused from the header alone, and the connection ends.
-        let overLimit = try await RawTCPClient.connect(port: port, group: S.group)
-        #expect(try await overLimit.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        let overLimit = try await RawTCPClient.upgraded(port: port, group: S.group)
         try await overLimit.write(RawTCPClient.maskedHeader(opcode: 0x2, length: EndpointListener.maximumFrameSize + 1))
         #expect(await overLimit.inbox.waitForClose())
         #expect(await S.eventually { await !mixnet.isAttached(0) })
@@ -333,8 +353,7 @@ import Testing
     @Test func messagesOverSixtyFourMebibytesCloseTheConnection() async throws {
         let mixnet = try await S.startMixnet(clients: 1)
         let port = await mixnet.endpoints[0].port
-        let client = try await RawTCPClient.connect(port: port, group: S.group)
-        #expect(try await client.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        let client = try await RawTCPClient.upgraded(port: port, group: S.group)
         let fragment = [UInt8](repeating: 0, count: 16 << 20)
         // Four full 16 MiB fragments make exactly 64 MiB: still accepted...
         try await client.write(RawTCPClient.maskedHeader(opcode: 0x2, length: fragment.count, fin: false) + fragment)
@@ -352,8 +371,7 @@ import Testing
     @Test func unmaskedClientFramesEndTheConnection() async throws {
         let mixnet = try await S.startMixnet(clients: 1)
         let port = await mixnet.endpoints[0].port
-        let client = try await RawTCPClient.connect(port: port, group: S.group)
-        #expect(try await client.handshake().hasPrefix("HTTP/1.1 101 Switching Protocols"))
+        let client = try await RawTCPClient.upgraded(port: port, group: S.group)
         try await client.write([0x82, 0x01, 0x03])  // binary selfAddress, no MASK bit
         #expect(await client.inbox.waitForClose())
         await mixnet.stop()

@@ -27,6 +27,26 @@ struct RawTCPClient: Sendable {
         return RawTCPClient(channel: channel, inbox: inbox)
     }
 
+    struct NotUpgraded: Error {
+        let response: String
+    }
+
+    /// Connects and completes a hand-made WebSocket handshake, retrying while the endpoint still
+    /// serves a previous connection (which closes new ones before any handshake).
+    static func upgraded(port: Int, group: any EventLoopGroup, timeout: Duration = .seconds(10)) async throws
+        -> RawTCPClient
+    {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let client = try await connect(port: port, group: group)
+            let response = try await client.handshake()
+            if response.hasPrefix("HTTP/1.1 101 Switching Protocols") { return client }
+            await client.close()
+            if ContinuousClock.now >= deadline { throw NotUpgraded(response: response) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func write(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
