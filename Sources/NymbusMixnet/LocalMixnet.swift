@@ -386,7 +386,8 @@ public actor LocalMixnet {
             let text = response.encodeText()
             frame = WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(string: text))
         } else {
-            frame = WebSocketFrame(fin: true, opcode: .binary, data: channel.allocator.buffer(bytes: response.encodeBinary()))
+            frame = WebSocketFrame(
+                fin: true, opcode: .binary, data: channel.allocator.buffer(bytes: response.encodeBinary()))
         }
         channel.writeAndFlush(frame, promise: nil)
     }

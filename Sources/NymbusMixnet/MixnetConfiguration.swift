@@ -42,7 +42,8 @@ public struct MixnetConfiguration: Sendable {
         guard MixnetConfiguration.isLoopback(host) else {
             throw MixnetError(
                 .nonLoopbackHost,
-                "refusing to listen on '\(host)': the local mixnet only listens on loopback (127.0.0.1, ::1, localhost)")
+                "refusing to listen on '\(host)': the local mixnet only listens on loopback (127.0.0.1, ::1, localhost)"
+            )
         }
         guard (0...65535).contains(firstPort) else {
             throw MixnetError(.invalidConfiguration, "port \(firstPort) is outside 0...65535")

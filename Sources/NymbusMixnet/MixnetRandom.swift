@@ -1,11 +1,11 @@
 import NymbusCrypto
 
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The local mixnet's random source: xoshiro256** seeded through SplitMix64.

@@ -199,7 +199,9 @@ struct MixnetRouter {
 
     func laneAnswer(_ endpoint: Int, _ connectionID: UInt64?) -> [RouterAction] {
         guard let lane = connectionID else { return [] }
-        return [.laneQueueLength(endpoint: endpoint, lane: lane, length: laneQueueLength(endpoint: endpoint, lane: lane))]
+        return [
+            .laneQueueLength(endpoint: endpoint, lane: lane, length: laneQueueLength(endpoint: endpoint, lane: lane))
+        ]
     }
 
     // MARK: Time
@@ -263,7 +265,9 @@ struct MixnetRouter {
     mutating func senderTag(of sender: Int, for recipient: Recipient) -> SenderTag {
         if let tag = endpoints[sender].senderTags[recipient] { return tag }
         var tag = (try? SenderTag(bytes: random.bytes(SenderTag.byteLength))) ?? SenderTag.random()
-        while tagOwners[tag] != nil { tag = (try? SenderTag(bytes: random.bytes(SenderTag.byteLength))) ?? SenderTag.random() }
+        while tagOwners[tag] != nil {
+            tag = (try? SenderTag(bytes: random.bytes(SenderTag.byteLength))) ?? SenderTag.random()
+        }
         endpoints[sender].senderTags[recipient] = tag
         tagOwners[tag] = sender
         return tag

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NymbusCrypto
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The endpoint addresses of a local mixnet, kept in `<state dir>/mixnet-state.json` so a
 /// restarted mixnet hands every node the same Nym address again.
@@ -54,7 +55,8 @@ struct MixnetStateFile {
         var addresses: [Recipient] = []
         for (position, text) in contents.endpoints.enumerated() {
             do { addresses.append(try Recipient(string: text)) } catch {
-                throw MixnetError(.corruptState, "\(path): endpoint \(position) has an invalid address: \(error.reason)")
+                throw MixnetError(
+                    .corruptState, "\(path): endpoint \(position) has an invalid address: \(error.reason)")
             }
         }
         guard Set(addresses).count == addresses.count else {

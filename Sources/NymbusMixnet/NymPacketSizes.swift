@@ -16,7 +16,8 @@ public enum NymPacketSizes {
 
     /// Packets for a `sendAnonymous` of `dataCount` bytes carrying `surbs` reply SURBs.
     public static func anonymousPackets(dataCount: Int, surbs: Int) -> Int {
-        packets(forMessageBytes: dataCount + 2 + 16 + 1 + 4 + surbs.multipliedReportingOverflow(by: surbSize).partialValue)
+        packets(
+            forMessageBytes: dataCount + 2 + 16 + 1 + 4 + surbs.multipliedReportingOverflow(by: surbSize).partialValue)
     }
 
     /// Packets (each consuming one SURB) for a `reply` of `dataCount` bytes.

@@ -4,11 +4,11 @@ import Logging
 import NymbusMixnet
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// `nymbus mixnet`: run the local stand-in for the Nym mixnet.
@@ -61,7 +61,8 @@ struct MixnetCommand: AsyncParsableCommand {
     func validate() throws {
         guard MixnetConfiguration.isLoopback(host) else {
             throw ValidationError(
-                "--host \(host) is not a loopback address; the local mixnet only listens on 127.0.0.1, ::1 or localhost")
+                "--host \(host) is not a loopback address; the local mixnet only listens on 127.0.0.1, ::1 or localhost"
+            )
         }
         guard clients >= 1 else { throw ValidationError("--clients must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0...65535") }
@@ -104,8 +105,9 @@ struct MixnetCommand: AsyncParsableCommand {
         await mixnet.stop()
         let counters = await mixnet.counters
         print(
-            "routed \(counters.messagesRouted), delivered \(counters.messagesDelivered), lost \(counters.droppedByLoss), "
-                + "duplicated \(counters.duplicated), replies dropped (unknown tag \(counters.repliesDroppedUnknownTag), "
+            "routed \(counters.messagesRouted), delivered \(counters.messagesDelivered), "
+                + "lost \(counters.droppedByLoss), duplicated \(counters.duplicated), "
+                + "replies dropped (unknown tag \(counters.repliesDroppedUnknownTag), "
                 + "no SURBs \(counters.repliesDroppedNoSurbs)), SURB requests \(counters.surbRequests)")
     }
 

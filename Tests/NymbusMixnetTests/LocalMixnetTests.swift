@@ -82,7 +82,9 @@ import Testing
         try await alice.send(
             binary: ClientRequest.sendAnonymous(recipient: b, data: [44], replySurbs: 0, connectionID: nil)
                 .encodeBinary())
-        #expect(try ServerResponse.decodeBinary(try #require(await bob.nextBinary())) == .received(ReceivedMessage(data: [44], senderTag: tag)))
+        #expect(
+            try ServerResponse.decodeBinary(try #require(await bob.nextBinary()))
+                == .received(ReceivedMessage(data: [44], senderTag: tag)))
 
         var iterator = tap.makeAsyncIterator()
         let events = [await iterator.next(), await iterator.next(), await iterator.next()]
@@ -158,7 +160,8 @@ import Testing
         let aliceAgain = try await S.connect(mixnet, 0)
         var replies: Set<[UInt8]> = []
         for _ in 1...3 {
-            guard case .received(let reply) = try ServerResponse.decodeBinary(try #require(await aliceAgain.nextBinary()))
+            guard
+                case .received(let reply) = try ServerResponse.decodeBinary(try #require(await aliceAgain.nextBinary()))
             else { continue }
             #expect(reply.senderTag == nil)
             replies.insert(reply.data)
@@ -254,7 +257,8 @@ import Testing
         // Binary payloads pushed in text mode are decoded lossily.
         try await alice.send(text: #"{"type":"selfAddress"}"#)
         _ = await alice.nextText()
-        try await bob.send(binary: ClientRequest.send(recipient: a, data: [0xFF, 0x41], connectionID: nil).encodeBinary())
+        try await bob.send(
+            binary: ClientRequest.send(recipient: a, data: [0xFF, 0x41], connectionID: nil).encodeBinary())
         #expect(await alice.nextText() == "{\"type\":\"received\",\"message\":\"\u{FFFD}A\",\"senderTag\":null}")
 
         // Errors, with the kind prefix and no space after the colon.
@@ -265,10 +269,15 @@ import Testing
         )
         try await alice.send(text: #"{"type":"sendAnonymous","message":"x","recipient":"\#(b)"}"#)
         let missing = try #require(await alice.nextText())
-        #expect(missing.hasPrefix(#"{"type":"error","message":"malformed request:missing field `replySurbs` at line 1 column "#))
+        #expect(
+            missing.hasPrefix(
+                #"{"type":"error","message":"malformed request:missing field `replySurbs` at line 1 column "#))
         try await alice.send(text: #"{"type":"reply","message":"x","senderTag":"11111"}"#)
         let badTag = try #require(await alice.nextText())
-        #expect(badTag.hasPrefix(#"{"type":"error","message":"malformed request:Decoded AnonymousSenderTag has invalid length. Expected 16, but got "#))
+        #expect(
+            badTag.hasPrefix(
+                #"{"type":"error","message":"malformed request:Decoded AnonymousSenderTag has invalid length. Expected 16, but got "#
+            ))
         for json in [#"{"type":"foo"}"#, "not json", #"{"type":"closedConnection"}"#] {
             try await alice.send(text: json)
             let expected: String
@@ -299,7 +308,10 @@ import Testing
             ([], error(0x01, "no data provided")),
             ([0x09], error(0x03, "9 does not correspond to any valid request tag")),
             ([0x00, 1, 2, 3], error(0x02, "not enough data provided to recover 'send'")),
-            ([0x01] + [UInt8](repeating: 0, count: 50), error(0x02, "not enough data provided to recover 'send_anonymous'")),
+            (
+                [0x01] + [UInt8](repeating: 0, count: 50),
+                error(0x02, "not enough data provided to recover 'send_anonymous'")
+            ),
             ([0x02, 1], error(0x02, "not enough data provided to recover 'reply'")),
             (
                 [0x00] + address.bytes + S.be64(0) + S.be64(5) + [1, 2],
@@ -358,7 +370,8 @@ import Testing
         // Four full 16 MiB fragments make exactly 64 MiB: still accepted...
         try await client.write(RawTCPClient.maskedHeader(opcode: 0x2, length: fragment.count, fin: false) + fragment)
         for _ in 0..<3 {
-            try await client.write(RawTCPClient.maskedHeader(opcode: 0x0, length: fragment.count, fin: false) + fragment)
+            try await client.write(
+                RawTCPClient.maskedHeader(opcode: 0x0, length: fragment.count, fin: false) + fragment)
         }
         try await client.write(RawTCPClient.maskedHeader(opcode: 0x9, length: 1) + [7])  // ping
         #expect(await client.inbox.next()?.bytes == [0x8A, 1, 7])  // pong
@@ -446,7 +459,8 @@ import Testing
         let bob = try await S.connect(mixnet, 1)
         let n = 60
         for i in 0..<n {
-            try await alice.send(binary: ClientRequest.send(recipient: b, data: [UInt8(i)], connectionID: nil).encodeBinary())
+            try await alice.send(
+                binary: ClientRequest.send(recipient: b, data: [UInt8(i)], connectionID: nil).encodeBinary())
         }
         var order: [Int] = []
         for _ in 0..<n {

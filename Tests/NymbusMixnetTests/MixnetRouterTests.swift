@@ -205,7 +205,8 @@ import Testing
     }
 
     @Test func withoutAnySurbThePendingRepliesDropAfterTheDropPeriod() throws {
-        let policy = MixnetSurbPolicy(inspectionInterval: .seconds(1), rerequestWait: .seconds(2), dropWait: .seconds(30))
+        let policy = MixnetSurbPolicy(
+            inspectionInterval: .seconds(1), rerequestWait: .seconds(2), dropWait: .seconds(30))
         var router = makeRouter(surbs: policy)
         _ = router.sendAnonymous(from: 0, to: b, data: [1], replySurbs: 1, connectionID: nil, now: .zero)
         router.resetSenderTags(of: 0)

@@ -1,12 +1,13 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NymbusCrypto
 import Testing
 
 @testable import NymbusMixnet
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 @Suite struct MixnetStateAndConfigurationTests {
     typealias S = MixnetTestSupport
@@ -56,7 +57,8 @@ import Testing
             #expect(try String(decoding: Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) == garbage)
         }
         let duplicate = Recipient.random()
-        try Data(#"{"version":1,"endpoints":["\#(duplicate)","\#(duplicate)"]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"{"version":1,"endpoints":["\#(duplicate)","\#(duplicate)"]}"#.utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect(throws: MixnetError(.corruptState, "")) { try LocalMixnet(configuration: configuration) }
     }
 
@@ -73,7 +75,9 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["mixnet-state.json"])
     }
 
-    @Test(arguments: ["0.0.0.0", "192.168.1.10", "10.0.0.1", "example.com", "::", "128.0.0.1", "127.0.0", "127.0.0.256"])
+    @Test(arguments: [
+        "0.0.0.0", "192.168.1.10", "10.0.0.1", "example.com", "::", "128.0.0.1", "127.0.0", "127.0.0.256",
+    ])
     func nonLoopbackHostsAreRefused(host: String) {
         var configuration = MixnetConfiguration()
         configuration.host = host

@@ -72,7 +72,8 @@ struct RawTCPClient: Sendable {
     /// A client frame header: FIN + opcode, then the MASK bit with a 64-bit length and a zero mask
     /// key (so the payload bytes go on the wire as they are).
     static func maskedHeader(opcode: UInt8, length: Int, fin: Bool = true) -> [UInt8] {
-        [(fin ? 0x80 : 0) | opcode, 0x80 | 127] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
+        [(fin ? 0x80 : 0) | opcode, 0x80 | 127]
+            + (0..<8).reversed().map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
             + [0, 0, 0, 0]
     }
 
