@@ -326,6 +326,53 @@ import Testing
         #expect(router.counters.surbTopUps == 0)
     }
 
+    @Test func inboxAndGatewayDropMessagesOlderThanTheirMaximumAge() {
+        var router = makeRouter()
+        router.detach(1)
+        _ = router.send(from: 0, to: b, data: [1], connectionID: nil, now: .zero)
+        _ = router.advance(to: .zero)
+        _ = router.send(from: 0, to: b, data: [2], connectionID: nil, now: .seconds(3600))
+        _ = router.advance(to: .seconds(3600))
+        // 24 h and a bit after the first: only the second is young enough.
+        let burst = deliveries(router.attach(1, now: .seconds(24 * 3600 + 1)))
+        #expect(burst.map(\.1.data) == [[2]])
+        #expect(router.counters.inboxDropped == 1)
+
+        _ = router.setOnline(2, false, now: .zero)
+        _ = router.send(from: 0, to: c, data: [3], connectionID: nil, now: .zero)
+        _ = router.advance(to: .zero)
+        _ = router.setOnline(2, true, now: .seconds(25 * 3600))
+        #expect(router.counters.inboxDropped == 2)
+        #expect(router.inboxCount(2) == 0)
+    }
+
+    @Test func aLongReplyIsSentInPartsAndArrivesOnceWhole() throws {
+        var router = makeRouter(hopDelay: .milliseconds(10))
+        _ = router.sendAnonymous(from: 0, to: b, data: [1], replySurbs: 12, connectionID: nil, now: .zero)
+        _ = router.advance(to: .seconds(5))
+        let tag = try #require(router.senderTag(from: 0, to: b))
+        let long = [UInt8](repeating: 3, count: 4000)  // 3 packets; only 2 SURBs above the reserve
+        let actions = router.reply(from: 1, tag: tag, data: long, connectionID: 1, now: .seconds(5))
+        #expect(taps(actions).map(\.kind) == [.surbRequest])  // not on its way yet: nothing tapped as reply
+        #expect(actions.contains(.laneQueueLength(endpoint: 1, lane: 1, length: 1)))
+        #expect(router.surbCount(holder: 1, tag: tag) == 9)  // 12 - 2 packets - 1 request
+        let later = router.advance(to: .seconds(10))
+        #expect(taps(later).map(\.kind) == [.surbTopUp, .reply])
+        #expect(taps(later).last?.surbCount == 3)
+        #expect(deliveries(later).map(\.1) == [ReceivedMessage(data: long, senderTag: nil)])
+        #expect(router.surbCount(holder: 1, tag: tag) == 18)  // 9 + 10 - 1
+    }
+
+    @Test func aDuplicatedAnonymousMessageStoresItsSurbsOnce() throws {
+        var router = makeRouter(duplicate: 1)
+        _ = router.sendAnonymous(from: 0, to: b, data: [1], replySurbs: 20, connectionID: nil, now: .zero)
+        let arrived = deliveries(router.advance(to: .zero))
+        let tag = try #require(router.senderTag(from: 0, to: b))
+        #expect(arrived.map(\.1) == Array(repeating: ReceivedMessage(data: [1], senderTag: tag), count: 2))
+        #expect(router.surbCount(holder: 1, tag: tag) == 20)
+        #expect(router.counters.duplicated == 1)
+    }
+
     @Test func eventQueueOrdersByTimeThenInsertion() {
         var queue = EventQueue<Int>()
         for (value, due) in [(1, 5), (2, 1), (3, 5), (4, 0), (5, 1)] { queue.insert(value, at: .seconds(due)) }
