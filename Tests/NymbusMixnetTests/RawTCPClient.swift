@@ -38,10 +38,15 @@ struct RawTCPClient: Sendable {
     {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let client = try await connect(port: port, group: group)
-            let response = try await client.handshake()
-            if response.hasPrefix("HTTP/1.1 101 Switching Protocols") { return client }
-            await client.close()
+            var response = ""
+            do {
+                let client = try await connect(port: port, group: group)
+                response = (try? await client.handshake()) ?? ""
+                if response.hasPrefix("HTTP/1.1 101 Switching Protocols") { return client }
+                await client.close()
+            } catch {
+                response = "\(error)"
+            }
             if ContinuousClock.now >= deadline { throw NotUpgraded(response: response) }
             try await Task.sleep(for: .milliseconds(20))
         }
