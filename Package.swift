@@ -57,6 +57,9 @@ let package = Package(
                 "NymbusBroker", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
+        .systemLibrary(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
