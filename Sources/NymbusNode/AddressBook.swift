@@ -168,9 +168,12 @@ public struct AddressBook: Sendable {
 
     /// Forgets `address` (e.g. it turned out to be our own).
     public mutating func remove(_ address: Recipient) {
-        guard entries.removeValue(forKey: address) != nil else { return }
-        if let slot = slotOf(address, tried: false), newSlots[slot] == address { newSlots[slot] = nil }
-        if let slot = slotOf(address, tried: true), triedSlots[slot] == address { triedSlots[slot] = nil }
+        guard let entry = entries[address] else { return }
+        if let slot = slotOf(address, tried: entry.tried) {
+            if entry.tried, triedSlots[slot] == address { triedSlots[slot] = nil }
+            if !entry.tried, newSlots[slot] == address { newSlots[slot] = nil }
+        }
+        entries[address] = nil
     }
 
     // MARK: - Choosing
