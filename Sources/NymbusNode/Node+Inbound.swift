@@ -43,6 +43,16 @@ extension Node {
         }
         if var session = sessions[header.sessionID] {
             guard received.senderTag == session.path.expectedTag else {
+                if session.role == .initiator, !session.isEstablished, header.command == Command.version.rawValue,
+                    case .version(let v)? = try? Envelope.decode(bytes, limits: configuration.wireLimits).message,
+                    v.nonce == session.localNonce
+                {
+                    // A hidden node's own sendAnonymous came back to it, tagged.
+                    apply(
+                        [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)],
+                        to: header.sessionID, into: &fx)
+                    return
+                }
                 statistics.droppedWrongPath += 1
                 logger.debug("message on the wrong path dropped", metadata: ["peer": "\(PeerID(header.sessionID))"])
                 return
@@ -213,7 +223,7 @@ extension Node {
             case .deliver(let message):
                 deliver(message, from: id, into: &fx)
             case .close(let code, let reason, let notify, let discourage):
-                count(closeCode: code)
+                count(closeCode: code, session: id)
                 closeSession(id, code: code, reason: reason, notify: notify, discourage: discourage, error: nil, into: &fx)
             case .peerClosed(let bye):
                 closeSession(
@@ -235,8 +245,14 @@ extension Node {
         }
     }
 
-    func count(closeCode code: ReasonCode) {
+    func count(closeCode code: ReasonCode, session id: SessionID) {
         switch code {
+        case .selfConnection:
+            statistics.selfConnections += 1
+            if let address = sessions[id]?.dialedAddress {
+                ownAddresses.insert(address)
+                book.remove(address)
+            }
         case .protocolViolation: statistics.protocolViolations += 1
         case .flood: statistics.floods += 1
         case .timeout: statistics.timeouts += 1

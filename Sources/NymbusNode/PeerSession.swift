@@ -232,6 +232,10 @@ struct PeerSession: Sendable {
             return [.close(.protocolViolation, "a second version on one session", notify: true, discourage: true)]
         }
         // Only an initiator can get here: a responder's session starts with the peer's version.
+        // Our own version coming back on our own session: we dialed ourselves.
+        if version.nonce == localNonce {
+            return [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)]
+        }
         guard version.protocolVersion >= settings.minimumProtocolVersion else {
             return [
                 .close(

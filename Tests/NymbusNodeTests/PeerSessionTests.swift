@@ -125,6 +125,12 @@ enum Handshakes {
         #expect(s.negotiatedVersion == 1)
     }
 
+    @Test func ownVersionComingBackIsASelfConnection() {
+        var (s, _) = Handshakes.initiator(nonce: 11)
+        let actions = s.receive(.version(Handshakes.version(nonce: 11)), now: 1)
+        #expect(actions == [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)])
+    }
+
     @Test func byeIsReported() {
         var (s, _) = Handshakes.initiator()
         let bye = ByeMessage(code: .noInbound, reason: "hidden")
