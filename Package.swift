@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
-        .testTarget(name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto"] + nio, swiftSettings: strict),
+        .testTarget(
+            name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
             name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto"] + nio,
             swiftSettings: strict),
