@@ -64,7 +64,7 @@ extension Node {
                     || self.discouraged.isDiscouraged(.address(address), now: at)
             }, using: &random)
         guard !entries.isEmpty else { return }
-        for entry in entries { sessions[id]?.knownAddresses.insert(entry.address) }
+        for entry in entries { sessions[id]?.markKnown(entry.address) }
         let wire = entries.map {
             AddressEntry(address: $0.address, lastSeen: $0.lastSeen, services: Services(rawValue: $0.services))
         }
@@ -80,7 +80,7 @@ extension Node {
         let unix = unixNow()
         let at = now()
         let relayable = entries.count <= configuration.addrRelayMaxEntries && !session.awaitingAddrAnswer
-        for entry in entries { session.knownAddresses.insert(entry.address) }
+        for entry in entries { session.markKnown(entry.address) }
         if entries.count < configuration.wireLimits.maxAddrEntries { session.awaitingAddrAnswer = false }
         sessions[id] = session
         let source: AddressSource =
@@ -120,8 +120,8 @@ extension Node {
             .sorted { $0.1.lexicographicallyPrecedes($1.1) }
             .prefix(configuration.addrRelayFanout)
         for (target, _) in ranked {
-            guard let session = sessions[target], !session.knownAddresses.contains(entry.address) else { continue }
-            sessions[target]?.knownAddresses.insert(entry.address)
+            guard let session = sessions[target], !session.knows(entry.address) else { continue }
+            sessions[target]?.markKnown(entry.address)
             statistics.addressesRelayed += 1
             enqueue(.addr([entry]), on: target, into: &fx)
         }

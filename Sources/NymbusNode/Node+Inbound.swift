@@ -130,6 +130,12 @@ extension Node {
         if let tag {
             path = .anonymousInbound(tag)  // answer whoever sent it, whatever address it claims
         } else if let address = version.returnAddress {
+            guard address != selfAddress, !ownAddresses.contains(address) else {
+                // Someone claims our own address: answering would send our handshake to ourselves.
+                statistics.protocolViolations += 1
+                closedSessions.insert(id)
+                return
+            }
             path = .visible(address)
         } else {
             // No address and no tag: no way to answer.
@@ -292,7 +298,7 @@ extension Node {
             let outcome = book.add(
                 address, services: services, lastSeen: UInt32(clamping: unix), source: .peer(address), now: unix)
             if outcome == .added { statistics.addressesAdded += 1 }
-            sessions[id]?.knownAddresses.insert(address)
+            sessions[id]?.markKnown(address)
             relay(
                 AddressEntry(address: address, lastSeen: UInt32(clamping: unix), services: Services(rawValue: services)),
                 from: id, into: &fx)

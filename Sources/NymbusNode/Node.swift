@@ -154,7 +154,8 @@ public actor Node {
     /// Dials `address` and waits until the handshake completes (or fails, or times out after
     /// `handshakeTimeout`). If an outbound link to it already exists, returns or awaits that one.
     public func connect(to address: Recipient) async throws(NodeError) -> PeerID {
-        guard started, !stopping else { throw NodeError(.notStarted, "start the node before connecting") }
+        guard !stopping else { throw NodeError(.stopped, "the node is stopping or stopped") }
+        guard started else { throw NodeError(.notStarted, "start the node before connecting") }
         guard !discouraged.isDiscouraged(.address(address), now: now()) else {
             throw NodeError(.discouraged, "\(short(address)) is discouraged after misbehaving")
         }

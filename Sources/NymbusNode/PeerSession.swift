@@ -118,8 +118,15 @@ struct PeerSession: Sendable {
     private(set) var packetsSinceTopUp = 0
     private var messageBucket: TokenBucket
     private var addrBucket: TokenBucket
-    /// Addresses this peer already knows (sent by it or to it): never relayed back.
-    var knownAddresses = BoundedSet<Recipient>(capacity: 5000)
+    /// Addresses this peer already knows (sent by it or to it), as 64-bit keyed hashes (Swift's
+    /// per-process seeded hasher): never relayed back. Bitcoin Core keeps a 5000-entry filter too.
+    private var knownAddressHashes = BoundedSet<Int>(capacity: 5000)
+
+    /// Remembers that the peer knows `address`.
+    mutating func markKnown(_ address: Recipient) { knownAddressHashes.insert(address.hashValue) }
+
+    /// Whether the peer is known to know `address`.
+    func knows(_ address: Recipient) -> Bool { knownAddressHashes.contains(address.hashValue) }
 
     private init(id: SessionID, role: Role, path: PeerPath, localNonce: UInt64, settings: SessionSettings, now: Double) {
         self.id = id

@@ -258,6 +258,75 @@ import Testing
         return session
     }
 
+    @Test func freshAddressesAreRelayedToTwoOtherPeersOnce() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        var sessions: [SessionID] = []
+        for n in 1...4 { sessions.append(await visibleHandshake2(node, t, from: .random(), expectPeers: n)) }
+        let before = await t.log.all.count
+        let fresh = AddressEntry(address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970), services: [.relay])
+        // Each handshake above relayed the new peer's proven address; only count what comes now.
+        t.inject(.addr([fresh]), session: sessions[0])
+        let relayed = await t.log.waitFor(2) { $0.message == .addr([fresh]) }
+        #expect(relayed.count == 2)
+        #expect(Set(relayed.compactMap(\.envelope?.sessionID)).count == 2)
+        #expect(!relayed.contains { $0.envelope?.sessionID == sessions[0] })
+        // The same address again (from another peer) goes to no one new: the chosen two know it.
+        t.inject(.addr([fresh]), session: sessions[1])
+        t.inject(.ping(nonce: 5), session: sessions[1])
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 5) }
+        #expect(await t.log.all.filter { $0.message == .addr([fresh]) }.count <= 3)
+        #expect(await t.log.all.count > before)
+        #expect(await node.knownAddresses().contains(fresh.address))
+        // Stale addresses (seen an hour ago) are stored but not relayed.
+        let stale = AddressEntry(address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970) - 3600, services: [])
+        t.inject(.addr([stale]), session: sessions[2])
+        _ = await eventually { await node.knownAddresses().contains(stale.address) }
+        t.inject(.ping(nonce: 6), session: sessions[2])
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 6) }
+        #expect(await t.log.all.filter { $0.message == .addr([stale]) }.isEmpty)
+        await node.stop()
+    }
+
+    @Test func getaddrIsAnsweredOnceWithASampleWithoutTheRequester() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.getaddrMinimum = 0
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        let feeder = await visibleHandshake(node, t, from: .random())
+        let requesterAddress = Recipient.random()
+        let requester = await visibleHandshake2(node, t, from: requesterAddress, expectPeers: 2)
+        // The feeder sends 100 entries unasked: its token bucket (starting at 1) lets one in.
+        let now = UInt32(Date().timeIntervalSince1970)
+        let entries = (0..<100).map { _ in AddressEntry(address: .random(), lastSeen: now - 7200, services: []) }
+        t.inject(.addr(entries), session: feeder)
+        _ = await eventually { await node.statistics.addressesRateLimited == 99 }
+        #expect(await node.addressBookCount == 3)  // feeder, requester, and the one token's worth
+        t.inject(.getaddr, session: requester)
+        let answer = await t.log.waitFor { $0.envelope?.sessionID == requester && $0.message?.command == .addr }
+        guard case .addr(let sample)? = answer.first?.message else { Issue.record("no addr"); return }
+        #expect(sample.count == 1)  // 23 % of 3, rounded up
+        #expect(!sample.contains { $0.address == requesterAddress })
+        t.inject(.getaddr, session: requester)
+        t.inject(.ping(nonce: 8), session: requester)
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 8) }
+        #expect(await t.log.all.filter { $0.envelope?.sessionID == requester && $0.message?.command == .addr }.count == 1)
+        #expect(await node.statistics.getaddrIgnored == 1)
+        await node.stop()
+    }
+
+    @Test func aVersionClaimingOurOwnAddressIsNotAnswered() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        t.inject(.version(Handshakes.version(nonce: 1, address: t.address)), session: .random())
+        _ = await eventually { await node.statistics.protocolViolations == 1 }
+        #expect(await t.log.all.isEmpty)
+        await node.stop()
+    }
+
     @Test func customObjectsReachTheirTypedHandler() async throws {
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
