@@ -118,6 +118,7 @@ public actor Node {
                 guard let self else { return }
                 await self.handleReceived(message)
             }
+            await self?.inboundEnded()
         }
         let interval = configuration.maintenanceInterval
         maintenanceTask = Task { [weak self] in
@@ -149,7 +150,20 @@ public actor Node {
         logger.info("node stopped")
     }
 
+    /// Called when nym-client's message stream finishes (the transport was closed).
+    func inboundEnded() {
+        guard !stopping else { return }
+        logger.error("nym-client message stream ended; this node receives nothing until restarted")
+    }
+
     // MARK: - Public API
+
+    /// Visible or hidden.
+    public nonisolated var mode: NodeConfiguration.Mode { configuration.mode }
+
+    /// The address this node gives out: its Nym address in visible mode (once started), nil in
+    /// hidden mode (it gives out none).
+    public var advertisedAddress: Recipient? { configuration.mode == .visible ? selfAddress : nil }
 
     /// Dials `address` and waits until the handshake completes (or fails, or times out after
     /// `handshakeTimeout`). If an outbound link to it already exists, returns or awaits that one.
