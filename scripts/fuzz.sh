@@ -8,7 +8,7 @@ seconds="${1:-30}"
 scratch=.build-fuzz
 swift build --scratch-path "$scratch" --product nymbus-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
 binary="$scratch/debug/nymbus-fuzz"
-rm -rf "$scratch/corpus" && python3 scripts/fuzz_seeds.py "$scratch/corpus"
+rm -rf "$scratch/corpus" && python3 scripts/fuzz_seeds.py "$scratch/corpus" && "$binary" seeds "$scratch/corpus"
 mkdir -p fuzz-findings
 targets=$( ("$binary" 2>&1 || true) | sed -n 's/^usage: nymbus-fuzz \([^ ]*\) .*/\1/p' | tr '|' ' ')
 printf '%-14s %12s %10s %10s %s\n' target runs exec/s seconds findings

@@ -6,6 +6,19 @@
 import Foundation
 
 let arguments = CommandLine.arguments
+
+// `nymbus-fuzz seeds DIR`: writes DIR/<target>/seed-N for every target from the real encoders.
+if arguments.count == 3, arguments[1] == "seeds" {
+    for target in FuzzTarget.allCases {
+        let directory = "\(arguments[2])/\(target.rawValue)"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (i, seed) in target.seeds.enumerated() {
+            FileManager.default.createFile(atPath: "\(directory)/seed-\(i)", contents: Data(seed))
+        }
+    }
+    exit(0)
+}
+
 guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
     let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
     FileHandle.standardError.write(Data("usage: nymbus-fuzz \(names) [corpus dirs, files or libFuzzer flags]\n".utf8))
