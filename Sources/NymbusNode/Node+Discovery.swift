@@ -101,6 +101,9 @@ extension Node {
                 relay(entry, from: id, into: &fx)
             }
         }
+        if addressFetches.contains(id) {
+            closeSession(id, code: .normal, reason: "address fetch complete", notify: true, discourage: false, error: nil, into: &fx)
+        }
     }
 
     /// Passes one fresh address on to `addrRelayFanout` established peers, chosen by a keyed
@@ -136,6 +139,12 @@ extension Node {
         var fx = Effects()
         for id in Array(sessions.keys) {
             guard var session = sessions[id] else { continue }
+            if addressFetches.contains(id), let since = session.establishedAt,
+                at - since >= configuration.handshakeTimeout.seconds
+            {
+                closeSession(id, code: .normal, reason: "address fetch unanswered", notify: true, discourage: false, error: nil, into: &fx)
+                continue
+            }
             let actions = session.tick(now: at, nonce: SecureRandom.uint64())
             sessions[id] = session
             apply(actions, to: id, into: &fx)
@@ -151,7 +160,7 @@ extension Node {
     /// Dials bootstrap addresses, then book addresses, until the outbound target is met
     /// (counting links still in their handshake). Never two outbound links to one address.
     func fillOutbound(into fx: inout Effects) {
-        let outbound = sessions.values.filter { $0.role == .initiator }
+        let outbound = sessions.values.filter { $0.role == .initiator && !addressFetches.contains($0.id) }
         var deficit = configuration.outboundTarget - outbound.count
         guard deficit > 0 else { return }
         var taken = Set(outbound.compactMap(\.dialedAddress))
@@ -179,5 +188,24 @@ extension Node {
             taken.insert(address)
             deficit -= 1
         }
+        if deficit > 0 { fetchAddresses(into: &fx) }
+    }
+
+    /// Below target with nothing left to dial: open one short link to a bootstrap address or a
+    /// peer we dialed, only to send `getaddr` (each link's `getaddr` is answered once, so a lost
+    /// answer is otherwise never repeated). At most one at a time, one per `addressFetchInterval`.
+    func fetchAddresses(into fx: inout Effects) {
+        let at = now()
+        guard addressFetches.isEmpty, at - lastAddressFetch >= configuration.addressFetchInterval.seconds else { return }
+        let alive = sessions.values.filter { $0.role == .initiator && $0.isEstablished }.compactMap(\.dialedAddress)
+        let candidates = (configuration.bootstrap + alive).filter {
+            $0 != selfAddress && !ownAddresses.contains($0) && !discouraged.isDiscouraged(.address($0), now: at)
+        }
+        var random = SecureRNG()
+        guard let target = candidates.randomElement(using: &random) else { return }
+        lastAddressFetch = at
+        let id = dial(target, into: &fx)
+        addressFetches.insert(id)
+        logger.debug("fetching addresses", metadata: ["peer": "\(PeerID(id))", "address": "\(short(target))"])
     }
 }

@@ -69,7 +69,7 @@ extension Node {
             }
             statistics.messagesIn[envelope.message.command, default: 0] += 1
             let packets = max(1, (bytes.count + 1599) / 1600)
-            let actions = session.receive(envelope.message, packets: packets, now: at)
+            let actions = session.receive(envelope.message, size: bytes.count, packets: packets, now: at)
             sessions[header.sessionID] = session
             apply(actions, to: header.sessionID, into: &fx)
             return
@@ -229,7 +229,7 @@ extension Node {
             case .deliver(let message):
                 deliver(message, from: id, into: &fx)
             case .close(let code, let reason, let notify, let discourage):
-                count(closeCode: code, session: id)
+                count(closeCode: code, punished: discourage, session: id)
                 closeSession(id, code: code, reason: reason, notify: notify, discourage: discourage, error: nil, into: &fx)
             case .peerClosed(let bye):
                 closeSession(
@@ -251,7 +251,7 @@ extension Node {
         }
     }
 
-    func count(closeCode code: ReasonCode, session id: SessionID) {
+    func count(closeCode code: ReasonCode, punished: Bool, session id: SessionID) {
         switch code {
         case .selfConnection:
             statistics.selfConnections += 1
@@ -259,7 +259,7 @@ extension Node {
                 ownAddresses.insert(address)
                 book.remove(address)
             }
-        case .protocolViolation: statistics.protocolViolations += 1
+        case .protocolViolation where punished: statistics.protocolViolations += 1
         case .flood: statistics.floods += 1
         case .timeout: statistics.timeouts += 1
         default: break
@@ -292,6 +292,10 @@ extension Node {
             let actions = session.requestAddresses()
             sessions[id] = session
             apply(actions, to: id, into: &fx)
+            if addressFetches.contains(id) {
+                logger.debug("address fetch link up", metadata: ["peer": "\(PeerID(id))"])
+                return  // not a peer for anything else: no event, no waiters
+            }
         } else if let address = session.provenAddress, address != selfAddress {
             // A visible initiator proved it receives at the address it claimed: keep it, and
             // pass it on as a fresh self-announcement (Bitcoin Core relays those the same way).
@@ -320,6 +324,7 @@ extension Node {
     ) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         closedSessions.insert(id)
+        let wasAddressFetch = addressFetches.remove(id) != nil
         if notify { sendBye(code, reason, session: id, path: session.path, into: &fx) }
         if discourage {
             let at = now()
@@ -334,7 +339,9 @@ extension Node {
             logger.warning(
                 "peer discouraged", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
         }
-        if session.isEstablished {
+        if wasAddressFetch {
+            logger.debug("address fetch link closed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)"])
+        } else if session.isEstablished {
             logger.info("peer disconnected", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
             fx.events.append(.disconnected(PeerID(id), code))
         } else {

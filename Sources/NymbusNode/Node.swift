@@ -42,6 +42,9 @@ public actor Node {
     var dialOutcomes: [SessionID: Result<PeerID, NodeError>] = [:]
     var connectRequested: Set<SessionID> = []
     var bootstrapQueue: [Recipient] = []
+    /// Short links opened only to ask for addresses (not peers for anything else).
+    var addressFetches: Set<SessionID> = []
+    var lastAddressFetch: Double = -.infinity
     var lastBookSave: Double = 0
     var inboundTask: Task<Void, Never>?
     var maintenanceTask: Task<Void, Never>?
@@ -174,7 +177,7 @@ public actor Node {
             throw NodeError(.discouraged, "\(short(address)) is discouraged after misbehaving")
         }
         let id: SessionID
-        if let existing = sessions.values.first(where: { $0.dialedAddress == address }) {
+        if let existing = sessions.values.first(where: { $0.dialedAddress == address && !addressFetches.contains($0.id) }) {
             id = existing.id
         } else {
             var fx = Effects()
@@ -195,7 +198,8 @@ public actor Node {
 
     /// The established links.
     public func peers() -> [PeerInfo] {
-        sessions.values.filter(\.isEstablished).compactMap(info).sorted { $0.connectedSince < $1.connectedSince }
+        sessions.values.filter { $0.isEstablished && !addressFetches.contains($0.id) }.compactMap(info)
+            .sorted { $0.connectedSince < $1.connectedSince }
     }
 
     /// Sets the handler for every `object` message from an established peer (the pub/sub layer).
@@ -217,7 +221,7 @@ public actor Node {
             return
         }
         var fx = Effects()
-        guard sessions[peer.sessionID]?.isEstablished == true else {
+        guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
             statistics.sendFailures += 1
             return
         }
@@ -233,7 +237,8 @@ public actor Node {
         }
         var fx = Effects()
         var count = 0
-        for (id, session) in sessions where session.isEstablished && id != except?.sessionID {
+        for (id, session) in sessions
+        where session.isEstablished && id != except?.sessionID && !addressFetches.contains(id) {
             enqueue(.object(object), on: id, into: &fx)
             count += 1
         }

@@ -55,6 +55,10 @@ public struct NodeConfiguration: Sendable {
     /// A book address is not dialed again sooner than this after a try (Bitcoin Core's 10 min
     /// "recently tried" window).
     public var redialDelay: Duration = .seconds(600)
+    /// A node below its outbound target with no address left to dial opens, at most this often,
+    /// a short "address fetch" link to a bootstrap or connected peer: `getaddr`, then `bye`
+    /// (Bitcoin Core's addr-fetch connections, used when its book is empty after 60 s).
+    public var addressFetchInterval: Duration = .seconds(60)
     /// How often the book is written to disk (Bitcoin Core: 15 min), besides at `stop()`.
     public var bookSaveInterval: Duration = .seconds(15 * 60)
     /// How long a misbehaving address or tag is refused (Bitcoin Core bans: 24 h).
@@ -83,6 +87,8 @@ public struct NodeConfiguration: Sendable {
     public var messageBurst: Double = 500
     /// Messages held per session while its handshake completes (the mixnet reorders).
     public var pendingLimit = 8
+    /// Bytes held per session while its handshake completes (bounds 64 half-open links to 16 MiB).
+    public var pendingByteLimit = 256 * 1024
     /// SURB budget for hidden links.
     public var surbs = SURBPolicy()
     /// Sent in `version`; a fingerprint, so short and shared by all Nymbus nodes of a release.

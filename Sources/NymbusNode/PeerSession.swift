@@ -10,6 +10,7 @@ struct SessionSettings: Sendable {
     var pingInterval: Double = 120
     var peerTimeout: Double = 1200
     var pendingLimit = 8
+    var pendingByteLimit = 256 * 1024
     var messageRate: Double = 50
     var messageBurst: Double = 500
     var addrRate: Double = 0.1
@@ -24,6 +25,7 @@ struct SessionSettings: Sendable {
         pingInterval = c.pingInterval.seconds
         peerTimeout = c.peerTimeout.seconds
         pendingLimit = c.pendingLimit
+        pendingByteLimit = c.pendingByteLimit
         messageRate = c.messageRate
         messageBurst = c.messageBurst
         addrRate = c.addrRate
@@ -104,6 +106,7 @@ struct PeerSession: Sendable {
     private(set) var peerVersion: VersionMessage?
     private(set) var gotVerack = false
     private(set) var pending: [Message] = []
+    private(set) var pendingBytes = 0
     private(set) var establishedAt: Double?
     private(set) var lastReceived: Double
     private(set) var pingNonce: UInt64?
@@ -196,9 +199,9 @@ struct PeerSession: Sendable {
 
     // MARK: - Receiving
 
-    /// Handles one decoded message that arrived on this session's path. `packets` is how many
-    /// mixnet packets it took (for the SURB budget).
-    mutating func receive(_ message: Message, packets: Int = 1, now: Double) -> [SessionAction] {
+    /// Handles one decoded message that arrived on this session's path. `size` is its encoded
+    /// size (for the held-message cap), `packets` how many mixnet packets it took (SURB budget).
+    mutating func receive(_ message: Message, size: Int = 0, packets: Int = 1, now: Double) -> [SessionAction] {
         lastReceived = max(lastReceived, now)
         packetsSinceTopUp += max(1, packets)
         guard messageBucket.take(now: now) else {
@@ -219,14 +222,19 @@ struct PeerSession: Sendable {
             return receiveVerack(verack, now: now)
         default:
             guard isEstablished else {
-                guard pending.count < settings.pendingLimit else {
+                // Held for reordering. Overflowing means the handshake is not coming (a lost
+                // verack is never resent) or the peer is abusive: close, but do not discourage,
+                // since honest peers get here through loss. The handshake timeout bounds the rest.
+                guard pending.count < settings.pendingLimit, pendingBytes + size <= settings.pendingByteLimit else {
                     return [
                         .close(
-                            .protocolViolation, "more than \(settings.pendingLimit) messages before the handshake completed",
-                            notify: true, discourage: true)
+                            .protocolViolation,
+                            "more than \(settings.pendingLimit) messages or \(settings.pendingByteLimit / 1024) KiB before the handshake completed",
+                            notify: true, discourage: false)
                     ]
                 }
                 pending.append(message)
+                pendingBytes += size
                 return []
             }
             return receiveEstablished(message, now: now)
@@ -274,6 +282,7 @@ struct PeerSession: Sendable {
         var actions: [SessionAction] = [.established]
         let held = pending
         pending = []
+        pendingBytes = 0
         for message in held {
             actions += receiveEstablished(message, now: now)
         }

@@ -317,6 +317,43 @@ import Testing
         await node.stop()
     }
 
+    /// Plays the responder for a version the node sent: answers version + verack on its session.
+    func answer(_ sent: Sent, from t: ScriptedTransport, nonce: UInt64) {
+        guard let envelope = sent.envelope, case .version(let v) = envelope.message else { return }
+        t.inject(.version(Handshakes.version(nonce: nonce)), session: envelope.sessionID)
+        t.inject(.verack(VerackMessage(echoNonce: v.nonce)), session: envelope.sessionID)
+    }
+
+    @Test func withNothingLeftToDialTheNodeFetchesAddressesOverAShortLink() async throws {
+        let t = ScriptedTransport()
+        let seed = Recipient.random()
+        var config = testConfiguration()
+        config.outboundTarget = 2
+        config.bootstrap = [seed]
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        let events = Inbox<PeerEvent>()
+        await node.setPeerHandler { await events.add($0) }
+        try await node.start()
+        let first = await t.log.waitFor { $0.kind == .send(seed) && $0.message?.command == .version }
+        answer(first[0], from: t, nonce: 1)
+        // The seed's answer to our getaddr is lost: the book holds only the seed, already dialed.
+        _ = await t.log.waitFor { $0.kind == .send(seed) && $0.message == .getaddr }
+        let second = await t.log.waitFor(2) { $0.kind == .send(seed) && $0.message?.command == .version }
+        let fetch = try #require(second.last?.envelope?.sessionID)
+        #expect(fetch != first[0].envelope?.sessionID)
+        answer(second[1], from: t, nonce: 2)
+        _ = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message == .getaddr }
+        #expect(await node.peers().count == 1)  // the fetch link is not a peer
+        let other = Recipient.random()
+        let now = UInt32(Date().timeIntervalSince1970)
+        t.inject(.addr([AddressEntry(address: other, lastSeen: now, services: [.relay])]), session: fetch)
+        let bye = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message?.command == .bye }
+        #expect(bye.first?.message == .bye(ByeMessage(code: .normal, reason: "address fetch complete")))
+        _ = await t.log.waitFor { $0.kind == .send(other) && $0.message?.command == .version }
+        #expect(await events.items.count == 1)  // only the real link was reported
+        await node.stop()
+    }
+
     @Test func aVersionClaimingOurOwnAddressIsNotAnswered() async throws {
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())

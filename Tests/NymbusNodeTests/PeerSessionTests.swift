@@ -103,7 +103,22 @@ enum Handshakes {
         var (s, _) = Handshakes.responder()
         for i in 0..<8 { #expect(s.receive(.ping(nonce: UInt64(i)), now: 1) == []) }
         let ninth = s.receive(.ping(nonce: 9), now: 1)
-        #expect(ninth == [.close(.protocolViolation, "more than 8 messages before the handshake completed", notify: true, discourage: true)])
+        #expect(
+            ninth == [
+                .close(
+                    .protocolViolation, "more than 8 messages or 256 KiB before the handshake completed", notify: true,
+                    discourage: false)
+            ])
+    }
+
+    @Test func pendingBytesAreBounded() {
+        var (s, _) = Handshakes.responder()
+        let big = Array(repeating: UInt8(1), count: 98_304)
+        #expect(s.receive(.object(big), size: 98_330, now: 1) == [])
+        #expect(s.receive(.object(big), size: 98_330, now: 1) == [])
+        let third = s.receive(.object(big), size: 98_330, now: 1)
+        if case .close(.protocolViolation, _, true, false) = third.first {} else { Issue.record("expected a close, got \(third)") }
+        #expect(s.pending.count == 2 && s.pendingBytes == 196_660)
     }
 
     @Test func oldProtocolVersionIsRefused() {

@@ -93,6 +93,7 @@ func testConfiguration(_ mode: NodeConfiguration.Mode = .visible) -> NodeConfigu
     c.handshakeTimeout = .seconds(10)
     c.redialDelay = .seconds(2)
     c.outboundTarget = 0
+    c.addressFetchInterval = .seconds(1)
     return c
 }
 
