@@ -354,6 +354,52 @@ import Testing
         await node.stop()
     }
 
+    @Test func inboundLinksStopAtTheMaximum() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.inboundMax = 2
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 1)
+        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 2)
+        let third = SessionID.random()
+        let late = Recipient.random()
+        t.inject(.version(Handshakes.version(nonce: 3, address: late)), session: third)
+        let answer = await t.log.waitFor { $0.envelope?.sessionID == third }
+        #expect(answer.first?.kind == .send(late))
+        #expect(answer.first?.message == .bye(ByeMessage(code: .tooManyPeers, reason: "no room for more inbound links")))
+        #expect(await node.peers().count == 2)
+        #expect(await node.statistics.refusedInbound == 1)
+        await node.stop()
+    }
+
+    @Test func connectFailsOnTimeoutAndForDiscouragedAddresses() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.handshakeTimeout = .milliseconds(300)
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        await #expect(throws: NodeError(.notStarted, "")) { try await node.connect(to: .random()) }
+        try await node.start()
+        let silent = Recipient.random()
+        await #expect(throws: NodeError(.handshakeTimeout, "")) { try await node.connect(to: silent) }
+        let bye = await t.log.waitFor { $0.kind == .send(silent) && $0.message?.command == .bye }
+        guard case .bye(let b)? = bye.first?.message else { return }
+        #expect(b.code == .timeout)
+        let stats = await node.statistics
+        #expect(stats.timeouts == 1 && stats.handshakesFailed == 1)
+        // A peer that misbehaved during the handshake is discouraged; dialing it fails at once.
+        let rude = Recipient.random()
+        let attempt = Task { try await node.connect(to: rude) }
+        let version = await t.log.waitFor { $0.kind == .send(rude) }
+        let session = try #require(version.first?.envelope?.sessionID)
+        t.inject(.verack(VerackMessage(echoNonce: 12345)), session: session)  // not our nonce
+        await #expect(throws: NodeError(.disconnected, "")) { try await attempt.value }
+        #expect(await node.isDiscouraged(rude))
+        await #expect(throws: NodeError(.discouraged, "")) { try await node.connect(to: rude) }
+        await node.stop()
+        await #expect(throws: NodeError(.stopped, "")) { try await node.connect(to: .random()) }
+    }
+
     @Test func aVersionClaimingOurOwnAddressIsNotAnswered() async throws {
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
