@@ -25,7 +25,9 @@ public struct AddressBookLimits: Sendable, Equatable {
         newBuckets: 256, triedBuckets: 64, bucketSize: 32, newBucketsPerSource: 16, triedBucketsPerGroup: 8)
 
     /// Makes limits; every value is clamped to at least 1.
-    public init(newBuckets: Int, triedBuckets: Int, bucketSize: Int, newBucketsPerSource: Int, triedBucketsPerGroup: Int) {
+    public init(
+        newBuckets: Int, triedBuckets: Int, bucketSize: Int, newBucketsPerSource: Int, triedBucketsPerGroup: Int
+    ) {
         self.newBuckets = max(1, newBuckets)
         self.triedBuckets = max(1, triedBuckets)
         self.bucketSize = max(1, bucketSize)
@@ -273,7 +275,8 @@ public struct AddressBook: Sendable {
     private mutating func placeInNew(_ entry: AddressBookEntry, now: Int64) -> Bool {
         var entry = entry
         entry.tried = false
-        let slot = slot(for: entry.address, bucket: newBucket(for: entry.address, sourceGroup: entry.sourceGroup), tried: false)
+        let slot = slot(
+            for: entry.address, bucket: newBucket(for: entry.address, sourceGroup: entry.sourceGroup), tried: false)
         if let occupant = newSlots[slot], occupant != entry.address {
             guard let old = entries[occupant], AddressBook.isTerrible(old, now: now) else { return false }
             entries[occupant] = nil

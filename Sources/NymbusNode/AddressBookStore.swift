@@ -17,7 +17,9 @@ struct AddressBookStore: Sendable {
     let directory: String
 
     /// The book file's path.
-    var path: String { directory.hasSuffix("/") ? directory + AddressBookStore.fileName : directory + "/" + AddressBookStore.fileName }
+    var path: String {
+        directory.hasSuffix("/") ? directory + AddressBookStore.fileName : directory + "/" + AddressBookStore.fileName
+    }
 
     /// The JSON form of one entry.
     struct Record: Codable, Equatable {
@@ -89,12 +91,15 @@ struct AddressBookStore: Sendable {
                 throw StoreProblem("entry \(index) has an invalid address: \(error.reason)")
             }
             let source: [UInt8]
-            do { source = try Hex.decode(record.source) } catch { throw StoreProblem("entry \(index) has a bad source") }
+            do { source = try Hex.decode(record.source) } catch {
+                throw StoreProblem("entry \(index) has a bad source")
+            }
             guard record.attempts >= 0 else { throw StoreProblem("entry \(index) has negative attempts") }
             entries.append(
                 AddressBookEntry(
                     address: address, services: record.services, lastSeen: record.lastSeen, lastTry: record.lastTry,
-                    lastSuccess: record.lastSuccess, attempts: record.attempts, sourceGroup: source, tried: record.tried))
+                    lastSuccess: record.lastSuccess, attempts: record.attempts, sourceGroup: source, tried: record.tried
+                ))
         }
         var book = AddressBook(limits: limits, key: key)
         book.restore(entries, now: now)

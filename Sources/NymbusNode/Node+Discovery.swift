@@ -26,7 +26,7 @@ extension Node {
         do {
             let value = try registry.decode(object)
             fx.customs.append((value, object.typeID, PeerID(id)))
-        } catch where error.code == .unknownObjectType {
+        } catch  where error.code == .unknownObjectType {
             // Peers may run other applications: say so, keep the link.
             statistics.unknownObjectTypes += 1
             enqueue(
@@ -37,7 +37,8 @@ extension Node {
         } catch {
             statistics.malformed += 1
             closeSession(
-                id, code: .invalidObject, reason: truncated("custom object \(object.typeID): \(error.reason)"), notify: true,
+                id, code: .invalidObject, reason: truncated("custom object \(object.typeID): \(error.reason)"),
+                notify: true,
                 discourage: true, error: nil, into: &fx)
         }
     }
@@ -102,7 +103,9 @@ extension Node {
             }
         }
         if addressFetches.contains(id) {
-            closeSession(id, code: .normal, reason: "address fetch complete", notify: true, discourage: false, error: nil, into: &fx)
+            closeSession(
+                id, code: .normal, reason: "address fetch complete", notify: true, discourage: false, error: nil,
+                into: &fx)
         }
     }
 
@@ -116,7 +119,8 @@ extension Node {
             .filter { $0.isEstablished && $0.id != id && $0.provenAddress != entry.address }
             .map { session -> (SessionID, [UInt8]) in
                 let digest =
-                    (try? Blake2b.hash(entry.address.bytes + dayBytes + session.id.bytes, outputLength: 16, key: relayKey))
+                    (try? Blake2b.hash(
+                        entry.address.bytes + dayBytes + session.id.bytes, outputLength: 16, key: relayKey))
                     ?? []
                 return (session.id, digest)
             }
@@ -142,7 +146,9 @@ extension Node {
             if addressFetches.contains(id), let since = session.establishedAt,
                 at - since >= configuration.handshakeTimeout.seconds
             {
-                closeSession(id, code: .normal, reason: "address fetch unanswered", notify: true, discourage: false, error: nil, into: &fx)
+                closeSession(
+                    id, code: .normal, reason: "address fetch unanswered", notify: true, discourage: false, error: nil,
+                    into: &fx)
                 continue
             }
             let actions = session.tick(now: at, nonce: SecureRandom.uint64())
@@ -196,7 +202,9 @@ extension Node {
     /// answer is otherwise never repeated). At most one at a time, one per `addressFetchInterval`.
     func fetchAddresses(into fx: inout Effects) {
         let at = now()
-        guard addressFetches.isEmpty, at - lastAddressFetch >= configuration.addressFetchInterval.seconds else { return }
+        guard addressFetches.isEmpty, at - lastAddressFetch >= configuration.addressFetchInterval.seconds else {
+            return
+        }
         let alive = sessions.values.filter { $0.role == .initiator && $0.isEstablished }.compactMap(\.dialedAddress)
         let candidates = (configuration.bootstrap + alive).filter {
             $0 != selfAddress && !ownAddresses.contains($0) && !discouraged.isDiscouraged(.address($0), now: at)

@@ -49,7 +49,11 @@ extension Node {
                 {
                     // A hidden node's own sendAnonymous came back to it, tagged.
                     apply(
-                        [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)],
+                        [
+                            .close(
+                                .selfConnection, "connected to ourselves (our version nonce came back)", notify: false,
+                                discourage: false)
+                        ],
                         to: header.sessionID, into: &fx)
                     return
                 }
@@ -63,7 +67,8 @@ extension Node {
             } catch {
                 let code = reasonCode(for: error)
                 closeSession(
-                    header.sessionID, code: code, reason: truncated(error.reason), notify: true, discourage: true, error: nil,
+                    header.sessionID, code: code, reason: truncated(error.reason), notify: true, discourage: true,
+                    error: nil,
                     into: &fx)
                 return
             }
@@ -144,7 +149,9 @@ extension Node {
             return
         }
         closedSessions.insert(id)  // any refusal below leaves the id dead; acceptance removes it
-        if let mine = sessions.values.first(where: { $0.role == .initiator && !$0.isEstablished && $0.localNonce == version.nonce }) {
+        if let mine = sessions.values.first(where: {
+            $0.role == .initiator && !$0.isEstablished && $0.localNonce == version.nonce
+        }) {
             statistics.selfConnections += 1
             if let address = mine.dialedAddress {
                 ownAddresses.insert(address)
@@ -176,7 +183,8 @@ extension Node {
             return
         }
         let (session, actions) = PeerSession.respond(
-            id: id, path: path, peerVersion: version, version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: false),
+            id: id, path: path, peerVersion: version,
+            version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: false),
             settings: settings, now: at)
         guard let session else {
             statistics.handshakesFailed += 1
@@ -207,7 +215,8 @@ extension Node {
         let id = SessionID.random()
         let path: PeerPath = configuration.mode == .hidden ? .anonymousOutbound(address) : .visible(address)
         let (session, actions) = PeerSession.initiate(
-            id: id, path: path, version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true), settings: settings,
+            id: id, path: path, version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true),
+            settings: settings,
             now: now())
         sessions[id] = session
         book.markAttempt(address, now: unixNow())
@@ -230,7 +239,8 @@ extension Node {
                 deliver(message, from: id, into: &fx)
             case .close(let code, let reason, let notify, let discourage):
                 count(closeCode: code, punished: discourage, session: id)
-                closeSession(id, code: code, reason: reason, notify: notify, discourage: discourage, error: nil, into: &fx)
+                closeSession(
+                    id, code: code, reason: reason, notify: notify, discourage: discourage, error: nil, into: &fx)
             case .peerClosed(let bye):
                 closeSession(
                     id, code: bye.code, reason: "peer said bye: \(bye.reason)", notify: false, discourage: false,
@@ -304,7 +314,8 @@ extension Node {
             if outcome == .added { statistics.addressesAdded += 1 }
             sessions[id]?.markKnown(address)
             relay(
-                AddressEntry(address: address, lastSeen: UInt32(clamping: unix), services: Services(rawValue: services)),
+                AddressEntry(
+                    address: address, lastSeen: UInt32(clamping: unix), services: Services(rawValue: services)),
                 from: id, into: &fx)
         }
         logger.info(
@@ -342,11 +353,13 @@ extension Node {
         if wasAddressFetch {
             logger.debug("address fetch link closed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)"])
         } else if session.isEstablished {
-            logger.info("peer disconnected", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
+            logger.info(
+                "peer disconnected", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
             fx.events.append(.disconnected(PeerID(id), code))
         } else {
             statistics.handshakesFailed += 1
-            logger.debug("handshake failed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
+            logger.debug(
+                "handshake failed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
         }
         finishDial(id, with: .failure(error ?? self.error(forCode: code, reason: reason)))
     }
@@ -420,7 +433,8 @@ extension Node {
                 statistics.bytesOut += packet.bytes.count
             } catch {
                 statistics.sendFailures += 1
-                logger.warning("nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
+                logger.warning(
+                    "nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
             }
         }
         if let handler = peerHandler {

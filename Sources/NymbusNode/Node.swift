@@ -88,7 +88,9 @@ public actor Node {
             if configuration.mode == .visible {
                 throw NodeError(.transport, "cannot learn this node's Nym address from nym-client: \(error)")
             }
-            logger.warning("hidden node could not learn its own address; it will not filter it out", metadata: ["error": "\(error)"])
+            logger.warning(
+                "hidden node could not learn its own address; it will not filter it out",
+                metadata: ["error": "\(error)"])
         }
         if let store {
             do {
@@ -97,7 +99,9 @@ public actor Node {
                     logger.info("address book loaded", metadata: ["entries": "\(book.count)"])
                 }
             } catch {
-                guard error.code == .corruptAddressBook, configuration.continueWithCorruptAddressBook else { throw error }
+                guard error.code == .corruptAddressBook, configuration.continueWithCorruptAddressBook else {
+                    throw error
+                }
                 logger.error("address book corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
             }
         }
@@ -113,7 +117,8 @@ public actor Node {
         logger.info(
             "node started",
             metadata: [
-                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrapQueue.count)", "book": "\(book.count)",
+                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrapQueue.count)",
+                "book": "\(book.count)",
             ])
         let stream = transport.inbound
         inboundTask = Task { [weak self] in
@@ -177,7 +182,9 @@ public actor Node {
             throw NodeError(.discouraged, "\(short(address)) is discouraged after misbehaving")
         }
         let id: SessionID
-        if let existing = sessions.values.first(where: { $0.dialedAddress == address && !addressFetches.contains($0.id) }) {
+        if let existing = sessions.values.first(where: {
+            $0.dialedAddress == address && !addressFetches.contains($0.id)
+        }) {
             id = existing.id
         } else {
             var fx = Effects()
@@ -185,8 +192,14 @@ public actor Node {
             connectRequested.insert(id)
             await perform(fx)
         }
-        if let session = sessions[id], session.isEstablished { connectRequested.remove(id); return PeerID(id) }
-        if let outcome = dialOutcomes.removeValue(forKey: id) { connectRequested.remove(id); return try outcome.get() }
+        if let session = sessions[id], session.isEstablished {
+            connectRequested.remove(id)
+            return PeerID(id)
+        }
+        if let outcome = dialOutcomes.removeValue(forKey: id) {
+            connectRequested.remove(id)
+            return try outcome.get()
+        }
         guard sessions[id] != nil else {
             connectRequested.remove(id)
             throw NodeError(.disconnected, "the link to \(short(address)) closed during the handshake")
@@ -217,7 +230,8 @@ public actor Node {
     public func sendObject(_ object: [UInt8], to peer: PeerID) async {
         guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
             statistics.sendFailures += 1
-            logger.warning("object not sent: size out of bounds", metadata: ["peer": "\(peer)", "bytes": "\(object.count)"])
+            logger.warning(
+                "object not sent: size out of bounds", metadata: ["peer": "\(peer)", "bytes": "\(object.count)"])
             return
         }
         var fx = Effects()
@@ -271,7 +285,8 @@ public actor Node {
         let object = ObjectTypeRegistry.wrap(value)
         guard object.body.count <= configuration.wireLimits.maxCustomBody else {
             throw NodeError(
-                .oversized, "\(T.self) encodes to \(object.body.count) bytes, over \(configuration.wireLimits.maxCustomBody)")
+                .oversized,
+                "\(T.self) encodes to \(object.body.count) bytes, over \(configuration.wireLimits.maxCustomBody)")
         }
         guard sessions[peer.sessionID]?.isEstablished == true else {
             throw NodeError(.unknownPeer, "no established link \(peer)")

@@ -131,7 +131,8 @@ struct PeerSession: Sendable {
     /// Whether the peer is known to know `address`.
     func knows(_ address: Recipient) -> Bool { knownAddressHashes.contains(address.hashValue) }
 
-    private init(id: SessionID, role: Role, path: PeerPath, localNonce: UInt64, settings: SessionSettings, now: Double) {
+    private init(id: SessionID, role: Role, path: PeerPath, localNonce: UInt64, settings: SessionSettings, now: Double)
+    {
         self.id = id
         self.role = role
         self.path = path
@@ -150,7 +151,8 @@ struct PeerSession: Sendable {
     static func initiate(
         id: SessionID, path: PeerPath, version: VersionMessage, settings: SessionSettings, now: Double
     ) -> (PeerSession, [SessionAction]) {
-        let session = PeerSession(id: id, role: .initiator, path: path, localNonce: version.nonce, settings: settings, now: now)
+        let session = PeerSession(
+            id: id, role: .initiator, path: path, localNonce: version.nonce, settings: settings, now: now)
         return (session, [.send(.version(version))])
     }
 
@@ -171,7 +173,8 @@ struct PeerSession: Sendable {
                 ]
             )
         }
-        var session = PeerSession(id: id, role: .responder, path: path, localNonce: version.nonce, settings: settings, now: now)
+        var session = PeerSession(
+            id: id, role: .responder, path: path, localNonce: version.nonce, settings: settings, now: now)
         session.peerVersion = peerVersion
         return (session, [.send(.version(version)), .send(.verack(VerackMessage(echoNonce: peerVersion.nonce)))])
     }
@@ -181,7 +184,9 @@ struct PeerSession: Sendable {
     var isEstablished: Bool { phase == .established }
 
     /// The protocol version in use: the lower of both sides'.
-    var negotiatedVersion: UInt16 { min(settings.protocolVersion, peerVersion?.protocolVersion ?? settings.protocolVersion) }
+    var negotiatedVersion: UInt16 {
+        min(settings.protocolVersion, peerVersion?.protocolVersion ?? settings.protocolVersion)
+    }
 
     /// The peer's address, once proven: the address we dialed (the peer echoed the nonce we sent
     /// there), or the address a visible initiator claimed (it echoed the nonce we sent there).
@@ -207,7 +212,8 @@ struct PeerSession: Sendable {
         guard messageBucket.take(now: now) else {
             return [
                 .close(
-                    .flood, "more than \(Int(settings.messageBurst)) messages at once (\(settings.messageRate)/s allowed)",
+                    .flood,
+                    "more than \(Int(settings.messageBurst)) messages at once (\(settings.messageRate)/s allowed)",
                     notify: true, discourage: true)
             ]
         }
@@ -249,7 +255,11 @@ struct PeerSession: Sendable {
         // Only an initiator can get here: a responder's session starts with the peer's version.
         // Our own version coming back on our own session: we dialed ourselves.
         if version.nonce == localNonce {
-            return [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)]
+            return [
+                .close(
+                    .selfConnection, "connected to ourselves (our version nonce came back)", notify: false,
+                    discourage: false)
+            ]
         }
         guard version.protocolVersion >= settings.minimumProtocolVersion else {
             return [
@@ -267,7 +277,9 @@ struct PeerSession: Sendable {
 
     private mutating func receiveVerack(_ verack: VerackMessage, now: Double) -> [SessionAction] {
         guard verack.echoNonce == localNonce else {
-            return [.close(.protocolViolation, "verack does not echo our version nonce", notify: true, discourage: true)]
+            return [
+                .close(.protocolViolation, "verack does not echo our version nonce", notify: true, discourage: true)
+            ]
         }
         if gotVerack { return [.note(.duplicate)] }
         gotVerack = true

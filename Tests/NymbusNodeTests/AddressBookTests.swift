@@ -32,8 +32,12 @@ struct SplitMix: RandomNumberGenerator {
         #expect(entry?.tried == false)
         #expect(book.count == 1 && book.newCount == 1 && book.triedCount == 0)
         // 31 days old, or 11 minutes in the future: terrible, never stored.
-        #expect(book.add(Recipient.random(), services: 0, lastSeen: UInt32(now - 31 * 86_400), source: source, now: now) == .rejected)
-        #expect(book.add(Recipient.random(), services: 0, lastSeen: UInt32(now + 660), source: source, now: now) == .rejected)
+        #expect(
+            book.add(Recipient.random(), services: 0, lastSeen: UInt32(now - 31 * 86_400), source: source, now: now)
+                == .rejected)
+        #expect(
+            book.add(Recipient.random(), services: 0, lastSeen: UInt32(now + 660), source: source, now: now)
+                == .rejected)
         #expect(book.count == 1)
     }
 
@@ -42,7 +46,8 @@ struct SplitMix: RandomNumberGenerator {
         var book = AddressBook(limits: limits)
         let flooder = AddressSource.peer(Recipient.random())
         var added = 0
-        for _ in 0..<3000 where book.add(Recipient.random(), services: 0, lastSeen: seen, source: flooder, now: now) == .added {
+        for _ in 0..<3000
+        where book.add(Recipient.random(), services: 0, lastSeen: seen, source: flooder, now: now) == .added {
             added += 1
         }
         // One source reaches 16 buckets × 32 slots = 512 of the 8192 new slots.
@@ -53,7 +58,9 @@ struct SplitMix: RandomNumberGenerator {
         // Other sources still find room.
         var honest = 0
         for _ in 0..<200 {
-            if book.add(Recipient.random(), services: 0, lastSeen: seen, source: .peer(Recipient.random()), now: now) == .added {
+            if book.add(Recipient.random(), services: 0, lastSeen: seen, source: .peer(Recipient.random()), now: now)
+                == .added
+            {
                 honest += 1
             }
         }
@@ -148,7 +155,9 @@ struct SplitMix: RandomNumberGenerator {
         for i in 0..<40 {
             let r = Recipient.random()
             addresses.append(r)
-            book.add(r, services: UInt64(i % 4), lastSeen: UInt32(now - Int64(i)), source: .peer(Recipient.random()), now: now)
+            book.add(
+                r, services: UInt64(i % 4), lastSeen: UInt32(now - Int64(i)), source: .peer(Recipient.random()),
+                now: now)
         }
         book.markGood(addresses[0], services: 3, now: now)
         book.markAttempt(addresses[1], now: now)
@@ -199,10 +208,18 @@ struct SplitMix: RandomNumberGenerator {
             "{\"address\":\"\(address)\",\"services\":0,\"lastSeen\":1,\"lastTry\":0,\"lastSuccess\":0,\"attempts\":0,\"source\":\"42\",\"tried\":false}"
         }
         #expect(try store.decode(file(record(good)), limits: .default, now: now).count == 1)
-        #expect(throws: AddressBookStore.StoreProblem.self) { try store.decode(file(record("not-an-address")), limits: .default, now: now) }
-        #expect(throws: AddressBookStore.StoreProblem.self) { try store.decode(file("", format: 2), limits: .default, now: now) }
-        #expect(throws: AddressBookStore.StoreProblem.self) { try store.decode(file("", key: "abcd"), limits: .default, now: now) }
-        #expect(throws: AddressBookStore.StoreProblem.self) { try store.decode(Data([0xFF, 0x00]), limits: .default, now: now) }
+        #expect(throws: AddressBookStore.StoreProblem.self) {
+            try store.decode(file(record("not-an-address")), limits: .default, now: now)
+        }
+        #expect(throws: AddressBookStore.StoreProblem.self) {
+            try store.decode(file("", format: 2), limits: .default, now: now)
+        }
+        #expect(throws: AddressBookStore.StoreProblem.self) {
+            try store.decode(file("", key: "abcd"), limits: .default, now: now)
+        }
+        #expect(throws: AddressBookStore.StoreProblem.self) {
+            try store.decode(Data([0xFF, 0x00]), limits: .default, now: now)
+        }
     }
 }
 

@@ -87,7 +87,8 @@ struct RawPeer {
 
     /// The envelopes received so far on `session`.
     func messages(on session: SessionID) async -> [Message] {
-        await received.items.compactMap { try? Envelope.decode($0.data) }.filter { $0.sessionID == session }.map(\.message)
+        await received.items.compactMap { try? Envelope.decode($0.data) }.filter { $0.sessionID == session }.map(
+            \.message)
     }
 
     /// Waits for a message on `session` matching `match`.
@@ -107,7 +108,8 @@ struct RawPeer {
     func open(with target: Recipient) async throws -> (SessionID, UInt64) {
         let session = SessionID.random()
         let version = VersionMessage(
-            protocolVersion: 1, services: [.relay, .acceptsInbound], timestamp: 0, nonce: UInt64.random(in: 1...UInt64.max),
+            protocolVersion: 1, services: [.relay, .acceptsInbound], timestamp: 0,
+            nonce: UInt64.random(in: 1...UInt64.max),
             userAgent: "/raw/", returnAddress: address)
         try await connection.send(Envelope(sessionID: session, message: .version(version)).encode(), to: target)
         return (session, version.nonce)
@@ -119,7 +121,8 @@ struct RawPeer {
         let theirs = await waitFor(session) { if case .version = $0 { true } else { false } }
         guard case .version(let v)? = theirs else { throw NodeError(.handshakeTimeout, "raw handshake") }
         _ = await waitFor(session) { $0 == .verack(VerackMessage(echoNonce: nonce)) }
-        try await connection.send(Envelope(sessionID: session, message: .verack(VerackMessage(echoNonce: v.nonce))).encode(), to: target)
+        try await connection.send(
+            Envelope(sessionID: session, message: .verack(VerackMessage(echoNonce: v.nonce))).encode(), to: target)
         return session
     }
 
@@ -142,7 +145,9 @@ struct RawPeer {
 
     /// The `bye` received on `session`, waiting for it.
     func bye(on session: SessionID) async -> ByeMessage? {
-        guard case .bye(let bye)? = await waitFor(session, { if case .bye = $0 { true } else { false } }) else { return nil }
+        guard case .bye(let bye)? = await waitFor(session, { if case .bye = $0 { true } else { false } }) else {
+            return nil
+        }
         return bye
     }
 }

@@ -48,7 +48,8 @@ import Testing
             handshakes += s.handshakesCompleted
             #expect(s.droppedWrongPath == 0 && s.malformed == 0 && s.protocolViolations == 0)
         }
-        print("network: book sizes \(bookSizes.sorted()), handshakes \(handshakes), at \(ContinuousClock.now - started)")
+        print(
+            "network: book sizes \(bookSizes.sorted()), handshakes \(handshakes), at \(ContinuousClock.now - started)")
 
         // Three nodes leave; everyone else replaces the lost links from its book.
         for i in [3, 7, 11] {
@@ -64,7 +65,8 @@ import Testing
         #expect(lost > 0)
         #expect(
             await eventually {
-                for node in remaining where await node.peers().contains(where: { $0.address.map(gone.contains) ?? false }) {
+                for node in remaining
+                where await node.peers().contains(where: { $0.address.map(gone.contains) ?? false }) {
                     return false
                 }
                 return true
@@ -80,7 +82,8 @@ import Testing
     /// A lossy mixnet that also duplicates: handshakes are retried, duplicates are harmless.
     @Test func linksFormDespiteLossAndDuplicates() async throws {
         let count = 10
-        let net = try await MixnetHarness.start(clients: count, hopDelay: .milliseconds(15), loss: 0.05, duplicates: 0.1)
+        let net = try await MixnetHarness.start(
+            clients: count, hopDelay: .milliseconds(15), loss: 0.05, duplicates: 0.1)
         var nodes: [Node] = []
         var connections: [NymClientConnection] = []
         for i in 0..<count {
@@ -96,7 +99,9 @@ import Testing
         let all = nodes
         #expect(
             await eventually(timeout: .seconds(60)) {
-                for node in all where await node.peers().filter({ $0.direction == .outbound }).count < 4 { return false }
+                for node in all where await node.peers().filter({ $0.direction == .outbound }).count < 4 {
+                    return false
+                }
                 return true
             })
         var duplicates = 0
@@ -106,7 +111,9 @@ import Testing
             #expect(s.protocolViolations == 0 && s.malformed == 0 && s.droppedWrongPath == 0)
         }
         let counters = await net.mixnet.counters
-        print("lossy network: \(counters.droppedByLoss) lost, \(counters.duplicated) duplicated, \(duplicates) duplicate handshake messages ignored")
+        print(
+            "lossy network: \(counters.droppedByLoss) lost, \(counters.duplicated) duplicated, \(duplicates) duplicate handshake messages ignored"
+        )
         for node in nodes { await node.stop() }
         for connection in connections { await connection.close() }
         await net.stop()

@@ -34,10 +34,11 @@ import Testing
         await a.setObjectHandler { bytes, _ in await gotA.add(bytes) }
         await a.sendObject([1, 2, 3], to: peer)
         #expect(await b.broadcastObject([4, 5], except: nil) == 1)
-        #expect(await eventually {
-            let (b, a) = (await gotB.items, await gotA.items)
-            return b == [[1, 2, 3]] && a == [[4, 5]]
-        })
+        #expect(
+            await eventually {
+                let (b, a) = (await gotB.items, await gotA.items)
+                return b == [[1, 2, 3]] && a == [[4, 5]]
+            })
         await a.stop()
         #expect(await eventually { await events.items.last == .disconnected(peer, .shuttingDown) })
         await b.stop()
@@ -71,18 +72,22 @@ import Testing
         try await v.register(Greeting.self) { value, _ in await gotV.add(value) }
         for i in 0..<30 { #expect(await v.broadcastObject(Array(repeating: UInt8(i), count: 3000), except: nil) == 1) }
         try await h.send(Greeting(text: "from the shadows", count: 1), to: peer)
-        #expect(await eventually {
-            let (objects, greetings) = (await gotH.items.count, await gotV.items.count)
-            return objects == 30 && greetings == 1
-        })
-        #expect(await eventually {
-            let (hr, vr) = (await h.peers().first?.rtt, await v.peers().first?.rtt)
-            return hr != nil && vr != nil
-        })
+        #expect(
+            await eventually {
+                let (objects, greetings) = (await gotH.items.count, await gotV.items.count)
+                return objects == 30 && greetings == 1
+            })
+        #expect(
+            await eventually {
+                let (hr, vr) = (await h.peers().first?.rtt, await v.peers().first?.rtt)
+                return hr != nil && vr != nil
+            })
         // The hidden node kept the visible one supplied: no reply was lost for lack of SURBs.
         let counters = await net.mixnet.counters
         #expect(counters.repliesDroppedNoSurbs == 0 && counters.repliesDroppedUnknownTag == 0)
-        print("hidden link: \(counters.surbRequests) SURB requests by the holder, \(counters.surbTopUps) automatic top-ups")
+        print(
+            "hidden link: \(counters.surbRequests) SURB requests by the holder, \(counters.surbTopUps) automatic top-ups"
+        )
         await h.stop()
         await v.stop()
         await ch.close()
@@ -220,7 +225,8 @@ import Testing
         let rude = RawPeer(try await net.connection(4), address: net.address(4))
         let s3 = SessionID.random()
         try await rude.connection.sendAnonymous(
-            Envelope(sessionID: s3, message: .verack(VerackMessage(echoNonce: 5))).encode(), to: net.address(0), replySurbs: 20)
+            Envelope(sessionID: s3, message: .verack(VerackMessage(echoNonce: 5))).encode(), to: net.address(0),
+            replySurbs: 20)
         #expect(await rude.bye(on: s3)?.code == .protocolViolation)
         // The session id is dead: a version on it now opens nothing.
         let late = VersionMessage(
@@ -253,7 +259,9 @@ import Testing
         #expect(await a.statistics.refusedDiscouraged == 1)
         await a.stop()
         await b.stop()
-        for c in [ca, cb, garbler.connection, flooder.connection, rude.connection, shadow.connection] { await c.close() }
+        for c in [ca, cb, garbler.connection, flooder.connection, rude.connection, shadow.connection] {
+            await c.close()
+        }
         await net.stop()
     }
 
@@ -297,7 +305,9 @@ import Testing
             #expect(error.code == .corruptAddressBook)
             #expect(error.reason.contains("peers.json.corrupt-"))
         }
-        let kept = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("peers.json.corrupt-") }
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+            $0.hasPrefix("peers.json.corrupt-")
+        }
         #expect(kept.count == 1)
         #expect(try Data(contentsOf: URL(filePath: dir + "/" + kept[0])) == Data("{ not json".utf8))
         await ca3.close()

@@ -47,7 +47,10 @@ import Testing
 
     func visibleHandshakeFinish(_ node: Node, _ t: ScriptedTransport, session: SessionID) async -> Bool {
         let all = await t.log.all
-        guard case .version(let theirs)? = all.first(where: { $0.envelope?.sessionID == session && $0.message?.command == .version })?.message
+        guard
+            case .version(let theirs)? = all.first(where: {
+                $0.envelope?.sessionID == session && $0.message?.command == .version
+            })?.message
         else { return false }
         t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session)
         return await eventually { await node.peers().count == 1 }
@@ -78,7 +81,10 @@ import Testing
         let session = SessionID.random()
         t.inject(.verack(VerackMessage(echoNonce: 1)), session: session, tag: tag)
         let bye = await t.log.waitFor { $0.kind == .reply(tag) }
-        guard case .bye(let b)? = bye.first?.message else { Issue.record("no bye"); return }
+        guard case .bye(let b)? = bye.first?.message else {
+            Issue.record("no bye")
+            return
+        }
         #expect(b.code == .protocolViolation)
         // The id is dead: a version on it now opens nothing.
         t.inject(.version(Handshakes.version(nonce: 5)), session: session, tag: tag)
@@ -119,7 +125,10 @@ import Testing
         let tag = SenderTag.random()
         t.inject(.version(Handshakes.version(nonce: 8)), session: .random(), tag: tag)
         let answer = await t.log.waitFor { $0.kind == .reply(tag) }
-        guard case .bye(let bye)? = answer.first?.message else { Issue.record("no bye"); return }
+        guard case .bye(let bye)? = answer.first?.message else {
+            Issue.record("no bye")
+            return
+        }
         #expect(bye.code == .noInbound)
         #expect(await node.statistics.refusedInbound == 1)
         #expect(await node.peers().isEmpty)
@@ -200,7 +209,9 @@ import Testing
         garbage[5] = Command.addr.rawValue  // an addr whose "count" reads as 0 with 6 trailing bytes
         t.inject(garbage)
         let bye1 = await t.log.waitFor { $0.envelope?.sessionID == s1 && $0.message?.command == .bye }
-        #expect(bye1.first?.message == .bye(ByeMessage(code: .malformed, reason: "6 unexpected trailing bytes after message payload")))
+        #expect(
+            bye1.first?.message
+                == .bye(ByeMessage(code: .malformed, reason: "6 unexpected trailing bytes after message payload")))
 
         // An addr of 1001 entries.
         let b = Recipient.random()
@@ -217,7 +228,10 @@ import Testing
         oversized.write(bytes: w.bytes)
         t.inject(oversized.bytes)
         let bye2 = await t.log.waitFor { $0.envelope?.sessionID == s2 && $0.message?.command == .bye }
-        guard case .bye(let b2)? = bye2.first?.message else { Issue.record("no bye"); return }
+        guard case .bye(let b2)? = bye2.first?.message else {
+            Issue.record("no bye")
+            return
+        }
         #expect(b2.code == .oversized)
 
         // A flood of pings.
@@ -225,7 +239,10 @@ import Testing
         let s3 = await visibleHandshake2(node, t, from: c, expectPeers: 2)
         for i in 0..<40 { t.inject(.ping(nonce: UInt64(i)), session: s3) }
         let bye3 = await t.log.waitFor { $0.envelope?.sessionID == s3 && $0.message?.command == .bye }
-        guard case .bye(let b3)? = bye3.first?.message else { Issue.record("no bye"); return }
+        guard case .bye(let b3)? = bye3.first?.message else {
+            Issue.record("no bye")
+            return
+        }
         #expect(b3.code == .flood)
         _ = await eventually { await node.peers().count == 1 }
 
@@ -235,7 +252,10 @@ import Testing
         let again = SessionID.random()
         t.inject(.version(Handshakes.version(nonce: 1234, address: a)), session: again)
         let refusal = await t.log.waitFor { $0.envelope?.sessionID == again }
-        guard case .bye(let b4)? = refusal.first?.message else { Issue.record("no bye"); return }
+        guard case .bye(let b4)? = refusal.first?.message else {
+            Issue.record("no bye")
+            return
+        }
         #expect(b4.code == .protocolViolation)
         // The good peer still works.
         t.inject(.ping(nonce: 999), session: goodSession)
@@ -247,7 +267,9 @@ import Testing
     }
 
     /// Handshake for a further peer, waiting for `expectPeers` established links.
-    func visibleHandshake2(_ node: Node, _ t: ScriptedTransport, from peer: Recipient, expectPeers: Int) async -> SessionID {
+    func visibleHandshake2(_ node: Node, _ t: ScriptedTransport, from peer: Recipient, expectPeers: Int) async
+        -> SessionID
+    {
         let session = SessionID.random()
         t.inject(.version(Handshakes.version(nonce: 77, address: peer)), session: session)
         let answers = await t.log.waitFor(2) { $0.envelope?.sessionID == session }
@@ -280,7 +302,8 @@ import Testing
         #expect(await t.log.all.count > before)
         #expect(await node.knownAddresses().contains(fresh.address))
         // Stale addresses (seen an hour ago) are stored but not relayed.
-        let stale = AddressEntry(address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970) - 3600, services: [])
+        let stale = AddressEntry(
+            address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970) - 3600, services: [])
         t.inject(.addr([stale]), session: sessions[2])
         _ = await eventually { await node.knownAddresses().contains(stale.address) }
         t.inject(.ping(nonce: 6), session: sessions[2])
@@ -306,13 +329,17 @@ import Testing
         #expect(await node.addressBookCount == 3)  // feeder, requester, and the one token's worth
         t.inject(.getaddr, session: requester)
         let answer = await t.log.waitFor { $0.envelope?.sessionID == requester && $0.message?.command == .addr }
-        guard case .addr(let sample)? = answer.first?.message else { Issue.record("no addr"); return }
+        guard case .addr(let sample)? = answer.first?.message else {
+            Issue.record("no addr")
+            return
+        }
         #expect(sample.count == 1)  // 23 % of 3, rounded up
         #expect(!sample.contains { $0.address == requesterAddress })
         t.inject(.getaddr, session: requester)
         t.inject(.ping(nonce: 8), session: requester)
         _ = await t.log.waitFor { $0.message == .pong(nonce: 8) }
-        #expect(await t.log.all.filter { $0.envelope?.sessionID == requester && $0.message?.command == .addr }.count == 1)
+        #expect(
+            await t.log.all.filter { $0.envelope?.sessionID == requester && $0.message?.command == .addr }.count == 1)
         #expect(await node.statistics.getaddrIgnored == 1)
         await node.stop()
     }
@@ -367,7 +394,8 @@ import Testing
         t.inject(.version(Handshakes.version(nonce: 3, address: late)), session: third)
         let answer = await t.log.waitFor { $0.envelope?.sessionID == third }
         #expect(answer.first?.kind == .send(late))
-        #expect(answer.first?.message == .bye(ByeMessage(code: .tooManyPeers, reason: "no room for more inbound links")))
+        #expect(
+            answer.first?.message == .bye(ByeMessage(code: .tooManyPeers, reason: "no room for more inbound links")))
         #expect(await node.peers().count == 2)
         #expect(await node.statistics.refusedInbound == 1)
         await node.stop()
@@ -425,7 +453,10 @@ import Testing
         // An unknown type is rejected, the link stays.
         t.inject(.custom(CustomObject(typeID: 0x9999, body: [1])), session: session)
         let reject = await t.log.waitFor { $0.message?.command == .reject }
-        guard case .reject(let r)? = reject.first?.message else { Issue.record("no reject"); return }
+        guard case .reject(let r)? = reject.first?.message else {
+            Issue.record("no reject")
+            return
+        }
         #expect(r.code == .invalidObject && r.command == Command.custom.rawValue)
         #expect(await node.peers().count == 1)
         // Sending goes out on the link's path.
@@ -433,7 +464,9 @@ import Testing
         try await node.send(Greeting(text: "back", count: 1), to: peer)
         let out = await t.log.waitFor { $0.message?.command == .custom }
         #expect(out.first?.message == .custom(ObjectTypeRegistry.wrap(Greeting(text: "back", count: 1))))
-        await #expect(throws: NodeError(.unknownPeer, "")) { try await node.send(Greeting(text: "x", count: 0), to: PeerID(.random())) }
+        await #expect(throws: NodeError(.unknownPeer, "")) {
+            try await node.send(Greeting(text: "x", count: 0), to: PeerID(.random()))
+        }
         // A body that does not decode is malformed: link closed.
         t.inject(.custom(CustomObject(typeID: Greeting.wireTypeID, body: [0xFF])), session: session)
         _ = await eventually { await node.peers().isEmpty }

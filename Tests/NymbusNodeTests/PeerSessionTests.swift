@@ -17,15 +17,19 @@ enum Handshakes {
         PeerSession, [SessionAction]
     ) {
         PeerSession.initiate(
-            id: .random(), path: path ?? .visible(Recipient.random()), version: version(nonce: nonce), settings: settings,
+            id: .random(), path: path ?? .visible(Recipient.random()), version: version(nonce: nonce),
+            settings: settings,
             now: 0)
     }
 
-    static func responder(peerNonce: UInt64 = 22, localNonce: UInt64 = 33, settings: SessionSettings = SessionSettings())
+    static func responder(
+        peerNonce: UInt64 = 22, localNonce: UInt64 = 33, settings: SessionSettings = SessionSettings()
+    )
         -> (PeerSession, [SessionAction])
     {
         let (session, actions) = PeerSession.respond(
-            id: .random(), path: .visible(Recipient.random()), peerVersion: version(nonce: peerNonce, address: Recipient.random()),
+            id: .random(), path: .visible(Recipient.random()),
+            peerVersion: version(nonce: peerNonce, address: Recipient.random()),
             version: version(nonce: localNonce), settings: settings, now: 0)
         return (session!, actions)
     }
@@ -53,7 +57,8 @@ enum Handshakes {
 
     @Test func responderAnswersVersionAndVerackThenWaitsForEcho() {
         var (s, first) = Handshakes.responder(peerNonce: 22, localNonce: 33)
-        #expect(first == [.send(.version(Handshakes.version(nonce: 33))), .send(.verack(VerackMessage(echoNonce: 22)))])
+        #expect(
+            first == [.send(.version(Handshakes.version(nonce: 33))), .send(.verack(VerackMessage(echoNonce: 22)))])
         #expect(s.phase == .awaitingVerack)
         #expect(s.provenAddress == nil)  // the claimed address is not trusted yet
         #expect(s.receive(.verack(VerackMessage(echoNonce: 33)), now: 1) == [.established])
@@ -117,13 +122,17 @@ enum Handshakes {
         #expect(s.receive(.object(big), size: 98_330, now: 1) == [])
         #expect(s.receive(.object(big), size: 98_330, now: 1) == [])
         let third = s.receive(.object(big), size: 98_330, now: 1)
-        if case .close(.protocolViolation, _, true, false) = third.first {} else { Issue.record("expected a close, got \(third)") }
+        if case .close(.protocolViolation, _, true, false) = third.first {
+        } else {
+            Issue.record("expected a close, got \(third)")
+        }
         #expect(s.pending.count == 2 && s.pendingBytes == 196_660)
     }
 
     @Test func oldProtocolVersionIsRefused() {
         let (session, actions) = PeerSession.respond(
-            id: .random(), path: .visible(Recipient.random()), peerVersion: Handshakes.version(nonce: 1, protocolVersion: 0),
+            id: .random(), path: .visible(Recipient.random()),
+            peerVersion: Handshakes.version(nonce: 1, protocolVersion: 0),
             version: Handshakes.version(nonce: 2), settings: SessionSettings(), now: 0)
         #expect(session == nil)
         #expect(actions.count == 1)
@@ -143,7 +152,12 @@ enum Handshakes {
     @Test func ownVersionComingBackIsASelfConnection() {
         var (s, _) = Handshakes.initiator(nonce: 11)
         let actions = s.receive(.version(Handshakes.version(nonce: 11)), now: 1)
-        #expect(actions == [.close(.selfConnection, "connected to ourselves (our version nonce came back)", notify: false, discourage: false)])
+        #expect(
+            actions == [
+                .close(
+                    .selfConnection, "connected to ourselves (our version nonce came back)", notify: false,
+                    discourage: false)
+            ])
     }
 
     @Test func byeIsReported() {
@@ -200,7 +214,10 @@ enum Handshakes {
         settings.handshakeTimeout = 60
         var (s, _) = Handshakes.initiator(settings: settings)
         #expect(s.tick(now: 59, nonce: 1) == [])
-        #expect(s.tick(now: 60, nonce: 1) == [.close(.timeout, "handshake not complete after 60 s", notify: true, discourage: false)])
+        #expect(
+            s.tick(now: 60, nonce: 1) == [
+                .close(.timeout, "handshake not complete after 60 s", notify: true, discourage: false)
+            ])
     }
 
     @Test func getaddrAnsweredOnceAndOnlyForInboundLinks() {
@@ -218,7 +235,10 @@ enum Handshakes {
         var s = established()
         // The bucket starts at one token, refilling at 0.1/s.
         #expect(s.receive(.addr(entries), now: 0) == [.deliver(.addr([entries[0]])), .note(.addressesRateLimited(4))])
-        #expect(s.receive(.addr(entries), now: 20) == [.deliver(.addr(Array(entries[0..<2]))), .note(.addressesRateLimited(3))])
+        #expect(
+            s.receive(.addr(entries), now: 20) == [
+                .deliver(.addr(Array(entries[0..<2]))), .note(.addressesRateLimited(3)),
+            ])
         // Our own getaddr grants 1000 tokens for the answer.
         #expect(s.requestAddresses() == [.send(.getaddr)])
         #expect(s.requestAddresses() == [])
@@ -233,7 +253,10 @@ enum Handshakes {
         var s = established(settings: settings)  // the verack took one token
         for i in 0..<4 { #expect(s.receive(.ping(nonce: UInt64(i)), now: 0) == [.send(.pong(nonce: UInt64(i)))]) }
         let actions = s.receive(.ping(nonce: 9), now: 0)
-        if case .close(.flood, _, true, true) = actions.first {} else { Issue.record("expected a flood close, got \(actions)") }
+        if case .close(.flood, _, true, true) = actions.first {
+        } else {
+            Issue.record("expected a flood close, got \(actions)")
+        }
     }
 }
 

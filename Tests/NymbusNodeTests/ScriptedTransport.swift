@@ -67,7 +67,9 @@ actor SentLog {
             if found.count >= count { return found }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        Issue.record("timed out waiting for \(count) matching sent messages; have \(all.count): \(all.map { $0.message.map { "\($0.command)" } ?? "?" })", sourceLocation: sourceLocation)
+        Issue.record(
+            "timed out waiting for \(count) matching sent messages; have \(all.count): \(all.map { $0.message.map { "\($0.command)" } ?? "?" })",
+            sourceLocation: sourceLocation)
         return all.filter(match)
     }
 }
