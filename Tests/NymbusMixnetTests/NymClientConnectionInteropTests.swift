@@ -74,13 +74,8 @@ import Testing
             guard let message = await next(bob, timeout: .seconds(2)) else { break }
             received.append(message.data)
         }
-        // NymClient's WebSocketDialer keeps NIO's default `leftOverBytesStrategy = .dropBytes`, so
-        // frames arriving in the same TCP read as the 101 response are dropped. Real nym-client
-        // pushes its buffer right after the handshake too. Fix: `.forwardBytes` in the dialer's
-        // `NIOUpgradableHTTPClientPipelineConfiguration`; then drop this `withKnownIssue`.
-        withKnownIssue("NymClient drops frames that share a read with the 101 response", isIntermittent: true) {
-            #expect(received == [[0], [1], [2], [3], [4]])
-        }
+        // The dialer forwards bytes left over after the upgrade, so none of the burst is lost.
+        #expect(received == [[0], [1], [2], [3], [4]])
         await alice.close()
         await bob.close()
         await mixnet.stop()
