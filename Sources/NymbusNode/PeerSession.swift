@@ -190,14 +190,13 @@ struct PeerSession: Sendable {
 
     /// The peer's address, once proven: the address we dialed (the peer echoed the nonce we sent
     /// there), or the address a visible initiator claimed (it echoed the nonce we sent there).
-    var provenAddress: Address? {
+    var provenAddress: Recipient? {
         guard isEstablished else { return nil }
         switch path {
         case .visible(let a), .anonymousOutbound(let a): return a
         case .anonymousInbound: return nil
         }
     }
-    typealias Address = Recipient
 
     /// The address we dialed (initiator only), proven or not.
     var dialedAddress: Recipient? { role == .initiator ? path.address : nil }
