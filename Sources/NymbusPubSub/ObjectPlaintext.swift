@@ -95,6 +95,7 @@ public struct ObjectPlaintext: Sendable, Equatable {
     }
 
     public static func == (lhs: ObjectPlaintext, rhs: ObjectPlaintext) -> Bool {
-        lhs.payload == rhs.payload && lhs.author?.key == rhs.author?.key && lhs.author?.signature == rhs.author?.signature
+        lhs.payload == rhs.payload && lhs.author?.key == rhs.author?.key
+            && lhs.author?.signature == rhs.author?.signature
     }
 }

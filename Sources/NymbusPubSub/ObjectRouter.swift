@@ -58,7 +58,9 @@ public struct ObjectRouter: Sendable {
         do {
             object = try TopicObject(bytes: bytes, maxBytes: maxObjectBytes)
         } catch {
-            if error.code == .unsupportedVersion { return .drop(.unsupportedVersion, penalize: false, detail: error.reason) }
+            if error.code == .unsupportedVersion {
+                return .drop(.unsupportedVersion, penalize: false, detail: error.reason)
+            }
             return .drop(.malformed, penalize: true, detail: error.reason)
         }
         let time = object.timestampSeconds

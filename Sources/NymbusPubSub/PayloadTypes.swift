@@ -22,7 +22,8 @@ struct PayloadTypes: Sendable {
         }
         if let owner = owners[id] {
             guard owner == ObjectIdentifier(type) else {
-                throw PubSubError(.typeAlreadyRegistered, "type id \(id) is already taken by another type, not \(T.self)")
+                throw PubSubError(
+                    .typeAlreadyRegistered, "type id \(id) is already taken by another type, not \(T.self)")
             }
             return
         }

@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import Logging
-public import NymbusWire
 import NymbusCrypto
+public import NymbusWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The topic layer of one node: subscriptions, publishing, and the flood router.
 ///
@@ -130,7 +131,8 @@ public actor PubSub<Network: ObjectNetwork> {
     ) async throws(PubSubError) -> PublishResult {
         guard payload.count <= configuration.maxPayloadBytes else {
             throw PubSubError(
-                .payloadTooLarge, "payload of \(payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)")
+                .payloadTooLarge,
+                "payload of \(payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)")
         }
         let mode = author ?? configuration.defaultAuthor
         let now = clock()
@@ -157,7 +159,8 @@ public actor PubSub<Network: ObjectNetwork> {
         stats.published += 1
         stats.transmissions += sent
         let local = deliver(
-            ObjectPlaintext(payload: payload, author: nil), authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
+            ObjectPlaintext(payload: payload, author: nil),
+            authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
             object: object, id: id, topic: topic, now: now, isOwn: true)
         return PublishResult(messageID: id, transmissions: sent, queued: sent == 0, localDeliveries: local)
     }
@@ -165,7 +168,8 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Publishes a registered custom value.
     /// - Throws: `unregisteredType` unless `T` was registered; otherwise as `publish(_:to:)`.
     @discardableResult
-    public func publish<T: WireCodable>(_ value: T, to topic: Topic, author: AuthorMode? = nil) async throws(PubSubError)
+    public func publish<T: WireCodable>(_ value: T, to topic: Topic, author: AuthorMode? = nil)
+        async throws(PubSubError)
         -> PublishResult
     {
         guard registry.isRegistered(T.self) else {
@@ -189,7 +193,8 @@ public actor PubSub<Network: ObjectNetwork> {
             if now - item.object.timestampSeconds > configuration.maxAge / 3 {
                 // Old enough that far peers might refuse it: seal it again with a fresh time.
                 do {
-                    item.object = try seal(item.payload, type: item.object.objectType, topic: item.topic, author: item.author, now: now)
+                    item.object = try seal(
+                        item.payload, type: item.object.objectType, topic: item.topic, author: item.author, now: now)
                 } catch {
                     logger.error("re-sealing a held publish failed", metadata: ["error": "\(error)"])
                     pendingBytes -= item.bytes.count
@@ -216,7 +221,8 @@ public actor PubSub<Network: ObjectNetwork> {
         }
     }
 
-    private func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64) throws(PubSubError)
+    private func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64)
+        throws(PubSubError)
         -> TopicObject
     {
         try TopicObject.seal(
@@ -254,9 +260,15 @@ public actor PubSub<Network: ObjectNetwork> {
             if let state = topics[object.topicID] {
                 do {
                     let plaintext = try object.open(with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    deliver(plaintext, authorKey: plaintext.author?.key, object: object, id: id, topic: state.topic, now: now, isOwn: false)
+                    deliver(
+                        plaintext, authorKey: plaintext.author?.key, object: object, id: id, topic: state.topic,
+                        now: now, isOwn: false)
                 } catch {
-                    if error.code == .badAuthorSignature { stats.badAuthorSignature += 1 } else { stats.decryptFailed += 1 }
+                    if error.code == .badAuthorSignature {
+                        stats.badAuthorSignature += 1
+                    } else {
+                        stats.decryptFailed += 1
+                    }
                     logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
                 }
             }

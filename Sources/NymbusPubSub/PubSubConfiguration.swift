@@ -43,12 +43,18 @@ public struct PubSubConfiguration: Sendable {
         func fail(_ reason: String) -> PubSubError { PubSubError(.invalidConfiguration, reason) }
         guard maxObjectBytes >= TopicObject.overhead + ObjectPlaintext.minimumLength,
             maxObjectBytes <= TopicObject.protocolMaxBytes
-        else { throw fail("maxObjectBytes must be within \(TopicObject.overhead + 5)...\(TopicObject.protocolMaxBytes)") }
+        else {
+            throw fail("maxObjectBytes must be within \(TopicObject.overhead + 5)...\(TopicObject.protocolMaxBytes)")
+        }
         guard maxPayloadBytes >= 0, maxPayloadBytes <= buckets.maxPayload(withAuthor: true) else {
             throw fail("maxPayloadBytes must be within 0...\(buckets.maxPayload(withAuthor: true)) for these buckets")
         }
-        guard hopLimit <= TopicObject.maxHopLimit else { throw fail("hopLimit must be at most \(TopicObject.maxHopLimit)") }
-        guard maxAge >= 60, maxFuture >= 60 else { throw fail("maxAge and maxFuture must be at least 60 s (timestamps are minutes)") }
+        guard hopLimit <= TopicObject.maxHopLimit else {
+            throw fail("hopLimit must be at most \(TopicObject.maxHopLimit)")
+        }
+        guard maxAge >= 60, maxFuture >= 60 else {
+            throw fail("maxAge and maxFuture must be at least 60 s (timestamps are minutes)")
+        }
         guard seenWindow >= maxAge + maxFuture else {
             throw fail("seenWindow (\(seenWindow) s) must be at least maxAge + maxFuture (\(maxAge + maxFuture) s)")
         }

@@ -39,7 +39,8 @@ extension Topic {
         }
         let minimum = 1 + 32 + 1 + 4
         guard body.count >= minimum, body.count <= minimum + Topic.maxInviteNameLength else {
-            throw PubSubError(.invalidInvite, "an invite decodes to \(minimum)...\(minimum + 255) bytes, got \(body.count)")
+            throw PubSubError(
+                .invalidInvite, "an invite decodes to \(minimum)...\(minimum + 255) bytes, got \(body.count)")
         }
         let checked = Array(body.dropLast(4))
         guard Array(Blake2b.digest32(checked).prefix(4)) == Array(body.suffix(4)) else {

@@ -31,7 +31,8 @@ extension TopicObject {
         guard let bucket = buckets.bucket(for: needed) else {
             throw PubSubError(
                 .payloadTooLarge,
-                "a payload of \(payload.count) bytes makes a \(needed)-byte object; the largest bucket is \(buckets.sizes.last ?? 0)")
+                "a payload of \(payload.count) bytes makes a \(needed)-byte object; the largest bucket is \(buckets.sizes.last ?? 0)"
+            )
         }
         var object = TopicObject(
             topicID: topic.id, objectType: objectType, timestamp: timestamp, hopLimit: min(hopLimit, maxHopLimit),
@@ -57,14 +58,16 @@ extension TopicObject {
         }
         let padded: [UInt8]
         do {
-            padded = try XChaCha20Poly1305.open(ciphertext, key: topic.encryptionKey, nonce: nonce, associatedData: associatedData)
+            padded = try XChaCha20Poly1305.open(
+                ciphertext, key: topic.encryptionKey, nonce: nonce, associatedData: associatedData)
         } catch {
             throw PubSubError(.decryptionFailed, "the ciphertext does not open with the topic key")
         }
         let plaintext = try ObjectPlaintext(decoding: padded, maxPayload: maxPayload)
         if let author = plaintext.author {
             let message = ObjectPlaintext.authorMessage(
-                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: plaintext.payload)
+                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: plaintext.payload
+            )
             guard author.key.isValidSignature(author.signature, for: message) else {
                 throw PubSubError(.badAuthorSignature, "the author signature does not verify")
             }

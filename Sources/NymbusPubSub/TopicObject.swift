@@ -74,7 +74,8 @@ public struct TopicObject: Sendable, Equatable {
         do {
             let version = try reader.readUInt8("version")
             guard version == TopicObject.version else {
-                throw PubSubError(.unsupportedVersion, "object version \(version), this build speaks \(TopicObject.version)")
+                throw PubSubError(
+                    .unsupportedVersion, "object version \(version), this build speaks \(TopicObject.version)")
             }
             let idBytes = try reader.readBytes(32, "topic id")
             guard let key = try? Ed25519.PublicKey(bytes: idBytes) else {
@@ -88,9 +89,12 @@ public struct TopicObject: Sendable, Equatable {
                 throw PubSubError(.malformedObject, "hop limit \(hopLimit) exceeds \(TopicObject.maxHopLimit)")
             }
             nonce = try reader.readBytes(XChaCha20Poly1305.nonceLength, "nonce")
-            ciphertext = try reader.readBytes32(limit: limit - TopicObject.headerLength - TopicObject.signatureLength, "ciphertext")
+            ciphertext = try reader.readBytes32(
+                limit: limit - TopicObject.headerLength - TopicObject.signatureLength, "ciphertext")
             guard ciphertext.count >= TopicObject.minCiphertextLength else {
-                throw PubSubError(.malformedObject, "ciphertext of \(ciphertext.count) bytes is shorter than \(TopicObject.minCiphertextLength)")
+                throw PubSubError(
+                    .malformedObject,
+                    "ciphertext of \(ciphertext.count) bytes is shorter than \(TopicObject.minCiphertextLength)")
             }
             signature = try reader.readBytes(TopicObject.signatureLength, "signature")
             try reader.expectEnd("object")

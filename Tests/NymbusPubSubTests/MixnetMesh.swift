@@ -50,7 +50,8 @@ final class MixnetMesh: Sendable {
         mc.hopDelay = hopDelay
         mc.lossProbability = loss
         mc.seed = seed
-        let mixnet = try LocalMixnet(configuration: mc, logger: Logger(label: "test.mixnet") { _ in SwiftLogNoOpLogHandler() })
+        let mixnet = try LocalMixnet(
+            configuration: mc, logger: Logger(label: "test.mixnet") { _ in SwiftLogNoOpLogHandler() })
         try await mixnet.start()
         let endpoints = await mixnet.endpoints
         var connections: [NymClientConnection] = []
@@ -58,7 +59,8 @@ final class MixnetMesh: Sendable {
         var pubsubs: [PubSub<Node>] = []
         let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         for i in 0..<count {
-            let connection = NymClientConnection(configuration: try NymClientConfiguration(url: endpoints[i].url), logger: quiet)
+            let connection = NymClientConnection(
+                configuration: try NymClientConfiguration(url: endpoints[i].url), logger: quiet)
             try await connection.start()
             var nc = NodeConfiguration(mode: hidden.contains(i) ? .hidden : .visible)
             nc.outboundTarget = 0  // links are exactly the ones a test makes
@@ -72,7 +74,8 @@ final class MixnetMesh: Sendable {
             nodes.append(node)
         }
         return MixnetMesh(
-            mixnet: mixnet, endpoints: endpoints, connections: connections, nodes: nodes, pubsubs: pubsubs, hidden: hidden)
+            mixnet: mixnet, endpoints: endpoints, connections: connections, nodes: nodes, pubsubs: pubsubs,
+            hidden: hidden)
     }
 
     /// A connected random graph where every node has at least `minDegree` links; a hidden node

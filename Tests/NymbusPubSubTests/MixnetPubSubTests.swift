@@ -4,6 +4,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusWire
 import Testing
+
 @testable import NymbusPubSub
 
 /// Topics across nodes: every node has its own nym-client connection to the local mixnet
@@ -88,7 +89,8 @@ import Testing
     @Test(.timeLimit(.minutes(4))) func everyObjectArrivesDespiteOnePercentLoss() async throws {
         let count = 30
         let hidden: Set<Int> = [5, 13, 22]
-        let mesh = try await MixnetMesh.start(count: count, hidden: hidden, hopDelay: .milliseconds(5), loss: 0.01, seed: 11)
+        let mesh = try await MixnetMesh.start(
+            count: count, hidden: hidden, hopDelay: .milliseconds(5), loss: 0.01, seed: 11)
         let edges = MixnetMesh.randomEdges(count: count, hidden: hidden, minDegree: 3, seed: 12)
         try await mesh.link(edges)
         let topic = Topic.named("lossy")
@@ -112,7 +114,9 @@ import Testing
         }
         let stats = await mesh.statistics()
         let counters = await mesh.mixnet.counters
-        print("lossy mesh: \(edges.count) links, transmissions \(stats.map(\.transmissions).reduce(0, +)), received \(stats.map(\.received).reduce(0, +)), mixnet \(counters)")
+        print(
+            "lossy mesh: \(edges.count) links, transmissions \(stats.map(\.transmissions).reduce(0, +)), received \(stats.map(\.received).reduce(0, +)), mixnet \(counters)"
+        )
         await mesh.stop()
     }
 }
@@ -141,7 +145,9 @@ import Testing
         #expect(await mesh.nodes[4].broadcastObject(try object(minutesAgo: 30), except: nil) == 2)
         #expect(await eventually { await honest().filter { $0.droppedTooOld == 1 }.count == 2 })
         // 2. An object over the honest nodes' 16 KiB limit (32 KiB bucket).
-        #expect(await mesh.nodes[4].broadcastObject(try object(payload: [UInt8](repeating: 7, count: 20_000)), except: nil) == 2)
+        #expect(
+            await mesh.nodes[4].broadcastObject(try object(payload: [UInt8](repeating: 7, count: 20_000)), except: nil)
+                == 2)
         #expect(await eventually { await honest().filter { $0.droppedOversized == 1 }.count == 2 })
         // 3. Control: a valid object from the same attacker floods everywhere.
         #expect(await mesh.nodes[4].broadcastObject(try object(payload: [9]), except: nil) == 2)

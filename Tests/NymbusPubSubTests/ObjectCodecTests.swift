@@ -1,6 +1,7 @@
 import NymbusCrypto
 import NymbusWire
 import Testing
+
 @testable import NymbusPubSub
 
 @Suite struct ObjectCodecTests {
@@ -33,7 +34,8 @@ import Testing
         #expect(try Self.sample(payload: [UInt8](repeating: 1, count: maxInOne)).bytes.count == 1536)
         #expect(try Self.sample(payload: [UInt8](repeating: 1, count: maxInOne + 1)).bytes.count == 4096)
         #expect(try Self.sample(payload: [UInt8](repeating: 1, count: 65536)).bytes.count == 81920)
-        let withAuthor = try Self.sample(payload: [UInt8](repeating: 1, count: maxInOne - 96), author: Ed25519.SigningKey())
+        let withAuthor = try Self.sample(
+            payload: [UInt8](repeating: 1, count: maxInOne - 96), author: Ed25519.SigningKey())
         #expect(withAuthor.bytes.count == 1536)
         #expect(SizeBuckets.default.maxPayload(withAuthor: false) == 98304 - 155)
         #expect(throws: PubSubError(.payloadTooLarge, "")) {
@@ -125,7 +127,9 @@ import Testing
         #expect(throws: PubSubError(.decryptionFailed, "")) { try ObjectPlaintext(decoding: flags, maxPayload: 10) }
         #expect(throws: PubSubError(.decryptionFailed, "")) { try ObjectPlaintext(decoding: good, maxPayload: 2) }
         for length in 0..<ObjectPlaintext.minimumLength + 3 {
-            #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: Array(good.prefix(length)), maxPayload: 10) }
+            #expect(throws: PubSubError.self) {
+                try ObjectPlaintext(decoding: Array(good.prefix(length)), maxPayload: 10)
+            }
         }
     }
 
@@ -149,7 +153,8 @@ import Testing
         plaintext.author = (Ed25519.SigningKey().publicKey, plaintext.author!.signature)
         var forged = object
         forged.ciphertext = try XChaCha20Poly1305.seal(
-            plaintext.encoded(paddedLength: object.ciphertext.count - 16), key: topic.encryptionKey, nonce: object.nonce,
+            plaintext.encoded(paddedLength: object.ciphertext.count - 16), key: topic.encryptionKey,
+            nonce: object.nonce,
             associatedData: object.associatedData)
         forged.signature = topic.membershipKey.sign(forged.signedBytes)
         #expect(throws: PubSubError(.badAuthorSignature, "")) { try forged.open(with: topic, maxPayload: 65536) }

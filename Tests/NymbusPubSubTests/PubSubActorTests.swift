@@ -2,13 +2,15 @@ import Logging
 import NymbusCrypto
 import NymbusWire
 import Testing
+
 @testable import NymbusPubSub
 
 /// One `PubSub` against the recording stand-in: the router logic of a single node. Everything
 /// that crosses between nodes is tested over the local mixnet (MixnetPubSubTests).
 @Suite struct PubSubActorTests {
     static func make(
-        peers: Set<Int> = [1, 2, 3], clock: TestClock = TestClock(), configure: (inout PubSubConfiguration) -> Void = { _ in }
+        peers: Set<Int> = [1, 2, 3], clock: TestClock = TestClock(),
+        configure: (inout PubSubConfiguration) -> Void = { _ in }
     ) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
         var config = PubSubConfiguration()
         configure(&config)
@@ -180,9 +182,17 @@ import Testing
             try await pubsub.publish([UInt8](repeating: 0, count: 65537), to: topic)
         }
         let (tiny, _, _) = try Self.make { $0.maxPayloadBytes = 100 }
-        await #expect(throws: PubSubError(.payloadTooLarge, "")) { try await tiny.publish([UInt8](repeating: 0, count: 101), to: topic) }
+        await #expect(throws: PubSubError(.payloadTooLarge, "")) {
+            try await tiny.publish([UInt8](repeating: 0, count: 101), to: topic)
+        }
         #expect(throws: PubSubError(.invalidConfiguration, "")) {
-            _ = try PubSub(network: RecordingNetwork(), configuration: { var c = PubSubConfiguration(); c.maxAge = 30; return c }())
+            _ = try PubSub(
+                network: RecordingNetwork(),
+                configuration: {
+                    var c = PubSubConfiguration()
+                    c.maxAge = 30
+                    return c
+                }())
         }
     }
 

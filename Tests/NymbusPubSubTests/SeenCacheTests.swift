@@ -1,5 +1,6 @@
 import NymbusCrypto
 import Testing
+
 @testable import NymbusPubSub
 
 @Suite struct SeenCacheTests {
@@ -72,7 +73,8 @@ import Testing
 
     static func object(minutesAgo: Int64 = 0, hop: UInt8 = 16, payload: [UInt8] = [1]) throws -> TopicObject {
         try TopicObject.seal(
-            payload: payload, objectType: 0, topic: topic, timestamp: UInt32((now - minutesAgo * 60) / 60), hopLimit: hop,
+            payload: payload, objectType: 0, topic: topic, timestamp: UInt32((now - minutesAgo * 60) / 60),
+            hopLimit: hop,
             author: nil)
     }
 
@@ -119,7 +121,8 @@ import Testing
         #expect(reasons == [.duplicate, .tooOld])
         #expect(Self.reason(router.route(try Self.object(minutesAgo: 16).bytes, now: Self.now))! == (.tooOld, false))
         #expect(Self.reason(router.route(try Self.object(minutesAgo: -4).bytes, now: Self.now))! == (.future, false))
-        if case .accept = router.route(try Self.object(minutesAgo: 14).bytes, now: Self.now) {} else {
+        if case .accept = router.route(try Self.object(minutesAgo: 14).bytes, now: Self.now) {
+        } else {
             Issue.record("a 14-minute-old object is within maxAge")
         }
     }
@@ -180,7 +183,8 @@ import Testing
         let start = ContinuousClock.now
         let objects = try (0..<count).map { i in
             try TopicObject.seal(
-                payload: Array("message \(i)".utf8), objectType: 0, topic: topic, timestamp: UInt32(now / 60), hopLimit: 16,
+                payload: Array("message \(i)".utf8), objectType: 0, topic: topic, timestamp: UInt32(now / 60),
+                hopLimit: 16,
                 author: nil
             ).bytes
         }
@@ -194,7 +198,9 @@ import Testing
         #expect(accepted == count)
         let sealRate = Double(count) / (sealed - start).seconds
         let routeRate = Double(count) / (routed - sealed).seconds
-        print("throughput: seal \(Int(sealRate)) objects/s, route (validate + verify + dedup) \(Int(routeRate)) objects/s")
+        print(
+            "throughput: seal \(Int(sealRate)) objects/s, route (validate + verify + dedup) \(Int(routeRate)) objects/s"
+        )
     }
 }
 

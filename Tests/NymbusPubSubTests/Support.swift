@@ -1,6 +1,7 @@
 import Foundation
 import NymbusCrypto
 import NymbusWire
+
 @testable import NymbusPubSub
 
 /// A custom type published through topics in the tests.

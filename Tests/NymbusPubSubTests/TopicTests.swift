@@ -1,5 +1,6 @@
 import NymbusCrypto
 import Testing
+
 @testable import NymbusPubSub
 
 @Suite struct TopicTests {

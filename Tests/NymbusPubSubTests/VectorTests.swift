@@ -2,6 +2,7 @@ import Foundation
 import NymbusCrypto
 import NymbusWire
 import Testing
+
 @testable import NymbusPubSub
 
 /// The hex vectors of spec/pubsub.md, read from spec/vectors/pubsub.json (made by the independent
@@ -60,10 +61,14 @@ enum Fixed {
     /// The objects the vectors pin down: (comment, topic, type, hop, payload, author mode).
     static let cases: [(String, String, UInt32, UInt8, [UInt8], String)] = [
         ("raw bytes, no author, smallest bucket (1536)", "public", 0, 16, Array("hello, nymbus".utf8), "none"),
-        ("custom type 0x1001, per-topic author, private topic", "private", 0x1001, 16,
-         ChatLine(nick: "ada", text: "hi team", sequence: 7).serializedBytes(), "perTopic"),
-        ("2000 raw bytes, per-node author, bucket 4096, hop limit 0", "public", 0, 0,
-         (0..<2000).map { UInt8(truncatingIfNeeded: $0) }, "perNode"),
+        (
+            "custom type 0x1001, per-topic author, private topic", "private", 0x1001, 16,
+            ChatLine(nick: "ada", text: "hi team", sequence: 7).serializedBytes(), "perTopic"
+        ),
+        (
+            "2000 raw bytes, per-node author, bucket 4096, hop limit 0", "public", 0, 0,
+            (0..<2000).map { UInt8(truncatingIfNeeded: $0) }, "perNode"
+        ),
     ]
 
     static func topicVector(_ topic: Topic) -> PubSubVectors.TopicVector {
@@ -118,7 +123,8 @@ enum Fixed {
             #expect(parsed.isPublic == vector.isPublic)
         }
         // The public derivation, spelled out as in spec §2.
-        let expected = try Blake2b.hash(Array("nymbus/demo".utf8), outputLength: 32, key: Array("nymbus public topic v1".utf8))
+        let expected = try Blake2b.hash(
+            Array("nymbus/demo".utf8), outputLength: 32, key: Array("nymbus public topic v1".utf8))
         #expect(Hex.encode(expected) == vectors.publicTopic.secret)
     }
 
