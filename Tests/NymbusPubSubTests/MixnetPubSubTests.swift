@@ -11,7 +11,7 @@ import Testing
 /// (per-hop exponential delays on; loss where stated), and every object crosses it.
 @Suite(.serialized) struct MixnetPubSubTests {
     /// 30 nodes, 6 of them hidden, random links (each node ≥ 3), default mixing delay (15 ms per
-    /// hop, 4 hops). A private topic with 10 members, 2 publishers (one hidden), 12 objects.
+    /// hop, 4 hops). A private topic with 10 members, 2 publishers (one hidden), 30 objects.
     @Test(.timeLimit(.minutes(4))) func thirtyNodesDeliverEveryObjectExactlyOnce() async throws {
         let count = 30
         let hidden: Set<Int> = [4, 9, 14, 19, 24, 29]
@@ -19,6 +19,7 @@ import Testing
         let edges = MixnetMesh.randomEdges(count: count, hidden: hidden, minDegree: 3, seed: 7)
         try await mesh.link(edges)
 
+        let objects = 30
         let topic = Topic.random(name: "team")
         let members = [0, 3, 4, 8, 11, 14, 17, 21, 25, 29]
         var collectors: [Int: Collector] = [:]
@@ -29,8 +30,8 @@ import Testing
 
         var sentAt: [MessageID: ContinuousClock.Instant] = [:]
         var publisherOf: [MessageID: Int] = [:]
-        for i in 0..<12 {
-            let from = i < 10 ? 0 : 4
+        for i in 0..<objects {
+            let from = i < objects - 6 ? 0 : 4
             let start = ContinuousClock.now
             let result = try await mesh.pubsubs[from].publish(Array("object \(i)".utf8), to: topic)
             #expect(!result.queued)
@@ -39,8 +40,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(40))
         }
         for (m, collector) in collectors {
-            let got = await collector.waitFor(12, within: 30)
-            #expect(got.count == 12, "member \(m) got \(got.count) of 12")
+            let got = await collector.waitFor(objects, within: 30)
+            #expect(got.count == objects, "member \(m) got \(got.count) of \(objects)")
         }
         try await Task.sleep(for: .milliseconds(800))  // let any duplicate show up
 
@@ -48,7 +49,7 @@ import Testing
         for (m, collector) in collectors {
             let got = await collector.deliveries
             let arrivals = await collector.arrivals
-            #expect(got.count == 12, "member \(m) must get each object exactly once")
+            #expect(got.count == objects, "member \(m) must get each object exactly once")
             #expect(Set(got.map(\.messageID)) == Set(sentAt.keys))
             for (delivery, arrival) in zip(got, arrivals) where !delivery.isOwn {
                 latencies.append(arrival - sentAt[delivery.messageID]!)
@@ -60,28 +61,28 @@ import Testing
         let stats = await mesh.statistics()
         for (i, s) in stats.enumerated() {
             let own = publisherOf.values.filter { $0 == i }.count
-            #expect(s.accepted == 12 - own, "node \(i) accepted \(s.accepted)")
-            #expect(s.delivered == (members.contains(i) ? 12 : 0), "node \(i) delivered \(s.delivered)")
+            #expect(s.accepted == objects - own, "node \(i) accepted \(s.accepted)")
+            #expect(s.delivered == (members.contains(i) ? objects : 0), "node \(i) delivered \(s.delivered)")
             #expect(s.dropped == 0 && s.penalties == 0 && s.decryptFailed == 0)
         }
         // Non-members relay: every non-member with more than one link forwarded every object.
         for i in 0..<count where !members.contains(i) {
-            #expect(stats[i].forwarded == 12, "non-member \(i) forwarded \(stats[i].forwarded)")
+            #expect(stats[i].forwarded == objects, "non-member \(i) forwarded \(stats[i].forwarded)")
         }
         // Flooding sends each object once over each link in each direction, except back to
         // where it came from: 2E − (N − 1) transmissions per object.
         let transmissions = stats.map(\.transmissions).reduce(0, +)
         let perObject = 2 * edges.count - (count - 1)
-        #expect(transmissions == 12 * perObject)
+        #expect(transmissions == objects * perObject)
         let received = stats.map(\.received).reduce(0, +)
         #expect(received == transmissions)
         #expect(stats.map(\.duplicates).reduce(0, +) == received - stats.map(\.accepted).reduce(0, +))
         let p50 = percentile(latencies, 0.5)
         let p99 = percentile(latencies, 0.99)
         print(
-            "30-node mesh: \(edges.count) links, \(transmissions) transmissions for 12 objects = \(Double(transmissions) / 12) per object (\(Double(transmissions) / Double(12 * (members.count - 1))) per delivered object), latency p50 \(p50) p99 \(p99) over \(latencies.count) deliveries"
+            "30-node mesh: \(edges.count) links, \(transmissions) transmissions for \(objects) objects = \(Double(transmissions) / Double(objects)) per object (\(Double(transmissions) / Double(objects * (members.count - 1))) per remote delivery), latency p50 \(p50) p99 \(p99) over \(latencies.count) deliveries"
         )
-        #expect(latencies.count == 12 * (members.count - 1))
+        #expect(latencies.count == objects * (members.count - 1))
         await mesh.stop()
     }
 
