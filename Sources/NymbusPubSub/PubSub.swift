@@ -38,6 +38,7 @@ public actor PubSub<Network: ObjectNetwork> {
     private var registry = PayloadTypes()
     private var pending: [PendingPublish] = []
     private var pendingBytes = 0
+    private var flushing = false
     private var nextSubscriptionID: UInt64 = 1
     private var stats = PubSubStatistics()
 
@@ -187,6 +188,11 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     private func flushPending() async {
+        // One flush at a time: a second caller (a publish, another link) would otherwise send
+        // the same head object again while the first awaits the network.
+        guard !flushing else { return }
+        flushing = true
+        defer { flushing = false }
         while !pending.isEmpty {
             var item = pending[0]
             let now = clock()
@@ -210,8 +216,8 @@ public actor PubSub<Network: ObjectNetwork> {
             }
             let sent = await network.broadcastObject(item.bytes, except: nil)
             guard sent > 0 else { return }
-            // The actor may have run other work while sending; the head is still ours (only
-            // this loop removes from the front, and it runs one at a time per call site).
+            // Other work may have run while sending; only this loop removes entries, so the
+            // item is still there (found by its bytes in case the queue grew meanwhile).
             if let index = pending.firstIndex(where: { $0.bytes == item.bytes }) {
                 pendingBytes -= pending[index].bytes.count
                 pending.remove(at: index)

@@ -148,6 +148,25 @@ import Testing
         #expect(await pubsub.statistics.transmissions == 2)
     }
 
+    @Test func concurrentFlushesSendEachHeldPublishOnce() async throws {
+        let (pubsub, network, _) = try Self.make(peers: [])
+        let topic = Topic.named("twice")
+        for i in 0..<5 { try await pubsub.publish([UInt8(i)], to: topic) }
+        await network.setPeers([1, 2])
+        await network.setSendDelay(.milliseconds(5))
+        async let a: Void = pubsub.peerConnected()
+        async let b: Void = pubsub.peerConnected()
+        async let c = pubsub.publish([9], to: topic)
+        _ = await (a, b)
+        _ = try await c
+        await pubsub.peerConnected()
+        let sent = await network.sent
+        #expect(sent.count == 6)
+        #expect(Set(sent.map(\.bytes)).count == 6)
+        #expect(await pubsub.pendingPublishes == 0)
+        #expect(await pubsub.statistics.transmissions == 12)
+    }
+
     @Test func theWaitingQueueIsBoundedAndSaysSo() async throws {
         let (pubsub, _, _) = try Self.make(peers: []) { $0.maxQueuedObjects = 2 }
         let topic = Topic.named("full")

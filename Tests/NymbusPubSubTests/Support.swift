@@ -61,7 +61,13 @@ actor RecordingNetwork: ObjectNetwork {
 
     func setPeers(_ peers: Set<Int>) { self.peers = peers }
 
+    /// How long each broadcast takes (a slow link), so callers interleave.
+    var sendDelay: Duration = .zero
+
+    func setSendDelay(_ delay: Duration) { sendDelay = delay }
+
     func broadcastObject(_ object: [UInt8], except: Int?) async -> Int {
+        if sendDelay > .zero { try? await Task.sleep(for: sendDelay) }
         let targets = peers.subtracting(except.map { [$0] } ?? [])
         if !targets.isEmpty { sent.append(Sent(bytes: object, except: except)) }
         return targets.count
