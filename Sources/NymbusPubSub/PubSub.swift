@@ -140,6 +140,8 @@ public actor PubSub<Network: ObjectNetwork> {
         let object = try seal(payload, type: type, topic: topic, author: mode, now: now)
         let bytes = object.bytes
         let id = object.messageID
+        // Before any await: an echo from a peer must already count as a duplicate.
+        if router.recordOwn(id, now: now) == .full { stats.droppedCacheFull += 1 }
 
         await flushPending()
         let sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
@@ -156,7 +158,6 @@ public actor PubSub<Network: ObjectNetwork> {
             stats.queued += 1
             logger.debug("no peer connected; publish held", metadata: ["waiting": "\(pending.count)"])
         }
-        if router.recordOwn(id, now: now) == .full { stats.droppedCacheFull += 1 }
         stats.published += 1
         stats.transmissions += sent
         let local = deliver(
