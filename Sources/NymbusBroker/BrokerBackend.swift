@@ -1,0 +1,38 @@
+/// What the broker needs from the overlay: the boundary between local clients and the network.
+///
+/// The broker owns local subscriptions and fan-out; the backend (the topic layer in a node, or
+/// ``LoopbackBrokerBackend`` for a standalone broker) owns everything that leaves the machine.
+/// In the other direction the overlay calls ``BrokerServer/deliver(channel:payload:)`` when an
+/// object for a channel arrives from the network.
+///
+/// The broker calls the backend from its event loop through Swift tasks; a slow method delays
+/// the calling client only (its later commands wait, so replies stay in order), never others.
+public protocol BrokerBackend: Sendable {
+    /// Publishes a message a local client sent with `PUBLISH channel payload`.
+    ///
+    /// Called before the broker delivers the message to local subscribers. If it throws, the
+    /// client gets `-ERR <reason>` and the message is delivered to nobody, locally included, so
+    /// "published" always means "accepted by the overlay". It should return once the message is
+    /// accepted (queued for flooding), not when it reached peers. The backend must not hand the
+    /// same message back through `deliver`: the broker has already delivered it locally.
+    ///
+    /// - Throws: ``BrokerBackendError`` whose reason is shown to the client, e.g.
+    ///   `topic is private and not joined` or `payload over 65536 bytes`.
+    func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError)
+
+    /// The complete set of channels and patterns local clients are subscribed to, sent after
+    /// every change (first subscriber of a channel or pattern, or last one gone).
+    ///
+    /// Calls arrive one at a time, in order; when changes come faster than the backend handles
+    /// them, intermediate sets are skipped and only the newest is delivered.
+    func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async
+
+    /// Runs a Nymbus command, any command whose name starts with `NYMBUS.` (`NYMBUS.JOIN invite`,
+    /// `NYMBUS.TOPIC NEW name`, `NYMBUS.PEERS`, `NYMBUS.STATUS`, ...).
+    ///
+    /// - Parameter arguments: the whole command; the first element is the command name in upper
+    ///   case ASCII (e.g. `NYMBUS.JOIN`), the others are the arguments exactly as sent.
+    /// - Returns: the reply; RESP3-only types are downgraded for RESP2 clients (see ``RESPValue``).
+    /// - Throws: ``BrokerBackendError``; the client gets `-ERR <reason>`.
+    func nymbusCommand(_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue
+}
