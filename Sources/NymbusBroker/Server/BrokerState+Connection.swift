@@ -89,7 +89,7 @@ extension BrokerState {
         case "id":
             client.reply(.integer(client.id))
         case "getname":
-            client.reply(.bulkString(client.name))
+            client.reply(client.name.map { .bulkString($0) } ?? .null)
         case "setname":
             guard Self.isValidClientName(arguments[2]) else {
                 client.reply(.err(Self.invalidClientNameMessage))
