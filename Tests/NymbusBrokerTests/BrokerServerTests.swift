@@ -188,6 +188,15 @@ import Darwin
             #expect(try await subscriber.read() == .array([.bulk("message"), .bulk("order"), .bulk("m\(index)")]))
         }
         #expect(await backend.published.map(\.payload) == (0..<50).map { Array("m\($0)".utf8) })
+
+        // A transaction waits for the backend at each PUBLISH and answers with one array.
+        try await publisher.send("MULTI\r\nPUBLISH order t1\r\nECHO x\r\nPUBLISH order t2\r\nEXEC\r\nPING\r\n")
+        #expect(try await publisher.read() == .simpleString("OK"))
+        for _ in 0..<3 { #expect(try await publisher.read() == .simpleString("QUEUED")) }
+        #expect(try await publisher.read() == .array([.integer(1), .bulk("x"), .integer(1)]))
+        #expect(try await publisher.read() == .simpleString("PONG"))
+        #expect(try await subscriber.read() == .array([.bulk("message"), .bulk("order"), .bulk("t1")]))
+        #expect(try await subscriber.read() == .array([.bulk("message"), .bulk("order"), .bulk("t2")]))
         await broker.stop()
     }
 

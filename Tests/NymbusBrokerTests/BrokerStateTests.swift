@@ -45,16 +45,24 @@ final class StateHarness {
         while let arguments = try? RESPRequestParser.parse(&input) {
             let outcome = state.execute(arguments, from: client)
             outcomes.append(outcome)
-            switch outcome {
-            case .publish(let channel, let payload):
-                state.finishPublish(client: client, channel: channel, payload: payload, error: nil)
-            case .nymbus:
-                state.finishNymbus(client: client, result: .success(.simpleString("OK")))
-            case .done, .close:
-                break
-            }
+            complete(outcome, client)
         }
         return outcomes
+    }
+
+    private func complete(_ outcome: CommandOutcome, _ client: BrokerClient) {
+        switch outcome {
+        case .publish(let channel, let payload):
+            state.finishPublish(client: client, channel: channel, payload: payload, error: nil)
+        case .nymbus:
+            state.finishNymbus(client: client, result: .success(.simpleString("OK")))
+        case .exec(let commands):
+            client.beginExec()
+            for command in commands { complete(state.execute(command, from: client), client) }
+            client.endExec(commandCount: commands.count)
+        case .done, .close:
+            break
+        }
     }
 
     func finishInterest() { continuation.finish() }
@@ -324,6 +332,45 @@ final class StateHarness {
         for await snapshot in harness.interest { snapshots.append(snapshot) }
         #expect(snapshots.map(\.channels) == [[Array("x".utf8)], [Array("x".utf8)], []])
         #expect(snapshots.map(\.patterns) == [[], [Array("p*".utf8)], []])
+    }
+
+    @Test func transactionsQueueAndExecuteLikeRedis() {
+        let harness = StateHarness()
+        let (client, output) = harness.connect()
+        harness.run(client, "MULTI\r\nPUBLISH a b\r\nFOO\r\nEXEC\r\n")
+        #expect(
+            output.take()
+                == "+OK\r\n+QUEUED\r\n-ERR unknown command 'FOO', with args beginning with: \r\n-EXECABORT Transaction discarded because of previous errors.\r\n"
+        )
+        harness.run(client, "MULTI\r\nMULTI\r\nPUBLISH a b\r\nPING\r\nECHO\r\nDISCARD\r\nEXEC\r\nDISCARD\r\n")
+        #expect(
+            output.take()
+                == "+OK\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n+QUEUED\r\n-ERR wrong number of arguments for 'echo' command\r\n+OK\r\n-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n"
+        )
+        // The subscribed-mode rule does not apply inside EXEC (Redis runs queued commands directly).
+        let (subscriber, subscriberOutput) = harness.connect()
+        harness.run(subscriber, "SUBSCRIBE other\r\n")
+        _ = subscriberOutput.take()
+        harness.run(client, "MULTI\r\nSUBSCRIBE a\r\nPUBLISH other x\r\nECHO e\r\nEXEC\r\nPING\r\n")
+        #expect(
+            output.take()
+                == "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n:1\r\n$1\r\ne\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+        )
+        #expect(subscriberOutput.take() == "*3\r\n$7\r\nmessage\r\n$5\r\nother\r\n$1\r\nx\r\n")
+        harness.run(client, "RESET\r\nMULTI\r\nRESET\r\nEXEC\r\n")
+        #expect(output.take() == "+RESET\r\n+OK\r\n+RESET\r\n-ERR EXEC without MULTI\r\n")
+        #expect(harness.run(client, "MULTI\r\nQUIT\r\n") == [.done, .close])
+        #expect(output.take() == "+OK\r\n+OK\r\n")
+    }
+
+    @Test func authRepliesAsAServerWithoutPasswords() {
+        let harness = StateHarness()
+        let (client, output) = harness.connect()
+        harness.run(client, "AUTH x\r\nAUTH a b\r\nAUTH default anything\r\n")
+        #expect(
+            output.take()
+                == "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n"
+        )
     }
 
     @Test func maxClientsIsEnforced() {

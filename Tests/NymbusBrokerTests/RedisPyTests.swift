@@ -47,6 +47,16 @@ import Testing
         assert [m["data"] for m in frames if m["type"] == "message"] == [b"m%d" % i for i in range(100)]
         assert [m["data"] for m in frames if m["type"] == "pmessage"] == [b"m%d" % i for i in range(100)]
 
+        # The default pipeline is a MULTI/EXEC transaction.
+        with r.pipeline() as tx:
+            tx.publish("news", b"t1")
+            tx.echo(b"e")
+            tx.publish("news", b"t2")
+            assert tx.execute() == [2, b"e", 2]
+        frames = [p.get_message(timeout=10) for _ in range(4)]
+        assert [(m["type"], m["data"]) for m in frames] == [
+            ("message", b"t1"), ("pmessage", b"t1"), ("message", b"t2"), ("pmessage", b"t2")], frames
+
         # PING in subscribed mode answers pong, as Redis does in RESP2.
         p.ping()
         m = p.get_message(timeout=10)
@@ -94,7 +104,7 @@ import Testing
         #expect(result.status == 0, "redis-py script failed:\n\(result.stderr)")
         #expect(result.stdout == "OK\n", "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         let stats = await broker.stats()
-        #expect(stats.messagesPublished == 103)  // 1 + 100 pipelined + 1 to nobody + 1 on c3
+        #expect(stats.messagesPublished == 105)  // 1 + 100 pipelined + 2 in MULTI + 1 to nobody + 1 on c3
         #expect(stats.publishesRejected == 1)
         await broker.stop()
     }

@@ -29,6 +29,14 @@ final class BrokerClient {
     var patterns: [[UInt8]: UInt64] = [:]
     /// Source of the order numbers above.
     var nextSequence: UInt64 = 0
+    /// Commands queued since MULTI; nil outside a transaction.
+    var transaction: [[[UInt8]]]?
+    /// A queued command was refused (unknown, wrong arity): EXEC will abort.
+    var transactionFailed = false
+    /// EXEC is running the queued commands: replies are captured, the subscribed-mode rule is off.
+    var isExecuting: Bool { capturedReplies != nil }
+    /// Replies captured during EXEC, sent as one array when it ends.
+    var capturedReplies: [ByteBuffer]?
     /// When the client connected, for `CLIENT LIST`'s `age`.
     let connectedAt: ContinuousClock.Instant
     /// The connection; weak so a closed connection is not kept alive by the registry.
@@ -48,19 +56,38 @@ final class BrokerClient {
 
     /// Encodes `value` for this client's protocol and queues it.
     func reply(_ value: RESPValue) {
-        guard let output else { return }
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
         RESPWriter.write(value, version: protocolVersion, into: &buffer)
-        output.send(buffer, flush: false)
+        deliverReply(buffer)
     }
 
     /// Queues a pub/sub confirmation (`subscribe`, `unsubscribe`, ...): a push frame in RESP3.
     func replyPubSub(_ kind: StaticString, _ name: [UInt8]?) {
-        guard let output else { return }
         var buffer = ByteBufferAllocator().buffer(capacity: 32 + (name?.count ?? 0))
         RESPWriter.writePubSubFrame(
             kind: kind, parts: [name], count: Int64(subscriptionCount), version: protocolVersion, into: &buffer)
-        output.send(buffer, flush: false)
+        deliverReply(buffer)
+    }
+
+    private func deliverReply(_ buffer: ByteBuffer) {
+        if capturedReplies != nil {
+            capturedReplies?.append(buffer)
+        } else {
+            output?.send(buffer, flush: false)
+        }
+    }
+
+    /// Starts capturing replies (EXEC).
+    func beginExec() { capturedReplies = [] }
+
+    /// Stops capturing and sends `*count` followed by every captured reply, as EXEC's reply.
+    func endExec(commandCount: Int) {
+        let replies = capturedReplies ?? []
+        capturedReplies = nil
+        var buffer = ByteBufferAllocator().buffer(capacity: 16 + replies.reduce(0) { $0 + $1.readableBytes })
+        buffer.writeString("*\(commandCount)\r\n")
+        for var reply in replies { buffer.writeBuffer(&reply) }
+        output?.send(buffer, flush: false)
     }
 
     /// Takes the next order number for a new subscription.

@@ -80,6 +80,26 @@ enum BrokerCommandTable {
             summary: "Handshake with the server (protocol version, client name)", since: "6.0.0",
             group: "connection", subcommands: []),
         BrokerCommandSpec(
+            name: "auth", arity: -2, flags: ["noscript", "loading", "stale", "fast", "no_auth"],
+            categories: ["@fast", "@connection"], allowedWhileSubscribed: false,
+            summary: "Authenticate (no passwords: the socket's permissions are the access control)",
+            since: "1.0.0", group: "connection", subcommands: []),
+        BrokerCommandSpec(
+            name: "multi", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
+            categories: ["@fast", "@transaction"], allowedWhileSubscribed: false,
+            summary: "Start a transaction (commands are queued until EXEC)", since: "1.2.0", group: "transactions",
+            subcommands: []),
+        BrokerCommandSpec(
+            name: "exec", arity: 1, flags: ["noscript", "loading", "stale", "skip_slowlog"],
+            categories: ["@slow", "@transaction"], allowedWhileSubscribed: false,
+            summary: "Execute all commands issued after MULTI", since: "1.2.0", group: "transactions",
+            subcommands: []),
+        BrokerCommandSpec(
+            name: "discard", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
+            categories: ["@fast", "@transaction"], allowedWhileSubscribed: false,
+            summary: "Discard all commands issued after MULTI", since: "2.0.0", group: "transactions",
+            subcommands: []),
+        BrokerCommandSpec(
             name: "client", arity: -2, flags: [], categories: ["@slow"], allowedWhileSubscribed: false,
             summary: "A container for client connection commands", since: "2.4.0", group: "connection",
             subcommands: [

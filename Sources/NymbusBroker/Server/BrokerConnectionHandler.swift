@@ -33,6 +33,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     private var readHeld = false
     private var flushPending = false
     private var inputClosed = false
+    /// The rest of a running EXEC and its command count.
+    private var pendingExec: (remaining: ArraySlice<[[UInt8]]>, count: Int)?
 
     init(state: BrokerState, backend: any BrokerBackend) {
         self.state = state
@@ -134,6 +136,17 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     private func processInput() {
         guard let client else { return }
         while phase == .open && !awaitingBackend {
+            if var exec = pendingExec {
+                // EXEC in progress: run the next queued command, replies captured.
+                if let arguments = exec.remaining.popFirst() {
+                    pendingExec = exec
+                    carryOut(state.execute(arguments, from: client), client: client)
+                } else {
+                    pendingExec = nil
+                    client.endExec(commandCount: exec.count)
+                }
+                continue
+            }
             let next: [[UInt8]]?
             do {
                 next = try parser.next(&input)
@@ -145,21 +158,28 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 break
             }
             guard let arguments = next else { break }
-            switch state.execute(arguments, from: client) {
-            case .done:
-                break
-            case .close:
-                state.unregister(client)
-                closeAfterWrites()
-            case .publish(let channel, let payload):
-                startPublish(client: client, channel: channel, payload: payload)
-            case .nymbus(let arguments):
-                startNymbus(client: client, arguments: arguments)
-            }
+            carryOut(state.execute(arguments, from: client), client: client)
         }
         if input.readableBytes == 0 || input.readerIndex > 64 * 1024 { input.discardReadBytes() }
         flushIfNeeded()
-        if inputClosed && !awaitingBackend && phase == .open { closeAfterWrites() }
+        if inputClosed && !awaitingBackend && pendingExec == nil && phase == .open { closeAfterWrites() }
+    }
+
+    private func carryOut(_ outcome: CommandOutcome, client: BrokerClient) {
+        switch outcome {
+        case .done:
+            break
+        case .close:
+            state.unregister(client)
+            closeAfterWrites()
+        case .publish(let channel, let payload):
+            startPublish(client: client, channel: channel, payload: payload)
+        case .nymbus(let arguments):
+            startNymbus(client: client, arguments: arguments)
+        case .exec(let commands):
+            client.beginExec()
+            pendingExec = (commands[...], commands.count)
+        }
     }
 
     private func startPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8]) {

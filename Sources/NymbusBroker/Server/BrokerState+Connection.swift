@@ -19,9 +19,12 @@ extension BrokerState {
         }
     }
 
-    /// RESET: leave subscribed mode silently, forget the name, back to RESP2, as Redis does.
+    /// RESET: leave subscribed mode silently, drop a transaction, forget the name, back to
+    /// RESP2, as Redis does.
     func reset(_ client: BrokerClient) {
         removeAllSubscriptions(of: client)
+        client.transaction = nil
+        client.transactionFailed = false
         client.name = nil
         client.protocolVersion = .resp2
         client.reply(.simpleString("RESET"))
@@ -74,6 +77,24 @@ extension BrokerState {
                 "role": .bulk("master"),
                 "modules": .array([]),
             ]))
+    }
+
+    /// AUTH: there are no passwords (the socket's permissions are the access control), so the
+    /// replies are Redis's for a server whose default user has none.
+    func auth(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        switch arguments.count {
+        case 2:
+            client.reply(
+                .err(
+                    "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+                ))
+        case 3 where arguments[1] == Array("default".utf8):
+            client.reply(.simpleString("OK"))
+        case 3:
+            client.reply(.error("WRONGPASS invalid username-password pair or user is disabled."))
+        default:
+            client.reply(.err("syntax error"))
+        }
     }
 
     static let invalidClientNameMessage = "Client names cannot contain spaces, newlines or special characters."

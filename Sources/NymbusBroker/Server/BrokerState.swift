@@ -17,6 +17,9 @@ enum CommandOutcome: Equatable {
     case publish(channel: [UInt8], payload: [UInt8])
     /// Ask the backend to run a `NYMBUS.*` command, then call ``BrokerState/finishNymbus(client:result:)``.
     case nymbus([[UInt8]])
+    /// Run the queued commands of a transaction one by one with replies captured, then send
+    /// them as one array (EXEC).
+    case exec([[[UInt8]]])
 }
 
 /// The broker's shared state and command semantics: clients, subscriptions, fan-out, counters.
@@ -249,34 +252,46 @@ final class BrokerState {
     // MARK: - Commands
 
     /// Runs one command from `client`, queueing its replies.
+    ///
+    /// The checks come in Redis's order: unknown command, arity, the RESP2 subscribed-mode rule,
+    /// then queueing inside MULTI.
     func execute(_ arguments: [[UInt8]], from client: BrokerClient) -> CommandOutcome {
         stats.commandsProcessed += 1
         defer { publishInterestIfChanged() }
         guard let rawName = arguments.first else { return .done }
         let name = Self.lowercased(rawName)
+        let isNymbus = name.hasPrefix("nymbus.")
+        let spec = isNymbus ? nil : BrokerCommandTable.lookup(name)
 
-        if name.hasPrefix("nymbus.") {
-            if client.protocolVersion == .resp2 && client.isSubscribed {
-                client.reply(.err(Self.subscribedContextMessage(name)))
+        if !isNymbus {
+            guard let spec else {
+                client.reply(.err(Self.unknownCommandMessage(arguments)))
+                client.transactionFailed = client.transaction != nil
                 return .done
             }
+            guard BrokerCommandSpec.arityAccepts(spec.arity, arguments.count) else {
+                client.reply(.err("wrong number of arguments for '\(spec.name)' command"))
+                client.transactionFailed = client.transaction != nil
+                return .done
+            }
+        }
+        if client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting
+            && !(spec?.allowedWhileSubscribed ?? false)
+        {
+            client.reply(.err(Self.subscribedContextMessage(spec?.name ?? name)))
+            return .done
+        }
+        if client.transaction != nil && !["exec", "discard", "multi", "quit", "reset"].contains(name) {
+            client.transaction?.append(arguments)
+            client.reply(.simpleString("QUEUED"))
+            return .done
+        }
+        if isNymbus {
             var forwarded = arguments
             forwarded[0] = Array(name.uppercased().utf8)
             return .nymbus(forwarded)
         }
-        guard let spec = BrokerCommandTable.lookup(name) else {
-            client.reply(.err(Self.unknownCommandMessage(arguments)))
-            return .done
-        }
-        guard BrokerCommandSpec.arityAccepts(spec.arity, arguments.count) else {
-            client.reply(.err("wrong number of arguments for '\(spec.name)' command"))
-            return .done
-        }
-        if client.protocolVersion == .resp2 && client.isSubscribed && !spec.allowedWhileSubscribed {
-            client.reply(.err(Self.subscribedContextMessage(spec.name)))
-            return .done
-        }
-        switch spec.name {
+        switch name {
         case "subscribe": subscribe(arguments, client)
         case "unsubscribe": unsubscribe(arguments, client)
         case "psubscribe": psubscribe(arguments, client)
@@ -290,10 +305,37 @@ final class BrokerState {
             return .close
         case "reset": reset(client)
         case "hello": hello(arguments, client)
+        case "auth": auth(arguments, client)
         case "client": clientCommand(arguments, client)
         case "select": select(arguments, client)
         case "command": command(arguments, client)
         case "info": info(arguments, client)
+        case "multi":
+            if client.transaction != nil {
+                client.reply(.err("MULTI calls can not be nested"))
+            } else {
+                client.transaction = []
+                client.transactionFailed = false
+                client.reply(.simpleString("OK"))
+            }
+        case "discard":
+            if client.transaction == nil {
+                client.reply(.err("DISCARD without MULTI"))
+            } else {
+                client.transaction = nil
+                client.reply(.simpleString("OK"))
+            }
+        case "exec":
+            guard let queued = client.transaction else {
+                client.reply(.err("EXEC without MULTI"))
+                return .done
+            }
+            client.transaction = nil
+            if client.transactionFailed {
+                client.reply(.error("EXECABORT Transaction discarded because of previous errors."))
+                return .done
+            }
+            return .exec(queued)
         default: client.reply(.err(Self.unknownCommandMessage(arguments)))
         }
         return .done
