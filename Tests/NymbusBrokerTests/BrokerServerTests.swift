@@ -21,7 +21,8 @@ import Darwin
     }
 
     @Test func socketIsPrivateAndRemovedOnStop() async throws {
-        let (broker, socket) = try await startBroker()
+        let backend = TestBackend()
+        let (broker, socket) = try await startBroker(backend: backend)
         defer { socket.remove() }
         #expect(mode(socket.directory) == 0o700)
         #expect(mode(socket.path) == 0o600)
@@ -29,7 +30,13 @@ import Darwin
         let client = try await TestClient.connect(socket.path)
         try await client.send("PING\r\n")
         #expect(try await client.readRaw(count: 7) == "+PONG\r\n")
+        try await client.command("SUBSCRIBE", "kept")
+        _ = try await client.read()
         await broker.stop()
+        // The backend heard the final, empty interest before stop() returned.
+        let last = await backend.interest.last
+        #expect(last?.channels == [])
+        #expect(last?.patterns == [])
         #expect(await client.waitForClose())
         #expect(!FileManager.default.fileExists(atPath: socket.path))
         #expect(!FileManager.default.fileExists(atPath: socket.path + ".lock"))

@@ -378,9 +378,12 @@ final class BrokerState {
 }
 
 extension BrokerState {
-    /// Closes every client (broker stopping); the futures complete when they are closed.
+    /// Closes every client (broker stopping) and drops them from the registry at once, so the
+    /// final (empty) interest is sent now; the futures complete when the sockets are closed.
     func closeAllClients() -> [EventLoopFuture<Void>] {
         let all = Array(clients.values)
-        return all.compactMap { $0.output?.close() }
+        let closing = all.compactMap { $0.output?.close() }
+        for client in all { unregister(client) }
+        return closing
     }
 }
