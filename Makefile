@@ -39,3 +39,7 @@ run: build
 
 clean:
 	rm -rf .build .build-*
+
+# libFuzzer over every decoder (overlay, nym-client, object, RESP), seeded from spec/vectors.
+fuzz: deps
+	scripts/fuzz.sh $(SECONDS)

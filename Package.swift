@@ -57,10 +57,14 @@ let package = Package(
                 "NymbusBroker", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
+        .systemLibrary(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient"], swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
-        .testTarget(name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto"] + nio, swiftSettings: strict),
+        .testTarget(
+            name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
             name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto"] + nio,
             swiftSettings: strict),

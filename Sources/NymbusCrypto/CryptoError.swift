@@ -38,7 +38,7 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible {
     public let reason: String
     public let location: String
 
-    init(_ code: Code, _ reason: String, file: StaticString = #fileID, line: UInt = #line) {
+    public init(_ code: Code, _ reason: String, file: StaticString = #fileID, line: UInt = #line) {
         self.code = code
         self.reason = reason
         self.location = "\(file):\(line)"

@@ -1,0 +1,106 @@
+/// Where the nym-client WebSocket is and how the connection to it behaves.
+///
+/// The defaults match a stock nym-client (`ws://127.0.0.1:1977/`) and its tungstenite read limits
+/// (16 MiB per frame, 64 MiB per message).
+public struct NymClientConfiguration: Sendable, Equatable {
+    /// Host of the nym-client WebSocket (loopback by default; nym-client listens on 127.0.0.1).
+    public var host: String
+    /// TCP port (nym-client's default is 1977).
+    public var port: Int
+    /// Request path of the upgrade; nym-client ignores it.
+    public var path: String
+    /// First reconnect delay; it doubles per failed attempt up to `maxBackoff`, with jitter.
+    public var initialBackoff: Duration
+    /// Largest reconnect delay.
+    public var maxBackoff: Duration
+    /// Most outbound messages held while disconnected (or while the socket is backed up);
+    /// a send beyond this fails with `.queueFull`.
+    public var maxQueuedMessages: Int
+    /// How long nym-client may take to answer the WebSocket handshake or `selfAddress` before the
+    /// connection is dropped and retried; also bounds the final flush in `close()`.
+    public var requestTimeout: Duration
+    /// TCP connect timeout per attempt.
+    public var connectTimeout: Duration
+    /// How long `start()` waits for the first ready connection; `nil` waits until `close()`.
+    /// nym-client opens its port only after it reached its gateway, which can take a while.
+    public var startTimeout: Duration?
+    /// Largest frame we send (nym-client reads at most 16 MiB per frame); bigger messages go out
+    /// as a binary frame plus continuation frames.
+    public var maxFrameSize: Int
+    /// Largest WebSocket message, in and out, after joining continuation frames (nym-client:
+    /// 64 MiB). Also bounds a single inbound frame, because nym-client sends each message as one
+    /// frame.
+    public var maxMessageSize: Int
+    /// Received messages buffered in `inbound` for a slow consumer; beyond this newer messages
+    /// are dropped, logged and counted (`droppedInboundCount`).
+    public var maxBufferedInbound: Int
+
+    /// Creates a configuration; every parameter has nym-client's default.
+    public init(
+        host: String = "127.0.0.1", port: Int = 1977, path: String = "/",
+        initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5),
+        maxQueuedMessages: Int = 1024, requestTimeout: Duration = .seconds(10),
+        connectTimeout: Duration = .seconds(5), startTimeout: Duration? = nil,
+        maxFrameSize: Int = 16 << 20, maxMessageSize: Int = 64 << 20, maxBufferedInbound: Int = 65_536
+    ) {
+        self.host = host
+        self.port = port
+        self.path = path
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.maxQueuedMessages = maxQueuedMessages
+        self.requestTimeout = requestTimeout
+        self.connectTimeout = connectTimeout
+        self.startTimeout = startTimeout
+        self.maxFrameSize = maxFrameSize
+        self.maxMessageSize = maxMessageSize
+        self.maxBufferedInbound = maxBufferedInbound
+    }
+
+    /// Parses `ws://host[:port][/path]` (IPv6 hosts in brackets). Without a port, 1977 (nym-client's
+    /// default) is used. Only `ws` is accepted: nym-client has no TLS.
+    public init(url: String) throws(NymClientError) {
+        self.init()
+        guard url.hasPrefix("ws://") else {
+            throw NymClientError(.connectionFailed, "nym-client URL must start with ws:// (nym-client has no TLS)")
+        }
+        let rest = url.dropFirst(5)
+        let authority = rest.prefix(while: { $0 != "/" })
+        let path = rest.dropFirst(authority.count)
+        self.path = path.isEmpty ? "/" : String(path)
+        var hostPart = Substring(authority)
+        var portPart: Substring?
+        if hostPart.hasPrefix("[") {
+            guard let close = hostPart.firstIndex(of: "]") else {
+                throw NymClientError(.connectionFailed, "unterminated IPv6 host in nym-client URL")
+            }
+            let after = hostPart[hostPart.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else {
+                    throw NymClientError(.connectionFailed, "bad nym-client URL authority")
+                }
+                portPart = after.dropFirst()
+            }
+            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
+        } else if let colon = hostPart.lastIndex(of: ":") {
+            portPart = hostPart[hostPart.index(after: colon)...]
+            hostPart = hostPart[..<colon]
+        }
+        guard !hostPart.isEmpty, !hostPart.contains("@") else {
+            throw NymClientError(.connectionFailed, "nym-client URL has no host")
+        }
+        self.host = String(hostPart)
+        if let portPart {
+            guard let port = Int(portPart), (1...65535).contains(port) else {
+                throw NymClientError(.connectionFailed, "nym-client URL has an invalid port")
+            }
+            self.port = port
+        }
+    }
+
+    /// The URL form, for logs (`ws://127.0.0.1:1977/`).
+    public var url: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "ws://\(h):\(port)\(path)"
+    }
+}

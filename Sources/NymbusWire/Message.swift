@@ -1,0 +1,153 @@
+import NymbusCrypto
+
+/// One overlay message, without its envelope.
+public enum Message: Equatable, Sendable {
+    case version(VersionMessage)
+    case verack(VerackMessage)
+    case ping(nonce: UInt64)
+    case pong(nonce: UInt64)
+    case getaddr
+    case addr([AddressEntry])
+    case reject(RejectMessage)
+    case bye(ByeMessage)
+    /// A pub/sub object; opaque here, `NymbusPubSub` defines and checks its contents.
+    case object([UInt8])
+    case custom(CustomObject)
+
+    /// The command byte this message travels under.
+    public var command: Command {
+        switch self {
+        case .version: .version
+        case .verack: .verack
+        case .ping: .ping
+        case .pong: .pong
+        case .getaddr: .getaddr
+        case .addr: .addr
+        case .reject: .reject
+        case .bye: .bye
+        case .object: .object
+        case .custom: .custom
+        }
+    }
+
+    /// Appends the payload bytes (what follows the envelope header).
+    public func encodePayload(into w: inout ByteWriter) {
+        switch self {
+        case .version(let v):
+            w.write(v.protocolVersion)
+            w.write(v.services.rawValue)
+            w.write(v.timestamp)
+            w.write(v.nonce)
+            w.writeShortString(v.userAgent)
+            if let address = v.returnAddress {
+                w.write(UInt8(1))
+                w.write(bytes: address.bytes)
+            } else {
+                w.write(UInt8(0))
+            }
+        case .verack(let v):
+            w.write(v.echoNonce)
+        case .ping(let nonce), .pong(let nonce):
+            w.write(nonce)
+        case .getaddr:
+            break
+        case .addr(let entries):
+            w.write(UInt16(entries.count))
+            for e in entries {
+                w.write(bytes: e.address.bytes)
+                w.write(e.lastSeen)
+                w.write(e.services.rawValue)
+            }
+        case .reject(let r):
+            w.write(r.code.rawValue)
+            w.write(r.command)
+            w.writeShortString(r.reason)
+        case .bye(let b):
+            w.write(b.code.rawValue)
+            w.writeShortString(b.reason)
+        case .object(let bytes):
+            w.write(bytes: bytes)
+        case .custom(let c):
+            w.write(c.typeID)
+            w.write(bytes: c.body)
+        }
+    }
+
+    /// Decodes the payload of a message with the given command. The reader must hold exactly the
+    /// payload: trailing bytes are an error.
+    public static func decodePayload(
+        command: Command, from r: inout ByteReader, limits: WireLimits = .default
+    ) throws(WireError) -> Message {
+        let message: Message
+        switch command {
+        case .version:
+            let protocolVersion = try r.readUInt16("version.protocolVersion")
+            let services = Services(rawValue: try r.readUInt64("version.services"))
+            let timestamp = try r.readInt64("version.timestamp")
+            let nonce = try r.readUInt64("version.nonce")
+            let userAgent = try r.readShortString(limit: limits.maxUserAgent, "version.userAgent")
+            let address: Recipient?
+            switch try r.readUInt8("version.hasAddress") {
+            case 0: address = nil
+            case 1: address = try decodeAddress(&r, "version.returnAddress")
+            case let v: throw WireError(.invalidValue, "version.hasAddress must be 0 or 1, got \(v)")
+            }
+            message = .version(
+                VersionMessage(
+                    protocolVersion: protocolVersion, services: services, timestamp: timestamp, nonce: nonce,
+                    userAgent: userAgent, returnAddress: address))
+        case .verack:
+            message = .verack(VerackMessage(echoNonce: try r.readUInt64("verack.echoNonce")))
+        case .ping:
+            message = .ping(nonce: try r.readUInt64("ping.nonce"))
+        case .pong:
+            message = .pong(nonce: try r.readUInt64("pong.nonce"))
+        case .getaddr:
+            message = .getaddr
+        case .addr:
+            let count = Int(try r.readUInt16("addr.count"))
+            try r.checkCount(count, limit: limits.maxAddrEntries, minItemSize: AddressEntry.encodedLength, "addr.entries")
+            var entries: [AddressEntry] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let address = try decodeAddress(&r, "addr.address")
+                let lastSeen = try r.readUInt32("addr.lastSeen")
+                let services = Services(rawValue: try r.readUInt64("addr.services"))
+                entries.append(AddressEntry(address: address, lastSeen: lastSeen, services: services))
+            }
+            message = .addr(entries)
+        case .reject:
+            let code = ReasonCode(rawValue: try r.readUInt8("reject.code"))
+            let rejected = try r.readUInt8("reject.command")
+            let reason = try r.readShortString(limit: limits.maxRejectReason, "reject.reason")
+            message = .reject(RejectMessage(code: code, command: rejected, reason: reason))
+        case .bye:
+            let code = ReasonCode(rawValue: try r.readUInt8("bye.code"))
+            let reason = try r.readShortString(limit: limits.maxByeReason, "bye.reason")
+            message = .bye(ByeMessage(code: code, reason: reason))
+        case .object:
+            guard r.remaining > 0 else { throw WireError(.invalidValue, "object payload is empty") }
+            guard r.remaining <= limits.maxObject else {
+                throw WireError(.lengthOverLimit, "object of \(r.remaining) bytes exceeds limit \(limits.maxObject)")
+            }
+            message = .object(r.readRest())
+        case .custom:
+            let typeID = try r.readUInt32("custom.typeID")
+            guard r.remaining <= limits.maxCustomBody else {
+                throw WireError(.lengthOverLimit, "custom body of \(r.remaining) bytes exceeds limit \(limits.maxCustomBody)")
+            }
+            message = .custom(CustomObject(typeID: typeID, body: r.readRest()))
+        }
+        try r.expectEnd("message payload")
+        return message
+    }
+
+    private static func decodeAddress(_ r: inout ByteReader, _ field: StaticString) throws(WireError) -> Recipient {
+        let raw = try r.readBytes(Recipient.byteLength, field)
+        do {
+            return try Recipient(bytes: raw)
+        } catch {
+            throw WireError(.invalidValue, "\(field) is not a valid Nym address: \(error.reason)")
+        }
+    }
+}
