@@ -363,6 +363,21 @@ final class StateHarness {
         #expect(output.take() == "+OK\r\n+OK\r\n")
     }
 
+    @Test func transactionQueueIsBounded() {
+        let harness = StateHarness()
+        let (client, output) = harness.connect()
+        harness.run(client, "MULTI\r\n")
+        for _ in 0..<BrokerState.maxQueuedCommands {
+            _ = harness.state.execute([Array("PING".utf8)], from: client)
+        }
+        _ = output.take()
+        harness.run(client, "PING\r\nEXEC\r\nPING\r\n")
+        #expect(
+            output.take()
+                == "-ERR transaction too large: at most 10000 commands and 8388608 bytes\r\n-EXECABORT Transaction discarded because of previous errors.\r\n+PONG\r\n"
+        )
+    }
+
     @Test func authRepliesAsAServerWithoutPasswords() {
         let harness = StateHarness()
         let (client, output) = harness.connect()

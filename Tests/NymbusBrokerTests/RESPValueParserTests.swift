@@ -65,6 +65,25 @@ import Testing
         #expect(error("$1\r\nab\r\n") == .expectedCRLF)
     }
 
+    @Test func fuzzBodiesAcceptSeedsAndGarbage() {
+        // The bodies `nymbus-fuzz resp` and `resp-reply` run; here over a deterministic sample.
+        let seeds = [
+            "*1\r\n$4\r\nPING\r\n", "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n", "PING \"a\\x00\"\r\n",
+            "%1\r\n+a\r\n,nan\r\n", ",1e5\r\n", ">2\r\n_\r\n#t\r\n", "*-1\r\n",
+        ].map { Array($0.utf8) }
+        var generator = SplitMix64(seed: 7)
+        for seed in seeds {
+            RESPFuzzing.requests(seed)
+            RESPFuzzing.replies(seed)
+            for _ in 0..<200 {
+                var bytes = seed
+                bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+                RESPFuzzing.requests(bytes)
+                RESPFuzzing.replies(bytes)
+            }
+        }
+    }
+
     @Test func arbitraryBytesNeverTrap() {
         var generator = SplitMix64(seed: 42)
         let alphabet: [UInt8] = Array("*$%~>_#,:+-\r\n0123456789tf.".utf8)

@@ -31,6 +31,8 @@ final class BrokerClient {
     var nextSequence: UInt64 = 0
     /// Commands queued since MULTI; nil outside a transaction.
     var transaction: [[[UInt8]]]?
+    /// Argument bytes queued since MULTI.
+    var transactionBytes = 0
     /// A queued command was refused (unknown, wrong arity): EXEC will abort.
     var transactionFailed = false
     /// EXEC is running the queued commands: replies are captured, the subscribed-mode rule is off.

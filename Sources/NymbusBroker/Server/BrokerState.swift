@@ -282,7 +282,17 @@ final class BrokerState {
             return .done
         }
         if client.transaction != nil && !["exec", "discard", "multi", "quit", "reset"].contains(name) {
+            let size = arguments.reduce(0) { $0 + $1.count }
+            guard (client.transaction?.count ?? 0) < Self.maxQueuedCommands,
+                client.transactionBytes + size <= Self.maxQueuedBytes
+            else {
+                client.reply(
+                    .err("transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"))
+                client.transactionFailed = true
+                return .done
+            }
             client.transaction?.append(arguments)
+            client.transactionBytes += size
             client.reply(.simpleString("QUEUED"))
             return .done
         }
@@ -315,6 +325,7 @@ final class BrokerState {
                 client.reply(.err("MULTI calls can not be nested"))
             } else {
                 client.transaction = []
+                client.transactionBytes = 0
                 client.transactionFailed = false
                 client.reply(.simpleString("OK"))
             }
@@ -340,6 +351,11 @@ final class BrokerState {
         }
         return .done
     }
+
+    /// Most commands one MULTI may queue (Redis has no limit; this bounds a client's memory).
+    static let maxQueuedCommands = 10_000
+    /// Most argument bytes one MULTI may queue.
+    static let maxQueuedBytes = 8 * 1024 * 1024
 
     // MARK: - Error texts (Redis's wording)
 
