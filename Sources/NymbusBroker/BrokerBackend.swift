@@ -20,6 +20,15 @@ public protocol BrokerBackend: Sendable {
     ///   `topic is private and not joined` or `payload over 65536 bytes`.
     func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError)
 
+    /// Publishes a run of messages one client pipelined (consecutive PUBLISH commands), in order.
+    ///
+    /// Same contract as ``publish(channel:payload:)`` for each message; the result has one entry
+    /// per message, `nil` for accepted, the error for refused. The default implementation calls
+    /// ``publish(channel:payload:)`` for each in turn; a backend may override it to take the
+    /// whole batch at once. The broker uses it so a pipelining publisher costs one hop to the
+    /// backend per batch rather than per message.
+    func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?]
+
     /// The complete set of channels and patterns local clients are subscribed to, sent after
     /// every change (first subscriber of a channel or pattern, or last one gone).
     ///
@@ -35,4 +44,35 @@ public protocol BrokerBackend: Sendable {
     /// - Returns: the reply; RESP3-only types are downgraded for RESP2 clients (see ``RESPValue``).
     /// - Throws: ``BrokerBackendError``; the client gets `-ERR <reason>`.
     func nymbusCommand(_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue
+}
+
+extension BrokerBackend {
+    /// Publishes each message with ``publish(channel:payload:)``, in order.
+    public func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
+        var results: [BrokerBackendError?] = []
+        results.reserveCapacity(messages.count)
+        for message in messages {
+            do throws(BrokerBackendError) {
+                try await publish(channel: message.channel, payload: message.payload)
+                results.append(nil)
+            } catch {
+                results.append(error)
+            }
+        }
+        return results
+    }
+}
+
+/// One message a local client published: a channel (topic name) and its payload, both raw bytes.
+public struct BrokerMessage: Hashable, Sendable {
+    /// The channel, as the client sent it.
+    public var channel: [UInt8]
+    /// The payload, binary safe.
+    public var payload: [UInt8]
+
+    /// Creates a message.
+    public init(channel: [UInt8], payload: [UInt8]) {
+        self.channel = channel
+        self.payload = payload
+    }
 }

@@ -6,7 +6,8 @@ public struct BrokerConfiguration: Sendable {
     /// Request parsing limits (bulk length, argument count, inline length, request size).
     public var limits: RESPLimits
     /// Most bytes queued for one client before it counts as a slow subscriber and is
-    /// disconnected. Default 8 MiB, Redis's pub/sub soft limit.
+    /// disconnected. Default 8 MiB, Redis's pub/sub soft limit; at least 64 KiB (NIO's write
+    /// buffer high-water mark, below which the queue is not measured).
     public var maxOutputBytes: Int
     /// How long a slow subscriber is given to read what is already queued, including the final
     /// `-ERR` that tells it why it is being dropped, before the connection is closed. Nothing new
@@ -26,7 +27,7 @@ public struct BrokerConfiguration: Sendable {
     ) {
         self.socketPath = socketPath
         self.limits = limits
-        self.maxOutputBytes = max(1, maxOutputBytes)
+        self.maxOutputBytes = max(64 * 1024, maxOutputBytes)
         self.slowClientGrace = slowClientGrace
         self.maxClients = max(1, maxClients)
     }

@@ -207,6 +207,39 @@ import Darwin
         await broker.stop()
     }
 
+    @Test func pipelinedPublishesReachTheBackendInBatchesWithPerMessageResults() async throws {
+        let backend = TestBackend()
+        await backend.setDelay(.milliseconds(1))
+        let (broker, socket) = try await startBroker(backend: backend)
+        defer { socket.remove() }
+        let subscriber = try await TestClient.connect(socket.path)
+        let publisher = try await TestClient.connect(socket.path)
+        try await subscriber.command("SUBSCRIBE", "b")
+        _ = try await subscriber.read()
+        var batch = ByteBuffer()
+        for index in 0..<300 {
+            let payload = index % 50 == 7 ? "refuse-me \(index)" : "p\(index)"
+            RESPWriter.writeCommand([Array("publish".utf8), Array("b".utf8), Array(payload.utf8)], into: &batch)
+            if index == 150 { RESPWriter.writeCommand([Array("PING".utf8)], into: &batch) }
+        }
+        try await publisher.channel.writeAndFlush(batch)
+        for index in 0..<300 {
+            if index % 50 == 7 {
+                #expect(try await publisher.read() == .error("ERR refused \("refuse-me \(index)".utf8.count) bytes"))
+            } else {
+                #expect(try await publisher.read() == .integer(1))
+                #expect(try await subscriber.read() == .array([.bulk("message"), .bulk("b"), .bulk("p\(index)")]))
+            }
+            if index == 150 { #expect(try await publisher.read() == .simpleString("PONG")) }
+        }
+        let batches = await backend.batches
+        #expect(batches.reduce(0, +) == 300)
+        #expect(batches.count < 300)  // pipelined publishes share backend hops
+        #expect(batches.allSatisfy { $0 <= 256 })
+        #expect(await backend.published.count == 294)
+        await broker.stop()
+    }
+
     @Test func nymbusCommandsReachTheBackend() async throws {
         let backend = TestBackend()
         let (broker, socket) = try await startBroker(backend: backend)

@@ -8,6 +8,7 @@ import Testing
 final class RecordingOutput: BrokerClientOutput {
     var bytes: [UInt8] = []
     func send(_ buffer: ByteBuffer, flush: Bool) { bytes += Array(buffer.readableBytesView) }
+    func flush() {}
     func close() -> EventLoopFuture<Void>? { nil }
     /// Everything received since the last call, as text (replies here are ASCII).
     func take() -> String {

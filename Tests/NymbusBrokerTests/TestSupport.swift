@@ -13,6 +13,8 @@ actor TestBackend: BrokerBackend {
     private(set) var nymbusCalls: [[[UInt8]]] = []
     private var refusal: BrokerBackendError?
     private var delay: Duration?
+    /// Sizes of the batches the broker handed over (one entry per backend hop).
+    private(set) var batches: [Int] = []
 
     func refuse(with error: BrokerBackendError?) { refusal = error }
     func setDelay(_ delay: Duration?) { self.delay = delay }
@@ -20,7 +22,22 @@ actor TestBackend: BrokerBackend {
     func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError) {
         if let delay { try? await Task.sleep(for: delay) }
         if let refusal { throw refusal }
+        if payload.starts(with: Array("refuse-me".utf8)) { throw BrokerBackendError(.notJoined, "refused \(payload.count) bytes") }
         published.append((channel, payload))
+    }
+
+    func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
+        batches.append(messages.count)
+        var results: [BrokerBackendError?] = []
+        for message in messages {
+            do throws(BrokerBackendError) {
+                try await publish(channel: message.channel, payload: message.payload)
+                results.append(nil)
+            } catch {
+                results.append(error)
+            }
+        }
+        return results
     }
 
     func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async {

@@ -5,6 +5,8 @@ protocol BrokerClientOutput: AnyObject {
     /// Queues `buffer` for the client. `flush` sends it at once (fan-out); otherwise it goes out
     /// with the flush at the end of the current batch of commands.
     func send(_ buffer: ByteBuffer, flush: Bool)
+    /// Sends what `send(_:flush: false)` queued.
+    func flush()
     /// Closes the connection (broker shutting down); nil when there is nothing to wait for.
     func close() -> EventLoopFuture<Void>?
 }

@@ -121,8 +121,15 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         } else {
             flushPending = true
         }
+        // Below the write-buffer high-water mark (64 KiB) the channel is writable and the queue
+        // cannot be over the limit, so the exact (slower) count is only asked for above it.
+        guard !context.channel.isWritable else { return }
         let queued = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         if queued > state.configuration.maxOutputBytes { disconnectSlowClient(queuedBytes: queued) }
+    }
+
+    func flush() {
+        flushIfNeeded()
     }
 
     func close() -> EventLoopFuture<Void>? {
@@ -182,21 +189,54 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         }
     }
 
+    /// Most messages handed to the backend in one batch, and most payload bytes.
+    static let maxBatchMessages = 256
+    static let maxBatchBytes = 4 * 1024 * 1024
+
     private func startPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8]) {
         guard let context else { return }
         awaitingBackend = true
-        let backend = self.backend
-        let outcome = context.eventLoop.makeFutureWithTask { () async -> BrokerBackendError? in
-            do throws(BrokerBackendError) {
-                try await backend.publish(channel: channel, payload: payload)
-                return nil
-            } catch {
-                return error
+        var batch = [BrokerMessage(channel: channel, payload: payload)]
+        var batchBytes = payload.count
+        // Take the PUBLISH commands pipelined right behind this one into the same batch. Only a
+        // command certain to be a plain PUBLISH joins; anything else stays unparsed, so replies
+        // and side effects keep the request order.
+        while pendingExec == nil, batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
+            let mark = input.readerIndex
+            guard let next = try? parser.next(&input) else {
+                input.moveReaderIndex(to: mark)
+                break
             }
+            guard state.isPlainPublish(next, from: client),
+                case .publish(let nextChannel, let nextPayload) = state.execute(next, from: client)
+            else {
+                input.moveReaderIndex(to: mark)
+                break
+            }
+            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
+            batchBytes += nextPayload.count
         }
-        outcome.assumeIsolated().whenSuccess { error in
-            self.state.finishPublish(client: client, channel: channel, payload: payload, error: error)
+        let backend = self.backend
+        let messages = batch
+        let outcome = context.eventLoop.makeFutureWithTask { () async -> [BrokerBackendError?] in
+            messages.count == 1 ? await Self.publishOne(messages[0], to: backend) : await backend.publish(messages)
+        }
+        outcome.assumeIsolated().whenSuccess { errors in
+            for (index, message) in messages.enumerated() {
+                let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
+                self.state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+            }
+            self.state.flushFanOut()
             self.backendFinished()
+        }
+    }
+
+    private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async -> [BrokerBackendError?] {
+        do throws(BrokerBackendError) {
+            try await backend.publish(channel: message.channel, payload: message.payload)
+            return [nil]
+        } catch {
+            return [error]
         }
     }
 

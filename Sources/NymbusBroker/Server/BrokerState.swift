@@ -38,6 +38,9 @@ final class BrokerState {
     var stats = BrokerStats()
     private var nextClientID: Int64 = 1
     private var interestDirty = false
+    /// Outputs that got fan-out frames since the last ``flushFanOut()``: flushed once each, so a
+    /// batch of messages costs one write per subscriber, not one per message.
+    private var unflushed: [ObjectIdentifier: any BrokerClientOutput] = [:]
     let startedAt = ContinuousClock.now
 
     init(configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation) {
@@ -189,7 +192,8 @@ final class BrokerState {
                     frames[version]
                     ?? Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
                 frames[version] = frame
-                output.send(frame, flush: true)
+                output.send(frame, flush: false)
+                unflushed[ObjectIdentifier(output)] = output
                 receivers += 1
             }
         }
@@ -203,7 +207,8 @@ final class BrokerState {
                     patternFrames[version]
                     ?? Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
                 patternFrames[version] = frame
-                output.send(frame, flush: true)
+                output.send(frame, flush: false)
+                unflushed[ObjectIdentifier(output)] = output
                 receivers += 1
             }
         }
@@ -219,10 +224,20 @@ final class BrokerState {
         return buffer
     }
 
+    /// Flushes every subscriber that got frames from ``fanOut(channel:payload:)``.
+    func flushFanOut() {
+        guard !unflushed.isEmpty else { return }
+        let outputs = unflushed.values
+        unflushed.removeAll(keepingCapacity: true)
+        for output in outputs { output.flush() }
+    }
+
     /// A message for `channel` arrived from the network.
     func deliverFromNetwork(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesFromNetwork += 1
-        return fanOut(channel: channel, payload: payload)
+        let receivers = fanOut(channel: channel, payload: payload)
+        flushFanOut()
+        return receivers
     }
 
     // MARK: - Completing backend calls
@@ -350,6 +365,17 @@ final class BrokerState {
         default: client.reply(.err(Self.unknownCommandMessage(arguments)))
         }
         return .done
+    }
+
+    /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
+    /// without replying or queueing anything (right arity, not in MULTI, not refused by the
+    /// RESP2 subscribed-mode rule): such commands may join a publish batch.
+    func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
+        guard arguments.count == 3, client.transaction == nil,
+            !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting),
+            arguments[0].count == 7
+        else { return false }
+        return Self.lowercased(arguments[0]) == "publish"
     }
 
     /// Most commands one MULTI may queue (Redis has no limit; this bounds a client's memory).
