@@ -6,9 +6,9 @@ import Testing
 @testable import NymbusBroker
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The broker over a real Unix socket: permissions, lifecycle, fan-out, backend, bad input,
@@ -48,7 +48,9 @@ import Darwin
         defer { socket.remove() }
         #expect(mkdir(socket.directory, 0o755) == 0)
         _ = chmod(socket.directory, 0o755)
-        let broker = BrokerServer(configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let broker = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
         let error = await #expect(throws: BrokerError.self) { try await broker.start() }
         #expect(error?.code == .unsafeDirectory)
         #expect(error?.reason.contains("mode 0755") == true)
@@ -59,7 +61,9 @@ import Darwin
     @Test func secondBrokerOnTheSamePathIsRefusedAndTheFirstKeepsServing() async throws {
         let (first, socket) = try await startBroker()
         defer { socket.remove() }
-        let second = BrokerServer(configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let second = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
         let error = await #expect(throws: BrokerError.self) { try await second.start() }
         #expect(error?.code == .alreadyRunning)
         #expect(error?.reason.contains("another Nymbus broker is already running on '\(socket.path)'") == true)
@@ -78,7 +82,9 @@ import Darwin
         #expect(mkdir(socket.directory, 0o700) == 0)
         let foreign = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(unixDomainSocketPath: socket.path).get()
-        let broker = BrokerServer(configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let broker = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
         let error = await #expect(throws: BrokerError.self) { try await broker.start() }
         #expect(error?.code == .alreadyRunning)
         #expect(error?.reason.contains("another program is already listening") == true)
@@ -91,9 +97,9 @@ import Darwin
         #expect(mkdir(socket.directory, 0o700) == 0)
         // A socket file nobody listens on: what a crashed broker leaves behind.
         #if os(Linux)
-        let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let descriptor = Darwin.socket(AF_UNIX, SOCK_STREAM, 0)
+            let descriptor = Darwin.socket(AF_UNIX, SOCK_STREAM, 0)
         #endif
         let address = try SocketAddress(unixDomainSocketPath: socket.path)
         let bound = address.withSockAddr { pointer, length in bind(descriptor, pointer, socklen_t(length)) }
@@ -101,7 +107,9 @@ import Darwin
         close(descriptor)
         #expect(FileManager.default.fileExists(atPath: socket.path))
 
-        let broker = BrokerServer(configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let broker = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
         try await broker.start()
         let client = try await TestClient.connect(socket.path)
         try await client.command("PING")
@@ -109,7 +117,9 @@ import Darwin
         await broker.stop()
 
         _ = FileManager.default.createFile(atPath: socket.path, contents: Data("not a socket".utf8))
-        let other = BrokerServer(configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let other = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
         let error = await #expect(throws: BrokerError.self) { try await other.start() }
         #expect(error?.code == .notASocket)
         #expect(FileManager.default.fileExists(atPath: socket.path))
@@ -117,7 +127,8 @@ import Darwin
 
     @Test func tooLongPathIsRefusedClearly() async throws {
         let path = "/tmp/" + String(repeating: "x", count: 120) + "/b.sock"
-        let broker = BrokerServer(configuration: BrokerConfiguration(socketPath: path), backend: LoopbackBrokerBackend(), logger: quietLogger)
+        let broker = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: path), backend: LoopbackBrokerBackend(), logger: quietLogger)
         let error = await #expect(throws: BrokerError.self) { try await broker.start() }
         #expect(error?.code == .socketPathTooLong)
     }
@@ -185,7 +196,8 @@ import Darwin
         _ = try await subscriber.read()
         var batch = ByteBuffer()
         for index in 0..<50 {
-            RESPWriter.writeCommand([Array("PUBLISH".utf8), Array("order".utf8), Array("m\(index)".utf8)], into: &batch)
+            RESPWriter.writeCommand(
+                [Array("PUBLISH".utf8), Array("order".utf8), Array("m\(index)".utf8)], into: &batch)
             RESPWriter.writeCommand([Array("ECHO".utf8), Array("e\(index)".utf8)], into: &batch)
         }
         try await publisher.channel.writeAndFlush(batch)
@@ -253,9 +265,10 @@ import Darwin
         #expect(try await client.read() == .map(["peers": .integer(2), "mode": .bulk("test")]))
         try await client.command("NYMBUS.NOPE", "x")
         #expect(try await client.read() == .error("ERR unknown Nymbus command"))
-        #expect(await backend.nymbusCalls.map { $0.map { String(decoding: $0, as: UTF8.self) } } == [
-            ["NYMBUS.STATUS"], ["NYMBUS.STATUS"], ["NYMBUS.NOPE", "x"],
-        ])
+        #expect(
+            await backend.nymbusCalls.map { $0.map { String(decoding: $0, as: UTF8.self) } } == [
+                ["NYMBUS.STATUS"], ["NYMBUS.STATUS"], ["NYMBUS.NOPE", "x"],
+            ])
         await broker.stop()
     }
 
@@ -275,7 +288,9 @@ import Darwin
                 return last?.channels == [Array("a".utf8), Array("b".utf8)] && last?.patterns == [Array("n*".utf8)]
             })
         await client.close()
-        #expect(await eventually { await backend.interest.last.map { $0.channels.isEmpty && $0.patterns.isEmpty } ?? false })
+        #expect(
+            await eventually { await backend.interest.last.map { $0.channels.isEmpty && $0.patterns.isEmpty } ?? false }
+        )
         await broker.stop()
     }
 
@@ -354,7 +369,9 @@ import Darwin
             if receivers == .integer(1) && slowDroppedAt == nil { slowDroppedAt = index }
             #expect(receivers == .integer(slowDroppedAt == nil ? 2 : 1))
             let message = try await fast.read()
-            #expect(message.elements?.last?.bytes?.prefix(body.count - payload.count) == body.prefix(body.count - payload.count)[...])
+            #expect(
+                message.elements?.last?.bytes?.prefix(body.count - payload.count)
+                    == body.prefix(body.count - payload.count)[...])
         }
         let dropped = try #require(slowDroppedAt)
         #expect(dropped > 10)  // the output limit, not an early failure, dropped it
@@ -384,7 +401,7 @@ import Darwin
             Issue.record("expected the slow-subscriber error, got \(String(describing: final))")
         }
         #expect(await slow.waitForClose())
-                await broker.stop()
+        await broker.stop()
     }
 
     @Test func manyClientsAtOnce() async throws {

@@ -105,7 +105,8 @@ final class StateHarness {
     @Test func subscribedModeInResp2MatchesRedis() {
         let harness = StateHarness()
         let (client, output) = harness.connect()
-        harness.run(client, "SUBSCRIBE a b\r\nECHO x\r\nPING\r\nPING hi\r\nUNSUBSCRIBE\r\nUNSUBSCRIBE\r\nPUNSUBSCRIBE\r\n")
+        harness.run(
+            client, "SUBSCRIBE a b\r\nECHO x\r\nPING\r\nPING hi\r\nUNSUBSCRIBE\r\nUNSUBSCRIBE\r\nPUNSUBSCRIBE\r\n")
         #expect(
             output.take()
                 == "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
@@ -151,7 +152,9 @@ final class StateHarness {
         }
         harness.run(client, "HELLO\r\n")
         #expect(output.take() == "*14\r\n" + fields(2, client.id))
-        harness.run(client, "HELLO 4\r\nHELLO x\r\nHELLO 2 SETNAME foo\r\nHELLO 2 FOO\r\nHELLO 2 SETNAME\r\nHELLO 3 AUTH default\r\n")
+        harness.run(
+            client,
+            "HELLO 4\r\nHELLO x\r\nHELLO 2 SETNAME foo\r\nHELLO 2 FOO\r\nHELLO 2 SETNAME\r\nHELLO 3 AUTH default\r\n")
         #expect(
             output.take()
                 == "-NOPROTO unsupported protocol version\r\n"
@@ -257,7 +260,10 @@ final class StateHarness {
             output.take()
                 == "$-1\r\n+OK\r\n$1\r\na\r\n-ERR Client names cannot contain spaces, newlines or special characters.\r\n+OK\r\n$-1\r\n-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n-ERR wrong number of arguments for 'client' command\r\n"
         )
-        harness.run(client, "CLIENT SETNAME\r\nCLIENT ID x\r\nPUBSUB NUMPAT x\r\nCLIENT GETNAME x\r\nCOMMAND FOO\r\nCOMMAND COUNT x\r\n")
+        harness.run(
+            client,
+            "CLIENT SETNAME\r\nCLIENT ID x\r\nPUBSUB NUMPAT x\r\nCLIENT GETNAME x\r\nCOMMAND FOO\r\nCOMMAND COUNT x\r\n"
+        )
         #expect(
             output.take()
                 == "-ERR wrong number of arguments for 'client|setname' command\r\n-ERR wrong number of arguments for 'client|id' command\r\n-ERR wrong number of arguments for 'pubsub|numpat' command\r\n-ERR wrong number of arguments for 'client|getname' command\r\n-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
@@ -267,7 +273,8 @@ final class StateHarness {
             output.take()
                 == "-ERR DB index is out of range\r\n-ERR value is not an integer or out of range\r\n+OK\r\n:\(client.id)\r\n$1\r\na\r\n+PONG\r\n$1\r\nx\r\n"
         )
-        harness.run(client, "CLIENT SETINFO LIB-NAME redis-py\r\nCLIENT SETINFO LIB-VER 8.1.0\r\nCLIENT SETINFO LIB-FOO x\r\n")
+        harness.run(
+            client, "CLIENT SETINFO LIB-NAME redis-py\r\nCLIENT SETINFO LIB-VER 8.1.0\r\nCLIENT SETINFO LIB-FOO x\r\n")
         #expect(output.take() == "+OK\r\n+OK\r\n-ERR Unrecognized option 'LIB-FOO'\r\n")
         harness.run(client, "CLIENT INFO\r\n")
         #expect(output.take().contains("id=\(client.id) addr=unix:0 name= "))
@@ -282,7 +289,9 @@ final class StateHarness {
         let (asker, output) = harness.connect()
         harness.run(a, "SUBSCRIBE x y\r\nPSUBSCRIBE p*\r\n")
         harness.run(b, "SUBSCRIBE y z\r\nPSUBSCRIBE p*\r\n")
-        harness.run(asker, "PUBSUB CHANNELS\r\nPUBSUB CHANNELS [xz]\r\nPUBSUB NUMSUB y q\r\nPUBSUB NUMPAT\r\nPUBSUB FOO\r\nPUBSUB\r\n")
+        harness.run(
+            asker,
+            "PUBSUB CHANNELS\r\nPUBSUB CHANNELS [xz]\r\nPUBSUB NUMSUB y q\r\nPUBSUB NUMPAT\r\nPUBSUB FOO\r\nPUBSUB\r\n")
         #expect(
             output.take()
                 == "*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n*2\r\n$1\r\nx\r\n$1\r\nz\r\n*4\r\n$1\r\ny\r\n:2\r\n$1\r\nq\r\n:0\r\n:1\r\n-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n-ERR wrong number of arguments for 'pubsub' command\r\n"

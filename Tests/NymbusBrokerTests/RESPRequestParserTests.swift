@@ -8,7 +8,9 @@ import Testing
     private func args(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
 
     /// Parses everything in `text`; the error, if any, ends the list.
-    private func parseAll(_ text: String, limits: RESPLimits = .default) -> (commands: [[[UInt8]]], error: RESPError?, rest: Int) {
+    private func parseAll(_ text: String, limits: RESPLimits = .default) -> (
+        commands: [[[UInt8]]], error: RESPError?, rest: Int
+    ) {
         var input = buffer(text)
         var commands: [[[UInt8]]] = []
         do {
@@ -28,7 +30,8 @@ import Testing
     }
 
     @Test func bulkStringsAreBinarySafe() throws {
-        var input = ByteBuffer(bytes: Array("*2\r\n$4\r\nECHO\r\n$5\r\n".utf8) + [0, 13, 10, 36, 255] + Array("\r\n".utf8))
+        var input = ByteBuffer(
+            bytes: Array("*2\r\n$4\r\nECHO\r\n$5\r\n".utf8) + [0, 13, 10, 36, 255] + Array("\r\n".utf8))
         #expect(try RESPRequestParser.parse(&input) == [Array("ECHO".utf8), [0, 13, 10, 36, 255]])
     }
 
@@ -151,7 +154,11 @@ import Testing
 
     @Test func totalRequestSizeIsLimited() {
         let limits = RESPLimits(maxBulkLength: 100, maxRequestBytes: 150)
-        #expect(parseAll("*2\r\n$75\r\n\(String(repeating: "a", count: 75))\r\n$75\r\n\(String(repeating: "b", count: 75))\r\n", limits: limits).commands.count == 1)
+        #expect(
+            parseAll(
+                "*2\r\n$75\r\n\(String(repeating: "a", count: 75))\r\n$75\r\n\(String(repeating: "b", count: 75))\r\n",
+                limits: limits
+            ).commands.count == 1)
         let result = parseAll("*2\r\n$100\r\n\(String(repeating: "a", count: 100))\r\n$51\r\n", limits: limits)
         #expect(result.error?.code == .requestTooLarge)
     }
@@ -175,7 +182,8 @@ import Testing
         // return a command, nil or an error for every input, and always make progress or stop.
         var generator = SplitMix64(seed: 0x5EED)
         let seeds = [
-            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n", "PING \"a\\x41\" 'b'\r\n", "*0\r\n", "*1\r\n$0\r\n\r\n",
+            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n", "PING \"a\\x41\" 'b'\r\n", "*0\r\n",
+            "*1\r\n$0\r\n\r\n",
         ].map { Array($0.utf8) }
         let limits = RESPLimits(maxBulkLength: 64, maxArrayCount: 8, maxInlineLength: 64, maxRequestBytes: 128)
         for round in 0..<20_000 {

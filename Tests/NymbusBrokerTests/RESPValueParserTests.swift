@@ -27,7 +27,9 @@ import Testing
 
     @Test func writerOutputParsesBackToTheSameValue() throws {
         let values: [RESPValue] = [
-            .array([.bulk("a"), .integer(3), .null, .map(["x": .set([.boolean(false)])]), .push([.bulkString([0, 13])])]),
+            .array([
+                .bulk("a"), .integer(3), .null, .map(["x": .set([.boolean(false)])]), .push([.bulkString([0, 13])]),
+            ]),
             .double(-2.25), .error("NOPROTO x"),
         ]
         for value in values {
@@ -88,7 +90,9 @@ import Testing
         var generator = SplitMix64(seed: 42)
         let alphabet: [UInt8] = Array("*$%~>_#,:+-\r\n0123456789tf.".utf8)
         for _ in 0..<20_000 {
-            let bytes = (0..<Int(generator.next() % 40)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let bytes = (0..<Int(generator.next() % 40)).map { _ in
+                alphabet[Int(generator.next() % UInt64(alphabet.count))]
+            }
             var buffer = ByteBuffer(bytes: bytes)
             _ = try? RESPValueParser.parse(&buffer, limits: RESPLimits(maxBulkLength: 16, maxArrayCount: 8))
         }

@@ -72,6 +72,8 @@ import Testing
     @Test func commandsAreArraysOfBulkStrings() {
         var buffer = ByteBuffer()
         RESPWriter.writeCommand([Array("PUBLISH".utf8), Array("ch".utf8), [0, 10]], into: &buffer)
-        #expect(Array(buffer.readableBytesView) == bytes("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n") + [0, 10] + bytes("\r\n"))
+        #expect(
+            Array(buffer.readableBytesView) == bytes("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n") + [0, 10]
+                + bytes("\r\n"))
     }
 }

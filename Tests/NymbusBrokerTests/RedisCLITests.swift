@@ -16,7 +16,8 @@ import Testing
         let unknown = try await ChildProcess.run(cli, ["-s", socket.path, "FOO", "a"])
         #expect(unknown.stdout == "ERR unknown command 'FOO', with args beginning with: 'a' \n\n")
         // Commands piped on stdin: redis-cli's REPL, which first asks COMMAND DOCS.
-        let repl = try await ChildProcess.run(cli, ["-s", socket.path], stdin: Array("PING\nECHO hi\nCOMMAND COUNT\nSELECT 0\n".utf8))
+        let repl = try await ChildProcess.run(
+            cli, ["-s", socket.path], stdin: Array("PING\nECHO hi\nCOMMAND COUNT\nSELECT 0\n".utf8))
         #expect(repl.status == 0)
         #expect(repl.stdout == "PONG\nhi\n\(BrokerCommandTable.all.count)\nOK\n")
         // RESP3 (`-3` sends HELLO 3 first).

@@ -22,7 +22,9 @@ actor TestBackend: BrokerBackend {
     func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError) {
         if let delay { try? await Task.sleep(for: delay) }
         if let refusal { throw refusal }
-        if payload.starts(with: Array("refuse-me".utf8)) { throw BrokerBackendError(.notJoined, "refused \(payload.count) bytes") }
+        if payload.starts(with: Array("refuse-me".utf8)) {
+            throw BrokerBackendError(.notJoined, "refused \(payload.count) bytes")
+        }
         published.append((channel, payload))
     }
 
@@ -46,7 +48,9 @@ actor TestBackend: BrokerBackend {
 
     func nymbusCommand(_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue {
         nymbusCalls.append(arguments)
-        if arguments.first == Array("NYMBUS.STATUS".utf8) { return .map(["peers": .integer(2), "mode": .bulk("test")]) }
+        if arguments.first == Array("NYMBUS.STATUS".utf8) {
+            return .map(["peers": .integer(2), "mode": .bulk("test")])
+        }
         throw BrokerBackendError(.unknownCommand, "unknown Nymbus command")
     }
 }
@@ -198,9 +202,12 @@ struct TestClient: Sendable {
     func readRaw(count: Int, timeout: Duration = .seconds(15)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let bytes = inbox.with { buffer, _ in buffer.readableBytes >= count ? buffer.readBytes(length: count) : nil }
+            let bytes = inbox.with { buffer, _ in buffer.readableBytes >= count ? buffer.readBytes(length: count) : nil
+            }
             if let bytes { return String(decoding: bytes, as: UTF8.self) }
-            if ContinuousClock.now > deadline { throw TestTimeout(description: "fewer than \(count) bytes within \(timeout)") }
+            if ContinuousClock.now > deadline {
+                throw TestTimeout(description: "fewer than \(count) bytes within \(timeout)")
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
     }
@@ -232,7 +239,8 @@ func requireTool(_ name: String) throws -> String {
         let candidate = "\(directory)/\(name)"
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
-    throw TestTimeout(description: "\(name) is not installed: run `make test-deps` (it installs redis-tools and redis-py)")
+    throw TestTimeout(
+        description: "\(name) is not installed: run `make test-deps` (it installs redis-tools and redis-py)")
 }
 
 /// A child process whose output is collected as it arrives.

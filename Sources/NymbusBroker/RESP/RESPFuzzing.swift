@@ -17,7 +17,8 @@ public enum RESPFuzzing {
             guard let command = try? RESPRequestParser.parse(&buffer, limits: limits) else { return }
             commands += 1
             precondition(buffer.readableBytes < before, "resp: a command was returned without consuming bytes")
-            precondition(!command.isEmpty && command.count <= limits.maxArrayCount, "resp: argument count over the limit")
+            precondition(
+                !command.isEmpty && command.count <= limits.maxArrayCount, "resp: argument count over the limit")
             precondition(command.allSatisfy { $0.count <= max(limits.maxBulkLength, limits.maxInlineLength) })
             var encoded = ByteBuffer()
             RESPWriter.writeCommand(command, into: &encoded)
@@ -33,8 +34,10 @@ public enum RESPFuzzing {
         guard let value = try? RESPValueParser.parse(&buffer, limits: limits) else { return }
         let first = RESPWriter.encode(value, version: .resp3)
         var reparsed = ByteBuffer(bytes: first)
-        let again = try? RESPValueParser.parse(&reparsed, limits: RESPLimits(maxBulkLength: 1 << 20, maxArrayCount: 1 << 16))
-        precondition(again.map { RESPWriter.encode($0, version: .resp3) } == first, "resp-reply: value does not round-trip")
+        let again = try? RESPValueParser.parse(
+            &reparsed, limits: RESPLimits(maxBulkLength: 1 << 20, maxArrayCount: 1 << 16))
+        precondition(
+            again.map { RESPWriter.encode($0, version: .resp3) } == first, "resp-reply: value does not round-trip")
         _ = RESPWriter.encode(value, version: .resp2)
     }
 }

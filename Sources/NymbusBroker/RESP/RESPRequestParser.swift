@@ -36,7 +36,8 @@ public struct RESPRequestParser: Sendable {
     ///   the buffer holds no complete request yet; then only skipped empty requests were consumed.
     /// - Throws: ``RESPError`` when the bytes cannot be a request; the connection should be closed
     ///   after replying with ``RESPError/replyText``. Nothing of the bad request is consumed.
-    public static func parse(_ buffer: inout ByteBuffer, limits: RESPLimits = .default) throws(RESPError) -> [[UInt8]]? {
+    public static func parse(_ buffer: inout ByteBuffer, limits: RESPLimits = .default) throws(RESPError) -> [[UInt8]]?
+    {
         while buffer.readableBytes > 0 {
             let step = buffer.withUnsafeReadableBytes { bytes in
                 bytes.first == UInt8(ascii: "*") ? parseMultibulk(bytes, limits) : parseInline(bytes, limits)
@@ -112,7 +113,9 @@ public struct RESPRequestParser: Sendable {
                 return .failure(RESPError(.expectedDollar, "expected '$', got '\(printable(bytes[position]))'"))
             }
             let headerEnd: Int
-            switch headerLineEnd(bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string")) {
+            switch headerLineEnd(
+                bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string"))
+            {
             case .needMore: return .needMore
             case .failure(let error): return .failure(error)
             case .end(let end): headerEnd = end

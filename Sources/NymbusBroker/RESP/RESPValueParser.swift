@@ -12,7 +12,8 @@ public enum RESPValueParser {
     public static let maxDepth = 32
 
     /// Parses and consumes one value from `buffer`, or returns nil if it is not complete yet.
-    public static func parse(_ buffer: inout ByteBuffer, limits: RESPLimits = .default) throws(RESPError) -> RESPValue? {
+    public static func parse(_ buffer: inout ByteBuffer, limits: RESPLimits = .default) throws(RESPError) -> RESPValue?
+    {
         let outcome = buffer.withUnsafeReadableBytes { bytes in parseValue(bytes, at: 0, depth: 0, limits) }
         switch outcome {
         case .needMore:
@@ -31,7 +32,9 @@ public enum RESPValueParser {
         case failure(RESPError)
     }
 
-    private static func line(_ bytes: UnsafeRawBufferPointer, from start: Int, _ limits: RESPLimits) -> Result<Int, RESPError>? {
+    private static func line(_ bytes: UnsafeRawBufferPointer, from start: Int, _ limits: RESPLimits) -> Result<
+        Int, RESPError
+    >? {
         let searchEnd = min(bytes.count, start + limits.maxInlineLength + 1)
         var index = start
         while index < searchEnd {
@@ -48,9 +51,13 @@ public enum RESPValueParser {
         return nil
     }
 
-    private static func parseValue(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int, _ limits: RESPLimits) -> Outcome {
+    private static func parseValue(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int, _ limits: RESPLimits)
+        -> Outcome
+    {
         guard start < bytes.count else { return .needMore }
-        guard depth < maxDepth else { return .failure(RESPError(.nestingTooDeep, "aggregates nested deeper than \(maxDepth)")) }
+        guard depth < maxDepth else {
+            return .failure(RESPError(.nestingTooDeep, "aggregates nested deeper than \(maxDepth)"))
+        }
         let type = bytes[start]
         let lineEnd: Int
         switch line(bytes, from: start + 1, limits) {

@@ -224,14 +224,17 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         outcome.assumeIsolated().whenSuccess { errors in
             for (index, message) in messages.enumerated() {
                 let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
-                self.state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+                self.state.finishPublish(
+                    client: client, channel: message.channel, payload: message.payload, error: error)
             }
             self.state.flushFanOut()
             self.backendFinished()
         }
     }
 
-    private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async -> [BrokerBackendError?] {
+    private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async
+        -> [BrokerBackendError?]
+    {
         do throws(BrokerBackendError) {
             try await backend.publish(channel: message.channel, payload: message.payload)
             return [nil]

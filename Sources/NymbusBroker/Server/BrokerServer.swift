@@ -138,8 +138,8 @@ public actor BrokerServer {
     /// - Returns: the number of local receivers (pattern matches count separately).
     public nonisolated func deliver(channel: [UInt8], payload: [UInt8]) async -> Int {
         let stateBox = state
-        return (try? await eventLoop.submit { stateBox.value.deliverFromNetwork(channel: channel, payload: payload) }.get())
-            ?? 0
+        let delivery = eventLoop.submit { stateBox.value.deliverFromNetwork(channel: channel, payload: payload) }
+        return (try? await delivery.get()) ?? 0
     }
 
     /// The broker's counters now.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The file-system side of the broker's socket: a private directory, a lock, stale sockets.
@@ -17,10 +17,10 @@ import Darwin
 /// - After binding, the socket is set to mode 0600.
 enum BrokerSocketFile {
     #if os(Linux)
-    /// `sun_path` holds 108 bytes including the terminating NUL.
-    static let maxPathBytes = 107
+        /// `sun_path` holds 108 bytes including the terminating NUL.
+        static let maxPathBytes = 107
     #else
-    static let maxPathBytes = 103
+        static let maxPathBytes = 103
     #endif
 
     /// The directory part of `path` ("." when it has none).
@@ -135,9 +135,9 @@ enum BrokerSocketFile {
     /// Whether something accepts connections on the Unix socket at `path`.
     static func isListening(_ path: String) -> Bool {
         #if os(Linux)
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
+            let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
         #endif
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

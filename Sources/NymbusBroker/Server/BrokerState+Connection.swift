@@ -61,7 +61,8 @@ extension BrokerState {
                 newName = arguments[index + 1]
                 index += 2
             } else {
-                client.reply(.err("Syntax error in HELLO option '\(String(decoding: arguments[index], as: UTF8.self))'"))
+                client.reply(
+                    .err("Syntax error in HELLO option '\(String(decoding: arguments[index], as: UTF8.self))'"))
                 return
             }
         }

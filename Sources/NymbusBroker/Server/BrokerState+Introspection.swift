@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// COMMAND and INFO: enough for redis-cli (which asks `COMMAND DOCS` in interactive mode) and
@@ -19,7 +19,9 @@ extension BrokerState {
         case "info":
             let names = arguments.dropFirst(2)
             client.reply(
-                .array(names.map { name in BrokerCommandTable.lookup(Self.lowercased(name)).map(Self.commandInfo) ?? .null }))
+                .array(
+                    names.map { name in BrokerCommandTable.lookup(Self.lowercased(name)).map(Self.commandInfo) ?? .null
+                    }))
         case "docs":
             let specs =
                 arguments.count == 2

@@ -147,7 +147,8 @@ final class BrokerState {
         return true
     }
 
-    private func addSubscriber(_ client: BrokerClient, _ key: [UInt8], to index: inout [[UInt8]: [Int64: BrokerClient]]) {
+    private func addSubscriber(_ client: BrokerClient, _ key: [UInt8], to index: inout [[UInt8]: [Int64: BrokerClient]])
+    {
         if index[key] == nil { interestDirty = true }
         index[key, default: [:]][client.id] = client
     }
@@ -247,7 +248,8 @@ final class BrokerState {
     func finishPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8], error: BrokerBackendError?) {
         if let error {
             stats.publishesRejected += 1
-            logger.debug("publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
+            logger.debug(
+                "publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
             client.reply(error.reply)
             return
         }
@@ -302,7 +304,9 @@ final class BrokerState {
                 client.transactionBytes + size <= Self.maxQueuedBytes
             else {
                 client.reply(
-                    .err("transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"))
+                    .err(
+                        "transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"
+                    ))
                 client.transactionFailed = true
                 return .done
             }
