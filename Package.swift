@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
-            name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto"] + nio,
+            name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto", logging] + nio,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusNodeTests",

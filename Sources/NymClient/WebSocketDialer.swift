@@ -57,8 +57,13 @@ enum WebSocketDialer {
                                 channel.close(promise: nil)
                                 return channel.eventLoop.makeSucceededFuture(Upgrade.notUpgraded)
                             })
+                        // nym-client pushes buffered messages right after the 101 reply; frames that
+                        // share a TCP read with it must reach the WebSocket decoder, not be dropped.
+                        var pipelineConfiguration = NIOUpgradableHTTPClientPipelineConfiguration(
+                            upgradeConfiguration: upgradeConfiguration)
+                        pipelineConfiguration.leftOverBytesStrategy = .forwardBytes
                         let result = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                            configuration: .init(upgradeConfiguration: upgradeConfiguration))
+                            configuration: pipelineConfiguration)
                         let timeout = channel.eventLoop.scheduleTask(in: handshakeTimeout) {
                             channel.close(promise: nil)
                         }

@@ -13,7 +13,7 @@ if arguments.count == 3, arguments[1] == "seeds" {
         let directory = "\(arguments[2])/\(target.rawValue)"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (i, seed) in target.seeds.enumerated() {
-            FileManager.default.createFile(atPath: "\(directory)/seed-\(i)", contents: Data(seed))
+            _ = FileManager.default.createFile(atPath: "\(directory)/seed-\(i)", contents: Data(seed))
         }
     }
     exit(0)

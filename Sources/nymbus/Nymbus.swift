@@ -4,5 +4,6 @@ import ArgumentParser
 struct Nymbus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nymbus",
-        abstract: "An anonymous publish/subscribe bus over the Nym mixnet.")
+        abstract: "An anonymous publish/subscribe bus over the Nym mixnet.",
+        subcommands: [MixnetCommand.self])
 }

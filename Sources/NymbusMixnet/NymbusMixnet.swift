@@ -1,1 +1,0 @@
-// NymbusMixnet: placeholder until its issue lands.

@@ -1,0 +1,219 @@
+import Logging
+import NymClient
+import NymbusCrypto
+import NymbusWire
+
+extension Node {
+    // MARK: - Messages for the node
+
+    /// Handles what a session hands up: `getaddr`, `addr`, `object`, `custom`.
+    func deliver(_ message: Message, from id: SessionID, into fx: inout Effects) {
+        switch message {
+        case .getaddr:
+            answerGetaddr(id, into: &fx)
+        case .addr(let entries):
+            ingestAddr(entries, from: id, into: &fx)
+        case .object(let bytes):
+            fx.objects.append((bytes, PeerID(id)))
+        case .custom(let object):
+            deliverCustom(object, from: id, into: &fx)
+        default:
+            break
+        }
+    }
+
+    func deliverCustom(_ object: CustomObject, from id: SessionID, into fx: inout Effects) {
+        do {
+            let value = try registry.decode(object)
+            fx.customs.append((value, object.typeID, PeerID(id)))
+        } catch  where error.code == .unknownObjectType {
+            // Peers may run other applications: say so, keep the link.
+            statistics.unknownObjectTypes += 1
+            enqueue(
+                .reject(
+                    RejectMessage(
+                        code: .invalidObject, command: Command.custom.rawValue,
+                        reason: "no handler for object type \(object.typeID)")), on: id, into: &fx)
+        } catch {
+            statistics.malformed += 1
+            closeSession(
+                id, code: .invalidObject, reason: truncated("custom object \(object.typeID): \(error.reason)"),
+                notify: true,
+                discourage: true, error: nil, into: &fx)
+        }
+    }
+
+    // MARK: - getaddr / addr
+
+    /// Answers a peer's (first) `getaddr` with a random share of the book: 23 % as Bitcoin Core,
+    /// at least `getaddrMinimum` entries when the book is small, at most 1000. The peer's own
+    /// address, ours, and discouraged ones are left out.
+    func answerGetaddr(_ id: SessionID, into fx: inout Effects) {
+        guard let session = sessions[id] else { return }
+        let size = book.count
+        let share = Int((Double(size) * configuration.getaddrShare).rounded(.up))
+        let maximum = min(
+            configuration.getaddrMaximum, configuration.wireLimits.maxAddrEntries,
+            max(share, min(size, configuration.getaddrMinimum)))
+        let requester = session.provenAddress
+        let at = now()
+        var random = SecureRNG()
+        let entries = book.sample(
+            maximum: maximum, now: unixNow(),
+            exclude: { address in
+                address == requester || address == self.selfAddress || self.ownAddresses.contains(address)
+                    || self.discouraged.isDiscouraged(.address(address), now: at)
+            }, using: &random)
+        guard !entries.isEmpty else { return }
+        for entry in entries { sessions[id]?.markKnown(entry.address) }
+        let wire = entries.map {
+            AddressEntry(address: $0.address, lastSeen: $0.lastSeen, services: Services(rawValue: $0.services))
+        }
+        enqueue(.addr(wire), on: id, into: &fx)
+    }
+
+    /// Stores addresses a peer sent (already cut by its token bucket), bucketed by that peer,
+    /// and relays fresh ones from small unsolicited `addr` messages (Bitcoin Core's rules:
+    /// ≤ 10 entries, seen in the last 10 minutes, not the answer to our own `getaddr`).
+    func ingestAddr(_ entries: [AddressEntry], from id: SessionID, into fx: inout Effects) {
+        guard var session = sessions[id] else { return }
+        statistics.addressesReceived += entries.count
+        let unix = unixNow()
+        let at = now()
+        let relayable = entries.count <= configuration.addrRelayMaxEntries && !session.awaitingAddrAnswer
+        for entry in entries { session.markKnown(entry.address) }
+        if entries.count < configuration.wireLimits.maxAddrEntries { session.awaitingAddrAnswer = false }
+        sessions[id] = session
+        let source: AddressSource =
+            session.provenAddress.map { .peer($0) } ?? .anonymous(session.path.expectedTag?.bytes ?? id.bytes)
+        let freshness = Int64(configuration.addrRelayFreshness.seconds)
+        for entry in entries {
+            let address = entry.address
+            if address == selfAddress || ownAddresses.contains(address) { continue }
+            if discouraged.isDiscouraged(.address(address), now: at) { continue }
+            var seen = Int64(entry.lastSeen)
+            if seen <= 100_000_000 || seen > unix + 600 { seen = unix - 5 * 86_400 }  // Bitcoin Core's fix-up
+            let penalty: Int64 = address == session.provenAddress ? 0 : 2 * 3600  // relayed: 2 h older
+            let outcome = book.add(
+                address, services: entry.services.rawValue, lastSeen: UInt32(clamping: max(0, seen - penalty)),
+                source: source, now: unix)
+            if outcome == .added { statistics.addressesAdded += 1 }
+            if relayable, seen > unix - freshness {
+                relay(entry, from: id, into: &fx)
+            }
+        }
+        if addressFetches.contains(id) {
+            closeSession(
+                id, code: .normal, reason: "address fetch complete", notify: true, discourage: false, error: nil,
+                into: &fx)
+        }
+    }
+
+    /// Passes one fresh address on to `addrRelayFanout` established peers, chosen by a keyed
+    /// hash of the address and the day (so repeats go to the same peers and stop there), never
+    /// back to the peer it came from or to one that already knows it.
+    func relay(_ entry: AddressEntry, from id: SessionID, into fx: inout Effects) {
+        let day = unixNow() / 86_400
+        let dayBytes = (0..<8).map { UInt8(truncatingIfNeeded: day >> (56 - 8 * $0)) }
+        let ranked = sessions.values
+            .filter { $0.isEstablished && $0.id != id && $0.provenAddress != entry.address }
+            .map { session -> (SessionID, [UInt8]) in
+                let digest =
+                    (try? Blake2b.hash(
+                        entry.address.bytes + dayBytes + session.id.bytes, outputLength: 16, key: relayKey))
+                    ?? []
+                return (session.id, digest)
+            }
+            .sorted { $0.1.lexicographicallyPrecedes($1.1) }
+            .prefix(configuration.addrRelayFanout)
+        for (target, _) in ranked {
+            guard let session = sessions[target], !session.knows(entry.address) else { continue }
+            sessions[target]?.markKnown(entry.address)
+            statistics.addressesRelayed += 1
+            enqueue(.addr([entry]), on: target, into: &fx)
+        }
+    }
+
+    // MARK: - Timers and outbound links
+
+    /// Runs every `maintenanceInterval`: session timers, missing outbound links, book saves.
+    func maintain() async {
+        guard started, !stopping else { return }
+        let at = now()
+        var fx = Effects()
+        for id in Array(sessions.keys) {
+            guard var session = sessions[id] else { continue }
+            if addressFetches.contains(id), let since = session.establishedAt,
+                at - since >= configuration.handshakeTimeout.seconds
+            {
+                closeSession(
+                    id, code: .normal, reason: "address fetch unanswered", notify: true, discourage: false, error: nil,
+                    into: &fx)
+                continue
+            }
+            let actions = session.tick(now: at, nonce: SecureRandom.uint64())
+            sessions[id] = session
+            apply(actions, to: id, into: &fx)
+        }
+        discouraged.prune(now: at)
+        fillOutbound(into: &fx)
+        if store != nil, at - lastBookSave >= configuration.bookSaveInterval.seconds {
+            saveBook()
+        }
+        await perform(fx)
+    }
+
+    /// Dials bootstrap addresses, then book addresses, until the outbound target is met
+    /// (counting links still in their handshake). Never two outbound links to one address.
+    func fillOutbound(into fx: inout Effects) {
+        let outbound = sessions.values.filter { $0.role == .initiator && !addressFetches.contains($0.id) }
+        var deficit = configuration.outboundTarget - outbound.count
+        guard deficit > 0 else { return }
+        var taken = Set(outbound.compactMap(\.dialedAddress))
+        let at = now()
+        let usable = { (address: Recipient, taken: Set<Recipient>) -> Bool in
+            !taken.contains(address) && address != self.selfAddress && !self.ownAddresses.contains(address)
+                && !self.discouraged.isDiscouraged(.address(address), now: at)
+        }
+        while deficit > 0, !bootstrapQueue.isEmpty {
+            let address = bootstrapQueue.removeFirst()
+            guard usable(address, taken) else { continue }
+            _ = dial(address, into: &fx)
+            taken.insert(address)
+            deficit -= 1
+        }
+        var random = SecureRNG()
+        let retry = Int64(configuration.redialDelay.seconds)
+        while deficit > 0 {
+            let current = taken
+            guard
+                let address = book.select(
+                    now: unixNow(), retryDelay: retry, exclude: { !usable($0, current) }, using: &random)
+            else { break }
+            _ = dial(address, into: &fx)
+            taken.insert(address)
+            deficit -= 1
+        }
+        if deficit > 0 { fetchAddresses(into: &fx) }
+    }
+
+    /// Below target with nothing left to dial: open one short link to a bootstrap address or a
+    /// peer we dialed, only to send `getaddr` (each link's `getaddr` is answered once, so a lost
+    /// answer is otherwise never repeated). At most one at a time, one per `addressFetchInterval`.
+    func fetchAddresses(into fx: inout Effects) {
+        let at = now()
+        guard addressFetches.isEmpty, at - lastAddressFetch >= configuration.addressFetchInterval.seconds else {
+            return
+        }
+        let alive = sessions.values.filter { $0.role == .initiator && $0.isEstablished }.compactMap(\.dialedAddress)
+        let candidates = (configuration.bootstrap + alive).filter {
+            $0 != selfAddress && !ownAddresses.contains($0) && !discouraged.isDiscouraged(.address($0), now: at)
+        }
+        var random = SecureRNG()
+        guard let target = candidates.randomElement(using: &random) else { return }
+        lastAddressFetch = at
+        let id = dial(target, into: &fx)
+        addressFetches.insert(id)
+        logger.debug("fetching addresses", metadata: ["peer": "\(PeerID(id))", "address": "\(short(target))"])
+    }
+}

@@ -1,0 +1,450 @@
+import Logging
+import NymClient
+import NymbusCrypto
+import NymbusWire
+
+/// Side effects gathered while the actor updates its state synchronously, carried out after:
+/// sends (which await nym-client), then events and handler calls. Keeping the state changes
+/// free of suspension points means no other call can see a half-applied message.
+struct Effects {
+    struct Packet {
+        let path: PeerPath
+        let bytes: [UInt8]
+        let surbs: UInt32
+        let command: Command
+    }
+    var packets: [Packet] = []
+    var events: [PeerEvent] = []
+    var objects: [([UInt8], PeerID)] = []
+    var customs: [(any WireCodable, UInt32, PeerID)] = []
+}
+
+extension Node {
+    // MARK: - Receiving
+
+    /// Handles one message from nym-client.
+    func handleReceived(_ received: ReceivedMessage) async {
+        guard started, !stopping else { return }
+        var fx = Effects()
+        route(received, into: &fx)
+        await perform(fx)
+    }
+
+    /// Ties a received message to its session and checks it arrived on that session's path;
+    /// otherwise treats it as a possible new inbound link (a `version`) or drops and counts it.
+    func route(_ received: ReceivedMessage, into fx: inout Effects) {
+        let bytes = received.data
+        let at = now()
+        statistics.bytesIn += bytes.count
+        guard let header = EnvelopeHeader.peek(bytes) else {
+            statistics.malformed += 1
+            penalizeTag(received.senderTag, code: .malformed, reason: "not a Nymbus envelope", into: &fx)
+            return
+        }
+        if var session = sessions[header.sessionID] {
+            guard received.senderTag == session.path.expectedTag else {
+                if session.role == .initiator, !session.isEstablished, header.command == Command.version.rawValue,
+                    case .version(let v)? = try? Envelope.decode(bytes, limits: configuration.wireLimits).message,
+                    v.nonce == session.localNonce
+                {
+                    // A hidden node's own sendAnonymous came back to it, tagged.
+                    apply(
+                        [
+                            .close(
+                                .selfConnection, "connected to ourselves (our version nonce came back)", notify: false,
+                                discourage: false)
+                        ],
+                        to: header.sessionID, into: &fx)
+                    return
+                }
+                statistics.droppedWrongPath += 1
+                logger.debug("message on the wrong path dropped", metadata: ["peer": "\(PeerID(header.sessionID))"])
+                return
+            }
+            let envelope: Envelope
+            do {
+                envelope = try Envelope.decode(bytes, limits: configuration.wireLimits)
+            } catch {
+                let code = reasonCode(for: error)
+                closeSession(
+                    header.sessionID, code: code, reason: truncated(error.reason), notify: true, discourage: true,
+                    error: nil,
+                    into: &fx)
+                return
+            }
+            statistics.messagesIn[envelope.message.command, default: 0] += 1
+            let packets = max(1, (bytes.count + 1599) / 1600)
+            let actions = session.receive(envelope.message, size: bytes.count, packets: packets, now: at)
+            sessions[header.sessionID] = session
+            apply(actions, to: header.sessionID, into: &fx)
+            return
+        }
+        if closedSessions.contains(header.sessionID) {
+            statistics.droppedClosedSession += 1
+            return
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope.decode(bytes, limits: configuration.wireLimits)
+        } catch {
+            statistics.droppedUnknownSession += 1
+            let code = reasonCode(for: error)
+            penalizeTag(received.senderTag, code: code, reason: truncated(error.reason), into: &fx)
+            return
+        }
+        statistics.messagesIn[envelope.message.command, default: 0] += 1
+        guard case .version(let version) = envelope.message else {
+            // A session must start with `version`: the id is dead from now on. A hidden sender
+            // can be told (it may be a peer whose session we forgot, e.g. after a restart).
+            statistics.droppedUnknownSession += 1
+            closedSessions.insert(header.sessionID)
+            if let tag = received.senderTag {
+                statistics.protocolViolations += 1
+                sendBye(
+                    .protocolViolation, "unknown session: a session must start with version",
+                    session: header.sessionID, path: .anonymousInbound(tag), into: &fx)
+            }
+            return
+        }
+        acceptInbound(header.sessionID, version: version, tag: received.senderTag, into: &fx)
+    }
+
+    /// The bye code for a message that failed to decode.
+    func reasonCode(for error: WireError) -> ReasonCode {
+        if error.code == .lengthOverLimit {
+            statistics.oversized += 1
+            return .oversized
+        }
+        statistics.malformed += 1
+        return .malformed
+    }
+
+    /// Closes (and discourages) every link of a hidden peer that sent bytes we cannot read:
+    /// its sender tag is the only thing that ties them to it.
+    func penalizeTag(_ tag: SenderTag?, code: ReasonCode, reason: String, into fx: inout Effects) {
+        guard let tag else { return }
+        for (id, session) in sessions where session.path.expectedTag == tag {
+            closeSession(id, code: code, reason: reason, notify: true, discourage: true, error: nil, into: &fx)
+        }
+    }
+
+    /// Accepts (or refuses) a new inbound link that opened with `version`.
+    func acceptInbound(_ id: SessionID, version: VersionMessage, tag: SenderTag?, into fx: inout Effects) {
+        let at = now()
+        let path: PeerPath
+        if let tag {
+            path = .anonymousInbound(tag)  // answer whoever sent it, whatever address it claims
+        } else if let address = version.returnAddress {
+            guard address != selfAddress, !ownAddresses.contains(address) else {
+                // Someone claims our own address: answering would send our handshake to ourselves.
+                statistics.protocolViolations += 1
+                closedSessions.insert(id)
+                return
+            }
+            path = .visible(address)
+        } else {
+            // No address and no tag: no way to answer.
+            statistics.protocolViolations += 1
+            closedSessions.insert(id)
+            return
+        }
+        closedSessions.insert(id)  // any refusal below leaves the id dead; acceptance removes it
+        if let mine = sessions.values.first(where: {
+            $0.role == .initiator && !$0.isEstablished && $0.localNonce == version.nonce
+        }) {
+            statistics.selfConnections += 1
+            if let address = mine.dialedAddress {
+                ownAddresses.insert(address)
+                book.remove(address)
+            }
+            logger.info("connected to ourselves; link dropped", metadata: ["peer": "\(PeerID(mine.id))"])
+            closeSession(
+                mine.id, code: .selfConnection, reason: "connected to ourselves", notify: false, discourage: false,
+                error: NodeError(.selfConnection, "the address dialed is this node itself (version nonce came back)"),
+                into: &fx)
+            return
+        }
+        if configuration.mode == .hidden {
+            statistics.refusedInbound += 1
+            sendBye(.noInbound, "hidden node: accepts no inbound links", session: id, path: path, into: &fx)
+            return
+        }
+        let tagDiscouraged = tag.map { discouraged.isDiscouraged(.tag($0), now: at) } ?? false
+        let addressDiscouraged = version.returnAddress.map { discouraged.isDiscouraged(.address($0), now: at) } ?? false
+        if tagDiscouraged || addressDiscouraged {
+            statistics.refusedDiscouraged += 1
+            sendBye(.protocolViolation, "discouraged after misbehaving", session: id, path: path, into: &fx)
+            return
+        }
+        let inbound = sessions.values.filter { $0.role == .responder }.count
+        guard inbound < configuration.inboundMax else {
+            statistics.refusedInbound += 1
+            sendBye(.tooManyPeers, "no room for more inbound links", session: id, path: path, into: &fx)
+            return
+        }
+        let (session, actions) = PeerSession.respond(
+            id: id, path: path, peerVersion: version,
+            version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: false),
+            settings: settings, now: at)
+        guard let session else {
+            statistics.handshakesFailed += 1
+            for case .close(let code, let reason, _, _) in actions {
+                sendBye(code, reason, session: id, path: path, into: &fx)
+            }
+            return
+        }
+        sessions[id] = session
+        apply(actions, to: id, into: &fx)
+    }
+
+    /// Our `version`: the address only from a visible initiator; a hidden node never names itself.
+    func makeVersion(nonce: UInt64, forInitiator: Bool) -> VersionMessage {
+        let visible = configuration.mode == .visible
+        let unix = unixNow()
+        return VersionMessage(
+            protocolVersion: NodeProtocol.version, services: visible ? [.relay, .acceptsInbound] : [.relay],
+            timestamp: unix - unix % 60, nonce: nonce, userAgent: configuration.userAgent,
+            returnAddress: visible && forInitiator ? selfAddress : nil)
+    }
+
+    // MARK: - Dialing
+
+    /// Opens an outbound link to `address`: sends `version` (by `send`, or by `sendAnonymous`
+    /// with SURBs when hidden). Returns the new session id.
+    func dial(_ address: Recipient, into fx: inout Effects) -> SessionID {
+        let id = SessionID.random()
+        let path: PeerPath = configuration.mode == .hidden ? .anonymousOutbound(address) : .visible(address)
+        let (session, actions) = PeerSession.initiate(
+            id: id, path: path, version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true),
+            settings: settings,
+            now: now())
+        sessions[id] = session
+        book.markAttempt(address, now: unixNow())
+        logger.debug("dialing", metadata: ["peer": "\(PeerID(id))", "address": "\(short(address))"])
+        apply(actions, to: id, into: &fx)
+        return id
+    }
+
+    // MARK: - Carrying out session actions
+
+    func apply(_ actions: [SessionAction], to id: SessionID, into fx: inout Effects) {
+        for action in actions {
+            guard sessions[id] != nil else { return }  // closed by an earlier action
+            switch action {
+            case .send(let message):
+                enqueue(message, on: id, into: &fx)
+            case .established:
+                established(id, into: &fx)
+            case .deliver(let message):
+                deliver(message, from: id, into: &fx)
+            case .close(let code, let reason, let notify, let discourage):
+                count(closeCode: code, punished: discourage, session: id)
+                closeSession(
+                    id, code: code, reason: reason, notify: notify, discourage: discourage, error: nil, into: &fx)
+            case .peerClosed(let bye):
+                closeSession(
+                    id, code: bye.code, reason: "peer said bye: \(bye.reason)", notify: false, discourage: false,
+                    error: error(forPeerBye: bye, session: sessions[id]), into: &fx)
+            case .note(let note):
+                switch note {
+                case .duplicate: statistics.duplicates += 1
+                case .pongMismatch: statistics.pongMismatches += 1
+                case .getaddrIgnored: statistics.getaddrIgnored += 1
+                case .addressesRateLimited(let n): statistics.addressesRateLimited += n
+                case .rejectReceived(let reject):
+                    statistics.rejectsReceived += 1
+                    logger.info(
+                        "peer rejected a message",
+                        metadata: ["peer": "\(PeerID(id))", "code": "\(reject.code)", "reason": "\(reject.reason)"])
+                }
+            }
+        }
+    }
+
+    func count(closeCode code: ReasonCode, punished: Bool, session id: SessionID) {
+        switch code {
+        case .selfConnection:
+            statistics.selfConnections += 1
+            if let address = sessions[id]?.dialedAddress {
+                ownAddresses.insert(address)
+                book.remove(address)
+            }
+        case .protocolViolation where punished: statistics.protocolViolations += 1
+        case .flood: statistics.floods += 1
+        case .timeout: statistics.timeouts += 1
+        default: break
+        }
+    }
+
+    /// Encodes `message` for session `id` and queues it on the session's path.
+    func enqueue(_ message: Message, on id: SessionID, into fx: inout Effects) {
+        guard var session = sessions[id] else { return }
+        let surbs = session.surbs(for: message)
+        sessions[id] = session
+        let bytes = Envelope(sessionID: id, message: message).encode()
+        fx.packets.append(Effects.Packet(path: session.path, bytes: bytes, surbs: surbs, command: message.command))
+    }
+
+    /// Queues a `bye` for a session that may not (or no longer) exist.
+    func sendBye(_ code: ReasonCode, _ reason: String, session id: SessionID, path: PeerPath, into fx: inout Effects) {
+        let bytes = Envelope(sessionID: id, message: .bye(ByeMessage(code: code, reason: truncated(reason)))).encode()
+        fx.packets.append(Effects.Packet(path: path, bytes: bytes, surbs: 0, command: .bye))
+    }
+
+    /// Handles a completed handshake: book, event, waiters, and our `getaddr` on links we dialed.
+    func established(_ id: SessionID, into fx: inout Effects) {
+        guard var session = sessions[id], let info = info(session) else { return }
+        statistics.handshakesCompleted += 1
+        let unix = unixNow()
+        let services = session.peerVersion?.services.rawValue ?? 0
+        if session.role == .initiator, let address = session.dialedAddress {
+            book.markGood(address, services: services, now: unix)
+            let actions = session.requestAddresses()
+            sessions[id] = session
+            apply(actions, to: id, into: &fx)
+            if addressFetches.contains(id) {
+                logger.debug("address fetch link up", metadata: ["peer": "\(PeerID(id))"])
+                return  // not a peer for anything else: no event, no waiters
+            }
+        } else if let address = session.provenAddress, address != selfAddress {
+            // A visible initiator proved it receives at the address it claimed: keep it, and
+            // pass it on as a fresh self-announcement (Bitcoin Core relays those the same way).
+            let outcome = book.add(
+                address, services: services, lastSeen: UInt32(clamping: unix), source: .peer(address), now: unix)
+            if outcome == .added { statistics.addressesAdded += 1 }
+            sessions[id]?.markKnown(address)
+            relay(
+                AddressEntry(
+                    address: address, lastSeen: UInt32(clamping: unix), services: Services(rawValue: services)),
+                from: id, into: &fx)
+        }
+        logger.info(
+            "peer connected",
+            metadata: [
+                "peer": "\(info.id)", "direction": "\(info.direction.rawValue)", "mode": "\(info.mode.rawValue)",
+                "address": "\(info.address.map(short) ?? "-")",
+            ])
+        fx.events.append(.connected(info))
+        finishDial(id, with: .success(info.id))
+    }
+
+    /// Removes a session: optional `bye`, discouragement, event, waiters.
+    func closeSession(
+        _ id: SessionID, code: ReasonCode, reason: String, notify: Bool, discourage: Bool, error: NodeError?,
+        into fx: inout Effects
+    ) {
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        closedSessions.insert(id)
+        let wasAddressFetch = addressFetches.remove(id) != nil
+        if notify { sendBye(code, reason, session: id, path: session.path, into: &fx) }
+        if discourage {
+            let at = now()
+            // Only what is attributable: an address we dialed or that proved itself, or the tag
+            // a hidden peer's messages carry. A visible initiator's unproven claim could name a
+            // victim, so it is never discouraged.
+            var keys: [DiscouragedKey] = []
+            if let address = session.dialedAddress ?? session.provenAddress { keys.append(.address(address)) }
+            if let tag = session.path.expectedTag { keys.append(.tag(tag)) }
+            for key in keys { discouraged.discourage(key, now: at) }
+            statistics.discouragements += keys.isEmpty ? 0 : 1
+            logger.warning(
+                "peer discouraged", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
+        }
+        if wasAddressFetch {
+            logger.debug("address fetch link closed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)"])
+        } else if session.isEstablished {
+            logger.info(
+                "peer disconnected", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
+            fx.events.append(.disconnected(PeerID(id), code))
+        } else {
+            statistics.handshakesFailed += 1
+            logger.debug(
+                "handshake failed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
+        }
+        finishDial(id, with: .failure(error ?? self.error(forCode: code, reason: reason)))
+    }
+
+    /// Resumes `connect` calls waiting on session `id`.
+    func finishDial(_ id: SessionID, with result: Result<PeerID, NodeError>) {
+        if let list = waiters.removeValue(forKey: id) {
+            for waiter in list { waiter.resume(returning: result) }
+        } else if connectRequested.contains(id) {
+            dialOutcomes[id] = result
+        }
+    }
+
+    /// The error `connect` reports when the peer says `bye` during the handshake.
+    func error(forPeerBye bye: ByeMessage, session: PeerSession?) -> NodeError {
+        let who = session?.dialedAddress.map(short) ?? "the peer"
+        switch bye.code {
+        case .noInbound:
+            return NodeError(
+                .noInbound,
+                "\(who) accepts no inbound links: it is a hidden node with no address to give, so it can only dial out "
+                    + "(two hidden nodes cannot link to each other) — peer said: \(bye.reason)")
+        case .selfConnection:
+            return NodeError(.selfConnection, "\(who) is this node itself")
+        case .incompatibleVersion:
+            return NodeError(.incompatibleVersion, "\(who) speaks another protocol version: \(bye.reason)")
+        case .tooManyPeers:
+            return NodeError(.tooManyPeers, "\(who) has no room for more links: \(bye.reason)")
+        default:
+            return NodeError(.refused, "\(who) refused the link (\(bye.code)): \(bye.reason)")
+        }
+    }
+
+    /// The error `connect` reports when we close the link ourselves.
+    func error(forCode code: ReasonCode, reason: String) -> NodeError {
+        switch code {
+        case .timeout: NodeError(.handshakeTimeout, reason)
+        case .selfConnection: NodeError(.selfConnection, reason)
+        case .incompatibleVersion: NodeError(.incompatibleVersion, reason)
+        case .shuttingDown: NodeError(.stopped, reason)
+        default: NodeError(.disconnected, "link closed (\(code)): \(reason)")
+        }
+    }
+
+    /// Cuts a reason to what `bye` carries (255 bytes), on a character boundary.
+    func truncated(_ reason: String) -> String {
+        guard reason.utf8.count > 200 else { return reason }
+        var out = ""
+        for ch in reason {
+            if out.utf8.count + String(ch).utf8.count > 200 { break }
+            out.append(ch)
+        }
+        return out
+    }
+
+    // MARK: - Performing effects
+
+    /// Hands queued packets to nym-client, then reports events and calls handlers.
+    func perform(_ fx: Effects) async {
+        for packet in fx.packets {
+            do {
+                switch packet.path {
+                case .visible(let address):
+                    try await transport.send(packet.bytes, to: address)
+                case .anonymousOutbound(let address):
+                    try await transport.sendAnonymous(packet.bytes, to: address, replySurbs: packet.surbs)
+                case .anonymousInbound(let tag):
+                    try await transport.reply(packet.bytes, to: tag)
+                }
+                statistics.messagesOut[packet.command, default: 0] += 1
+                statistics.bytesOut += packet.bytes.count
+            } catch {
+                statistics.sendFailures += 1
+                logger.warning(
+                    "nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
+            }
+        }
+        if let handler = peerHandler {
+            for event in fx.events { await handler(event) }
+        }
+        if let handler = objectHandler {
+            for (object, peer) in fx.objects { await handler(object, peer) }
+        }
+        for (value, typeID, peer) in fx.customs {
+            if let handler = customHandlers[typeID] { await handler(value, peer) }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+import FoundationEssentials
+public import Logging
+public import NymClient
+public import NymbusCrypto
+public import NymbusWire
+
+/// A Nymbus overlay node: links to peers over the Nym mixnet, by Nym addresses only.
+///
+/// It performs the handshake in both modes, keeps links alive, discovers peers with
+/// `getaddr`/`addr`, keeps a bucketed address book, and disconnects and discourages peers that
+/// misbehave. The protocol rules live in pure state machines (`PeerSession`, `AddressBook`,
+/// `TokenBucket`); this actor routes messages to them and carries out what they return.
+/// See spec/node.md.
+public actor Node {
+    // MARK: Fixed parts
+    let transport: any MixnetTransport
+    let configuration: NodeConfiguration
+    let settings: SessionSettings
+    let logger: Logger
+    let store: AddressBookStore?
+    let epoch = ContinuousClock.now
+    /// Key for choosing which peers relay an address (not predictable by peers).
+    let relayKey = SecureRandom.bytes(32)
+
+    // MARK: State
+    var started = false
+    var stopping = false
+    /// This node's own address (learnt from nym-client; never sent by a hidden node).
+    var selfAddress: Recipient?
+    /// Addresses found to be ourselves (by the version nonce); never dialed again.
+    var ownAddresses: Set<Recipient> = []
+    var sessions: [SessionID: PeerSession] = [:]
+    var closedSessions = BoundedSet<SessionID>(capacity: 4096)
+    var book: AddressBook
+    var discouraged: DiscouragementList
+    var registry = ObjectTypeRegistry()
+    var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
+    var objectHandler: (@Sendable ([UInt8], PeerID) async -> Void)?
+    var peerHandler: (@Sendable (PeerEvent) async -> Void)?
+    var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
+    /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
+    var dialOutcomes: [SessionID: Result<PeerID, NodeError>] = [:]
+    var connectRequested: Set<SessionID> = []
+    var bootstrapQueue: [Recipient] = []
+    /// Short links opened only to ask for addresses (not peers for anything else).
+    var addressFetches: Set<SessionID> = []
+    var lastAddressFetch: Double = -.infinity
+    var lastBookSave: Double = 0
+    var inboundTask: Task<Void, Never>?
+    var maintenanceTask: Task<Void, Never>?
+
+    /// Counters about traffic and misbehaviour.
+    public internal(set) var statistics = NodeStatistics()
+
+    /// Makes a node that will speak through `transport`. Nothing happens until `start()`.
+    public init(transport: any MixnetTransport, configuration: NodeConfiguration, logger: Logger) {
+        self.transport = transport
+        self.configuration = configuration
+        self.settings = SessionSettings(configuration)
+        self.logger = logger
+        self.store = configuration.dataDirectory.map { AddressBookStore(directory: $0) }
+        self.book = AddressBook(limits: configuration.bookLimits)
+        self.discouraged = DiscouragementList(duration: configuration.discouragementDuration.seconds)
+    }
+
+    // MARK: - Clocks
+
+    /// Seconds since this node was made, on a monotonic clock.
+    func now() -> Double { (ContinuousClock.now - epoch).seconds }
+
+    /// Unix seconds (for the book and `version`, which outlive this process).
+    func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    // MARK: - Lifecycle
+
+    /// Starts the node: learns its own address, loads the book, starts reading messages and
+    /// the timers, and dials the bootstrap peers (then book peers up to the outbound target).
+    ///
+    /// Throws `NodeError.corruptAddressBook` if the book file is corrupt (it is moved aside
+    /// first, so starting again begins with an empty book), or `.transport` if a visible node
+    /// cannot learn its own address.
+    public func start() async throws(NodeError) {
+        guard !started else { return }
+        guard !stopping else { throw NodeError(.stopped, "a stopped node cannot be started again") }
+        do {
+            selfAddress = try await transport.selfAddress()
+        } catch {
+            if configuration.mode == .visible {
+                throw NodeError(.transport, "cannot learn this node's Nym address from nym-client: \(error)")
+            }
+            logger.warning(
+                "hidden node could not learn its own address; it will not filter it out",
+                metadata: ["error": "\(error)"])
+        }
+        if let store {
+            do {
+                if let loaded = try store.load(limits: configuration.bookLimits, now: unixNow()) {
+                    book = loaded
+                    logger.info("address book loaded", metadata: ["entries": "\(book.count)"])
+                }
+            } catch {
+                guard error.code == .corruptAddressBook, configuration.continueWithCorruptAddressBook else {
+                    throw error
+                }
+                logger.error("address book corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
+            }
+        }
+        if let me = selfAddress { book.remove(me) }
+        let unix = unixNow()
+        for address in configuration.bootstrap where address != selfAddress {
+            book.add(address, services: 0, lastSeen: UInt32(clamping: unix), source: .bootstrap, now: unix)
+        }
+        var random = SecureRNG()
+        bootstrapQueue = configuration.bootstrap.filter { $0 != selfAddress }.shuffled(using: &random)
+        started = true
+        lastBookSave = now()
+        logger.info(
+            "node started",
+            metadata: [
+                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrapQueue.count)",
+                "book": "\(book.count)",
+            ])
+        let stream = transport.inbound
+        inboundTask = Task { [weak self] in
+            for await message in stream {
+                guard let self else { return }
+                await self.handleReceived(message)
+            }
+            await self?.inboundEnded()
+        }
+        let interval = configuration.maintenanceInterval
+        maintenanceTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.maintain()
+            }
+        }
+        await maintain()
+    }
+
+    /// Stops the node: says `bye(.shuttingDown)` to every peer, fails pending `connect`s, and
+    /// writes the book. The node cannot be started again.
+    public func stop() async {
+        guard !stopping else { return }
+        stopping = true
+        inboundTask?.cancel()
+        maintenanceTask?.cancel()
+        var fx = Effects()
+        for id in Array(sessions.keys) {
+            closeSession(
+                id, code: .shuttingDown, reason: "node shutting down", notify: true, discourage: false,
+                error: NodeError(.stopped, "the node is stopping"), into: &fx)
+        }
+        await perform(fx)
+        saveBook()
+        started = false
+        logger.info("node stopped")
+    }
+
+    /// Called when nym-client's message stream finishes (the transport was closed).
+    func inboundEnded() {
+        guard !stopping else { return }
+        logger.error("nym-client message stream ended; this node receives nothing until restarted")
+    }
+
+    // MARK: - Public API
+
+    /// Visible or hidden.
+    public nonisolated var mode: NodeConfiguration.Mode { configuration.mode }
+
+    /// The address this node gives out: its Nym address in visible mode (once started), nil in
+    /// hidden mode (it gives out none).
+    public var advertisedAddress: Recipient? { configuration.mode == .visible ? selfAddress : nil }
+
+    /// Dials `address` and waits until the handshake completes (or fails, or times out after
+    /// `handshakeTimeout`). If an outbound link to it already exists, returns or awaits that one.
+    public func connect(to address: Recipient) async throws(NodeError) -> PeerID {
+        guard !stopping else { throw NodeError(.stopped, "the node is stopping or stopped") }
+        guard started else { throw NodeError(.notStarted, "start the node before connecting") }
+        guard !discouraged.isDiscouraged(.address(address), now: now()) else {
+            throw NodeError(.discouraged, "\(short(address)) is discouraged after misbehaving")
+        }
+        let id: SessionID
+        if let existing = sessions.values.first(where: {
+            $0.dialedAddress == address && !addressFetches.contains($0.id)
+        }) {
+            id = existing.id
+        } else {
+            var fx = Effects()
+            id = dial(address, into: &fx)
+            connectRequested.insert(id)
+            await perform(fx)
+        }
+        if let session = sessions[id], session.isEstablished {
+            connectRequested.remove(id)
+            return PeerID(id)
+        }
+        if let outcome = dialOutcomes.removeValue(forKey: id) {
+            connectRequested.remove(id)
+            return try outcome.get()
+        }
+        guard sessions[id] != nil else {
+            connectRequested.remove(id)
+            throw NodeError(.disconnected, "the link to \(short(address)) closed during the handshake")
+        }
+        let result = await withCheckedContinuation { waiters[id, default: []].append($0) }
+        connectRequested.remove(id)
+        return try result.get()
+    }
+
+    /// The established links.
+    public func peers() -> [PeerInfo] {
+        sessions.values.filter { $0.isEstablished && !addressFetches.contains($0.id) }.compactMap(info)
+            .sorted { $0.connectedSince < $1.connectedSince }
+    }
+
+    /// Sets the handler for every `object` message from an established peer (the pub/sub layer).
+    public func setObjectHandler(_ handler: @escaping @Sendable (_ object: [UInt8], _ from: PeerID) async -> Void) {
+        objectHandler = handler
+    }
+
+    /// Sets the handler for peer connect and disconnect events.
+    public func setPeerHandler(_ handler: @escaping @Sendable (PeerEvent) async -> Void) {
+        peerHandler = handler
+    }
+
+    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit,
+    /// and unknown peers, are counted and dropped.
+    public func sendObject(_ object: [UInt8], to peer: PeerID) async {
+        guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
+            statistics.sendFailures += 1
+            logger.warning(
+                "object not sent: size out of bounds", metadata: ["peer": "\(peer)", "bytes": "\(object.count)"])
+            return
+        }
+        var fx = Effects()
+        guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
+            statistics.sendFailures += 1
+            return
+        }
+        enqueue(.object(object), on: peer.sessionID, into: &fx)
+        await perform(fx)
+    }
+
+    /// Sends a pub/sub object to every established peer except `except`; returns how many.
+    public func broadcastObject(_ object: [UInt8], except: PeerID?) async -> Int {
+        guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
+            statistics.sendFailures += 1
+            return 0
+        }
+        var fx = Effects()
+        var count = 0
+        for (id, session) in sessions
+        where session.isEstablished && id != except?.sessionID && !addressFetches.contains(id) {
+            enqueue(.object(object), on: id, into: &fx)
+            count += 1
+        }
+        await perform(fx)
+        return count
+    }
+
+    /// Closes the link with `bye(code, reason)` and discourages the peer (for the pub/sub layer's
+    /// judgement: invalid objects, floods of junk).
+    public func penalize(_ peer: PeerID, code: ReasonCode, reason: String) async {
+        var fx = Effects()
+        closeSession(peer.sessionID, code: code, reason: reason, notify: true, discourage: true, error: nil, into: &fx)
+        await perform(fx)
+    }
+
+    /// Registers a custom object type and the handler for values of it from peers.
+    public func register<T: WireCodable>(
+        _ type: T.Type, handler: @escaping @Sendable (T, PeerID) async -> Void
+    ) throws(NodeError) {
+        do { try registry.register(type) } catch {
+            throw NodeError(.invalidObject, "cannot register \(T.self): \(error.reason)")
+        }
+        customHandlers[T.wireTypeID] = { value, peer in
+            if let typed = value as? T { await handler(typed, peer) }
+        }
+    }
+
+    /// Sends a value of a registered (or any) `WireCodable` type to one established peer.
+    public func send<T: WireCodable>(_ value: T, to peer: PeerID) async throws(NodeError) {
+        let object = ObjectTypeRegistry.wrap(value)
+        guard object.body.count <= configuration.wireLimits.maxCustomBody else {
+            throw NodeError(
+                .oversized,
+                "\(T.self) encodes to \(object.body.count) bytes, over \(configuration.wireLimits.maxCustomBody)")
+        }
+        guard sessions[peer.sessionID]?.isEstablished == true else {
+            throw NodeError(.unknownPeer, "no established link \(peer)")
+        }
+        var fx = Effects()
+        enqueue(.custom(object), on: peer.sessionID, into: &fx)
+        await perform(fx)
+    }
+
+    /// The number of entries in the address book.
+    public var addressBookCount: Int { book.count }
+
+    /// The addresses in the book (for status output and tests).
+    public func knownAddresses() -> [Recipient] { book.allEntries.map(\.address) }
+
+    /// Whether `address` is discouraged right now.
+    public func isDiscouraged(_ address: Recipient) -> Bool { discouraged.isDiscouraged(.address(address), now: now()) }
+
+    /// Writes the book now (it is also written every `bookSaveInterval` and at `stop()`).
+    public func saveAddressBook() throws(NodeError) {
+        guard let store else { return }
+        try store.save(book)
+        lastBookSave = now()
+    }
+
+    // MARK: - Helpers
+
+    func info(_ session: PeerSession) -> PeerInfo? {
+        guard let established = session.establishedAt, let version = session.peerVersion else { return nil }
+        return PeerInfo(
+            id: PeerID(session.id), direction: session.role == .initiator ? .outbound : .inbound,
+            mode: session.path.isHidden ? .hidden : .visible, address: session.provenAddress,
+            services: version.services, userAgent: version.userAgent, protocolVersion: session.negotiatedVersion,
+            rtt: session.rtt.map { .milliseconds(Int64(($0 * 1000).rounded())) },
+            connectedSince: epoch + .milliseconds(Int64((established * 1000).rounded())))
+    }
+
+    /// A short form of an address for logs.
+    func short(_ address: Recipient) -> String { String(address.description.prefix(10)) + "…" }
+
+    func saveBook() {
+        do { try saveAddressBook() } catch {
+            logger.error("address book not saved", metadata: ["error": "\(error.reason)"])
+        }
+    }
+}

@@ -1,0 +1,116 @@
+public import NymbusCrypto
+public import NymbusWire
+
+/// Everything that shapes a node's behaviour. The defaults are the production numbers
+/// (spec/node.md says where each comes from); tests shorten the timers.
+public struct NodeConfiguration: Sendable {
+    /// Whether this node gives out its address.
+    public enum Mode: String, Sendable, Hashable {
+        /// `version` carries our Nym address; links use plain `send`; we accept inbound links.
+        case visible
+        /// Maximum anonymity: no address anywhere, `sendAnonymous` with SURBs, no inbound links.
+        case hidden
+    }
+
+    /// How a hidden node feeds SURBs to the peers it dials.
+    ///
+    /// Every reply packet the peer sends us costs it one SURB, and nym-client keeps a reserve of
+    /// 10 it never spends on data (NYM-CLIENT.md §5.2). So `version` carries the reserve plus
+    /// room for the handshake answers, and the node then returns as many SURBs as the peer used:
+    /// each ping carries at least `pingMinimum`, or the number of packets received from that
+    /// peer since the last top-up, capped at `maximum`.
+    public struct SURBPolicy: Sendable, Hashable {
+        /// SURBs sent with `version`: 10 reserve + ~10 answers (version, verack, addr, pong...).
+        public var initial: UInt32 = 20
+        /// SURBs sent with every ping, at least.
+        public var pingMinimum: UInt32 = 10
+        /// SURBs sent with `getaddr`, for the `addr` answer (up to 1000 × 108 B ≈ 68 packets).
+        public var withGetaddr: UInt32 = 40
+        /// Any other message tops up once this many packets arrived since the last top-up.
+        public var topUpThreshold: Int = 10
+        /// The most SURBs one message carries (each is ~1.2 KB of upload).
+        public var maximum: UInt32 = 100
+
+        public init() {}
+    }
+
+    /// Visible or hidden.
+    public var mode: Mode = .visible
+    /// Where the address book lives; nil keeps it in memory only.
+    public var dataDirectory: String?
+    /// Nym addresses dialed first and remembered in the book.
+    public var bootstrap: [Recipient] = []
+    /// Outbound links the node keeps open (Bitcoin Core: 8 full-relay outbound).
+    public var outboundTarget = 8
+    /// Most inbound links (Bitcoin Core: 125 total, minus outbound; we need far fewer).
+    public var inboundMax = 64
+    /// Time between pings on a link (Bitcoin Core: 2 min).
+    public var pingInterval: Duration = .seconds(120)
+    /// A link silent this long, or with a ping unanswered this long, is dropped (Bitcoin Core: 20 min).
+    public var peerTimeout: Duration = .seconds(20 * 60)
+    /// A handshake must complete within this (Bitcoin Core: 60 s; a Nym round trip is ~1-2 s).
+    public var handshakeTimeout: Duration = .seconds(60)
+    /// How often timers are checked and missing outbound links are dialed.
+    public var maintenanceInterval: Duration = .seconds(1)
+    /// A book address is not dialed again sooner than this after a try (Bitcoin Core's 10 min
+    /// "recently tried" window).
+    public var redialDelay: Duration = .seconds(600)
+    /// A node below its outbound target with no address left to dial opens, at most this often,
+    /// a short "address fetch" link to a bootstrap or connected peer: `getaddr`, then `bye`
+    /// (Bitcoin Core's addr-fetch connections, used when its book is empty after 60 s).
+    public var addressFetchInterval: Duration = .seconds(60)
+    /// How often the book is written to disk (Bitcoin Core: 15 min), besides at `stop()`.
+    public var bookSaveInterval: Duration = .seconds(15 * 60)
+    /// How long a misbehaving address or tag is refused (Bitcoin Core bans: 24 h).
+    public var discouragementDuration: Duration = .seconds(24 * 3600)
+    /// Addresses accepted per second per link (Bitcoin Core: 0.1).
+    public var addrRate: Double = 0.1
+    /// The address token bucket's size and starting level (Bitcoin Core: 1000, starts at 1).
+    public var addrBurst: Double = 1000
+    /// Tokens granted when we send `getaddr`, so the answer is not rate limited (Bitcoin Core: 1000).
+    public var addrGrantOnGetaddr: Double = 1000
+    /// Share of the book in a `getaddr` answer (Bitcoin Core: 23 %).
+    public var getaddrShare: Double = 0.23
+    /// Entries a small book gives anyway (23 % of 20 is 4, too few for a young network).
+    public var getaddrMinimum = 32
+    /// Most entries in a `getaddr` answer (Bitcoin Core: 1000, also the wire limit).
+    public var getaddrMaximum = 1000
+    /// Peers a fresh address is relayed to (Bitcoin Core: 2).
+    public var addrRelayFanout = 2
+    /// Only `addr` messages with at most this many entries are relayed (Bitcoin Core: 10).
+    public var addrRelayMaxEntries = 10
+    /// Only addresses seen this recently are relayed (Bitcoin Core: 10 min).
+    public var addrRelayFreshness: Duration = .seconds(600)
+    /// Messages per second a link may send on average (nym-client carries ~50 packets/s).
+    public var messageRate: Double = 50
+    /// Burst of messages a link may send at once (e.g. nym-client flushing its buffer).
+    public var messageBurst: Double = 500
+    /// Messages held per session while its handshake completes (the mixnet reorders).
+    public var pendingLimit = 8
+    /// Bytes held per session while its handshake completes (bounds 64 half-open links to 16 MiB).
+    public var pendingByteLimit = 256 * 1024
+    /// SURB budget for hidden links.
+    public var surbs = SURBPolicy()
+    /// Sent in `version`; a fingerprint, so short and shared by all Nymbus nodes of a release.
+    public var userAgent = "/nymbus:0.1/"
+    /// Decoding limits.
+    public var wireLimits = WireLimits.default
+    /// Address book table sizes.
+    public var bookLimits = AddressBookLimits.default
+    /// If true, a corrupt book is moved aside, logged, and the node starts with an empty book;
+    /// if false (the default), `start()` throws `NodeError.corruptAddressBook` after moving it aside.
+    public var continueWithCorruptAddressBook = false
+
+    /// The defaults, in the given mode.
+    public init(mode: Mode = .visible) {
+        self.mode = mode
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
+    }
+}

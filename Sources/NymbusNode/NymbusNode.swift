@@ -1,1 +1,0 @@
-// NymbusNode: placeholder until its issue lands.

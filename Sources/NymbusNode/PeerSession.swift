@@ -1,0 +1,394 @@
+import NymClient
+import NymbusCrypto
+import NymbusWire
+
+/// What a session needs from the node's configuration, in seconds.
+struct SessionSettings: Sendable {
+    var protocolVersion: UInt16 = NodeProtocol.version
+    var minimumProtocolVersion: UInt16 = NodeProtocol.minimumVersion
+    var handshakeTimeout: Double = 60
+    var pingInterval: Double = 120
+    var peerTimeout: Double = 1200
+    var pendingLimit = 8
+    var pendingByteLimit = 256 * 1024
+    var messageRate: Double = 50
+    var messageBurst: Double = 500
+    var addrRate: Double = 0.1
+    var addrBurst: Double = 1000
+    var addrGrant: Double = 1000
+    var surbs = NodeConfiguration.SURBPolicy()
+
+    init() {}
+
+    init(_ c: NodeConfiguration) {
+        handshakeTimeout = c.handshakeTimeout.seconds
+        pingInterval = c.pingInterval.seconds
+        peerTimeout = c.peerTimeout.seconds
+        pendingLimit = c.pendingLimit
+        pendingByteLimit = c.pendingByteLimit
+        messageRate = c.messageRate
+        messageBurst = c.messageBurst
+        addrRate = c.addrRate
+        addrBurst = c.addrBurst
+        addrGrant = c.addrGrantOnGetaddr
+        surbs = c.surbs
+    }
+}
+
+/// The overlay protocol versions this build speaks.
+public enum NodeProtocol {
+    /// The version we announce.
+    public static let version: UInt16 = 1
+    /// The oldest version we accept.
+    public static let minimumVersion: UInt16 = 1
+}
+
+/// Something a session wants the node to do.
+enum SessionAction: Equatable, Sendable {
+    /// Send this message on the link.
+    case send(Message)
+    /// The handshake just completed.
+    case established
+    /// A message for the node itself: `getaddr` to answer, `addr` entries that passed the
+    /// rate limit, an `object` or a `custom` object.
+    case deliver(Message)
+    /// Close the link; `notify` sends `bye` first; `discourage` marks the peer.
+    case close(ReasonCode, String, notify: Bool, discourage: Bool)
+    /// The peer said `bye`.
+    case peerClosed(ByeMessage)
+    /// Something to count, with no other effect.
+    case note(SessionNote)
+}
+
+/// Events a session reports only for the statistics.
+enum SessionNote: Equatable, Sendable {
+    case duplicate
+    case pongMismatch
+    case getaddrIgnored
+    case addressesRateLimited(Int)
+    case rejectReceived(RejectMessage)
+}
+
+/// One link's protocol state: handshake, keepalive, limits and SURB budget.
+///
+/// A pure state machine: `receive` and `tick` take the time (seconds on a monotonic clock)
+/// and return actions; the node actor performs them. Rules (spec/node.md):
+/// - the responder's session exists only once a `version` arrived; the initiator's from the
+///   moment it sends its own;
+/// - the handshake completes when we have the peer's `version` and a `verack` echoing our nonce
+///   (in either order: the mixnet reorders);
+/// - a second `version` (other than an exact duplicate) or a `verack` with a wrong nonce is a
+///   violation; other messages before completion are held (up to `pendingLimit`) and replayed.
+struct PeerSession: Sendable {
+    /// Who opened the link.
+    enum Role: Sendable, Equatable {
+        case initiator, responder
+    }
+
+    /// Where the handshake stands.
+    enum Phase: Sendable, Equatable {
+        /// Initiator: our `version` is out; waiting for the peer's `version` and `verack`.
+        case awaitingPeer
+        /// Responder: our `version` + `verack` are out; waiting for the peer's `verack`.
+        case awaitingVerack
+        /// Handshake complete.
+        case established
+    }
+
+    let id: SessionID
+    let role: Role
+    let path: PeerPath
+    let localNonce: UInt64
+    let createdAt: Double
+    let settings: SessionSettings
+
+    private(set) var phase: Phase
+    private(set) var peerVersion: VersionMessage?
+    private(set) var gotVerack = false
+    private(set) var pending: [Message] = []
+    private(set) var pendingBytes = 0
+    private(set) var establishedAt: Double?
+    private(set) var lastReceived: Double
+    private(set) var pingNonce: UInt64?
+    private(set) var pingSentAt: Double = 0
+    private(set) var lastPingAt: Double = 0
+    private(set) var rtt: Double?
+    private(set) var getaddrAnswered = false
+    private(set) var getaddrSent = false
+    /// True from our `getaddr` until an `addr` of under 1000 entries arrives (its answer);
+    /// such answers are not relayed (Bitcoin Core's `m_getaddr_sent`).
+    var awaitingAddrAnswer = false
+    private(set) var packetsSinceTopUp = 0
+    private var messageBucket: TokenBucket
+    private var addrBucket: TokenBucket
+    /// Addresses this peer already knows (sent by it or to it), as 64-bit keyed hashes (Swift's
+    /// per-process seeded hasher): never relayed back. Bitcoin Core keeps a 5000-entry filter too.
+    private var knownAddressHashes = BoundedSet<Int>(capacity: 5000)
+
+    /// Remembers that the peer knows `address`.
+    mutating func markKnown(_ address: Recipient) { knownAddressHashes.insert(address.hashValue) }
+
+    /// Whether the peer is known to know `address`.
+    func knows(_ address: Recipient) -> Bool { knownAddressHashes.contains(address.hashValue) }
+
+    private init(id: SessionID, role: Role, path: PeerPath, localNonce: UInt64, settings: SessionSettings, now: Double)
+    {
+        self.id = id
+        self.role = role
+        self.path = path
+        self.localNonce = localNonce
+        self.createdAt = now
+        self.settings = settings
+        self.phase = role == .initiator ? .awaitingPeer : .awaitingVerack
+        self.lastReceived = now
+        self.messageBucket = TokenBucket(
+            rate: settings.messageRate, capacity: settings.messageBurst, initial: settings.messageBurst, now: now)
+        // Bitcoin Core starts the address bucket at 1 token.
+        self.addrBucket = TokenBucket(rate: settings.addrRate, capacity: settings.addrBurst, initial: 1, now: now)
+    }
+
+    /// Opens a link as initiator: returns the session and the `version` to send.
+    static func initiate(
+        id: SessionID, path: PeerPath, version: VersionMessage, settings: SessionSettings, now: Double
+    ) -> (PeerSession, [SessionAction]) {
+        let session = PeerSession(
+            id: id, role: .initiator, path: path, localNonce: version.nonce, settings: settings, now: now)
+        return (session, [.send(.version(version))])
+    }
+
+    /// Answers a peer's first `version` as responder: our `version`, then a `verack` echoing
+    /// its nonce. Returns no session (and a `close`) if its protocol version is too old.
+    static func respond(
+        id: SessionID, path: PeerPath, peerVersion: VersionMessage, version: VersionMessage, settings: SessionSettings,
+        now: Double
+    ) -> (PeerSession?, [SessionAction]) {
+        guard peerVersion.protocolVersion >= settings.minimumProtocolVersion else {
+            return (
+                nil,
+                [
+                    .close(
+                        .incompatibleVersion,
+                        "protocol version \(peerVersion.protocolVersion) is older than \(settings.minimumProtocolVersion)",
+                        notify: true, discourage: false)
+                ]
+            )
+        }
+        var session = PeerSession(
+            id: id, role: .responder, path: path, localNonce: version.nonce, settings: settings, now: now)
+        session.peerVersion = peerVersion
+        return (session, [.send(.version(version)), .send(.verack(VerackMessage(echoNonce: peerVersion.nonce)))])
+    }
+
+    // MARK: - Derived state
+
+    var isEstablished: Bool { phase == .established }
+
+    /// The protocol version in use: the lower of both sides'.
+    var negotiatedVersion: UInt16 {
+        min(settings.protocolVersion, peerVersion?.protocolVersion ?? settings.protocolVersion)
+    }
+
+    /// The peer's address, once proven: the address we dialed (the peer echoed the nonce we sent
+    /// there), or the address a visible initiator claimed (it echoed the nonce we sent there).
+    var provenAddress: Recipient? {
+        guard isEstablished else { return nil }
+        switch path {
+        case .visible(let a), .anonymousOutbound(let a): return a
+        case .anonymousInbound: return nil
+        }
+    }
+
+    /// The address we dialed (initiator only), proven or not.
+    var dialedAddress: Recipient? { role == .initiator ? path.address : nil }
+
+    // MARK: - Receiving
+
+    /// Handles one decoded message that arrived on this session's path. `size` is its encoded
+    /// size (for the held-message cap), `packets` how many mixnet packets it took (SURB budget).
+    mutating func receive(_ message: Message, size: Int = 0, packets: Int = 1, now: Double) -> [SessionAction] {
+        lastReceived = max(lastReceived, now)
+        packetsSinceTopUp += max(1, packets)
+        guard messageBucket.take(now: now) else {
+            return [
+                .close(
+                    .flood,
+                    "more than \(Int(settings.messageBurst)) messages at once (\(settings.messageRate)/s allowed)",
+                    notify: true, discourage: true)
+            ]
+        }
+        switch message {
+        case .bye(let bye):
+            return [.peerClosed(bye)]
+        case .reject(let reject):
+            return [.note(.rejectReceived(reject))]
+        case .version(let version):
+            return receiveVersion(version, now: now)
+        case .verack(let verack):
+            return receiveVerack(verack, now: now)
+        default:
+            guard isEstablished else {
+                // Held for reordering. Overflowing means the handshake is not coming (a lost
+                // verack is never resent) or the peer is abusive: close, but do not discourage,
+                // since honest peers get here through loss. The handshake timeout bounds the rest.
+                guard pending.count < settings.pendingLimit, pendingBytes + size <= settings.pendingByteLimit else {
+                    return [
+                        .close(
+                            .protocolViolation,
+                            "more than \(settings.pendingLimit) messages or \(settings.pendingByteLimit / 1024) KiB before the handshake completed",
+                            notify: true, discourage: false)
+                    ]
+                }
+                pending.append(message)
+                pendingBytes += size
+                return []
+            }
+            return receiveEstablished(message, now: now)
+        }
+    }
+
+    private mutating func receiveVersion(_ version: VersionMessage, now: Double) -> [SessionAction] {
+        if let known = peerVersion {
+            if known == version { return [.note(.duplicate)] }
+            return [.close(.protocolViolation, "a second version on one session", notify: true, discourage: true)]
+        }
+        // Only an initiator can get here: a responder's session starts with the peer's version.
+        // Our own version coming back on our own session: we dialed ourselves.
+        if version.nonce == localNonce {
+            return [
+                .close(
+                    .selfConnection, "connected to ourselves (our version nonce came back)", notify: false,
+                    discourage: false)
+            ]
+        }
+        guard version.protocolVersion >= settings.minimumProtocolVersion else {
+            return [
+                .close(
+                    .incompatibleVersion,
+                    "protocol version \(version.protocolVersion) is older than \(settings.minimumProtocolVersion)",
+                    notify: true, discourage: false)
+            ]
+        }
+        peerVersion = version
+        var actions: [SessionAction] = [.send(.verack(VerackMessage(echoNonce: version.nonce)))]
+        if gotVerack { actions += establish(now: now) }
+        return actions
+    }
+
+    private mutating func receiveVerack(_ verack: VerackMessage, now: Double) -> [SessionAction] {
+        guard verack.echoNonce == localNonce else {
+            return [
+                .close(.protocolViolation, "verack does not echo our version nonce", notify: true, discourage: true)
+            ]
+        }
+        if gotVerack { return [.note(.duplicate)] }
+        gotVerack = true
+        guard peerVersion != nil else { return [] }  // initiator: the peer's version is still on its way
+        return establish(now: now)
+    }
+
+    private mutating func establish(now: Double) -> [SessionAction] {
+        phase = .established
+        establishedAt = now
+        lastPingAt = now
+        var actions: [SessionAction] = [.established]
+        let held = pending
+        pending = []
+        pendingBytes = 0
+        for message in held {
+            actions += receiveEstablished(message, now: now)
+        }
+        return actions
+    }
+
+    private mutating func receiveEstablished(_ message: Message, now: Double) -> [SessionAction] {
+        switch message {
+        case .ping(let nonce):
+            return [.send(.pong(nonce: nonce))]
+        case .pong(let nonce):
+            guard let outstanding = pingNonce, outstanding == nonce else { return [.note(.pongMismatch)] }
+            rtt = now - pingSentAt
+            pingNonce = nil
+            return []
+        case .getaddr:
+            // Answered once per link, and only for peers that dialed us (Bitcoin Core ignores
+            // getaddr from outbound peers: it would fingerprint our book to the peer we chose).
+            guard role == .responder, !getaddrAnswered else { return [.note(.getaddrIgnored)] }
+            getaddrAnswered = true
+            return [.deliver(.getaddr)]
+        case .addr(let entries):
+            let allowed = addrBucket.takeUpTo(entries.count, now: now)
+            var actions: [SessionAction] = [.deliver(.addr(Array(entries.prefix(allowed))))]
+            if allowed < entries.count { actions.append(.note(.addressesRateLimited(entries.count - allowed))) }
+            return actions
+        case .object, .custom:
+            return [.deliver(message)]
+        case .version, .verack, .bye, .reject:
+            return []  // handled in `receive`, never held in `pending`
+        }
+    }
+
+    // MARK: - Our own requests
+
+    /// Asks the peer for addresses (once per link), granting the address bucket room for the answer.
+    mutating func requestAddresses() -> [SessionAction] {
+        guard isEstablished, !getaddrSent else { return [] }
+        getaddrSent = true
+        awaitingAddrAnswer = true
+        addrBucket.grant(settings.addrGrant)
+        return [.send(.getaddr)]
+    }
+
+    // MARK: - Timers
+
+    /// Runs the link's timers: handshake timeout, silence timeout, unanswered ping, next ping.
+    /// `nonce` is the random nonce to use if a ping is due.
+    mutating func tick(now: Double, nonce: UInt64) -> [SessionAction] {
+        guard isEstablished else {
+            if now - createdAt >= settings.handshakeTimeout {
+                return [
+                    .close(
+                        .timeout, "handshake not complete after \(Int(settings.handshakeTimeout)) s", notify: true,
+                        discourage: false)
+                ]
+            }
+            return []
+        }
+        if now - lastReceived >= settings.peerTimeout {
+            return [.close(.timeout, "silent for \(Int(now - lastReceived)) s", notify: true, discourage: false)]
+        }
+        if pingNonce != nil, now - pingSentAt >= settings.peerTimeout {
+            return [.close(.timeout, "no pong for \(Int(now - pingSentAt)) s", notify: true, discourage: false)]
+        }
+        if pingNonce == nil, now - lastPingAt >= settings.pingInterval {
+            pingNonce = nonce
+            pingSentAt = now
+            lastPingAt = now
+            return [.send(.ping(nonce: nonce))]
+        }
+        return []
+    }
+
+    // MARK: - SURBs
+
+    /// How many reply SURBs to attach when a hidden node sends `message` on this link; resets
+    /// the count of packets received when it tops up. Zero on other paths.
+    mutating func surbs(for message: Message) -> UInt32 {
+        guard case .anonymousOutbound = path else { return 0 }
+        let policy = settings.surbs
+        let used = UInt32(clamping: packetsSinceTopUp)
+        switch message {
+        case .version:
+            return policy.initial
+        case .ping:
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(policy.pingMinimum, used))
+        case .getaddr:
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(policy.withGetaddr, used))
+        default:
+            guard packetsSinceTopUp >= policy.topUpThreshold else { return 0 }
+            packetsSinceTopUp = 0
+            return min(policy.maximum, used)
+        }
+    }
+}

@@ -1,0 +1,532 @@
+import FoundationEssentials
+import Logging
+import NymClient
+import NymbusCrypto
+import NymbusWire
+import Testing
+
+@testable import NymbusNode
+
+/// One node, driven message by message through a scripted transport: routing, session rules,
+/// refusals and misbehaviour. (Links between real nodes are tested over the local mixnet.)
+@Suite struct NodeSingleTests {
+    /// Plays a visible initiator against the node until the handshake completes.
+    func visibleHandshake(_ node: Node, _ t: ScriptedTransport, from peer: Recipient, session: SessionID = .random())
+        async -> SessionID
+    {
+        t.inject(.version(Handshakes.version(nonce: 77, address: peer)), session: session)
+        let answers = await t.log.waitFor(2) { $0.envelope?.sessionID == session }
+        #expect(answers.allSatisfy { $0.kind == .send(peer) })
+        guard case .version(let theirs)? = answers.first(where: { $0.message?.command == .version })?.message else {
+            Issue.record("no version answer")
+            return session
+        }
+        #expect(theirs.returnAddress == nil)
+        #expect(answers.contains { $0.message == .verack(VerackMessage(echoNonce: 77)) })
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session)
+        _ = await eventually { await node.peers().count == 1 }
+        return session
+    }
+
+    @Test func inboundVisibleHandshakeTrustsTheAddressOnlyAfterTheEcho() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let peer = Recipient.random()
+        let session = SessionID.random()
+        t.inject(.version(Handshakes.version(nonce: 77, address: peer)), session: session)
+        _ = await t.log.waitFor(2) { $0.envelope?.sessionID == session }
+        #expect(await node.peers().isEmpty)
+        #expect(await !node.knownAddresses().contains(peer))
+        _ = await visibleHandshakeFinish(node, t, session: session)
+        let info = try #require(await node.peers().first)
+        #expect(info.address == peer && info.direction == .inbound && info.mode == .visible)
+        #expect(await node.knownAddresses().contains(peer))
+        await node.stop()
+    }
+
+    func visibleHandshakeFinish(_ node: Node, _ t: ScriptedTransport, session: SessionID) async -> Bool {
+        let all = await t.log.all
+        guard
+            case .version(let theirs)? = all.first(where: {
+                $0.envelope?.sessionID == session && $0.message?.command == .version
+            })?.message
+        else { return false }
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session)
+        return await eventually { await node.peers().count == 1 }
+    }
+
+    @Test func wrongPathAndUnknownSessionsAreDroppedAndCounted() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let session = await visibleHandshake(node, t, from: .random())
+        let tag = SenderTag.random()
+        t.inject(.ping(nonce: 1), session: session, tag: tag)  // known id, but tagged: wrong path
+        t.inject(.ping(nonce: 2), session: .random())  // unknown id
+        t.inject(.ping(nonce: 3), session: session)  // right path
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 3) }
+        let stats = await node.statistics
+        #expect(stats.droppedWrongPath == 1)
+        #expect(stats.droppedUnknownSession == 1)
+        #expect(await t.log.all.filter { $0.message?.command == .pong }.count == 1)
+        await node.stop()
+    }
+
+    @Test func verackBeforeVersionKillsTheSession() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let tag = SenderTag.random()
+        let session = SessionID.random()
+        t.inject(.verack(VerackMessage(echoNonce: 1)), session: session, tag: tag)
+        let bye = await t.log.waitFor { $0.kind == .reply(tag) }
+        guard case .bye(let b)? = bye.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(b.code == .protocolViolation)
+        // The id is dead: a version on it now opens nothing.
+        t.inject(.version(Handshakes.version(nonce: 5)), session: session, tag: tag)
+        _ = await eventually { await node.statistics.droppedClosedSession == 1 }
+        #expect(await t.log.all.count == 1)
+        let stats = await node.statistics
+        #expect(stats.droppedUnknownSession == 1 && stats.protocolViolations == 1)
+        await node.stop()
+    }
+
+    @Test func hiddenInboundVersionIsAnsweredByReplyAndBoundToItsTag() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let tag = SenderTag.random()
+        let session = SessionID.random()
+        t.inject(.version(Handshakes.version(nonce: 8)), session: session, tag: tag)
+        let answers = await t.log.waitFor(2) { $0.kind == .reply(tag) }
+        guard case .version(let theirs)? = answers.first(where: { $0.message?.command == .version })?.message else {
+            Issue.record("no version")
+            return
+        }
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session)  // untagged: wrong path
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session, tag: .random())  // other tag
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session, tag: tag)
+        _ = await eventually { await node.peers().count == 1 }
+        let info = try #require(await node.peers().first)
+        #expect(info.mode == .hidden && info.address == nil && info.direction == .inbound)
+        #expect(await node.statistics.droppedWrongPath == 2)
+        #expect(await node.knownAddresses().isEmpty)
+        await node.stop()
+    }
+
+    @Test func hiddenNodeRefusesInboundLinks() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(.hidden), logger: testLogger())
+        try await node.start()
+        let tag = SenderTag.random()
+        t.inject(.version(Handshakes.version(nonce: 8)), session: .random(), tag: tag)
+        let answer = await t.log.waitFor { $0.kind == .reply(tag) }
+        guard case .bye(let bye)? = answer.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(bye.code == .noInbound)
+        #expect(await node.statistics.refusedInbound == 1)
+        #expect(await node.peers().isEmpty)
+        await node.stop()
+    }
+
+    @Test func hiddenDialCarriesNoAddressAndSURBs() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(.hidden), logger: testLogger())
+        try await node.start()
+        let peer = Recipient.random()
+        async let connected = node.connect(to: peer)
+        let first = await t.log.waitFor { _ in true }
+        let version = try #require(first.first)
+        #expect(version.kind == .anonymous(peer, surbs: 20))
+        guard case .version(let ours)? = version.message, let session = version.envelope?.sessionID else {
+            Issue.record("not a version")
+            return
+        }
+        #expect(ours.returnAddress == nil)
+        #expect(!containsSubsequence(version.bytes, t.address.bytes))
+        // Replies come back untagged; verack first, then version (reordered).
+        t.inject(.verack(VerackMessage(echoNonce: ours.nonce)), session: session)
+        t.inject(.version(Handshakes.version(nonce: 4)), session: session)
+        let id = try await connected
+        #expect(id.sessionID == session)
+        let sent = await t.log.waitFor(3) { _ in true }
+        #expect(sent[1].kind == .anonymous(peer, surbs: 0) && sent[1].message == .verack(VerackMessage(echoNonce: 4)))
+        #expect(sent[2].kind == .anonymous(peer, surbs: 40) && sent[2].message == .getaddr)
+        let info = try #require(await node.peers().first)
+        #expect(info.mode == .hidden && info.direction == .outbound && info.address == peer)
+        await node.stop()
+        let all = await t.log.all
+        #expect(all.allSatisfy { if case .anonymous = $0.kind { true } else { false } })
+        #expect(all.allSatisfy { !containsSubsequence($0.bytes, t.address.bytes) })
+    }
+
+    @Test func selfConnectionIsDetectedByTheNonce() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let attempt = Task { try await node.connect(to: t.address) }
+        let out = await t.log.waitFor { _ in true }
+        t.inject(try #require(out.first).bytes)  // nym-client delivers our own version to us
+        await #expect(throws: NodeError(.selfConnection, "")) { try await attempt.value }
+        #expect(await node.statistics.selfConnections == 1)
+        #expect(await t.log.all.count == 1)  // no answer to ourselves
+        await node.stop()
+    }
+
+    @Test func hiddenSelfConnectionIsDetectedToo() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(.hidden), logger: testLogger())
+        try await node.start()
+        let attempt = Task { try await node.connect(to: t.address) }
+        let out = await t.log.waitFor { _ in true }
+        t.inject(try #require(out.first).bytes, tag: .random())  // sendAnonymous arrives tagged
+        await #expect(throws: NodeError(.selfConnection, "")) { try await attempt.value }
+        #expect(await node.statistics.selfConnections == 1)
+        #expect(await node.statistics.droppedWrongPath == 0)
+        await node.stop()
+    }
+
+    @Test func malformedOversizedAndFloodingPeersAreDisconnectedAndDiscouraged() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.messageBurst = 20
+        config.messageRate = 1
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        let good = Recipient.random()
+        let goodSession = await visibleHandshake(node, t, from: good)
+
+        // Garbage payload under a valid header.
+        let a = Recipient.random()
+        let s1 = await visibleHandshake2(node, t, from: a, expectPeers: 2)
+        var garbage = Envelope(sessionID: s1, message: .ping(nonce: 1)).encode()
+        garbage[5] = Command.addr.rawValue  // an addr whose "count" reads as 0 with 6 trailing bytes
+        t.inject(garbage)
+        let bye1 = await t.log.waitFor { $0.envelope?.sessionID == s1 && $0.message?.command == .bye }
+        #expect(
+            bye1.first?.message
+                == .bye(ByeMessage(code: .malformed, reason: "6 unexpected trailing bytes after message payload")))
+
+        // An addr of 1001 entries.
+        let b = Recipient.random()
+        let s2 = await visibleHandshake2(node, t, from: b, expectPeers: 2)
+        var w = ByteWriter()
+        w.write(UInt16(1001))
+        w.write(bytes: [UInt8](repeating: 0, count: 1001 * 108))
+        var oversized = ByteWriter()
+        oversized.write(bytes: Envelope.magic)
+        oversized.write(Envelope.wireVersion)
+        oversized.write(Command.addr.rawValue)
+        oversized.write(bytes: s2.bytes)
+        oversized.write(UInt32(w.bytes.count))
+        oversized.write(bytes: w.bytes)
+        t.inject(oversized.bytes)
+        let bye2 = await t.log.waitFor { $0.envelope?.sessionID == s2 && $0.message?.command == .bye }
+        guard case .bye(let b2)? = bye2.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(b2.code == .oversized)
+
+        // A flood of pings.
+        let c = Recipient.random()
+        let s3 = await visibleHandshake2(node, t, from: c, expectPeers: 2)
+        for i in 0..<40 { t.inject(.ping(nonce: UInt64(i)), session: s3) }
+        let bye3 = await t.log.waitFor { $0.envelope?.sessionID == s3 && $0.message?.command == .bye }
+        guard case .bye(let b3)? = bye3.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(b3.code == .flood)
+        _ = await eventually { await node.peers().count == 1 }
+
+        for address in [a, b, c] { #expect(await node.isDiscouraged(address)) }
+        #expect(await !node.isDiscouraged(good))
+        // A discouraged address cannot come back.
+        let again = SessionID.random()
+        t.inject(.version(Handshakes.version(nonce: 1234, address: a)), session: again)
+        let refusal = await t.log.waitFor { $0.envelope?.sessionID == again }
+        guard case .bye(let b4)? = refusal.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(b4.code == .protocolViolation)
+        // The good peer still works.
+        t.inject(.ping(nonce: 999), session: goodSession)
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 999) }
+        let stats = await node.statistics
+        #expect(stats.malformed == 1 && stats.oversized == 1 && stats.floods == 1)
+        #expect(stats.discouragements == 3 && stats.refusedDiscouraged == 1)
+        await node.stop()
+    }
+
+    /// Handshake for a further peer, waiting for `expectPeers` established links.
+    func visibleHandshake2(_ node: Node, _ t: ScriptedTransport, from peer: Recipient, expectPeers: Int) async
+        -> SessionID
+    {
+        let session = SessionID.random()
+        t.inject(.version(Handshakes.version(nonce: 77, address: peer)), session: session)
+        let answers = await t.log.waitFor(2) { $0.envelope?.sessionID == session }
+        if case .version(let theirs)? = answers.first(where: { $0.message?.command == .version })?.message {
+            t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: session)
+        }
+        _ = await eventually { await node.peers().contains { $0.id.sessionID == session } }
+        return session
+    }
+
+    @Test func freshAddressesAreRelayedToTwoOtherPeersOnce() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        var sessions: [SessionID] = []
+        for n in 1...4 { sessions.append(await visibleHandshake2(node, t, from: .random(), expectPeers: n)) }
+        let before = await t.log.all.count
+        let fresh = AddressEntry(address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970), services: [.relay])
+        // Each handshake above relayed the new peer's proven address; only count what comes now.
+        t.inject(.addr([fresh]), session: sessions[0])
+        let relayed = await t.log.waitFor(2) { $0.message == .addr([fresh]) }
+        #expect(relayed.count == 2)
+        #expect(Set(relayed.compactMap(\.envelope?.sessionID)).count == 2)
+        #expect(!relayed.contains { $0.envelope?.sessionID == sessions[0] })
+        // The same address again (from another peer) goes to no one new: the chosen two know it.
+        t.inject(.addr([fresh]), session: sessions[1])
+        t.inject(.ping(nonce: 5), session: sessions[1])
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 5) }
+        #expect(await t.log.all.filter { $0.message == .addr([fresh]) }.count <= 3)
+        #expect(await t.log.all.count > before)
+        #expect(await node.knownAddresses().contains(fresh.address))
+        // Stale addresses (seen an hour ago) are stored but not relayed.
+        let stale = AddressEntry(
+            address: .random(), lastSeen: UInt32(Date().timeIntervalSince1970) - 3600, services: [])
+        t.inject(.addr([stale]), session: sessions[2])
+        _ = await eventually { await node.knownAddresses().contains(stale.address) }
+        t.inject(.ping(nonce: 6), session: sessions[2])
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 6) }
+        #expect(await t.log.all.filter { $0.message == .addr([stale]) }.isEmpty)
+        await node.stop()
+    }
+
+    @Test func getaddrIsAnsweredOnceWithASampleWithoutTheRequester() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.getaddrMinimum = 0
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        let feeder = await visibleHandshake(node, t, from: .random())
+        let requesterAddress = Recipient.random()
+        let requester = await visibleHandshake2(node, t, from: requesterAddress, expectPeers: 2)
+        // The feeder sends 100 entries unasked: its token bucket (starting at 1) lets one in.
+        let now = UInt32(Date().timeIntervalSince1970)
+        let entries = (0..<100).map { _ in AddressEntry(address: .random(), lastSeen: now - 7200, services: []) }
+        t.inject(.addr(entries), session: feeder)
+        _ = await eventually { await node.statistics.addressesRateLimited == 99 }
+        #expect(await node.addressBookCount == 3)  // feeder, requester, and the one token's worth
+        t.inject(.getaddr, session: requester)
+        let answer = await t.log.waitFor { $0.envelope?.sessionID == requester && $0.message?.command == .addr }
+        guard case .addr(let sample)? = answer.first?.message else {
+            Issue.record("no addr")
+            return
+        }
+        #expect(sample.count == 1)  // 23 % of 3, rounded up
+        #expect(!sample.contains { $0.address == requesterAddress })
+        t.inject(.getaddr, session: requester)
+        t.inject(.ping(nonce: 8), session: requester)
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 8) }
+        #expect(
+            await t.log.all.filter { $0.envelope?.sessionID == requester && $0.message?.command == .addr }.count == 1)
+        #expect(await node.statistics.getaddrIgnored == 1)
+        await node.stop()
+    }
+
+    /// Plays the responder for a version the node sent: answers version + verack on its session.
+    func answer(_ sent: Sent, from t: ScriptedTransport, nonce: UInt64) {
+        guard let envelope = sent.envelope, case .version(let v) = envelope.message else { return }
+        t.inject(.version(Handshakes.version(nonce: nonce)), session: envelope.sessionID)
+        t.inject(.verack(VerackMessage(echoNonce: v.nonce)), session: envelope.sessionID)
+    }
+
+    @Test func withNothingLeftToDialTheNodeFetchesAddressesOverAShortLink() async throws {
+        let t = ScriptedTransport()
+        let seed = Recipient.random()
+        var config = testConfiguration()
+        config.outboundTarget = 2
+        config.bootstrap = [seed]
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        let events = Inbox<PeerEvent>()
+        await node.setPeerHandler { await events.add($0) }
+        try await node.start()
+        let first = await t.log.waitFor { $0.kind == .send(seed) && $0.message?.command == .version }
+        answer(first[0], from: t, nonce: 1)
+        // The seed's answer to our getaddr is lost: the book holds only the seed, already dialed.
+        _ = await t.log.waitFor { $0.kind == .send(seed) && $0.message == .getaddr }
+        let second = await t.log.waitFor(2) { $0.kind == .send(seed) && $0.message?.command == .version }
+        let fetch = try #require(second.last?.envelope?.sessionID)
+        #expect(fetch != first[0].envelope?.sessionID)
+        answer(second[1], from: t, nonce: 2)
+        _ = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message == .getaddr }
+        #expect(await node.peers().count == 1)  // the fetch link is not a peer
+        let other = Recipient.random()
+        let now = UInt32(Date().timeIntervalSince1970)
+        t.inject(.addr([AddressEntry(address: other, lastSeen: now, services: [.relay])]), session: fetch)
+        let bye = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message?.command == .bye }
+        #expect(bye.first?.message == .bye(ByeMessage(code: .normal, reason: "address fetch complete")))
+        _ = await t.log.waitFor { $0.kind == .send(other) && $0.message?.command == .version }
+        #expect(await events.items.count == 1)  // only the real link was reported
+        await node.stop()
+    }
+
+    @Test func inboundLinksStopAtTheMaximum() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.inboundMax = 2
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 1)
+        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 2)
+        let third = SessionID.random()
+        let late = Recipient.random()
+        t.inject(.version(Handshakes.version(nonce: 3, address: late)), session: third)
+        let answer = await t.log.waitFor { $0.envelope?.sessionID == third }
+        #expect(answer.first?.kind == .send(late))
+        #expect(
+            answer.first?.message == .bye(ByeMessage(code: .tooManyPeers, reason: "no room for more inbound links")))
+        #expect(await node.peers().count == 2)
+        #expect(await node.statistics.refusedInbound == 1)
+        await node.stop()
+    }
+
+    @Test func connectFailsOnTimeoutAndForDiscouragedAddresses() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.handshakeTimeout = .milliseconds(300)
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        await #expect(throws: NodeError(.notStarted, "")) { try await node.connect(to: .random()) }
+        try await node.start()
+        let silent = Recipient.random()
+        await #expect(throws: NodeError(.handshakeTimeout, "")) { try await node.connect(to: silent) }
+        let bye = await t.log.waitFor { $0.kind == .send(silent) && $0.message?.command == .bye }
+        guard case .bye(let b)? = bye.first?.message else { return }
+        #expect(b.code == .timeout)
+        let stats = await node.statistics
+        #expect(stats.timeouts == 1 && stats.handshakesFailed == 1)
+        // A peer that misbehaved during the handshake is discouraged; dialing it fails at once.
+        let rude = Recipient.random()
+        let attempt = Task { try await node.connect(to: rude) }
+        let version = await t.log.waitFor { $0.kind == .send(rude) }
+        let session = try #require(version.first?.envelope?.sessionID)
+        t.inject(.verack(VerackMessage(echoNonce: 12345)), session: session)  // not our nonce
+        await #expect(throws: NodeError(.disconnected, "")) { try await attempt.value }
+        #expect(await node.isDiscouraged(rude))
+        await #expect(throws: NodeError(.discouraged, "")) { try await node.connect(to: rude) }
+        await node.stop()
+        await #expect(throws: NodeError(.stopped, "")) { try await node.connect(to: .random()) }
+    }
+
+    @Test func aVersionClaimingOurOwnAddressIsNotAnswered() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        t.inject(.version(Handshakes.version(nonce: 1, address: t.address)), session: .random())
+        _ = await eventually { await node.statistics.protocolViolations == 1 }
+        #expect(await t.log.all.isEmpty)
+        await node.stop()
+    }
+
+    @Test func customObjectsReachTheirTypedHandler() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        let inbox = Inbox<Greeting>()
+        try await node.register(Greeting.self) { value, peer in await inbox.add(value) }
+        await #expect(throws: NodeError(.invalidObject, "")) {
+            try await node.register(Greeting.self) { _, _ in }
+        }
+        try await node.start()
+        let session = await visibleHandshake(node, t, from: .random())
+        t.inject(.custom(ObjectTypeRegistry.wrap(Greeting(text: "hello", count: 3))), session: session)
+        _ = await eventually { await inbox.items == [Greeting(text: "hello", count: 3)] }
+        // An unknown type is rejected, the link stays.
+        t.inject(.custom(CustomObject(typeID: 0x9999, body: [1])), session: session)
+        let reject = await t.log.waitFor { $0.message?.command == .reject }
+        guard case .reject(let r)? = reject.first?.message else {
+            Issue.record("no reject")
+            return
+        }
+        #expect(r.code == .invalidObject && r.command == Command.custom.rawValue)
+        #expect(await node.peers().count == 1)
+        // Sending goes out on the link's path.
+        let peer = PeerID(session)
+        try await node.send(Greeting(text: "back", count: 1), to: peer)
+        let out = await t.log.waitFor { $0.message?.command == .custom }
+        #expect(out.first?.message == .custom(ObjectTypeRegistry.wrap(Greeting(text: "back", count: 1))))
+        await #expect(throws: NodeError(.unknownPeer, "")) {
+            try await node.send(Greeting(text: "x", count: 0), to: PeerID(.random()))
+        }
+        // A body that does not decode is malformed: link closed.
+        t.inject(.custom(CustomObject(typeID: Greeting.wireTypeID, body: [0xFF])), session: session)
+        _ = await eventually { await node.peers().isEmpty }
+        await node.stop()
+    }
+
+    @Test func silentPeerIsDroppedAfterTheTimeout() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.pingInterval = .milliseconds(200)
+        config.peerTimeout = .seconds(1)
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        let events = Inbox<PeerEvent>()
+        await node.setPeerHandler { await events.add($0) }
+        try await node.start()
+        let session = await visibleHandshake(node, t, from: .random())
+        let pings = await t.log.waitFor { $0.message?.command == .ping }
+        guard case .ping(let nonce)? = pings.first?.message else { return }
+        t.inject(.pong(nonce: nonce), session: session)
+        _ = await eventually { await node.peers().first?.rtt != nil }
+        // Now silence.
+        _ = await eventually { await node.peers().isEmpty }
+        let bye = await t.log.waitFor { $0.message?.command == .bye }
+        guard case .bye(let b)? = bye.first?.message else { return }
+        #expect(b.code == .timeout)
+        _ = await eventually { await events.items.count == 2 }
+        #expect(await events.items.last == .disconnected(PeerID(session), .timeout))
+        #expect(await node.statistics.timeouts == 1)
+        await node.stop()
+    }
+}
+
+func containsSubsequence(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+    for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+        if Array(haystack[i..<i + needle.count]) == needle { return true }
+    }
+    return false
+}
+
+actor Inbox<T: Sendable> {
+    private(set) var items: [T] = []
+    func add(_ item: T) { items.append(item) }
+}
+
+/// A custom object type for tests.
+struct Greeting: WireCodable, Equatable {
+    static let wireTypeID: UInt32 = 0x1234
+    var text: String
+    var count: UInt32
+    init(text: String, count: UInt32) {
+        self.text = text
+        self.count = count
+    }
+    func serialize(into writer: inout ByteWriter) {
+        writer.writeShortString(text)
+        writer.write(count)
+    }
+    init(from reader: inout ByteReader) throws(WireError) {
+        text = try reader.readShortString(limit: 64, "greeting.text")
+        count = try reader.readUInt32("greeting.count")
+    }
+}

@@ -1,0 +1,106 @@
+import Logging
+import NymClient
+import NymbusCrypto
+import NymbusWire
+import Testing
+
+@testable import NymbusNode
+
+/// One message a node handed to its transport.
+struct Sent: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case send(Recipient)
+        case anonymous(Recipient, surbs: UInt32)
+        case reply(SenderTag)
+    }
+    let kind: Kind
+    let bytes: [UInt8]
+
+    var envelope: Envelope? { try? Envelope.decode(bytes) }
+    var message: Message? { envelope?.message }
+}
+
+/// A transport for driving ONE node from a test: records what it sends and lets the test
+/// inject what it receives. Cross-node tests use the local mixnet instead.
+final class ScriptedTransport: MixnetTransport {
+    let address: Recipient
+    let inbound: AsyncStream<ReceivedMessage>
+    private let feed: AsyncStream<ReceivedMessage>.Continuation
+    let log = SentLog()
+
+    init(address: Recipient = .random()) {
+        self.address = address
+        (inbound, feed) = AsyncStream.makeStream(of: ReceivedMessage.self)
+    }
+
+    func selfAddress() async throws(NymClientError) -> Recipient { address }
+    func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
+        await log.append(Sent(kind: .send(recipient), bytes: message))
+    }
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError) {
+        await log.append(Sent(kind: .anonymous(recipient, surbs: replySurbs), bytes: message))
+    }
+    func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
+        await log.append(Sent(kind: .reply(tag), bytes: message))
+    }
+
+    /// Delivers raw bytes to the node.
+    func inject(_ bytes: [UInt8], tag: SenderTag? = nil) { feed.yield(ReceivedMessage(data: bytes, senderTag: tag)) }
+    /// Delivers one envelope to the node.
+    func inject(_ message: Message, session: SessionID, tag: SenderTag? = nil) {
+        inject(Envelope(sessionID: session, message: message).encode(), tag: tag)
+    }
+}
+
+actor SentLog {
+    private(set) var all: [Sent] = []
+    func append(_ s: Sent) { all.append(s) }
+
+    /// Waits (polling) until `count` messages match, or fails after `timeout`.
+    func waitFor(
+        _ count: Int = 1, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+        where match: @Sendable (Sent) -> Bool
+    ) async -> [Sent] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found = all.filter(match)
+            if found.count >= count { return found }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record(
+            "timed out waiting for \(count) matching sent messages; have \(all.count): \(all.map { $0.message.map { "\($0.command)" } ?? "?" })",
+            sourceLocation: sourceLocation)
+        return all.filter(match)
+    }
+}
+
+/// Waits until `condition` holds, polling; records an issue on timeout.
+func eventually(
+    timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: @Sendable () async -> Bool
+) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+    return false
+}
+
+/// A node configuration with short timers for tests.
+func testConfiguration(_ mode: NodeConfiguration.Mode = .visible) -> NodeConfiguration {
+    var c = NodeConfiguration(mode: mode)
+    c.maintenanceInterval = .milliseconds(50)
+    c.handshakeTimeout = .seconds(10)
+    c.redialDelay = .seconds(2)
+    c.outboundTarget = 0
+    c.addressFetchInterval = .seconds(1)
+    return c
+}
+
+func testLogger(_ label: String = "test") -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = .warning
+    return logger
+}
