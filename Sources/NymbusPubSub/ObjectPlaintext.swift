@@ -1,7 +1,7 @@
 public import NymbusCrypto
 import NymbusWire
 
-/// What an object's ciphertext holds (spec/pubsub.md §4):
+/// What an object's ciphertext holds (spec/pubsub.md §5):
 ///
 /// ```
 /// flags            u8   bit 0 = author present; other bits must be 0

@@ -1,6 +1,6 @@
 public import NymbusCrypto
 
-/// The knobs of the topic layer, with defaults from spec/pubsub.md §8.
+/// The knobs of the topic layer, with defaults from spec/pubsub.md §10.
 ///
 /// The time rules hold together only if `seenWindow ≥ maxAge + maxFuture`: an object accepted
 /// at time t has a timestamp ≤ t + maxFuture, so any replay after t + maxAge + maxFuture is

@@ -3,7 +3,7 @@
 /// A hash set answers "seen?" in O(1); a ring buffer in insertion order drops ids once their
 /// window has passed, in O(1) amortised. Ids are never evicted early: when the cache is full of
 /// live ids, `insert` answers `.full` and the caller refuses the object rather than risk
-/// relaying a duplicate later (spec/pubsub.md §7).
+/// relaying a duplicate later (spec/pubsub.md §8).
 ///
 /// Memory: a `MessageID` is 32 bytes inline. The set keeps it in a power-of-two table at a load
 /// factor ≤ 3/4 (bit map of 1 bit per bucket); the ring keeps it with an 8-byte expiry and never

@@ -1,7 +1,7 @@
 public import NymbusCrypto
 
 extension TopicObject {
-    /// Builds, pads, encrypts and signs an object (spec/pubsub.md §5).
+    /// Builds, pads, encrypts and signs an object (spec/pubsub.md §4–5).
     ///
     /// - Parameters:
     ///   - payload: the application bytes.

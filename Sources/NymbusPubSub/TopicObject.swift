@@ -1,7 +1,7 @@
 import NymbusCrypto
 import NymbusWire
 
-/// One object as it travels between peers (spec/pubsub.md §3).
+/// One object as it travels between peers (spec/pubsub.md §4).
 ///
 /// ```
 /// offset  size  field
