@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "NymbusNode", targets: ["NymbusNode"]),
         .library(name: "NymbusPubSub", targets: ["NymbusPubSub"]),
         .library(name: "NymbusBroker", targets: ["NymbusBroker"]),
+        .library(name: "NymbusDaemon", targets: ["NymbusDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -52,11 +53,16 @@ let package = Package(
             name: "NymbusBroker",
             dependencies: ["NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
+        .target(
+            name: "NymbusDaemon",
+            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
+            swiftSettings: strict),
         .executableTarget(
             name: "nymbus",
             dependencies: [
                 "NymbusCrypto", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusNode", "NymbusPubSub",
-                "NymbusBroker", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "NymbusBroker", "NymbusDaemon", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
@@ -77,6 +83,10 @@ let package = Package(
         .testTarget(
             name: "NymbusPubSubTests",
             dependencies: ["NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NymbusDaemonTests",
+            dependencies: ["NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusBrokerTests",

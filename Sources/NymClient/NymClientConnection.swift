@@ -67,7 +67,8 @@ public actor NymClientConnection: MixnetTransport {
     public init(configuration: NymClientConfiguration, logger: Logger) {
         self.configuration = configuration
         var logger = logger
-        logger[metadataKey: "nym-client"] = "\(configuration.url)"
+        // Names the nym-client by port only: log lines never carry an IP address, loopback included.
+        logger[metadataKey: "nym-client-port"] = "\(configuration.port)"
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup.singleton
         self.queue = SendQueue(capacity: configuration.maxQueuedMessages)

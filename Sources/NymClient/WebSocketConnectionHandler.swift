@@ -65,7 +65,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        events.yield(.failure(String(describing: error)))
+        events.yield(.failure(ErrorText.withoutAddress(error)))
         context.close(promise: nil)
     }
 }

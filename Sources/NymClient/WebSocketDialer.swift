@@ -72,11 +72,11 @@ enum WebSocketDialer {
                     }
                 }
         } catch {
-            throw NymClientError(.connectionFailed, "cannot connect to nym-client: \(error)")
+            throw NymClientError(.connectionFailed, "cannot connect to nym-client: \(ErrorText.withoutAddress(error))")
         }
         let outcome: Upgrade
         do { outcome = try await upgrade.get() } catch {
-            throw NymClientError(.connectionFailed, "WebSocket handshake with nym-client failed: \(error)")
+            throw NymClientError(.connectionFailed, "WebSocket handshake with nym-client failed: \(ErrorText.withoutAddress(error))")
         }
         switch outcome {
         case .upgraded(let connection):

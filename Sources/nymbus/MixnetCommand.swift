@@ -101,7 +101,7 @@ struct MixnetCommand: AsyncParsableCommand {
         flushStandardOutput()
 
         let received = await signals.next()
-        print("\nreceived signal \(received); stopping")
+        print("\nreceived signal \(received ?? 0); stopping")
         await mixnet.stop()
         let counters = await mixnet.counters
         print(
@@ -113,38 +113,5 @@ struct MixnetCommand: AsyncParsableCommand {
 
     private func flushStandardOutput() {
         fflush(nil)  // all output streams: the URLs must show up even when stdout is a pipe
-    }
-}
-
-/// The self-pipe that the signal handler writes the signal number into (write is
-/// async-signal-safe; the handler can run on whichever thread the kernel picks).
-private let signalPipe: (read: Int32, write: Int32) = {
-    var descriptors: [Int32] = [-1, -1]
-    guard pipe(&descriptors) == 0 else { return (-1, -1) }
-    return (descriptors[0], descriptors[1])
-}()
-
-/// Turns SIGINT/SIGTERM into an awaitable event: a plain handler replaces the default action
-/// (which would kill the process) and reports through `signalPipe`.
-private final class SignalWaiter {
-    init(signals: [Int32]) {
-        _ = signalPipe
-        for number in signals {
-            signal(number) { received in
-                var byte = UInt8(truncatingIfNeeded: received)
-                _ = write(signalPipe.write, &byte, 1)
-            }
-        }
-    }
-
-    /// The first signal received (read on a Dispatch worker, which may block).
-    func next() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var byte: UInt8 = 0
-                while read(signalPipe.read, &byte, 1) < 0, errno == EINTR {}
-                continuation.resume(returning: Int32(byte))
-            }
-        }
     }
 }

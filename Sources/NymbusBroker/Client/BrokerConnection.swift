@@ -132,24 +132,35 @@ private final class ReplyBuffer: Sendable {
         waiter?.resume(throwing: error)
     }
 
+    /// The next value; cancelling the waiting task ends the wait with `CancellationError`
+    /// (the value, when it comes, stays queued for the next reader).
     func next() async throws -> RESPValue {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<RESPValue, BrokerConnectionError>? = state.withLockedValue { state in
-                if state.head < state.values.count {
-                    defer {
-                        state.head += 1
-                        if state.head > 1024, state.head * 2 > state.values.count {
-                            state.values.removeFirst(state.head)
-                            state.head = 0
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Result<RESPValue, any Error>? = state.withLockedValue { state in
+                    if state.head < state.values.count {
+                        defer {
+                            state.head += 1
+                            if state.head > 1024, state.head * 2 > state.values.count {
+                                state.values.removeFirst(state.head)
+                                state.head = 0
+                            }
                         }
+                        return state.values[state.head].mapError { $0 as any Error }
                     }
-                    return state.values[state.head]
+                    if let finished = state.finished { return .failure(finished) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiter = continuation
+                    return nil
                 }
-                if let finished = state.finished { return .failure(finished) }
-                state.waiter = continuation
-                return nil
+                if let ready { continuation.resume(with: ready) }
             }
-            if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
+        } onCancel: {
+            let waiter: CheckedContinuation<RESPValue, any Error>? = state.withLockedValue { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 }

@@ -1,0 +1,61 @@
+import NymClient
+import NymbusCrypto
+import NymbusBroker
+import NymbusNode
+import NymbusPubSub
+import NymbusWire
+
+/// `NYMBUS.PEERS` and `NYMBUS.STATUS`: what the node is doing, for `nymbus status` and scripts.
+/// Never includes an IP address: peers are shown by Nym address (visible) or as hidden.
+enum DaemonCommands {
+    static func run(
+        _ arguments: [[UInt8]], transport: NymClientConnection, node: Node, pubsub: PubSub<Node>
+    ) async throws(BrokerBackendError) -> RESPValue? {
+        switch String(decoding: arguments.first ?? [], as: UTF8.self) {
+        case "NYMBUS.PEERS":
+            guard arguments.count == 1 else { throw BrokerBackendError(.invalidArgument, "NYMBUS.PEERS takes no arguments") }
+            let now = ContinuousClock.now
+            return .array(await node.peers().map { peer in
+                .map([
+                    "id": .bulk(peer.id.description),
+                    "direction": .bulk(peer.direction.rawValue),
+                    "mode": .bulk(peer.mode.rawValue),
+                    "address": .bulk(peer.address?.description ?? (peer.mode == .hidden ? "hidden" : "unproven")),
+                    "user-agent": .bulk(peer.userAgent),
+                    "rtt-ms": .integer(peer.rtt.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? -1),
+                    "connected-seconds": .integer((now - peer.connectedSince).components.seconds),
+                ])
+            })
+        case "NYMBUS.STATUS":
+            guard arguments.count == 1 else { throw BrokerBackendError(.invalidArgument, "NYMBUS.STATUS takes no arguments") }
+            let peers = await node.peers()
+            let node_ = await node.statistics
+            let topics = await pubsub.statistics
+            let seen = await pubsub.seenCacheUsage
+            let address = await node.advertisedAddress
+            return .map([
+                "mode": .bulk(address == nil ? "hidden" : "visible"),
+                "address": .bulk(address?.description ?? "hidden"),
+                "nym-client-connected": .integer(await transport.isConnected ? 1 : 0),
+                "nym-client-reconnects": .integer(Int64(await transport.reconnectCount)),
+                "nym-client-queued": .integer(Int64(await transport.queuedMessageCount)),
+                "peers": .integer(Int64(peers.count)),
+                "peers-outbound": .integer(Int64(peers.filter { $0.direction == .outbound }.count)),
+                "peers-inbound": .integer(Int64(peers.filter { $0.direction == .inbound }.count)),
+                "address-book": .integer(Int64(await node.addressBookCount)),
+                "handshakes": .integer(Int64(node_.handshakesCompleted)),
+                "misbehaving-peers": .integer(Int64(node_.discouragements)),
+                "objects-published": .integer(Int64(topics.published)),
+                "objects-received": .integer(Int64(topics.received)),
+                "objects-delivered": .integer(Int64(topics.delivered)),
+                "objects-forwarded": .integer(Int64(topics.forwarded)),
+                "objects-duplicate": .integer(Int64(topics.duplicates)),
+                "publishes-waiting": .integer(Int64(await pubsub.pendingPublishes)),
+                "seen-cache-entries": .integer(Int64(seen.count)),
+                "seen-cache-bytes": .integer(Int64(seen.bytes)),
+            ])
+        default:
+            return nil
+        }
+    }
+}

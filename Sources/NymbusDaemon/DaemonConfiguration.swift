@@ -1,0 +1,31 @@
+public import NymClient
+public import NymbusNode
+public import NymbusPubSub
+
+/// Everything one Nymbus node needs: where its nym-client is, how the node and the topic layer
+/// behave, where the broker's socket goes and where data is kept.
+public struct DaemonConfiguration: Sendable {
+    /// The nym-client WebSocket (real or the local mixnet; the node cannot tell).
+    public var nymClient: NymClientConfiguration
+    /// Peers, modes, limits, timers.
+    public var node: NodeConfiguration
+    /// Topic-layer limits (payload size, seen window, queue bounds).
+    public var pubsub: PubSubConfiguration
+    /// Path of the broker's Unix socket (its directory is made 0700, the socket 0600).
+    public var socketPath: String
+    /// Data directory for the address book, joined topics and the author key; nil keeps nothing.
+    public var dataDirectory: String?
+    /// Most bytes queued for one slow broker subscriber before it is disconnected.
+    public var brokerMaxOutputBytes: Int = 8 * 1024 * 1024
+
+    public init(
+        nymClient: NymClientConfiguration, node: NodeConfiguration, pubsub: PubSubConfiguration = PubSubConfiguration(),
+        socketPath: String, dataDirectory: String?
+    ) {
+        self.nymClient = nymClient
+        self.node = node
+        self.pubsub = pubsub
+        self.socketPath = socketPath
+        self.dataDirectory = dataDirectory
+    }
+}

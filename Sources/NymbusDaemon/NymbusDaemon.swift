@@ -1,0 +1,113 @@
+import Foundation
+public import Logging
+public import NymClient
+public import NymbusBroker
+public import NymbusCrypto
+public import NymbusNode
+public import NymbusPubSub
+
+/// One whole Nymbus node: the nym-client connection, the P2P node, the topic layer and the
+/// local broker, wired together. `nymbus run` runs one; `nymbus devnet` runs several.
+public actor NymbusDaemon {
+    /// The nym-client connection.
+    public nonisolated let transport: NymClientConnection
+    /// The P2P node.
+    public nonisolated let node: Node
+    /// The topic layer.
+    public nonisolated let pubsub: PubSub<Node>
+    /// The local RESP broker.
+    public nonisolated let broker: BrokerServer
+    public nonisolated let configuration: DaemonConfiguration
+    private let bridge: TopicBridge
+    private let logger: Logger
+    private var started = false
+
+    /// Builds the parts; nothing connects until `start()`.
+    ///
+    /// - Throws: `DaemonError` if the data directory cannot be used or a file in it is corrupt.
+    public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
+        var configuration = configuration
+        let directory = try configuration.dataDirectory.map { path throws(DaemonError) in try DataDirectory(path: path) }
+        if let directory {
+            configuration.node.dataDirectory = directory.path
+            configuration.pubsub.authorSecret = try Self.loadOrCreateAuthorSecret(in: directory)
+        }
+        self.configuration = configuration
+        self.logger = logger
+        let transport = NymClientConnection(configuration: configuration.nymClient, logger: logger)
+        let node = Node(transport: transport, configuration: configuration.node, logger: logger)
+        let pubsub: PubSub<Node>
+        do { pubsub = try PubSub(network: node, configuration: configuration.pubsub, logger: logger) } catch {
+            throw DaemonError(.invalidConfiguration, "topic layer: \(error.reason)")
+        }
+        self.transport = transport
+        self.node = node
+        self.pubsub = pubsub
+        let store = try TopicStore(directory: directory)
+        let bridge = TopicBridge(pubsub: pubsub, store: store, logger: logger) {
+            arguments throws(BrokerBackendError) -> RESPValue? in
+            try await DaemonCommands.run(arguments, transport: transport, node: node, pubsub: pubsub)
+        }
+        self.bridge = bridge
+        self.broker = BrokerServer(
+            configuration: BrokerConfiguration(
+                socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
+            backend: bridge, logger: logger)
+    }
+
+    /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
+    public func start() async throws(DaemonError) {
+        guard !started else { return }
+        do { try await transport.start() } catch {
+            throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
+        }
+        let pubsub = self.pubsub
+        await node.setObjectHandler { [weak pubsub] object, peer in await pubsub?.handleIncoming(object: object, from: peer) }
+        await node.setPeerHandler { [weak pubsub] event in
+            if case .connected = event { await pubsub?.peerConnected() }
+        }
+        do { try await node.start() } catch {
+            await transport.close()
+            throw DaemonError(.startFailed, "cannot start the node: \(error.reason)")
+        }
+        do { try await broker.start() } catch {
+            await node.stop()
+            await transport.close()
+            throw DaemonError(.startFailed, "cannot start the broker: \(error.reason)")
+        }
+        let broker = self.broker
+        await bridge.attach { channel, payload in await broker.deliver(channel: channel, payload: payload) }
+        started = true
+        let mode = configuration.node.mode
+        logger.info("nymbus node started", metadata: ["mode": "\(mode)", "socket": "\(broker.socketPath)"])
+    }
+
+    /// Closes the broker, says `bye` to peers, saves the address book and closes the nym-client link.
+    /// Safe to call at any point, also while `start()` is still running or after it failed.
+    public func stop() async {
+        started = false
+        await broker.stop()
+        await bridge.stop()
+        await node.stop()
+        await transport.close()
+    }
+
+    /// This node's Nym address if it is visible; nil in hidden mode.
+    public var advertisedAddress: Recipient? {
+        get async { await node.advertisedAddress }
+    }
+
+    private static func loadOrCreateAuthorSecret(in directory: DataDirectory) throws(DaemonError) -> SecureBytes {
+        let name = "author.key"
+        if let data = try directory.read(name) {
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = try? Hex.decode(text), bytes.count == 32 else {
+                throw DaemonError(.corruptFile, "\(directory.file(name)) is not 32 bytes of hex; fix or move it away")
+            }
+            return SecureBytes(bytes)
+        }
+        let secret = SecureBytes(randomCount: 32)
+        try directory.write(name, Data((Hex.encode(secret.copyBytes()) + "\n").utf8))
+        return secret
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import NymbusBroker
+
+/// `nymbus publish TOPIC MESSAGE`.
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish a message to a topic through the local broker.",
+        discussion: """
+            Same as `redis-cli -s SOCKET PUBLISH TOPIC MESSAGE`. The node encrypts and signs it for \
+            the topic and floods it to its peers through the mixnet. Prints how many local \
+            subscribers got it. Private topics (names starting with ~) must be joined first. \
+            Use `-` as MESSAGE to read the payload from standard input (binary-safe).
+            """)
+
+    @OptionGroup var broker: BrokerOptions
+    @Argument(help: "The topic (channel) name.") var topic: String
+    @Argument(help: "The message, or - to read it from standard input.") var message: String
+
+    func run() async throws {
+        let payload = message == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : Array(message.utf8)
+        let connection = try await broker.connect()
+        let reply = try expectNoError(try await connection.command([Array("PUBLISH".utf8), Array(topic.utf8), payload]))
+        print("published to \(topic); local subscribers: \(render(reply))")
+        await connection.close()
+    }
+}
+
+/// `nymbus subscribe TOPIC…`.
+struct SubscribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscribe",
+        abstract: "Print messages published to topics, as they arrive.",
+        discussion: """
+            Same as `redis-cli -s SOCKET SUBSCRIBE TOPIC…`; with --pattern, glob patterns as in \
+            PSUBSCRIBE (they match topics this node knows by name). One line per message: \
+            `topic: payload`. Stop with Ctrl-C.
+            """)
+
+    @OptionGroup var broker: BrokerOptions
+    @Flag(name: .long, help: "Treat the arguments as glob patterns (PSUBSCRIBE).") var pattern = false
+    @Flag(name: .long, help: "Print payloads as hex instead of text.") var hex = false
+    @Option(name: .long, help: "Exit after this many messages.") var count: Int?
+    @Argument(help: "Topics (or patterns) to subscribe to.") var topics: [String]
+
+    func validate() throws {
+        guard !topics.isEmpty else { throw ValidationError("name at least one topic") }
+    }
+
+    func run() async throws {
+        let connection = try await broker.connect()
+        try await connection.send([Array((pattern ? "PSUBSCRIBE" : "SUBSCRIBE").utf8)] + topics.map { Array($0.utf8) })
+        print("subscribed to \(topics.joined(separator: ", ")); waiting for messages (Ctrl-C to stop)")
+        fflush(nil)
+        var received = 0
+        while let message = try await connection.nextMessage() {
+            let text = hex
+                ? message.payload.map { String(format: "%02x", $0) }.joined()
+                : String(decoding: message.payload, as: UTF8.self)
+            print("\(String(decoding: message.channel, as: UTF8.self)): \(text)")
+            fflush(nil)
+            received += 1
+            if let count, received >= count { break }
+        }
+        await connection.close()
+    }
+}
+
+/// `nymbus status`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the node's peers, topics and queues.",
+        discussion: "Asks the running node through its broker socket (NYMBUS.STATUS, NYMBUS.PEERS, NYMBUS.TOPIC LIST).")
+
+    @OptionGroup var broker: BrokerOptions
+    @Flag(name: .long, help: "Also list every peer.") var peers = false
+
+    func run() async throws {
+        let connection = try await broker.connect()
+        print(render(try expectNoError(try await connection.command("NYMBUS.STATUS"))))
+        let topics = try expectNoError(try await connection.command("NYMBUS.TOPIC", "LIST"))
+        print("topics: \((topics.elements ?? []).map { render($0) }.joined(separator: ", "))")
+        if peers {
+            for peer in try expectNoError(try await connection.command("NYMBUS.PEERS")).elements ?? [] {
+                print("- " + render(peer, indent: "  "))
+            }
+        }
+        await connection.close()
+    }
+}
