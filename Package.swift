@@ -89,6 +89,13 @@ let package = Package(
             dependencies: ["NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
             swiftSettings: strict),
         .testTarget(
+            name: "NymbusFaultTests",
+            dependencies: [
+                "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire",
+                "NymbusCrypto", logging,
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "NymbusBrokerTests",
             dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
             swiftSettings: strict),

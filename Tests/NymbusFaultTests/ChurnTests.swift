@@ -1,0 +1,148 @@
+import Foundation
+import NymbusBroker
+import NymbusCrypto
+import NymbusDaemon
+import NymbusMixnet
+import NymbusNode
+import NymbusPubSub
+import NymbusWire
+import NymClient
+import Testing
+
+/// Nodes leave and join while objects flow: links to departed nodes are replaced from the
+/// address book, newcomers find the network from one live node, and nobody who stayed misses
+/// anything.
+@Suite(.serialized) struct ChurnTests {
+    /// What one publish was: its payload and when the publish call started and returned.
+    struct Published: Sendable {
+        let payload: String
+        let started: ContinuousClock.Instant
+        let finished: ContinuousClock.Instant
+    }
+
+    /// Publishes from alternating nodes until told to stop, recording each publish.
+    actor Publisher {
+        private(set) var published: [Published] = []
+        private var running = true
+
+        func stop() { running = false }
+
+        func run(net: FaultNetwork, from publishers: [Int], topic: Topic, prefix: String) async throws {
+            var i = 0
+            while running {
+                let payload = "\(prefix)-\(i)"
+                let started = ContinuousClock.now
+                try await net.pubsub(publishers[i % publishers.count]).publish(Array(payload.utf8), to: topic)
+                published.append(Published(payload: payload, started: started, finished: .now))
+                i += 1
+                try await Task.sleep(for: .milliseconds(60))
+            }
+        }
+    }
+
+    /// 20 nodes (4 hidden) from one seed, outbound target 8. While two nodes (one hidden) keep
+    /// publishing, 7 nodes (a third, one of them hidden) stop one at a time and 7 new nodes join,
+    /// each bootstrapped from a live visible node. Every node that was up receives every object
+    /// published while it was up, exactly once; after the churn every live node gets everything.
+    @Test(.timeLimit(.minutes(3))) func publishesReachEveryLiveSubscriberThroughChurn() async throws {
+        let first = 20
+        let hiddenNodes: Set<Int> = [16, 17, 18, 19]
+        let net = try await FaultNetwork.start(clients: first) { _, node in
+            node.outboundTarget = 8
+            node.pingInterval = .seconds(2)
+            node.peerTimeout = .seconds(10)
+            node.handshakeTimeout = .seconds(3)
+            node.maintenanceInterval = .milliseconds(200)
+            node.redialDelay = .seconds(2)
+            node.addressFetchInterval = .seconds(3)
+        }
+        for index in 0..<first {
+            try await net.startNode(index, hidden: hiddenNodes.contains(index), bootstrap: index == 0 ? [] : [0])
+        }
+        let formed = ContinuousClock.now
+        let atTarget = await eventually(timeout: .seconds(60)) {
+            for index in 0..<first
+            where await net.node(index).peers().filter({ $0.direction == .outbound }).count < 8 {
+                return false
+            }
+            return true
+        }
+        #expect(atTarget, "not every node reached 8 outbound links")
+        print("churn: 20 nodes at 8 outbound after \(ContinuousClock.now - formed)")
+
+        let topic = Topic.named("churn")
+        var logs: [Int: DeliveryLog] = [:]
+        for index in 0..<first { logs[index] = await DeliveryLog.start(await net.pubsub(index).subscribe(topic)) }
+
+        // A third of the nodes leave (one hidden); each newcomer bootstraps from a node that stays.
+        let leaving = [2, 4, 6, 9, 12, 14, 17]
+        let anchors = [1, 3, 5, 7, 8, 10, 11]
+        let publishers = [0, 19]  // one visible, one hidden; both stay
+        var upAt: [Int: ContinuousClock.Instant] = [:]
+        let publisher = Publisher()
+        let publishing = Task { try await publisher.run(net: net, from: publishers, topic: topic, prefix: "during") }
+        let churnStarted = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(300))
+        for (step, leaver) in leaving.enumerated() {
+            // Before it leaves, the leaver has everything published up to now.
+            let decided = ContinuousClock.now
+            let owed = await publisher.published.filter { $0.finished < decided }.map(\.payload)
+            #expect(await eventually { await logs[leaver]!.contains(all: owed) }, "node \(leaver) lagged")
+            await net.stopNode(leaver)
+
+            let newcomer = try await net.addNode(hidden: step == leaving.count - 1, bootstrap: [anchors[step]])
+            logs[newcomer] = await DeliveryLog.start(await net.pubsub(newcomer).subscribe(topic))
+            // Up = linked (at both ends) to a node that never leaves.
+            let permanent = Set(0..<first).subtracting(leaving).union(upAt.keys)
+            let linked = await eventually {
+                await net.links().contains { $0.contains(newcomer) && permanent.contains($0[0] == newcomer ? $0[1] : $0[0]) }
+            }
+            #expect(linked, "newcomer \(newcomer) never linked")
+            upAt[newcomer] = .now
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        await publisher.stop()
+        try await publishing.value
+        let during = await publisher.published
+        print("churn: \(leaving.count) left, \(upAt.count) joined, \(during.count) published in \(ContinuousClock.now - churnStarted)")
+
+        // After the churn: the overlay is connected again; everything now reaches every live node.
+        #expect(await eventually(timeout: .seconds(60)) { await net.isHealthy(minimumLinks: 2) })
+        let live = await net.live
+        let after = (0..<10).map { "after-\($0)" }
+        for (i, payload) in after.enumerated() {
+            let from = [0, 19, upAt.keys.sorted().first!][i % 3]
+            try await net.pubsub(from).publish(Array(payload.utf8), to: topic)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        // What each node owes: original survivors everything; newcomers what came after they were
+        // up; leavers what was published before they were told to leave (checked above).
+        var owed: [Int: Set<String>] = [:]
+        for index in live {
+            let since = upAt[index]
+            owed[index] = Set(during.filter { since == nil || $0.started > since! }.map(\.payload)).union(after)
+        }
+        for index in live {
+            let complete = await eventually { await logs[index]!.contains(all: owed[index]!) }
+            #expect(complete, "node \(index) missed objects")
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let everything = Set(during.map(\.payload) + after)
+        for (index, log) in logs.sorted(by: { $0.key < $1.key }) {
+            let got = await log.payloads
+            let check = MultisetCheck(got: got, expected: everything, allowedMissing: everything.subtracting(owed[index] ?? []))
+            #expect(check.isExact, "node \(index): \(check)")
+        }
+        var stats: [String] = []
+        for index in live {
+            let node = await net.node(index).statistics
+            #expect(node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0)
+            let topics = await net.pubsub(index).statistics
+            #expect(topics.penalties == 0 && topics.droppedBadSignature == 0)
+            stats.append("\(index):\(await net.node(index).peers().count)")
+        }
+        print("churn: \(live.count) live nodes, peers \(stats.joined(separator: " "))")
+        await net.shutdown()
+    }
+}
