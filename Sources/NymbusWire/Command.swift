@@ -11,7 +11,24 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case object = 0x10
     case custom = 0x11
 
-    public var description: String { String(describing: self) }
+    /// The command's name (`version`, `ping`, ...), for logs and statistics.
+    ///
+    /// Spelled out: `String(describing: self)` would call this property again, recursing until
+    /// the stack overflows.
+    public var description: String {
+        switch self {
+        case .version: "version"
+        case .verack: "verack"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .getaddr: "getaddr"
+        case .addr: "addr"
+        case .reject: "reject"
+        case .bye: "bye"
+        case .object: "object"
+        case .custom: "custom"
+        }
+    }
 }
 
 /// What a node offers, announced in `version` and `addr` (a 64-bit field, bits defined below).

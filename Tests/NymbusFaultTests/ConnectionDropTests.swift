@@ -21,6 +21,7 @@ import Testing
         let net = try await FaultNetwork.start(clients: 4) { _, node in node.outboundTarget = 0 }
         for index in 0..<4 { try await net.startNode(index, hidden: index == 3) }
         try await net.link([(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)])
+        let sessions = await net.sessions()
 
         let channel = "drops"
         let topic = Topic.named(channel)
@@ -74,8 +75,9 @@ import Testing
             #expect(await transport.reconnectCount == (index == 2 ? 2 : 1), "node \(index) reconnects")
             #expect(await transport.droppedInboundCount == 0)
         }
-        // The overlay never noticed: same links, nothing malformed, nothing penalised.
-        #expect(await net.links().count == 6)
+        // The overlay never noticed: same sessions, nothing malformed, nothing penalised.
+        #expect(await net.sessions() == sessions)
+        #expect(sessions.count == 6)
         for index in 0..<4 {
             let node = await net.node(index).statistics
             #expect(node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0)

@@ -107,12 +107,15 @@ actor FaultNetwork {
     }
 
     /// The links both ends consider established, as sorted index pairs (one per session).
-    func links() async -> [[Int]] {
+    func links() async -> [[Int]] { Array(await sessions().values) }
+
+    /// The links both ends consider established, by session id.
+    func sessions() async -> [SessionID: [Int]] {
         var ends: [SessionID: [Int]] = [:]
         for index in live {
             for peer in await node(index).peers() { ends[peer.id.sessionID, default: []].append(index) }
         }
-        return ends.values.filter { $0.count == 2 }.map { $0.sorted() }
+        return ends.filter { $0.value.count == 2 }.mapValues { $0.sorted() }
     }
 
     /// Whether every running node has at least `minimumLinks` links established at both ends

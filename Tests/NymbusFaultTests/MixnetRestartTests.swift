@@ -18,7 +18,7 @@ import Testing
         let net = try await FaultNetwork.start(clients: 4) { _, node in node.outboundTarget = 0 }
         for index in 0..<4 { try await net.startNode(index, hidden: index == 3) }
         try await net.link([(1, 0), (2, 1), (3, 0), (3, 2)])
-        let before = Set(await net.links())
+        let before = Set(await net.sessions().keys)
 
         let topic = Topic.named("restart")
         var logs: [DeliveryLog] = []
@@ -43,7 +43,7 @@ import Testing
             let check = MultisetCheck(got: await log.payloads, expected: Set(payloads))
             #expect(check.isExact, "node \(index): \(check)")
         }
-        #expect(Set(await net.links()) == before, "the same sessions carry on")
+        #expect(Set(await net.sessions().keys) == before, "the same sessions carry on")
         await net.shutdown()
     }
 
@@ -67,10 +67,20 @@ import Testing
         for index in 0..<5 {
             subscribers.append(try await BrokerSubscriber.start(await net.daemon(index), channel: "outage", topic: topic))
         }
+        // Local programs publish through the brokers of nodes 0, 1, 2 and 4 (hidden).
+        var publishers: [Int: BrokerConnection] = [:]
+        for index in [0, 1, 2, 4] {
+            publishers[index] = try await BrokerConnection.connect(path: await net.daemon(index).broker.socketPath)
+        }
         let early = ["before"]
-        try await net.pubsub(1).publish(Array("before".utf8), to: topic)
-        for subscriber in subscribers { #expect(await eventually { await subscriber.contains(all: early) }) }
-        let linksBefore = Set(await net.links())
+        #expect(try await publishers[1]!.command("PUBLISH", "outage", "before") == .integer(1))
+        for (index, subscriber) in subscribers.enumerated() {
+            let got = await eventually { await subscriber.contains(all: early) }
+            let stats = await net.pubsub(index).statistics
+            let payloads = await subscriber.payloads
+            #expect(got, "node \(index) did not get the first object: \(payloads) \(stats)")
+        }
+        let linksBefore = Set(await net.sessions().keys)
 
         try await net.mixnet.restart()
         for index in 0..<5 {
@@ -80,10 +90,10 @@ import Testing
         // Every old link timed out; a connected overlay of new sessions took its place.
         let rebuilt = await eventually {
             let healthy = await net.isHealthy(minimumLinks: 2)
-            let links = Set(await net.links())
-            return healthy && links.isDisjoint(with: linksBefore)
+            let sessions = Set(await net.sessions().keys)
+            return healthy && sessions.isDisjoint(with: linksBefore)
         }
-        let linksAfter = await net.links()
+        let linksAfter = await net.sessions()
         #expect(rebuilt, "the overlay did not rebuild: \(linksAfter) (before: \(linksBefore))")
         var timeouts = 0
         for index in 0..<5 { timeouts += await net.node(index).statistics.timeouts }
@@ -91,13 +101,16 @@ import Testing
 
         let payloads = (0..<20).map { "after-\($0)" }
         for (i, payload) in payloads.enumerated() {
-            let publisher = [0, 4, 2][i % 3]
-            try await net.pubsub(publisher).publish(Array(payload.utf8), to: topic)
+            let publisher = publishers[[0, 4, 2][i % 3]]!
+            #expect(try await publisher.command("PUBLISH", "outage", payload) == .integer(1))
             try await Task.sleep(for: .milliseconds(20))
         }
         let expected = Set(early + payloads)
         for (index, subscriber) in subscribers.enumerated() {
-            #expect(await eventually { await subscriber.contains(all: expected) }, "node \(index) is missing objects")
+            let got = await eventually { await subscriber.contains(all: expected) }
+            let stats = await net.pubsub(index).statistics
+            let payloads = await subscriber.payloads
+            #expect(got, "node \(index) is missing objects: \(payloads) \(stats)")
         }
         try await Task.sleep(for: .milliseconds(300))
         for (index, subscriber) in subscribers.enumerated() {
@@ -105,6 +118,7 @@ import Testing
             #expect(check.isExact, "node \(index): \(check)")
         }
         for subscriber in subscribers { await subscriber.close() }
+        for publisher in publishers.values { await publisher.close() }
         await net.shutdown()
     }
 }
