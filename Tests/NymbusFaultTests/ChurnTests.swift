@@ -53,7 +53,7 @@ import Testing
             node.peerTimeout = .seconds(20)
             node.handshakeTimeout = .seconds(3)
             node.maintenanceInterval = .milliseconds(200)
-            node.redialDelay = .seconds(2)
+            node.redialDelay = .seconds(30)
             node.addressFetchInterval = .seconds(3)
         }
         for index in 0..<first {
@@ -114,11 +114,18 @@ import Testing
         // After the churn: every live node has replaced its lost links (6 outbound again) and the
         // overlay is connected; everything now reaches every live node.
         let live = await net.live
+        let refillStarted = ContinuousClock.now
+        var lastShort: [Int] = []
         let refilled = await eventually(timeout: .seconds(60)) {
+            var short: [Int] = []
             for index in live where await net.node(index).peers().filter({ $0.direction == .outbound }).count < 6 {
-                return false
+                short.append(index)
             }
-            return true
+            if short != lastShort {
+                print("churn: refill +\(ContinuousClock.now - refillStarted): short \(short)")
+                lastShort = short
+            }
+            return short.isEmpty
         }
         var outbound: [String] = []
         for index in live { outbound.append("\(index):\(await net.node(index).peers().filter { $0.direction == .outbound }.count)") }

@@ -89,4 +89,52 @@ import Testing
         await publisher.close()
         await net.shutdown()
     }
+
+    /// Known issue: when the publisher's socket breaks at an arbitrary instant, what its client
+    /// wrote in the last moments is gone. `NymClientConnection` drops a message from its queue
+    /// once the socket took it; nym-client's API acknowledges nothing (unless a connection id is
+    /// used), so frames still in the socket buffers, or read but not yet handled by nym-client,
+    /// vanish with the connection, and no peer ever had a copy to flood. Measured here: 25 breaks
+    /// during 300 publishes lose 3–37 objects, in runs of up to 8 consecutive ones (frames the
+    /// mixnet had read but not handled, and frames written after it closed the socket, in
+    /// about equal parts). Whatever
+    /// arrives still arrives exactly once and at every subscriber.
+    @Test(.timeLimit(.minutes(2))) func publisherSocketBreaksAtArbitraryInstants() async throws {
+        let net = try await FaultNetwork.start(clients: 4) { _, node in node.outboundTarget = 0 }
+        for index in 0..<4 { try await net.startNode(index, hidden: index == 3) }
+        try await net.link([(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)])
+        let topic = Topic.named("breaks")
+        var logs: [DeliveryLog] = []
+        for index in 1..<4 { logs.append(await DeliveryLog.start(await net.pubsub(index).subscribe(topic))) }
+        let payloads = (0..<300).map { "object-\($0)" }
+        let breaker = Task {
+            for _ in 0..<25 {
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 60...140)))
+                try? await net.mixnet.dropConnection(0)
+            }
+        }
+        for payload in payloads {
+            try await net.pubsub(0).publish(Array(payload.utf8), to: topic)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await breaker.value
+        let marker = ["marker"]
+        try await net.pubsub(0).publish(Array("marker".utf8), to: topic)
+        for log in logs { #expect(await eventually { await log.contains(all: marker) }) }
+        try await Task.sleep(for: .milliseconds(500))  // stragglers and duplicates would be in by now
+
+        var delivered: [Set<String>] = []
+        for (index, log) in logs.enumerated() {
+            let got = await log.payloads
+            #expect(got.count == Set(got).count, "node \(index + 1) got a duplicate")
+            delivered.append(Set(got))
+        }
+        #expect(delivered.allSatisfy { $0 == delivered[0] }, "an object reaches all subscribers or none")
+        let missing = payloads.filter { !delivered[0].contains($0) }
+        withKnownIssue("frames in flight when the publisher's nym-client socket breaks are lost", isIntermittent: true) {
+            #expect(missing.isEmpty, "lost \(missing.count) of \(payloads.count): \(missing)")
+        }
+        print("publisher breaks: \(await net.transport(0).reconnectCount) reconnects, lost \(missing.count) of \(payloads.count)")
+        await net.shutdown()
+    }
 }
