@@ -50,6 +50,9 @@ import Testing
                 let transport = await net.transport(0)
                 #expect(await eventually { await !transport.isConnected }, "node 0 never noticed the break")
             case 40:
+                // Node 2 again, once it is back from the first break.
+                let transport = await net.transport(2)
+                #expect(await eventually { await isBack(transport, reconnects: 1) })
                 try await net.mixnet.dropConnection(2)
             default:
                 break
