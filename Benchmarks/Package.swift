@@ -45,6 +45,7 @@ let package = Package(
             name: "MemoryBench",
             dependencies: [
                 "BenchSupport",
+                .product(name: "NymbusDaemon", package: "nymbus"),
                 .product(name: "NymbusPubSub", package: "nymbus"),
                 .product(name: "NymbusNode", package: "nymbus"),
                 .product(name: "NymbusMixnet", package: "nymbus"),
@@ -53,6 +54,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .executableTarget(name: "BenchTable", swiftSettings: strict),
         .executableTarget(name: "BrokerBench", dependencies: ["BenchSupport"], path: "Sources/BrokerBench"),
         .executableTarget(
             name: "BrokerServe",
