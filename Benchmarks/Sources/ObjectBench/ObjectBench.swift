@@ -40,6 +40,7 @@ enum ObjectBench {
         do {
             for c in cases { rows.append(try await receive(c, rounds: rounds)) }
             for c in cases { rows.append(try await publish(c, rounds: rounds)) }
+            topicDerivation()
         } catch {
             Console.error("ObjectBench: \(error)")
             exit(1)
@@ -192,6 +193,18 @@ enum ObjectBench {
         return report(
             "object publish \(Format.bytes(Double(c.payloadBytes))) (\(Format.bytes(Double(objectBytes))) object)",
             rates, floorName: "encrypt+sign+BLAKE2b")
+    }
+
+    /// The cost of deriving a topic from its name (BLAKE2b, two KDF subkeys, an Ed25519 key pair
+    /// and the point check of its public key): what a caller pays per publish unless it keeps
+    /// the `Topic`. Printed for information.
+    static func topicDerivation() {
+        let count = 2000
+        var ids = 0
+        let start = Measure.cpuNanos()
+        for i in 0..<count { ids &+= Topic.named("channel-\(i % 7)").id.hashValue }
+        let micros = Double(Measure.cpuNanos() - start) / 1e3 / Double(count)
+        print("  Topic.named(name) (derive the keys of a topic): \(Format.number(micros, decimals: 1)) µs CPU each")
     }
 
     // MARK: Output
