@@ -78,9 +78,16 @@ wait_ready() {
     return 1
 }
 
-# CPU seconds (user + system) a process has used so far.
+# CPU seconds a process has used so far, summed over its threads: nanoseconds on a CPU from
+# /proc/PID/task/*/schedstat where the kernel has it, else user + system ticks from /proc/PID/stat.
 TICKS=$(getconf CLK_TCK)
-cpu_seconds() { awk -v t="$TICKS" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
+cpu_seconds() {
+    if [ -r "/proc/$1/schedstat" ]; then
+        cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.6f", s / 1e9 }'
+    else
+        awk -v t="$TICKS" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"
+    fi
+}
 
 if wanted object; then
     # One core: pinned to one CPU, and Swift's cooperative pool limited to one thread.
@@ -159,7 +166,8 @@ if wanted broker; then
             printf "@row\tPUBLISH server CPU per message, %s\t%.2f µs\t%.2f µs redis\t%.2f\t≥ 0.80\t%s\n", s, c, cb, cr, (cr >= 0.8 ? "yes" : "NO")
         }' >>"$ROWS"
     done
-    echo "(server CPU from /proc/PID/stat at $TICKS ticks/s: a coarse but load-independent measure)"
+    echo "(server CPU: the server process's time on a CPU, all threads, from /proc; unlike the rates it hardly"
+    echo " depends on what else runs on this machine)"
 
     run broker-fanout "$BIN/BrokerBench" --server "nymbus-node=$NODE_SOCK" --server "nymbus-broker=$LOOPBACK_SOCK" \
         --server "redis=$REDIS_SOCK" --messages 20000 --subscribers 1,10,50
