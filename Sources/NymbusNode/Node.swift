@@ -18,7 +18,9 @@ public actor Node {
     let settings: SessionSettings
     let logger: Logger
     let store: AddressBookStore?
-    let epoch = ContinuousClock.now
+    let clock: NodeClock
+    /// The monotonic instant this node was made; `now()` counts from it.
+    let epoch: ContinuousClock.Instant
     /// Key for choosing which peers relay an address (not predictable by peers).
     let relayKey = SecureRandom.bytes(32)
 
@@ -58,6 +60,8 @@ public actor Node {
         self.configuration = configuration
         self.settings = SessionSettings(configuration)
         self.logger = logger
+        self.clock = configuration.clock
+        self.epoch = configuration.clock.monotonic()
         self.store = configuration.dataDirectory.map { AddressBookStore(directory: $0) }
         self.book = AddressBook(limits: configuration.bookLimits)
         self.discouraged = DiscouragementList(duration: configuration.discouragementDuration.seconds)
@@ -65,11 +69,11 @@ public actor Node {
 
     // MARK: - Clocks
 
-    /// Seconds since this node was made, on a monotonic clock.
-    func now() -> Double { (ContinuousClock.now - epoch).seconds }
+    /// Seconds since this node was made, on the configured monotonic clock.
+    func now() -> Double { (clock.monotonic() - epoch).seconds }
 
-    /// Unix seconds (for the book and `version`, which outlive this process).
-    func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    /// Unix seconds from the configured clock (for the book and `version`, which outlive this process).
+    func unixNow() -> Int64 { clock.unix() }
 
     // MARK: - Lifecycle
 

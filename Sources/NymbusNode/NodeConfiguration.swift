@@ -100,6 +100,8 @@ public struct NodeConfiguration: Sendable {
     /// If true, a corrupt book is moved aside, logged, and the node starts with an empty book;
     /// if false (the default), `start()` throws `NodeError.corruptAddressBook` after moving it aside.
     public var continueWithCorruptAddressBook = false
+    /// The clocks the node reads (`.system`; tests inject manual time).
+    public var clock = NodeClock.system
 
     /// The defaults, in the given mode.
     public init(mode: Mode = .visible) {
