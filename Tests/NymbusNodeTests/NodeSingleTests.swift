@@ -388,26 +388,6 @@ import Testing
         await node.stop()
     }
 
-    @Test func inboundLinksStopAtTheMaximum() async throws {
-        let t = ScriptedTransport()
-        var config = testConfiguration()
-        config.inboundMax = 2
-        let node = Node(transport: t, configuration: config, logger: testLogger())
-        try await node.start()
-        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 1)
-        _ = await visibleHandshake2(node, t, from: .random(), expectPeers: 2)
-        let third = SessionID.random()
-        let late = Recipient.random()
-        t.inject(.version(Handshakes.version(nonce: 3, address: late)), session: third)
-        let answer = await t.log.waitFor { $0.envelope?.sessionID == third }
-        #expect(answer.first?.kind == .send(late))
-        #expect(
-            answer.first?.message == .bye(ByeMessage(code: .tooManyPeers, reason: "no room for more inbound links")))
-        #expect(await node.peers().count == 2)
-        #expect(await node.statistics.refusedInbound == 1)
-        await node.stop()
-    }
-
     @Test func connectFailsOnTimeoutAndForDiscouragedAddresses() async throws {
         let t = ScriptedTransport()
         let clock = ManualClock()
