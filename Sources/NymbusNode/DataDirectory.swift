@@ -1,3 +1,6 @@
+import FoundationEssentials
+import NymbusCrypto
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import FoundationEssentials
-import NymbusCrypto
 
 /// Atomic, private file writes in the node's data directory.
 ///

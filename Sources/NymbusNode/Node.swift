@@ -1,4 +1,3 @@
-import FoundationEssentials
 public import Logging
 public import NymClient
 public import NymbusCrypto

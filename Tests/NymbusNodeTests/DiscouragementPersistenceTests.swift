@@ -113,7 +113,10 @@ extension NodeSingleTests {
         let again = SessionID.random()
         t2.inject(.version(Handshakes.version(nonce: 9, address: rude)), session: again)
         let refusal = await t2.log.waitFor { $0.envelope?.sessionID == again }
-        #expect(refusal.map(\.message) == [.bye(ByeMessage(code: .protocolViolation, reason: "discouraged after misbehaving"))])
+        #expect(
+            refusal.map(\.message) == [
+                .bye(ByeMessage(code: .protocolViolation, reason: "discouraged after misbehaving"))
+            ])
         let hiddenAgain = SessionID.random()
         t2.inject(.version(Handshakes.version(nonce: 10)), session: hiddenAgain, tag: tag)
         let hiddenRefusal = await t2.log.waitFor { $0.envelope?.sessionID == hiddenAgain }
@@ -137,7 +140,10 @@ extension NodeSingleTests {
         try Data("[]".utf8).write(to: URL(filePath: file))
         let node4 = Node(transport: ScriptedTransport(), configuration: config, logger: testLogger())
         await #expect(throws: NodeError(.corruptDiscouragementList, "")) { try await node4.start() }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix("discouraged.json.corrupt-") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir).contains {
+                $0.hasPrefix("discouraged.json.corrupt-")
+            })
         try Data("[]".utf8).write(to: URL(filePath: file))
         var lenient = config
         lenient.continueWithCorruptDiscouragementList = true

@@ -1,11 +1,12 @@
+import FoundationEssentials
+
+@testable import NymbusNode
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import FoundationEssentials
-
-@testable import NymbusNode
 
 /// Time that moves only when a test says so, for nodes under test.
 ///
