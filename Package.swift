@@ -49,7 +49,9 @@ let package = Package(
             name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusCrypto", logging],
             swiftSettings: strict),
         .target(
-            name: "NymbusBroker", dependencies: ["NymbusPubSub", logging] + nio, swiftSettings: strict),
+            name: "NymbusBroker",
+            dependencies: ["NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
+            swiftSettings: strict),
         .executableTarget(
             name: "nymbus",
             dependencies: [
@@ -59,7 +61,7 @@ let package = Package(
             swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
-            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient"], swiftSettings: strict),
+            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker"], swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),

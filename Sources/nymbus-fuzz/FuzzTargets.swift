@@ -1,6 +1,7 @@
 import NymClient
 import NymbusCrypto
 import NymbusWire
+import NymbusBroker
 
 /// The decoders under fuzz. Each body must never trap on any input; where a decoder accepts
 /// the input, re-encoding and decoding again must give the same value (round-trip property).
@@ -9,6 +10,8 @@ enum FuzzTarget: String, CaseIterable {
     case nymRequest = "nym-request"
     case nymResponse = "nym-response"
     case nymText = "nym-text"
+    case resp
+    case respReply = "resp-reply"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -26,6 +29,8 @@ enum FuzzTarget: String, CaseIterable {
             precondition(
                 (try? ServerResponse.decodeBinary(response.encodeBinary())) == response,
                 "nym-response: re-encoded response does not decode to the same value")
+        case .resp: RESPFuzzing.requests(bytes)
+        case .respReply: RESPFuzzing.replies(bytes)
         case .nymText:
             let text = String(decoding: bytes, as: UTF8.self)
             if let request = try? ClientRequest.decodeText(text), let json = try? request.encodeText() {
@@ -40,6 +45,8 @@ enum FuzzTarget: String, CaseIterable {
         let address = Recipient.random()
         let tag = SenderTag.random()
         switch self {
+        case .resp, .respReply:
+            return []  // scripts/fuzz_seeds.py seeds these
         case .wire:
             return []  // spec/vectors/wire.txt seeds this target
         case .nymRequest:

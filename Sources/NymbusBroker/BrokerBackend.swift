@@ -1,0 +1,78 @@
+/// What the broker needs from the overlay: the boundary between local clients and the network.
+///
+/// The broker owns local subscriptions and fan-out; the backend (the topic layer in a node, or
+/// ``LoopbackBrokerBackend`` for a standalone broker) owns everything that leaves the machine.
+/// In the other direction the overlay calls ``BrokerServer/deliver(channel:payload:)`` when an
+/// object for a channel arrives from the network.
+///
+/// The broker calls the backend from its event loop through Swift tasks; a slow method delays
+/// the calling client only (its later commands wait, so replies stay in order), never others.
+public protocol BrokerBackend: Sendable {
+    /// Publishes a message a local client sent with `PUBLISH channel payload`.
+    ///
+    /// Called before the broker delivers the message to local subscribers. If it throws, the
+    /// client gets `-ERR <reason>` and the message is delivered to nobody, locally included, so
+    /// "published" always means "accepted by the overlay". It should return once the message is
+    /// accepted (queued for flooding), not when it reached peers. The backend must not hand the
+    /// same message back through `deliver`: the broker has already delivered it locally.
+    ///
+    /// - Throws: ``BrokerBackendError`` whose reason is shown to the client, e.g.
+    ///   `topic is private and not joined` or `payload over 65536 bytes`.
+    func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError)
+
+    /// Publishes a run of messages one client pipelined (consecutive PUBLISH commands), in order.
+    ///
+    /// Same contract as ``publish(channel:payload:)`` for each message; the result has one entry
+    /// per message, `nil` for accepted, the error for refused. The default implementation calls
+    /// ``publish(channel:payload:)`` for each in turn; a backend may override it to take the
+    /// whole batch at once. The broker uses it so a pipelining publisher costs one hop to the
+    /// backend per batch rather than per message.
+    func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?]
+
+    /// The complete set of channels and patterns local clients are subscribed to, sent after
+    /// every change (first subscriber of a channel or pattern, or last one gone).
+    ///
+    /// Calls arrive one at a time, in order; when changes come faster than the backend handles
+    /// them, intermediate sets are skipped and only the newest is delivered.
+    func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async
+
+    /// Runs a Nymbus command, any command whose name starts with `NYMBUS.` (`NYMBUS.JOIN invite`,
+    /// `NYMBUS.TOPIC NEW name`, `NYMBUS.PEERS`, `NYMBUS.STATUS`, ...).
+    ///
+    /// - Parameter arguments: the whole command; the first element is the command name in upper
+    ///   case ASCII (e.g. `NYMBUS.JOIN`), the others are the arguments exactly as sent.
+    /// - Returns: the reply; RESP3-only types are downgraded for RESP2 clients (see ``RESPValue``).
+    /// - Throws: ``BrokerBackendError``; the client gets `-ERR <reason>`.
+    func nymbusCommand(_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue
+}
+
+extension BrokerBackend {
+    /// Publishes each message with ``publish(channel:payload:)``, in order.
+    public func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
+        var results: [BrokerBackendError?] = []
+        results.reserveCapacity(messages.count)
+        for message in messages {
+            do throws(BrokerBackendError) {
+                try await publish(channel: message.channel, payload: message.payload)
+                results.append(nil)
+            } catch {
+                results.append(error)
+            }
+        }
+        return results
+    }
+}
+
+/// One message a local client published: a channel (topic name) and its payload, both raw bytes.
+public struct BrokerMessage: Hashable, Sendable {
+    /// The channel, as the client sent it.
+    public var channel: [UInt8]
+    /// The payload, binary safe.
+    public var payload: [UInt8]
+
+    /// Creates a message.
+    public init(channel: [UInt8], payload: [UInt8]) {
+        self.channel = channel
+        self.payload = payload
+    }
+}

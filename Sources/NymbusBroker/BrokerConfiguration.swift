@@ -1,0 +1,34 @@
+/// Settings of one broker: where its socket lives and the bounds it keeps.
+public struct BrokerConfiguration: Sendable {
+    /// Path of the Unix socket. Its directory is created with mode 0700 if missing; an existing
+    /// directory must be owned by this user and have no group or other permissions.
+    public var socketPath: String
+    /// Request parsing limits (bulk length, argument count, inline length, request size).
+    public var limits: RESPLimits
+    /// Most bytes queued for one client before it counts as a slow subscriber and is
+    /// disconnected. Default 8 MiB, Redis's pub/sub soft limit; at least 64 KiB (NIO's write
+    /// buffer high-water mark, below which the queue is not measured).
+    public var maxOutputBytes: Int
+    /// How long a slow subscriber is given to read what is already queued, including the final
+    /// `-ERR` that tells it why it is being dropped, before the connection is closed. Nothing new
+    /// is queued for it meanwhile. Default 5 s.
+    public var slowClientGrace: Duration
+    /// Most clients connected at once; more are told `-ERR max number of clients reached` and
+    /// closed. Default 10,000 (Redis's `maxclients`).
+    public var maxClients: Int
+
+    /// Creates a configuration; see each property for the defaults.
+    public init(
+        socketPath: String,
+        limits: RESPLimits = .default,
+        maxOutputBytes: Int = 8 * 1024 * 1024,
+        slowClientGrace: Duration = .seconds(5),
+        maxClients: Int = 10_000
+    ) {
+        self.socketPath = socketPath
+        self.limits = limits
+        self.maxOutputBytes = max(64 * 1024, maxOutputBytes)
+        self.slowClientGrace = slowClientGrace
+        self.maxClients = max(1, maxClients)
+    }
+}

@@ -1,1 +1,0 @@
-// NymbusBroker: placeholder until its issue lands.

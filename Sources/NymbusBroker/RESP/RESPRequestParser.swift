@@ -1,0 +1,212 @@
+public import NIOCore
+
+/// Parses client requests: RESP arrays of bulk strings, and inline commands.
+///
+/// This is the server side of RESP, ported from Redis's `processMultibulkBuffer` and
+/// `processInlineBuffer`: a request starting with `*` is an array of bulk strings; anything else
+/// is an inline command line split like `sdssplitargs` does. Empty requests (`*0`, `*-1`, blank
+/// lines) are skipped, as Redis skips them.
+///
+/// The parser is total: any byte sequence gives a command, "need more data" (`nil`, nothing
+/// consumed) or a ``RESPError``; it never traps. Every declared length and count is checked
+/// against ``RESPLimits`` before anything is allocated. It keeps no state between calls: an
+/// incomplete request is parsed again when more bytes arrive, which costs a scan of its headers
+/// only (bulk bodies are skipped by length).
+///
+/// Stricter than Redis in one place: the CR LF after a bulk string and after a header line must
+/// be exactly CR LF (Redis skips two bytes unchecked).
+public struct RESPRequestParser: Sendable {
+    /// The limits this parser enforces.
+    public var limits: RESPLimits
+
+    /// Creates a parser with `limits`.
+    public init(limits: RESPLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Parses the next request from `buffer` with this parser's limits; see
+    /// ``parse(_:limits:)``.
+    public func next(_ buffer: inout ByteBuffer) throws(RESPError) -> [[UInt8]]? {
+        try Self.parse(&buffer, limits: limits)
+    }
+
+    /// Parses and consumes the next non-empty request in `buffer`.
+    ///
+    /// - Returns: the request's arguments (the first is the command name, as sent), or `nil` when
+    ///   the buffer holds no complete request yet; then only skipped empty requests were consumed.
+    /// - Throws: ``RESPError`` when the bytes cannot be a request; the connection should be closed
+    ///   after replying with ``RESPError/replyText``. Nothing of the bad request is consumed.
+    public static func parse(_ buffer: inout ByteBuffer, limits: RESPLimits = .default) throws(RESPError) -> [[UInt8]]?
+    {
+        while buffer.readableBytes > 0 {
+            let step = buffer.withUnsafeReadableBytes { bytes in
+                bytes.first == UInt8(ascii: "*") ? parseMultibulk(bytes, limits) : parseInline(bytes, limits)
+            }
+            switch step {
+            case .needMore:
+                return nil
+            case .skip(let consumed):
+                buffer.moveReaderIndex(forwardBy: consumed)
+            case .command(let arguments, let consumed):
+                buffer.moveReaderIndex(forwardBy: consumed)
+                return arguments
+            case .failure(let error):
+                throw error
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Steps
+
+    private enum Step {
+        case needMore
+        case skip(consumed: Int)
+        case command([[UInt8]], consumed: Int)
+        case failure(RESPError)
+    }
+
+    private enum Line {
+        case needMore
+        case end(Int)  // index of the CR of a CR LF
+        case failure(RESPError)
+    }
+
+    /// Finds the CR LF ending the header line that starts at `start`.
+    private static func headerLineEnd(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, _ limits: RESPLimits, tooLong: RESPError
+    ) -> Line {
+        let searchEnd = min(bytes.count, start + limits.maxInlineLength + 1)
+        var index = start
+        while index < searchEnd {
+            if bytes[index] == 13 {
+                guard index + 1 < bytes.count else { return .needMore }
+                guard bytes[index + 1] == 10 else {
+                    return .failure(RESPError(.expectedCRLF, "expected '\\r\\n' after a header line"))
+                }
+                return .end(index)
+            }
+            index += 1
+        }
+        return bytes.count - start > limits.maxInlineLength ? .failure(tooLong) : .needMore
+    }
+
+    private static func parseMultibulk(_ bytes: UnsafeRawBufferPointer, _ limits: RESPLimits) -> Step {
+        let countError = RESPError(.invalidMultibulkLength, "invalid multibulk length")
+        let lineEnd: Int
+        switch headerLineEnd(bytes, from: 0, limits, tooLong: RESPError(.headerTooLong, "too big mbulk count string")) {
+        case .needMore: return .needMore
+        case .failure(let error): return .failure(error)
+        case .end(let end): lineEnd = end
+        }
+        guard let count = parseInteger(bytes, from: 1, to: lineEnd) else { return .failure(countError) }
+        var position = lineEnd + 2
+        if count <= 0 { return .skip(consumed: position) }
+        guard count <= Int64(limits.maxArrayCount) else { return .failure(countError) }
+
+        var arguments: [[UInt8]] = []
+        arguments.reserveCapacity(Int(count))
+        var declaredBytes = 0
+        for _ in 0..<Int(count) {
+            guard position < bytes.count else { return .needMore }
+            guard bytes[position] == UInt8(ascii: "$") else {
+                return .failure(RESPError(.expectedDollar, "expected '$', got '\(printable(bytes[position]))'"))
+            }
+            let headerEnd: Int
+            switch headerLineEnd(
+                bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string"))
+            {
+            case .needMore: return .needMore
+            case .failure(let error): return .failure(error)
+            case .end(let end): headerEnd = end
+            }
+            guard let length = parseInteger(bytes, from: position + 1, to: headerEnd), length >= 0,
+                length <= Int64(limits.maxBulkLength)
+            else {
+                return .failure(RESPError(.invalidBulkLength, "invalid bulk length"))
+            }
+            let bodyLength = Int(length)
+            declaredBytes += bodyLength
+            guard declaredBytes <= limits.maxRequestBytes else {
+                return .failure(RESPError(.requestTooLarge, "request larger than \(limits.maxRequestBytes) bytes"))
+            }
+            let bodyStart = headerEnd + 2
+            guard bytes.count - bodyStart >= bodyLength + 2 else { return .needMore }
+            guard bytes[bodyStart + bodyLength] == 13, bytes[bodyStart + bodyLength + 1] == 10 else {
+                return .failure(RESPError(.expectedCRLF, "expected '\\r\\n' after a bulk string"))
+            }
+            arguments.append(Array(bytes[bodyStart..<(bodyStart + bodyLength)]))
+            position = bodyStart + bodyLength + 2
+        }
+        return .command(arguments, consumed: position)
+    }
+
+    private static func parseInline(_ bytes: UnsafeRawBufferPointer, _ limits: RESPLimits) -> Step {
+        let searchEnd = min(bytes.count, limits.maxInlineLength + 1)
+        var newline: Int?
+        var index = 0
+        while index < searchEnd {
+            if bytes[index] == 10 {
+                newline = index
+                break
+            }
+            index += 1
+        }
+        guard let newline else {
+            if bytes.count > limits.maxInlineLength {
+                return .failure(RESPError(.inlineTooLong, "too big inline request"))
+            }
+            return .needMore
+        }
+        var lineEnd = newline
+        if lineEnd > 0 && bytes[lineEnd - 1] == 13 { lineEnd -= 1 }
+        guard let arguments = InlineCommandSplitter.split(Array(bytes[0..<lineEnd])) else {
+            return .failure(RESPError(.unbalancedQuotes, "unbalanced quotes in request"))
+        }
+        guard arguments.count <= limits.maxArrayCount else {
+            return .failure(RESPError(.tooManyArguments, "too many arguments in inline request"))
+        }
+        if arguments.isEmpty { return .skip(consumed: newline + 1) }
+        return .command(arguments, consumed: newline + 1)
+    }
+
+    // MARK: - Helpers
+
+    /// Redis's `string2ll` over `bytes[from..<to]`: optional `-`, no `+`, no leading zeros, no
+    /// blanks, no overflow.
+    static func parseInteger(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int64? {
+        guard start < end, end <= bytes.count, end - start <= 20 else { return nil }
+        var index = start
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+            guard index < end else { return nil }
+        }
+        if end - index == 1 && bytes[index] == UInt8(ascii: "0") { return negative ? nil : 0 }
+        guard bytes[index] >= UInt8(ascii: "1") && bytes[index] <= UInt8(ascii: "9") else { return nil }
+        var magnitude: UInt64 = 0
+        while index < end {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            magnitude = sum
+            index += 1
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
+    }
+
+    /// A byte as Redis's `%c` would show it, escaped when it is not printable ASCII.
+    static func printable(_ byte: UInt8) -> String {
+        if byte >= 0x20 && byte < 0x7F { return String(UnicodeScalar(byte)) }
+        let hex = String(byte, radix: 16)
+        return "\\x" + (hex.count == 1 ? "0" + hex : hex)
+    }
+}

@@ -1,0 +1,137 @@
+public import NIOCore
+
+/// Writes ``RESPValue``s as RESP2 or RESP3 bytes.
+///
+/// A pure function of the value and the protocol version. RESP3-only types are downgraded for
+/// RESP2 clients the way Redis does it (see ``RESPValue``). Simple strings and errors cannot carry
+/// CR or LF, so those bytes are written as spaces, again as Redis does.
+public enum RESPWriter {
+    /// Appends `value`, encoded for `version`, to `buffer`.
+    public static func write(_ value: RESPValue, version: RESPProtocolVersion, into buffer: inout ByteBuffer) {
+        switch value {
+        case .simpleString(let text):
+            writeLine(prefix: UInt8(ascii: "+"), text: text, into: &buffer)
+        case .error(let text):
+            writeLine(prefix: UInt8(ascii: "-"), text: text, into: &buffer)
+        case .integer(let number):
+            writeHeader(UInt8(ascii: ":"), number, into: &buffer)
+        case .bulkString(let bytes):
+            if let bytes {
+                writeBulk(bytes, into: &buffer)
+            } else {
+                buffer.writeStaticString("$-1\r\n")
+            }
+        case .array(let values):
+            if let values {
+                writeHeader(UInt8(ascii: "*"), Int64(values.count), into: &buffer)
+                for element in values { write(element, version: version, into: &buffer) }
+            } else {
+                buffer.writeStaticString("*-1\r\n")
+            }
+        case .null:
+            buffer.writeStaticString(version == .resp3 ? "_\r\n" : "$-1\r\n")
+        case .boolean(let flag):
+            if version == .resp3 {
+                buffer.writeStaticString(flag ? "#t\r\n" : "#f\r\n")
+            } else {
+                buffer.writeStaticString(flag ? ":1\r\n" : ":0\r\n")
+            }
+        case .double(let number):
+            let text = formatDouble(number)
+            if version == .resp3 {
+                writeLine(prefix: UInt8(ascii: ","), text: text, into: &buffer)
+            } else {
+                writeBulk(Array(text.utf8), into: &buffer)
+            }
+        case .map(let entries):
+            let prefix = version == .resp3 ? UInt8(ascii: "%") : UInt8(ascii: "*")
+            let count = version == .resp3 ? entries.count : entries.count * 2
+            writeHeader(prefix, Int64(count), into: &buffer)
+            for entry in entries {
+                write(entry.key, version: version, into: &buffer)
+                write(entry.value, version: version, into: &buffer)
+            }
+        case .set(let values):
+            writeHeader(version == .resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*"), Int64(values.count), into: &buffer)
+            for element in values { write(element, version: version, into: &buffer) }
+        case .push(let values):
+            writeHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), Int64(values.count), into: &buffer)
+            for element in values { write(element, version: version, into: &buffer) }
+        }
+    }
+
+    /// The bytes of `value` encoded for `version` (convenience for tests and small replies).
+    public static func encode(_ value: RESPValue, version: RESPProtocolVersion = .resp2) -> [UInt8] {
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        write(value, version: version, into: &buffer)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
+    /// Appends a request: an array of bulk strings, the form every client sends commands in.
+    public static func writeCommand(_ arguments: [[UInt8]], into buffer: inout ByteBuffer) {
+        writeHeader(UInt8(ascii: "*"), Int64(arguments.count), into: &buffer)
+        for argument in arguments { writeBulk(argument, into: &buffer) }
+    }
+
+    /// Appends a pub/sub frame (`message`, `pmessage`, `subscribe`, ...): a push for RESP3
+    /// clients, an array for RESP2 clients. Built without an intermediate ``RESPValue`` because it
+    /// is the hot path of fan-out.
+    static func writePubSubFrame(
+        kind: StaticString, parts: [[UInt8]?], count: Int64? = nil, version: RESPProtocolVersion,
+        into buffer: inout ByteBuffer
+    ) {
+        let total = 1 + parts.count + (count == nil ? 0 : 1)
+        writeHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), Int64(total), into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(Int64(kind.utf8CodeUnitCount), into: &buffer)
+        buffer.writeStaticString("\r\n")
+        buffer.writeStaticString(kind)
+        buffer.writeStaticString("\r\n")
+        for part in parts {
+            if let part {
+                writeBulk(part, into: &buffer)
+            } else {
+                buffer.writeStaticString(version == .resp3 ? "_\r\n" : "$-1\r\n")
+            }
+        }
+        if let count { writeHeader(UInt8(ascii: ":"), count, into: &buffer) }
+    }
+
+    // MARK: - Pieces
+
+    private static func writeBulk(_ bytes: [UInt8], into buffer: inout ByteBuffer) {
+        writeHeader(UInt8(ascii: "$"), Int64(bytes.count), into: &buffer)
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeHeader(_ prefix: UInt8, _ number: Int64, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(prefix)
+        writeDecimal(number, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeLine(prefix: UInt8, text: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(prefix)
+        for byte in text.utf8 {
+            buffer.writeInteger(byte == 13 || byte == 10 ? UInt8(ascii: " ") : byte)
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeDecimal(_ number: Int64, into buffer: inout ByteBuffer) {
+        if number >= 0 && number < 10 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(number))
+        } else {
+            buffer.writeString(String(number))
+        }
+    }
+
+    /// Redis's spelling of doubles: `inf`, `-inf`, `nan`, integers without a fraction.
+    static func formatDouble(_ number: Double) -> String {
+        if number.isNaN { return "nan" }
+        if number.isInfinite { return number < 0 ? "-inf" : "inf" }
+        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
+        return String(number)
+    }
+}

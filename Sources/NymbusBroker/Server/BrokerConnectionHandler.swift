@@ -1,0 +1,319 @@
+import Logging
+import NIOCore
+
+/// One client connection: parses requests, runs them through ``BrokerState`` in order, and
+/// keeps the output queue bounded.
+///
+/// - Commands run one at a time. A command that needs the backend (PUBLISH, `NYMBUS.*`) pauses
+///   the connection until the backend answers, so replies keep the order of the requests;
+///   reading from the socket is held meanwhile, which bounds the input buffer.
+/// - Reading is also held while the channel is not writable (the client is not reading its
+///   replies), so a pipelining client that never reads cannot grow its reply queue.
+/// - Pushed messages are not held back: when the queued output passes
+///   ``BrokerConfiguration/maxOutputBytes`` the client is a slow subscriber. It is removed from
+///   every subscription at once, sent a final `-ERR` saying why, and closed when that error has
+///   been written or after ``BrokerConfiguration/slowClientGrace``, whichever comes first.
+/// - A malformed request gets `-ERR Protocol error: ...` and the connection is closed after it
+///   is written, as Redis does.
+final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase { case open, closing, closed }
+
+    private let state: BrokerState
+    private let backend: any BrokerBackend
+    private let parser: RESPRequestParser
+    private var context: ChannelHandlerContext?
+    private var client: BrokerClient?
+    private var input = ByteBuffer()
+    private var phase = Phase.open
+    private var awaitingBackend = false
+    private var readHeld = false
+    private var flushPending = false
+    private var inputClosed = false
+    /// The rest of a running EXEC and its command count.
+    private var pendingExec: (remaining: ArraySlice<[[UInt8]]>, count: Int)?
+
+    init(state: BrokerState, backend: any BrokerBackend) {
+        self.state = state
+        self.backend = backend
+        self.parser = RESPRequestParser(limits: state.configuration.limits)
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let client = state.register(output: self) {
+            self.client = client
+        } else {
+            var buffer = context.channel.allocator.buffer(capacity: 48)
+            RESPWriter.write(.err("max number of clients reached"), version: .resp2, into: &buffer)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            closeAfterWrites()
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        phase = .closed
+        if let client { state.unregister(client) }
+        client = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard phase == .open else { return }
+        var bytes = unwrapInboundIn(data)
+        input.writeBuffer(&bytes)
+        processInput()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed: answer what it sent, then close (Redis closes on EOF too).
+            inputClosed = true
+            if !awaitingBackend && phase == .open { closeAfterWrites() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfPossible()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        state.logger.debug("client connection error", metadata: ["client": "\(client?.id ?? 0)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: - Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if awaitingBackend || phase != .open || !context.channel.isWritable {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func send(_ buffer: ByteBuffer, flush: Bool) {
+        guard phase == .open, let context else { return }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if flush {
+            context.flush()
+        } else {
+            flushPending = true
+        }
+        // Below the write-buffer high-water mark (64 KiB) the channel is writable and the queue
+        // cannot be over the limit, so the exact (slower) count is only asked for above it.
+        guard !context.channel.isWritable else { return }
+        let queued = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        if queued > state.configuration.maxOutputBytes { disconnectSlowClient(queuedBytes: queued) }
+    }
+
+    func flush() {
+        flushIfNeeded()
+    }
+
+    func close() -> EventLoopFuture<Void>? {
+        guard let context, phase != .closed else { return nil }
+        phase = .closing
+        return context.close()
+    }
+
+    // MARK: - Commands
+
+    private func processInput() {
+        guard let client else { return }
+        while phase == .open && !awaitingBackend {
+            if var exec = pendingExec {
+                // EXEC in progress: run the next queued command, replies captured.
+                if let arguments = exec.remaining.popFirst() {
+                    pendingExec = exec
+                    carryOut(state.execute(arguments, from: client), client: client)
+                } else {
+                    pendingExec = nil
+                    client.endExec(commandCount: exec.count)
+                }
+                continue
+            }
+            let next: [[UInt8]]?
+            do {
+                next = try parser.next(&input)
+            } catch {
+                state.recordProtocolError(client, error)
+                client.reply(.error(error.replyText))
+                state.unregister(client)
+                closeAfterWrites()
+                break
+            }
+            guard let arguments = next else { break }
+            carryOut(state.execute(arguments, from: client), client: client)
+        }
+        if input.readableBytes == 0 || input.readerIndex > 64 * 1024 { input.discardReadBytes() }
+        flushIfNeeded()
+        if inputClosed && !awaitingBackend && pendingExec == nil && phase == .open { closeAfterWrites() }
+    }
+
+    private func carryOut(_ outcome: CommandOutcome, client: BrokerClient) {
+        switch outcome {
+        case .done:
+            break
+        case .close:
+            state.unregister(client)
+            closeAfterWrites()
+        case .publish(let channel, let payload):
+            startPublish(client: client, channel: channel, payload: payload)
+        case .nymbus(let arguments):
+            startNymbus(client: client, arguments: arguments)
+        case .exec(let commands):
+            client.beginExec()
+            pendingExec = (commands[...], commands.count)
+        }
+    }
+
+    /// Most messages handed to the backend in one batch, and most payload bytes.
+    static let maxBatchMessages = 256
+    static let maxBatchBytes = 4 * 1024 * 1024
+
+    private func startPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8]) {
+        guard let context else { return }
+        awaitingBackend = true
+        var batch = [BrokerMessage(channel: channel, payload: payload)]
+        var batchBytes = payload.count
+        // Take the PUBLISH commands pipelined right behind this one into the same batch. Only a
+        // command certain to be a plain PUBLISH joins; anything else stays unparsed, so replies
+        // and side effects keep the request order.
+        while pendingExec == nil, batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
+            let mark = input.readerIndex
+            guard let next = try? parser.next(&input) else {
+                input.moveReaderIndex(to: mark)
+                break
+            }
+            guard state.isPlainPublish(next, from: client),
+                case .publish(let nextChannel, let nextPayload) = state.execute(next, from: client)
+            else {
+                input.moveReaderIndex(to: mark)
+                break
+            }
+            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
+            batchBytes += nextPayload.count
+        }
+        let backend = self.backend
+        let messages = batch
+        let outcome = context.eventLoop.makeFutureWithTask { () async -> [BrokerBackendError?] in
+            messages.count == 1 ? await Self.publishOne(messages[0], to: backend) : await backend.publish(messages)
+        }
+        outcome.assumeIsolated().whenSuccess { errors in
+            for (index, message) in messages.enumerated() {
+                let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
+                self.state.finishPublish(
+                    client: client, channel: message.channel, payload: message.payload, error: error)
+            }
+            self.state.flushFanOut()
+            self.backendFinished()
+        }
+    }
+
+    private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async
+        -> [BrokerBackendError?]
+    {
+        do throws(BrokerBackendError) {
+            try await backend.publish(channel: message.channel, payload: message.payload)
+            return [nil]
+        } catch {
+            return [error]
+        }
+    }
+
+    private func startNymbus(client: BrokerClient, arguments: [[UInt8]]) {
+        guard let context else { return }
+        awaitingBackend = true
+        let backend = self.backend
+        let outcome = context.eventLoop.makeFutureWithTask { () async -> Result<RESPValue, BrokerBackendError> in
+            do throws(BrokerBackendError) {
+                return .success(try await backend.nymbusCommand(arguments))
+            } catch {
+                return .failure(error)
+            }
+        }
+        outcome.assumeIsolated().whenSuccess { result in
+            self.state.finishNymbus(client: client, result: result)
+            self.backendFinished()
+        }
+    }
+
+    private func backendFinished() {
+        awaitingBackend = false
+        processInput()
+        resumeReadingIfPossible()
+    }
+
+    // MARK: - Flow control and closing
+
+    private func flushIfNeeded() {
+        guard flushPending, let context else { return }
+        flushPending = false
+        context.flush()
+    }
+
+    private func resumeReadingIfPossible() {
+        guard readHeld, !awaitingBackend, phase == .open, let context, context.channel.isWritable else { return }
+        readHeld = false
+        context.read()
+    }
+
+    /// Stops taking commands and closes once everything queued is written, or after the grace
+    /// period if the client does not read.
+    private func closeAfterWrites() {
+        guard phase == .open, let context else { return }
+        phase = .closing
+        let channel = context.channel
+        let grace = TimeAmount.nanoseconds(Self.nanoseconds(state.configuration.slowClientGrace))
+        let timer = context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            timer.cancel()
+            channel.close(promise: nil)
+        }
+    }
+
+    private func disconnectSlowClient(queuedBytes: Int) {
+        guard phase == .open, let client, let context else { return }
+        let limit = state.configuration.maxOutputBytes
+        var buffer = context.channel.allocator.buffer(capacity: 160)
+        RESPWriter.write(
+            .err(
+                "slow subscriber: more than \(limit) bytes were queued for this client, "
+                    + "so it is disconnected; read faster or ask for a larger broker output limit"),
+            version: client.protocolVersion, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        state.recordSlowClient(client, queuedBytes: queuedBytes)
+        closeAfterWrites()
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let clampedSeconds = min(max(seconds, 0), 3600 * 24)
+        return clampedSeconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+@available(*, unavailable)
+extension BrokerConnectionHandler: Sendable {}

@@ -1,0 +1,150 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+
+/// The local broker: a RESP (Redis protocol) server on a Unix socket speaking the Redis pub/sub
+/// subset, so `redis-cli -s SOCKET`, redis-py or any RESP client can publish and subscribe.
+///
+/// All connections and all broker state live on one event loop, like Redis's single thread:
+/// no locks, and fan-out order is simple. Messages from local clients go to the
+/// ``BrokerBackend`` first and are delivered locally once it accepts them; messages from the
+/// network come in through ``deliver(channel:payload:)``. `spec/broker.md` describes the
+/// commands, limits and permissions.
+public actor BrokerServer {
+    /// The configuration the broker was created with.
+    public nonisolated let configuration: BrokerConfiguration
+    /// The event loop every connection runs on.
+    public nonisolated let eventLoop: any EventLoop
+    private nonisolated let state: NIOLoopBoundBox<BrokerState>
+    private let backend: any BrokerBackend
+    private let logger: Logger
+    private let interestStream: AsyncStream<InterestSnapshot>
+    private let interestContinuation: AsyncStream<InterestSnapshot>.Continuation
+
+    private enum Phase {
+        case idle
+        case running(channel: any Channel, lock: Int32, socketInode: UInt64, interestTask: Task<Void, Never>)
+        case stopped
+    }
+    private var phase = Phase.idle
+
+    /// Creates a broker; nothing is bound until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - configuration: socket path and limits.
+    ///   - backend: the overlay side (``LoopbackBrokerBackend`` for a standalone broker).
+    ///   - eventLoop: the loop to run on; by default one of NIO's shared singleton loops.
+    ///   - logger: where connection problems, slow subscribers and protocol errors are logged.
+    public init(
+        configuration: BrokerConfiguration,
+        backend: any BrokerBackend,
+        eventLoop: (any EventLoop)? = nil,
+        logger: Logger = Logger(label: "nymbus.broker")
+    ) {
+        let loop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: InterestSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        self.configuration = configuration
+        self.eventLoop = loop
+        self.backend = backend
+        self.logger = logger
+        self.interestStream = stream
+        self.interestContinuation = continuation
+        self.state = NIOLoopBoundBox.makeBoxSendingValue(
+            BrokerState(configuration: configuration, logger: logger, interest: continuation), eventLoop: loop)
+    }
+
+    /// The socket path clients connect to.
+    public nonisolated var socketPath: String { configuration.socketPath }
+
+    /// Prepares the directory, takes the lock, replaces a stale socket, binds and sets the
+    /// socket to mode 0600.
+    ///
+    /// - Throws: ``BrokerError``: `alreadyRunning` if another broker holds the path or anything
+    ///   answers on it, `unsafeDirectory` if the directory is not private to this user,
+    ///   `notASocket`, `socketPathTooLong`, `bindFailed`, `fileSystem`, `invalidState`.
+    public func start() async throws(BrokerError) {
+        guard case .idle = phase else {
+            throw BrokerError(.invalidState, "the broker on '\(socketPath)' was already started")
+        }
+        let path = configuration.socketPath
+        try BrokerSocketFile.prepareDirectory(for: path)
+        let lock = try BrokerSocketFile.acquireLock(for: path)
+        let channel: any Channel
+        let inode: UInt64
+        do throws(BrokerError) {
+            try BrokerSocketFile.clearStaleSocket(path)
+            (channel, inode) = try await bind(path)
+        } catch {
+            BrokerSocketFile.releaseLock(lock, for: path)
+            throw error
+        }
+        let stream = interestStream
+        let interestTask = Task {
+            for await snapshot in stream {
+                await backend.interestChanged(channels: snapshot.channels, patterns: snapshot.patterns)
+            }
+        }
+        phase = .running(channel: channel, lock: lock, socketInode: inode, interestTask: interestTask)
+        logger.info("broker listening", metadata: ["socket": "\(path)"])
+    }
+
+    private func bind(_ path: String) async throws(BrokerError) -> (any Channel, UInt64) {
+        let stateBox = state
+        let backend = self.backend
+        let bootstrap = ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        BrokerConnectionHandler(state: stateBox.value, backend: backend))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        } catch {
+            throw BrokerError(.bindFailed, "cannot bind the broker socket '\(path)': \(error)")
+        }
+        do throws(BrokerError) {
+            return (channel, try BrokerSocketFile.restrictSocket(path))
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    /// Stops accepting, closes every client, removes the socket file and the lock. The backend
+    /// receives the final (empty) interest before this returns. Calling it again does nothing.
+    public func stop() async {
+        guard case .running(let channel, let lock, let inode, let interestTask) = phase else { return }
+        phase = .stopped
+        try? await channel.close()
+        let stateBox = state
+        if let closing = try? await eventLoop.submit({ stateBox.value.closeAllClients() }).get() {
+            for future in closing { try? await future.get() }
+        }
+        BrokerSocketFile.removeSocket(configuration.socketPath, inode: inode)
+        BrokerSocketFile.releaseLock(lock, for: configuration.socketPath)
+        interestContinuation.finish()
+        await interestTask.value
+        logger.info("broker stopped", metadata: ["socket": "\(configuration.socketPath)"])
+    }
+
+    /// Delivers a message that arrived from the network to local subscribers of `channel` and
+    /// of every pattern matching it, exactly as Redis's PUBLISH fans out.
+    ///
+    /// - Returns: the number of local receivers (pattern matches count separately).
+    public nonisolated func deliver(channel: [UInt8], payload: [UInt8]) async -> Int {
+        let stateBox = state
+        let delivery = eventLoop.submit { stateBox.value.deliverFromNetwork(channel: channel, payload: payload) }
+        return (try? await delivery.get()) ?? 0
+    }
+
+    /// The broker's counters now.
+    public nonisolated func stats() async -> BrokerStats {
+        let stateBox = state
+        return (try? await eventLoop.submit { stateBox.value.currentStats() }.get()) ?? BrokerStats()
+    }
+}

@@ -1,0 +1,435 @@
+import Logging
+import NIOCore
+
+/// The channel and pattern sets local clients are subscribed to, as sent to the backend.
+struct InterestSnapshot: Sendable {
+    var channels: Set<[UInt8]>
+    var patterns: Set<[UInt8]>
+}
+
+/// What the connection must do after a command ran.
+enum CommandOutcome: Equatable {
+    /// Replies (if any) are queued; go on with the next command.
+    case done
+    /// Close the connection once the queued replies are written (QUIT, too many clients).
+    case close
+    /// Ask the backend to publish, then call ``BrokerState/finishPublish(client:channel:payload:error:)``.
+    case publish(channel: [UInt8], payload: [UInt8])
+    /// Ask the backend to run a `NYMBUS.*` command, then call ``BrokerState/finishNymbus(client:result:)``.
+    case nymbus([[UInt8]])
+    /// Run the queued commands of a transaction one by one with replies captured, then send
+    /// them as one array (EXEC).
+    case exec([[[UInt8]]])
+}
+
+/// The broker's shared state and command semantics: clients, subscriptions, fan-out, counters.
+///
+/// Lives on the broker's single event loop (every connection runs there too), so it needs no
+/// locks, like Redis's single thread. Commands that need the backend return a
+/// ``CommandOutcome`` that the connection carries out asynchronously, then reports back.
+final class BrokerState {
+    let configuration: BrokerConfiguration
+    let logger: Logger
+    private let interest: AsyncStream<InterestSnapshot>.Continuation
+
+    private(set) var clients: [Int64: BrokerClient] = [:]
+    private(set) var channelSubscribers: [[UInt8]: [Int64: BrokerClient]] = [:]
+    private(set) var patternSubscribers: [[UInt8]: [Int64: BrokerClient]] = [:]
+    var stats = BrokerStats()
+    private var nextClientID: Int64 = 1
+    private var interestDirty = false
+    /// Outputs that got fan-out frames since the last ``flushFanOut()``: flushed once each, so a
+    /// batch of messages costs one write per subscriber, not one per message.
+    private var unflushed: [ObjectIdentifier: any BrokerClientOutput] = [:]
+    let startedAt = ContinuousClock.now
+
+    init(configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation) {
+        self.configuration = configuration
+        self.logger = logger
+        self.interest = interest
+    }
+
+    // MARK: - Clients
+
+    /// Adds a connection; nil when ``BrokerConfiguration/maxClients`` are already connected.
+    func register(output: any BrokerClientOutput) -> BrokerClient? {
+        guard clients.count < configuration.maxClients else {
+            stats.rejectedConnections += 1
+            return nil
+        }
+        let client = BrokerClient(id: nextClientID, output: output)
+        nextClientID += 1
+        clients[client.id] = client
+        stats.totalConnections += 1
+        return client
+    }
+
+    /// Removes a connection and all its subscriptions; safe to call twice.
+    func unregister(_ client: BrokerClient) {
+        guard clients.removeValue(forKey: client.id) != nil else { return }
+        removeAllSubscriptions(of: client)
+        client.output = nil
+        publishInterestIfChanged()
+    }
+
+    /// Drops every subscription of `client` without telling it (RESET, disconnect).
+    func removeAllSubscriptions(of client: BrokerClient) {
+        for channel in client.channels.keys { removeSubscriber(client, channel, from: &channelSubscribers) }
+        for pattern in client.patterns.keys { removeSubscriber(client, pattern, from: &patternSubscribers) }
+        client.channels.removeAll()
+        client.patterns.removeAll()
+    }
+
+    /// Counters with the live gauges filled in.
+    func currentStats() -> BrokerStats {
+        var snapshot = stats
+        snapshot.connectedClients = clients.count
+        snapshot.channels = channelSubscribers.count
+        snapshot.patterns = patternSubscribers.count
+        snapshot.subscriptions = clients.values.reduce(0) { $0 + $1.subscriptionCount }
+        return snapshot
+    }
+
+    /// Counts a protocol error; the connection replies and closes.
+    func recordProtocolError(_ client: BrokerClient?, _ error: RESPError) {
+        stats.protocolErrors += 1
+        logger.info(
+            "closing client after protocol error",
+            metadata: ["client": "\(client?.id ?? 0)", "error": "\(error.reason)"])
+    }
+
+    /// Counts a slow-subscriber disconnect and drops the client from the registry, so nothing
+    /// more is queued for it.
+    func recordSlowClient(_ client: BrokerClient, queuedBytes: Int) {
+        stats.slowClientDisconnects += 1
+        logger.warning(
+            "disconnecting slow subscriber: output queue over limit",
+            metadata: [
+                "client": "\(client.id)", "name": "\(client.name.map { String(decoding: $0, as: UTF8.self) } ?? "")",
+                "queuedBytes": "\(queuedBytes)", "limit": "\(configuration.maxOutputBytes)",
+            ])
+        unregister(client)
+    }
+
+    // MARK: - Subscriptions
+
+    /// Subscribes `client` to `channel`; false if it already was.
+    @discardableResult
+    func addChannel(_ channel: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.channels[channel] == nil else { return false }
+        client.channels[channel] = client.takeSequence()
+        addSubscriber(client, channel, to: &channelSubscribers)
+        return true
+    }
+
+    /// Unsubscribes `client` from `channel`; false if it was not subscribed.
+    @discardableResult
+    func removeChannel(_ channel: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.channels.removeValue(forKey: channel) != nil else { return false }
+        removeSubscriber(client, channel, from: &channelSubscribers)
+        return true
+    }
+
+    /// Subscribes `client` to `pattern`; false if it already was.
+    @discardableResult
+    func addPattern(_ pattern: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.patterns[pattern] == nil else { return false }
+        client.patterns[pattern] = client.takeSequence()
+        addSubscriber(client, pattern, to: &patternSubscribers)
+        return true
+    }
+
+    /// Unsubscribes `client` from `pattern`; false if it was not subscribed.
+    @discardableResult
+    func removePattern(_ pattern: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.patterns.removeValue(forKey: pattern) != nil else { return false }
+        removeSubscriber(client, pattern, from: &patternSubscribers)
+        return true
+    }
+
+    private func addSubscriber(_ client: BrokerClient, _ key: [UInt8], to index: inout [[UInt8]: [Int64: BrokerClient]])
+    {
+        if index[key] == nil { interestDirty = true }
+        index[key, default: [:]][client.id] = client
+    }
+
+    private func removeSubscriber(
+        _ client: BrokerClient, _ key: [UInt8], from index: inout [[UInt8]: [Int64: BrokerClient]]
+    ) {
+        guard var subscribers = index[key] else { return }
+        subscribers.removeValue(forKey: client.id)
+        if subscribers.isEmpty {
+            index.removeValue(forKey: key)
+            interestDirty = true
+        } else {
+            index[key] = subscribers
+        }
+    }
+
+    /// Sends the backend the new interest sets if a channel or pattern gained its first or lost
+    /// its last subscriber since the last call.
+    func publishInterestIfChanged() {
+        guard interestDirty else { return }
+        interestDirty = false
+        interest.yield(
+            InterestSnapshot(channels: Set(channelSubscribers.keys), patterns: Set(patternSubscribers.keys)))
+    }
+
+    // MARK: - Fan-out
+
+    /// Delivers a message to local subscribers exactly as Redis's PUBLISH does: first every
+    /// subscriber of the channel (`message`), then every subscriber of each matching pattern
+    /// (`pmessage`; a client matching twice gets it twice).
+    ///
+    /// - Returns: the number of frames queued, which is PUBLISH's integer reply.
+    func fanOut(channel: [UInt8], payload: [UInt8]) -> Int {
+        var receivers = 0
+        var frames: [RESPProtocolVersion: ByteBuffer] = [:]
+        if let subscribers = channelSubscribers[channel] {
+            for client in subscribers.values {
+                guard let output = client.output else { continue }
+                let version = client.protocolVersion
+                let frame =
+                    frames[version]
+                    ?? Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
+                frames[version] = frame
+                output.send(frame, flush: false)
+                unflushed[ObjectIdentifier(output)] = output
+                receivers += 1
+            }
+        }
+        for (pattern, subscribers) in patternSubscribers
+        where RedisGlob.matches(pattern: pattern, string: channel) {
+            var patternFrames: [RESPProtocolVersion: ByteBuffer] = [:]
+            for client in subscribers.values {
+                guard let output = client.output else { continue }
+                let version = client.protocolVersion
+                let frame =
+                    patternFrames[version]
+                    ?? Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
+                patternFrames[version] = frame
+                output.send(frame, flush: false)
+                unflushed[ObjectIdentifier(output)] = output
+                receivers += 1
+            }
+        }
+        stats.messagesDelivered += UInt64(receivers)
+        return receivers
+    }
+
+    private static func encodeFrame(
+        _ kind: StaticString, _ parts: [[UInt8]], version: RESPProtocolVersion, size: Int
+    ) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: size + 96)
+        RESPWriter.writePubSubFrame(kind: kind, parts: parts, version: version, into: &buffer)
+        return buffer
+    }
+
+    /// Flushes every subscriber that got frames from ``fanOut(channel:payload:)``.
+    func flushFanOut() {
+        guard !unflushed.isEmpty else { return }
+        let outputs = unflushed.values
+        unflushed.removeAll(keepingCapacity: true)
+        for output in outputs { output.flush() }
+    }
+
+    /// A message for `channel` arrived from the network.
+    func deliverFromNetwork(channel: [UInt8], payload: [UInt8]) -> Int {
+        stats.messagesFromNetwork += 1
+        let receivers = fanOut(channel: channel, payload: payload)
+        flushFanOut()
+        return receivers
+    }
+
+    // MARK: - Completing backend calls
+
+    /// The backend answered a client's PUBLISH: deliver locally and reply with the count, or
+    /// reply with the backend's error and deliver nothing.
+    func finishPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8], error: BrokerBackendError?) {
+        if let error {
+            stats.publishesRejected += 1
+            logger.debug(
+                "publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
+            client.reply(error.reply)
+            return
+        }
+        stats.messagesPublished += 1
+        let receivers = fanOut(channel: channel, payload: payload)
+        client.reply(.integer(Int64(receivers)))
+    }
+
+    /// The backend answered a `NYMBUS.*` command.
+    func finishNymbus(client: BrokerClient, result: Result<RESPValue, BrokerBackendError>) {
+        switch result {
+        case .success(let value): client.reply(value)
+        case .failure(let error): client.reply(error.reply)
+        }
+    }
+
+    // MARK: - Commands
+
+    /// Runs one command from `client`, queueing its replies.
+    ///
+    /// The checks come in Redis's order: unknown command, arity, the RESP2 subscribed-mode rule,
+    /// then queueing inside MULTI.
+    func execute(_ arguments: [[UInt8]], from client: BrokerClient) -> CommandOutcome {
+        stats.commandsProcessed += 1
+        defer { publishInterestIfChanged() }
+        guard let rawName = arguments.first else { return .done }
+        let name = Self.lowercased(rawName)
+        let isNymbus = name.hasPrefix("nymbus.")
+        let spec = isNymbus ? nil : BrokerCommandTable.lookup(name)
+
+        if !isNymbus {
+            guard let spec else {
+                client.reply(.err(Self.unknownCommandMessage(arguments)))
+                client.transactionFailed = client.transaction != nil
+                return .done
+            }
+            guard BrokerCommandSpec.arityAccepts(spec.arity, arguments.count) else {
+                client.reply(.err("wrong number of arguments for '\(spec.name)' command"))
+                client.transactionFailed = client.transaction != nil
+                return .done
+            }
+        }
+        if client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting
+            && !(spec?.allowedWhileSubscribed ?? false)
+        {
+            client.reply(.err(Self.subscribedContextMessage(spec?.name ?? name)))
+            return .done
+        }
+        if client.transaction != nil && !["exec", "discard", "multi", "quit", "reset"].contains(name) {
+            let size = arguments.reduce(0) { $0 + $1.count }
+            guard (client.transaction?.count ?? 0) < Self.maxQueuedCommands,
+                client.transactionBytes + size <= Self.maxQueuedBytes
+            else {
+                client.reply(
+                    .err(
+                        "transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"
+                    ))
+                client.transactionFailed = true
+                return .done
+            }
+            client.transaction?.append(arguments)
+            client.transactionBytes += size
+            client.reply(.simpleString("QUEUED"))
+            return .done
+        }
+        if isNymbus {
+            var forwarded = arguments
+            forwarded[0] = Array(name.uppercased().utf8)
+            return .nymbus(forwarded)
+        }
+        switch name {
+        case "subscribe": subscribe(arguments, client)
+        case "unsubscribe": unsubscribe(arguments, client)
+        case "psubscribe": psubscribe(arguments, client)
+        case "punsubscribe": punsubscribe(arguments, client)
+        case "publish": return .publish(channel: arguments[1], payload: arguments[2])
+        case "pubsub": pubsub(arguments, client)
+        case "ping": ping(arguments, client)
+        case "echo": client.reply(.bulkString(arguments[1]))
+        case "quit":
+            client.reply(.simpleString("OK"))
+            return .close
+        case "reset": reset(client)
+        case "hello": hello(arguments, client)
+        case "auth": auth(arguments, client)
+        case "client": clientCommand(arguments, client)
+        case "select": select(arguments, client)
+        case "command": command(arguments, client)
+        case "info": info(arguments, client)
+        case "multi":
+            if client.transaction != nil {
+                client.reply(.err("MULTI calls can not be nested"))
+            } else {
+                client.transaction = []
+                client.transactionBytes = 0
+                client.transactionFailed = false
+                client.reply(.simpleString("OK"))
+            }
+        case "discard":
+            if client.transaction == nil {
+                client.reply(.err("DISCARD without MULTI"))
+            } else {
+                client.transaction = nil
+                client.reply(.simpleString("OK"))
+            }
+        case "exec":
+            guard let queued = client.transaction else {
+                client.reply(.err("EXEC without MULTI"))
+                return .done
+            }
+            client.transaction = nil
+            if client.transactionFailed {
+                client.reply(.error("EXECABORT Transaction discarded because of previous errors."))
+                return .done
+            }
+            return .exec(queued)
+        default: client.reply(.err(Self.unknownCommandMessage(arguments)))
+        }
+        return .done
+    }
+
+    /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
+    /// without replying or queueing anything (right arity, not in MULTI, not refused by the
+    /// RESP2 subscribed-mode rule): such commands may join a publish batch.
+    func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
+        guard arguments.count == 3, client.transaction == nil,
+            !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting),
+            arguments[0].count == 7
+        else { return false }
+        return Self.lowercased(arguments[0]) == "publish"
+    }
+
+    /// Most commands one MULTI may queue (Redis has no limit; this bounds a client's memory).
+    static let maxQueuedCommands = 10_000
+    /// Most argument bytes one MULTI may queue.
+    static let maxQueuedBytes = 8 * 1024 * 1024
+
+    // MARK: - Error texts (Redis's wording)
+
+    static func subscribedContextMessage(_ name: String) -> String {
+        "Can't execute '\(name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    }
+
+    /// `unknown command 'x', with args beginning with: 'a' 'b' `, truncated like Redis does.
+    static func unknownCommandMessage(_ arguments: [[UInt8]]) -> String {
+        var args: [UInt8] = []
+        var index = 1
+        while index < arguments.count && args.count < 128 {
+            args.append(UInt8(ascii: "'"))
+            args.append(contentsOf: arguments[index].prefix(128 - args.count + 1))
+            args.append(contentsOf: Array("' ".utf8))
+            index += 1
+        }
+        let name = String(decoding: (arguments.first ?? []).prefix(128), as: UTF8.self)
+        return "unknown command '\(name)', with args beginning with: " + String(decoding: args, as: UTF8.self)
+    }
+
+    /// `unknown subcommand 'x'. Try CLIENT HELP.`
+    static func unknownSubcommandMessage(_ subcommand: [UInt8], _ container: String) -> String {
+        "unknown subcommand '\(String(decoding: subcommand.prefix(128), as: UTF8.self))'. Try \(container.uppercased()) HELP."
+    }
+
+    /// ASCII lower case of a command name (non-ASCII bytes kept, invalid UTF-8 replaced).
+    static func lowercased(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    /// Redis's `string2ll` over a whole argument.
+    static func integer(_ bytes: [UInt8]) -> Int64? {
+        bytes.withUnsafeBytes { RESPRequestParser.parseInteger($0, from: 0, to: $0.count) }
+    }
+}
+
+extension BrokerState {
+    /// Closes every client (broker stopping) and drops them from the registry at once, so the
+    /// final (empty) interest is sent now; the futures complete when the sockets are closed.
+    func closeAllClients() -> [EventLoopFuture<Void>] {
+        let all = Array(clients.values)
+        let closing = all.compactMap { $0.output?.close() }
+        for client in all { unregister(client) }
+        return closing
+    }
+}

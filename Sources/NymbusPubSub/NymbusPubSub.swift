@@ -1,1 +1,0 @@
-// NymbusPubSub: placeholder until its issue lands.

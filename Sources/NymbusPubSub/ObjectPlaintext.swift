@@ -1,0 +1,101 @@
+public import NymbusCrypto
+import NymbusWire
+
+/// What an object's ciphertext holds (spec/pubsub.md §5):
+///
+/// ```
+/// flags            u8   bit 0 = author present; other bits must be 0
+/// payload length   u32  ≤ the receiver's payload limit
+/// payload          n
+/// [author key      32]  if flag bit 0
+/// [author sig      64]  Ed25519 over "nymbus-author-v1" ‖ topic id ‖ type ‖ timestamp ‖ nonce ‖ payload
+/// padding          zero bytes up to the size bucket; must all be zero
+/// ```
+public struct ObjectPlaintext: Sendable, Equatable {
+    /// Flags byte plus payload length: the smallest plaintext.
+    public static let minimumLength = 5
+    /// Author public key plus signature.
+    public static let authorLength = Ed25519.publicKeyLength + Ed25519.signatureLength
+    /// Domain separation for author signatures, so an author key can sign nothing else by accident.
+    static let authorContext = Array("nymbus-author-v1".utf8)
+
+    /// The application bytes.
+    public var payload: [UInt8]
+    /// The author's public key and signature, if the object is signed by an author.
+    public var author: (key: Ed25519.PublicKey, signature: [UInt8])?
+
+    /// Wraps a payload and an optional author signature.
+    public init(payload: [UInt8], author: (key: Ed25519.PublicKey, signature: [UInt8])?) {
+        self.payload = payload
+        self.author = author
+    }
+
+    /// Bytes before padding.
+    public var unpaddedLength: Int {
+        ObjectPlaintext.minimumLength + payload.count + (author == nil ? 0 : ObjectPlaintext.authorLength)
+    }
+
+    /// The encoding, zero-padded to `paddedLength` (which must be at least `unpaddedLength`).
+    public func encoded(paddedLength: Int) -> [UInt8] {
+        precondition(paddedLength >= unpaddedLength, "padding target below the plaintext size")
+        var w = ByteWriter(reservingCapacity: paddedLength)
+        w.write(UInt8(author == nil ? 0 : 1))
+        w.writeBytes32(payload)
+        if let author {
+            w.write(bytes: author.key.bytes)
+            w.write(bytes: author.signature)
+        }
+        var out = w.bytes
+        out.append(contentsOf: repeatElement(0, count: paddedLength - out.count))
+        return out
+    }
+
+    /// Decodes a plaintext, with every length checked before use and non-zero padding refused.
+    public init(decoding bytes: [UInt8], maxPayload: Int) throws(PubSubError) {
+        var reader = ByteReader(bytes)
+        do {
+            let flags = try reader.readUInt8("flags")
+            guard flags & ~1 == 0 else {
+                throw PubSubError(.decryptionFailed, "unknown plaintext flags 0x\(String(flags, radix: 16))")
+            }
+            payload = try reader.readBytes32(limit: maxPayload, "payload")
+            if flags & 1 == 1 {
+                let keyBytes = try reader.readBytes(Ed25519.publicKeyLength, "author key")
+                guard let key = try? Ed25519.PublicKey(bytes: keyBytes) else {
+                    throw PubSubError(.badAuthorSignature, "the author key is not a valid Ed25519 point")
+                }
+                author = (key, try reader.readBytes(Ed25519.signatureLength, "author signature"))
+            } else {
+                author = nil
+            }
+            guard reader.readRest().allSatisfy({ $0 == 0 }) else {
+                throw PubSubError(.decryptionFailed, "padding is not all zero")
+            }
+        } catch let error as PubSubError {
+            throw error
+        } catch let error as WireError {
+            throw PubSubError(.decryptionFailed, "malformed plaintext: \(error.reason)")
+        } catch {
+            throw PubSubError(.decryptionFailed, "\(error)")
+        }
+    }
+
+    /// The bytes an author signs: the context, then what places the payload in exactly one object.
+    static func authorMessage(
+        topicID: TopicID, objectType: UInt32, timestamp: UInt32, nonce: [UInt8], payload: [UInt8]
+    ) -> [UInt8] {
+        var w = ByteWriter(reservingCapacity: 16 + 32 + 8 + 24 + payload.count)
+        w.write(bytes: authorContext)
+        w.write(bytes: topicID.bytes)
+        w.write(objectType)
+        w.write(timestamp)
+        w.write(bytes: nonce)
+        w.write(bytes: payload)
+        return w.bytes
+    }
+
+    public static func == (lhs: ObjectPlaintext, rhs: ObjectPlaintext) -> Bool {
+        lhs.payload == rhs.payload && lhs.author?.key == rhs.author?.key
+            && lhs.author?.signature == rhs.author?.signature
+    }
+}

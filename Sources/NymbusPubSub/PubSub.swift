@@ -1,0 +1,332 @@
+public import Logging
+import NymbusCrypto
+public import NymbusWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The topic layer of one node: subscriptions, publishing, and the flood router.
+///
+/// Incoming objects go through `ObjectRouter` (validate → dedup), are forwarded to every peer
+/// but the sender, and are delivered to local subscriptions if this node holds the topic. A
+/// node relays every valid object whether it is a member or not, and does the same work on the
+/// wire either way, so its traffic does not reveal what it subscribes to.
+public actor PubSub<Network: ObjectNetwork> {
+    private struct TopicState {
+        let topic: Topic
+        var subscribers: [UInt64: AsyncStream<Delivery>.Continuation] = [:]
+    }
+
+    private struct PendingPublish {
+        var object: TopicObject
+        var bytes: [UInt8]
+        let topic: Topic
+        let payload: [UInt8]
+        let author: AuthorMode
+    }
+
+    private let network: Network
+    private let configuration: PubSubConfiguration
+    private let logger: Logger
+    private let clock: @Sendable () -> Int64
+    private let authorKeys: AuthorKeys
+    private var router: ObjectRouter
+    private var topics: [TopicID: TopicState] = [:]
+    private var registry = PayloadTypes()
+    private var pending: [PendingPublish] = []
+    private var pendingBytes = 0
+    private var flushing = false
+    private var nextSubscriptionID: UInt64 = 1
+    private var stats = PubSubStatistics()
+
+    /// The system clock in Unix seconds.
+    public static var systemClock: @Sendable () -> Int64 { { Int64(Date().timeIntervalSince1970) } }
+
+    /// A topic layer over `network`.
+    ///
+    /// - Parameters:
+    ///   - network: sends objects to peers (the `Node`).
+    ///   - configuration: limits and defaults; checked by `validate()`.
+    ///   - logger: receives drops and penalties at debug level, never secrets or payloads.
+    ///   - clock: wall-clock Unix seconds (injected so tests can move time).
+    public init(
+        network: Network, configuration: PubSubConfiguration = PubSubConfiguration(),
+        logger: Logger = Logger(label: "nymbus.pubsub"), clock: @escaping @Sendable () -> Int64 = PubSub.systemClock
+    ) throws(PubSubError) {
+        try configuration.validate()
+        self.network = network
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
+        self.router = ObjectRouter(configuration: configuration)
+    }
+
+    deinit {
+        for state in topics.values { for c in state.subscribers.values { c.finish() } }
+    }
+
+    // MARK: Subscriptions
+
+    /// Subscribes to `topic`: every object published to it from now on, by anyone including
+    /// this node, arrives once on the returned stream.
+    public func subscribe(_ topic: Topic) -> Subscription {
+        let id = nextSubscriptionID
+        nextSubscriptionID += 1
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: Delivery.self, bufferingPolicy: .bufferingOldest(configuration.subscriptionBuffer))
+        topics[topic.id, default: TopicState(topic: topic)].subscribers[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeSubscriber(id, topic: topic.id) }
+        }
+        return Subscription(id: id, topic: topic, stream: stream)
+    }
+
+    /// Subscribes to the public topic `name`.
+    public func subscribe(name: String) -> Subscription { subscribe(Topic.named(name)) }
+
+    /// Subscribes to the topic of an invite string (private or public).
+    /// - Throws: `invalidInvite` if the invite does not check out.
+    public func subscribe(invite: String) throws(PubSubError) -> Subscription { subscribe(try Topic(invite: invite)) }
+
+    /// Ends one subscription; its stream finishes.
+    public func unsubscribe(_ subscription: Subscription) {
+        topics[subscription.topic.id]?.subscribers[subscription.id]?.finish()
+        removeSubscriber(subscription.id, topic: subscription.topic.id)
+    }
+
+    /// Ends every subscription to `topic`.
+    public func unsubscribe(topic: Topic) {
+        guard let state = topics.removeValue(forKey: topic.id) else { return }
+        for c in state.subscribers.values { c.finish() }
+    }
+
+    /// Topics with at least one subscription.
+    public var subscribedTopics: [Topic] { topics.values.map(\.topic) }
+
+    private func removeSubscriber(_ id: UInt64, topic: TopicID) {
+        topics[topic]?.subscribers[id] = nil
+        if topics[topic]?.subscribers.isEmpty == true { topics[topic] = nil }
+    }
+
+    // MARK: Types
+
+    /// Registers a custom type so it can be published and is decoded into `Delivery.value`.
+    public func register<T: WireCodable>(_ type: T.Type) throws(PubSubError) {
+        try registry.register(type)
+    }
+
+    // MARK: Publishing
+
+    /// Publishes raw bytes (or bytes of a type the caller encoded) to `topic`.
+    ///
+    /// The object is delivered to this node's own subscriptions, then sent to every peer. With
+    /// no peer connected it is held (bounded) and sent when the first link comes up.
+    /// - Throws: `payloadTooLarge` above `maxPayloadBytes`; `queueFull` if it cannot be held.
+    @discardableResult
+    public func publish(
+        _ payload: [UInt8], to topic: Topic, type: UInt32 = ObjectType.rawBytes, author: AuthorMode? = nil
+    ) async throws(PubSubError) -> PublishResult {
+        guard payload.count <= configuration.maxPayloadBytes else {
+            throw PubSubError(
+                .payloadTooLarge,
+                "payload of \(payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)")
+        }
+        let mode = author ?? configuration.defaultAuthor
+        let now = clock()
+        let object = try seal(payload, type: type, topic: topic, author: mode, now: now)
+        let bytes = object.bytes
+        let id = object.messageID
+        // Before any await: an echo from a peer must already count as a duplicate.
+        if router.recordOwn(id, now: now) == .full { stats.droppedCacheFull += 1 }
+
+        await flushPending()
+        let sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
+        if sent == 0 {
+            guard pending.count < configuration.maxQueuedObjects,
+                pendingBytes + bytes.count <= configuration.maxQueuedBytes
+            else {
+                throw PubSubError(
+                    .queueFull,
+                    "no peer is connected and \(pending.count) publishes (\(pendingBytes) bytes) are already waiting")
+            }
+            pending.append(PendingPublish(object: object, bytes: bytes, topic: topic, payload: payload, author: mode))
+            pendingBytes += bytes.count
+            stats.queued += 1
+            logger.debug("no peer connected; publish held", metadata: ["waiting": "\(pending.count)"])
+        }
+        stats.published += 1
+        stats.transmissions += sent
+        let local = deliver(
+            ObjectPlaintext(payload: payload, author: nil),
+            authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
+            object: object, id: id, topic: topic, now: now, isOwn: true)
+        return PublishResult(messageID: id, transmissions: sent, queued: sent == 0, localDeliveries: local)
+    }
+
+    /// Publishes a registered custom value.
+    /// - Throws: `unregisteredType` unless `T` was registered; otherwise as `publish(_:to:)`.
+    @discardableResult
+    public func publish<T: WireCodable>(_ value: T, to topic: Topic, author: AuthorMode? = nil)
+        async throws(PubSubError)
+        -> PublishResult
+    {
+        guard registry.isRegistered(T.self) else {
+            throw PubSubError(.unregisteredType, "\(T.self) (type \(T.wireTypeID)) is not registered")
+        }
+        return try await publish(value.serializedBytes(), to: topic, type: T.wireTypeID, author: author)
+    }
+
+    /// Publishes waiting for a peer.
+    public var pendingPublishes: Int { pending.count }
+
+    /// Call when a peer link comes up: sends the publishes held while no peer was connected.
+    public func peerConnected() async {
+        await flushPending()
+    }
+
+    private func flushPending() async {
+        // One flush at a time: a second caller (a publish, another link) would otherwise send
+        // the same head object again while the first awaits the network.
+        guard !flushing else { return }
+        flushing = true
+        defer { flushing = false }
+        while !pending.isEmpty {
+            var item = pending[0]
+            let now = clock()
+            if now - item.object.timestampSeconds > configuration.maxAge / 3 {
+                // Old enough that far peers might refuse it: seal it again with a fresh time.
+                do {
+                    item.object = try seal(
+                        item.payload, type: item.object.objectType, topic: item.topic, author: item.author, now: now)
+                } catch {
+                    logger.error("re-sealing a held publish failed", metadata: ["error": "\(error)"])
+                    pendingBytes -= item.bytes.count
+                    pending.removeFirst()
+                    continue
+                }
+                pendingBytes -= item.bytes.count
+                item.bytes = item.object.bytes
+                pendingBytes += item.bytes.count
+                pending[0] = item
+                _ = router.recordOwn(item.object.messageID, now: now)
+                stats.resealed += 1
+            }
+            let sent = await network.broadcastObject(item.bytes, except: nil)
+            guard sent > 0 else { return }
+            // Other work may have run while sending; only this loop removes entries, so the
+            // item is still there (found by its bytes in case the queue grew meanwhile).
+            if let index = pending.firstIndex(where: { $0.bytes == item.bytes }) {
+                pendingBytes -= pending[index].bytes.count
+                pending.remove(at: index)
+            }
+            stats.transmissions += sent
+            stats.flushed += 1
+        }
+    }
+
+    private func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64)
+        throws(PubSubError)
+        -> TopicObject
+    {
+        try TopicObject.seal(
+            payload: payload, objectType: type, topic: topic, timestamp: UInt32(clamping: now / 60),
+            hopLimit: configuration.hopLimit, author: authorKeys.key(for: author, topic: topic.id),
+            buckets: configuration.buckets)
+    }
+
+    // MARK: Relaying
+
+    /// Handles object bytes from `peer`: validate, dedup, forward, deliver.
+    public func handleIncoming(object bytes: [UInt8], from peer: Network.Peer) async {
+        stats.received += 1
+        let now = clock()
+        switch router.route(bytes, now: now) {
+        case .drop(let reason, let penalize, let detail):
+            count(reason)
+            logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
+            if penalize {
+                stats.penalties += 1
+                // Short and free of ids: the reason may travel to the peer in a `bye`.
+                await network.penalizeInvalidObject(from: peer, reason: "invalid object: \(reason)")
+            }
+        case .accept(let object, let id):
+            stats.accepted += 1
+            // Forward first: members and non-members then behave the same on the wire.
+            if object.hopLimit == 0 {
+                stats.hopLimitReached += 1
+            } else {
+                let sent = await network.broadcastObject(
+                    ObjectRouter.forwardingBytes(bytes, hopLimit: object.hopLimit), except: peer)
+                stats.transmissions += sent
+                if sent > 0 { stats.forwarded += 1 }
+            }
+            if let state = topics[object.topicID] {
+                do {
+                    let plaintext = try object.open(with: state.topic, maxPayload: configuration.maxPayloadBytes)
+                    deliver(
+                        plaintext, authorKey: plaintext.author?.key, object: object, id: id, topic: state.topic,
+                        now: now, isOwn: false)
+                } catch {
+                    if error.code == .badAuthorSignature {
+                        stats.badAuthorSignature += 1
+                    } else {
+                        stats.decryptFailed += 1
+                    }
+                    logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
+                }
+            }
+        }
+    }
+
+    private func count(_ reason: ObjectRouter.DropReason) {
+        switch reason {
+        case .oversized: stats.droppedOversized += 1
+        case .malformed: stats.droppedMalformed += 1
+        case .unsupportedVersion: stats.droppedUnsupportedVersion += 1
+        case .tooOld: stats.droppedTooOld += 1
+        case .future: stats.droppedFuture += 1
+        case .duplicate: stats.duplicates += 1
+        case .badSignature: stats.droppedBadSignature += 1
+        case .cacheFull: stats.droppedCacheFull += 1
+        }
+    }
+
+    @discardableResult
+    private func deliver(
+        _ plaintext: ObjectPlaintext, authorKey: Ed25519.PublicKey?, object: TopicObject, id: MessageID, topic: Topic,
+        now: Int64, isOwn: Bool
+    ) -> Int {
+        guard let state = topics[object.topicID], !state.subscribers.isEmpty else { return 0 }
+        var value: (any WireCodable)?
+        do { value = try registry.decode(type: object.objectType, plaintext.payload) } catch {
+            stats.undecodableValues += 1
+        }
+        let delivery = Delivery(
+            topic: state.topic, messageID: id, objectType: object.objectType, payload: plaintext.payload,
+            author: authorKey, timestamp: object.timestamp, receivedAt: now, isOwn: isOwn, value: value)
+        stats.delivered += 1
+        var handed = 0
+        for continuation in state.subscribers.values {
+            switch continuation.yield(delivery) {
+            case .enqueued: handed += 1
+            case .dropped: stats.subscriptionOverflow += 1
+            case .terminated: break
+            @unknown default: break
+            }
+        }
+        stats.deliveries += handed
+        return handed
+    }
+
+    // MARK: Inspection
+
+    /// The counters so far.
+    public var statistics: PubSubStatistics { stats }
+
+    /// Ids in the seen cache and its approximate memory.
+    public var seenCacheUsage: (count: Int, bytes: Int) { (router.seen.count, router.seen.approximateBytes) }
+}

@@ -1,0 +1,67 @@
+public import NymbusCrypto
+
+/// The knobs of the topic layer, with defaults from spec/pubsub.md §10.
+///
+/// The time rules hold together only if `seenWindow ≥ maxAge + maxFuture`: an object accepted
+/// at time t has a timestamp ≤ t + maxFuture, so any replay after t + maxAge + maxFuture is
+/// refused as too old, and until then its id is still in the seen cache. `validate()` checks it.
+public struct PubSubConfiguration: Sendable {
+    /// Largest payload this node publishes or delivers. Default 64 KiB.
+    public var maxPayloadBytes: Int = 64 * 1024
+    /// Largest object this node accepts from a peer. Default and ceiling: 96 KiB.
+    public var maxObjectBytes: Int = TopicObject.protocolMaxBytes
+    /// Object sizes to pad to.
+    public var buckets: SizeBuckets = .default
+    /// Hop limit of objects this node publishes (each relay decrements it; 0 stops forwarding).
+    public var hopLimit: UInt8 = 16
+    /// Seconds an id stays in the seen cache. Default 20 min.
+    public var seenWindow: Int64 = 20 * 60
+    /// Most ids in the seen cache. Default 98 304 = ¾ · 2¹⁷, which fills a 2¹⁷-bucket hash table
+    /// exactly (≈ 8.1 MB, 83 bytes per id). At 20 minutes that is 82 new objects per second,
+    /// above the ~50 packets per second a Nym client can receive at all.
+    public var seenCapacity: Int = 98_304
+    /// Objects whose timestamp is more than this many seconds in the past are refused. Default 15 min.
+    public var maxAge: Int64 = 15 * 60
+    /// Objects whose timestamp is more than this many seconds in the future are refused. Default 2 min.
+    public var maxFuture: Int64 = 2 * 60
+    /// Publishes kept while no peer is connected. Default 256.
+    public var maxQueuedObjects: Int = 256
+    /// Bytes of objects kept while no peer is connected. Default 4 MiB.
+    public var maxQueuedBytes: Int = 4 * 1024 * 1024
+    /// Deliveries buffered per subscription before further ones are counted as overflow. Default 1024.
+    public var subscriptionBuffer: Int = 1024
+    /// Author key used when a publish does not choose one. Default none.
+    public var defaultAuthor: AuthorMode = .none
+    /// Secret from which author keys derive; random per process unless the node persists one.
+    public var authorSecret: SecureBytes = SecureBytes(randomCount: 32)
+
+    /// The defaults.
+    public init() {}
+
+    /// Throws `invalidConfiguration` naming the first broken rule.
+    public func validate() throws(PubSubError) {
+        func fail(_ reason: String) -> PubSubError { PubSubError(.invalidConfiguration, reason) }
+        guard maxObjectBytes >= TopicObject.overhead + ObjectPlaintext.minimumLength,
+            maxObjectBytes <= TopicObject.protocolMaxBytes
+        else {
+            throw fail("maxObjectBytes must be within \(TopicObject.overhead + 5)...\(TopicObject.protocolMaxBytes)")
+        }
+        guard maxPayloadBytes >= 0, maxPayloadBytes <= buckets.maxPayload(withAuthor: true) else {
+            throw fail("maxPayloadBytes must be within 0...\(buckets.maxPayload(withAuthor: true)) for these buckets")
+        }
+        guard hopLimit <= TopicObject.maxHopLimit else {
+            throw fail("hopLimit must be at most \(TopicObject.maxHopLimit)")
+        }
+        guard maxAge >= 60, maxFuture >= 60 else {
+            throw fail("maxAge and maxFuture must be at least 60 s (timestamps are minutes)")
+        }
+        guard seenWindow >= maxAge + maxFuture else {
+            throw fail("seenWindow (\(seenWindow) s) must be at least maxAge + maxFuture (\(maxAge + maxFuture) s)")
+        }
+        guard seenWindow >= 600 else { throw fail("seenWindow must be at least 10 min to outlive mixnet delays") }
+        guard seenCapacity > 0, maxQueuedObjects >= 0, maxQueuedBytes >= 0, subscriptionBuffer > 0 else {
+            throw fail("capacities must be positive")
+        }
+        guard authorSecret.count == 32 else { throw fail("authorSecret must have 32 bytes") }
+    }
+}

@@ -1,0 +1,64 @@
+/// Counters of the topic layer, for `nymbus status`, the broker's INFO and tests.
+///
+/// Every object a node refuses lands in exactly one `dropped…` counter, so nothing is lost
+/// without a trace. `transmissions` counts per-peer copies (what the mixnet carries).
+public struct PubSubStatistics: Sendable, Equatable {
+    /// Objects received from peers, valid or not.
+    public var received = 0
+    /// Objects from peers that were new and valid (each then relayed and, if subscribed, delivered).
+    public var accepted = 0
+    /// Objects already in the seen cache (honest flooding produces these; no penalty).
+    public var duplicates = 0
+    /// Objects this node published.
+    public var published = 0
+    /// Objects opened for at least one local subscription (own publishes included).
+    public var delivered = 0
+    /// Deliveries handed to subscription streams (one object, many subscriptions = many).
+    public var deliveries = 0
+    /// Deliveries a full subscription buffer refused.
+    public var subscriptionOverflow = 0
+    /// Accepted objects passed on to at least one peer.
+    public var forwarded = 0
+    /// Per-peer copies sent: forwards, publishes and flushed publishes.
+    public var transmissions = 0
+    /// Accepted objects not forwarded because their hop limit was 0.
+    public var hopLimitReached = 0
+    /// Publishes held because no peer was connected.
+    public var queued = 0
+    /// Held publishes sent once a peer connected.
+    public var flushed = 0
+    /// Held publishes re-sealed with a fresh timestamp before sending (they got a new id).
+    public var resealed = 0
+    /// Peers penalised for forwarding an invalid object.
+    public var penalties = 0
+    /// Objects over the local size limit.
+    public var droppedOversized = 0
+    /// Objects that do not parse (bad length, bad topic id, hop limit over 32, …).
+    public var droppedMalformed = 0
+    /// Objects with an unknown version byte (not penalised: a newer peer may send them).
+    public var droppedUnsupportedVersion = 0
+    /// Objects whose membership signature does not verify (includes any tampered byte).
+    public var droppedBadSignature = 0
+    /// Objects older than `maxAge` (late or replayed).
+    public var droppedTooOld = 0
+    /// Objects more than `maxFuture` ahead of this node's clock.
+    public var droppedFuture = 0
+    /// New objects refused because the seen cache was full of live ids.
+    public var droppedCacheFull = 0
+    /// Objects of a subscribed topic whose ciphertext or plaintext did not check out. Only a
+    /// holder of the topic secret can make one; relays still forward them (they cannot tell).
+    public var decryptFailed = 0
+    /// Objects of a subscribed topic with an author signature that does not verify.
+    public var badAuthorSignature = 0
+    /// Deliveries of a registered type whose payload did not decode (delivered raw).
+    public var undecodableValues = 0
+
+    /// All zero.
+    public init() {}
+
+    /// Sum of every `dropped…` counter.
+    public var dropped: Int {
+        droppedOversized + droppedMalformed + droppedUnsupportedVersion + droppedBadSignature + droppedTooOld
+            + droppedFuture + droppedCacheFull
+    }
+}

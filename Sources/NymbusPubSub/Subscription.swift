@@ -1,0 +1,17 @@
+/// A stream of the deliveries for one topic. Ends when unsubscribed or when the `PubSub` goes away.
+///
+/// Its buffer is bounded (`PubSubConfiguration.subscriptionBuffer`); deliveries that do not fit
+/// are counted in `PubSubStatistics.subscriptionOverflow`, never dropped silently.
+public struct Subscription: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+    public typealias Failure = Never
+
+    /// Identifies this subscription for `unsubscribe`.
+    public let id: UInt64
+    /// The topic subscribed to.
+    public let topic: Topic
+    let stream: AsyncStream<Delivery>
+
+    /// Iterates the deliveries.
+    public func makeAsyncIterator() -> AsyncStream<Delivery>.Iterator { stream.makeAsyncIterator() }
+}

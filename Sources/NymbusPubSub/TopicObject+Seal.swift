@@ -1,0 +1,77 @@
+public import NymbusCrypto
+
+extension TopicObject {
+    /// Builds, pads, encrypts and signs an object (spec/pubsub.md §4–5).
+    ///
+    /// - Parameters:
+    ///   - payload: the application bytes.
+    ///   - objectType: 0 for raw bytes, or a registered `wireTypeID`.
+    ///   - topic: supplies the encryption key and the membership key.
+    ///   - timestamp: minutes since the Unix epoch.
+    ///   - hopLimit: at most `maxHopLimit`.
+    ///   - author: signs the payload inside the ciphertext; nil publishes anonymously.
+    ///   - buckets: the object is padded to the smallest bucket that holds it.
+    ///   - nonce: 24 bytes; random unless a test vector fixes it.
+    /// - Throws: `payloadTooLarge` if no bucket holds the object.
+    public static func seal(
+        payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32, hopLimit: UInt8,
+        author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
+        nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+    ) throws(PubSubError) -> TopicObject {
+        guard nonce.count == XChaCha20Poly1305.nonceLength else {
+            throw PubSubError(.cryptoFailure, "a nonce has 24 bytes, got \(nonce.count)")
+        }
+        var plaintext = ObjectPlaintext(payload: payload, author: nil)
+        if let author {
+            let message = ObjectPlaintext.authorMessage(
+                topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: payload)
+            plaintext.author = (author.publicKey, author.sign(message))
+        }
+        let needed = plaintext.unpaddedLength + TopicObject.overhead
+        guard let bucket = buckets.bucket(for: needed) else {
+            throw PubSubError(
+                .payloadTooLarge,
+                "a payload of \(payload.count) bytes makes a \(needed)-byte object; the largest bucket is \(buckets.sizes.last ?? 0)"
+            )
+        }
+        var object = TopicObject(
+            topicID: topic.id, objectType: objectType, timestamp: timestamp, hopLimit: min(hopLimit, maxHopLimit),
+            nonce: nonce, ciphertext: [], signature: [])
+        do {
+            object.ciphertext = try XChaCha20Poly1305.seal(
+                plaintext.encoded(paddedLength: bucket - TopicObject.overhead), key: topic.encryptionKey, nonce: nonce,
+                associatedData: object.associatedData)
+        } catch {
+            throw PubSubError(.cryptoFailure, "sealing failed: \(error)")
+        }
+        object.signature = topic.membershipKey.sign(object.signedBytes)
+        return object
+    }
+
+    /// Decrypts with the topic key and checks the plaintext and any author signature.
+    ///
+    /// Only a member can call this successfully. The membership signature is the caller's to
+    /// check first (relays check it without the secret).
+    public func open(with topic: Topic, maxPayload: Int) throws(PubSubError) -> ObjectPlaintext {
+        guard topic.id == topicID else {
+            throw PubSubError(.decryptionFailed, "the object belongs to another topic")
+        }
+        let padded: [UInt8]
+        do {
+            padded = try XChaCha20Poly1305.open(
+                ciphertext, key: topic.encryptionKey, nonce: nonce, associatedData: associatedData)
+        } catch {
+            throw PubSubError(.decryptionFailed, "the ciphertext does not open with the topic key")
+        }
+        let plaintext = try ObjectPlaintext(decoding: padded, maxPayload: maxPayload)
+        if let author = plaintext.author {
+            let message = ObjectPlaintext.authorMessage(
+                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: plaintext.payload
+            )
+            guard author.key.isValidSignature(author.signature, for: message) else {
+                throw PubSubError(.badAuthorSignature, "the author signature does not verify")
+            }
+        }
+        return plaintext
+    }
+}

@@ -1,0 +1,79 @@
+import NIOCore
+import Testing
+
+@testable import NymbusBroker
+
+@Suite struct RESPWriterTests {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func resp2TypesAreWrittenExactly() {
+        #expect(RESPWriter.encode(.simpleString("OK")) == bytes("+OK\r\n"))
+        #expect(RESPWriter.encode(.error("ERR bad")) == bytes("-ERR bad\r\n"))
+        #expect(RESPWriter.encode(.integer(-42)) == bytes(":-42\r\n"))
+        #expect(RESPWriter.encode(.integer(7)) == bytes(":7\r\n"))
+        #expect(RESPWriter.encode(.integer(Int64.min)) == bytes(":-9223372036854775808\r\n"))
+        #expect(RESPWriter.encode(.bulkString(nil)) == bytes("$-1\r\n"))
+        #expect(RESPWriter.encode(.array(nil)) == bytes("*-1\r\n"))
+        #expect(RESPWriter.encode(.array([])) == bytes("*0\r\n"))
+        #expect(RESPWriter.encode(.bulk("")) == bytes("$0\r\n\r\n"))
+        #expect(
+            RESPWriter.encode(.array([.bulk("pong"), .bulk(""), .integer(1)]))
+                == bytes("*3\r\n$4\r\npong\r\n$0\r\n\r\n:1\r\n"))
+    }
+
+    @Test func bulkStringsAreBinarySafe() {
+        let payload: [UInt8] = [0, 13, 10, 255, 36, 42]
+        #expect(RESPWriter.encode(.bulkString(payload)) == bytes("$6\r\n") + payload + bytes("\r\n"))
+    }
+
+    @Test func lineBreaksInSimpleStringsAndErrorsBecomeSpaces() {
+        #expect(RESPWriter.encode(.error("ERR a\r\nb")) == bytes("-ERR a  b\r\n"))
+        #expect(RESPWriter.encode(.simpleString("x\ny")) == bytes("+x y\r\n"))
+    }
+
+    @Test func resp3TypesAreWrittenForResp3Clients() {
+        #expect(RESPWriter.encode(.null, version: .resp3) == bytes("_\r\n"))
+        #expect(RESPWriter.encode(.boolean(true), version: .resp3) == bytes("#t\r\n"))
+        #expect(RESPWriter.encode(.boolean(false), version: .resp3) == bytes("#f\r\n"))
+        #expect(RESPWriter.encode(.double(1.5), version: .resp3) == bytes(",1.5\r\n"))
+        #expect(RESPWriter.encode(.double(-.infinity), version: .resp3) == bytes(",-inf\r\n"))
+        #expect(RESPWriter.encode(.double(3), version: .resp3) == bytes(",3\r\n"))
+        #expect(
+            RESPWriter.encode(.map(["a": .integer(1), "b": .null]), version: .resp3)
+                == bytes("%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n"))
+        #expect(RESPWriter.encode(.set([.simpleString("x")]), version: .resp3) == bytes("~1\r\n+x\r\n"))
+        #expect(RESPWriter.encode(.push([.bulk("m")]), version: .resp3) == bytes(">1\r\n$1\r\nm\r\n"))
+    }
+
+    @Test func resp3TypesAreDowngradedForResp2ClientsAsRedisDoes() {
+        #expect(RESPWriter.encode(.null) == bytes("$-1\r\n"))
+        #expect(RESPWriter.encode(.boolean(true)) == bytes(":1\r\n"))
+        #expect(RESPWriter.encode(.boolean(false)) == bytes(":0\r\n"))
+        #expect(RESPWriter.encode(.double(1.5)) == bytes("$3\r\n1.5\r\n"))
+        #expect(RESPWriter.encode(.double(.nan)) == bytes("$3\r\nnan\r\n"))
+        #expect(RESPWriter.encode(.map(["a": .integer(1)])) == bytes("*2\r\n$1\r\na\r\n:1\r\n"))
+        #expect(RESPWriter.encode(.set([.integer(1)])) == bytes("*1\r\n:1\r\n"))
+        #expect(RESPWriter.encode(.push([.integer(1)])) == bytes("*1\r\n:1\r\n"))
+    }
+
+    @Test func pubSubFramesMatchRedisBytes() {
+        var buffer = ByteBuffer()
+        RESPWriter.writePubSubFrame(
+            kind: "message", parts: [Array("a".utf8), Array("hi".utf8)], version: .resp2, into: &buffer)
+        #expect(Array(buffer.readableBytesView) == bytes("*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n"))
+        buffer.clear()
+        RESPWriter.writePubSubFrame(kind: "unsubscribe", parts: [nil], count: 0, version: .resp3, into: &buffer)
+        #expect(Array(buffer.readableBytesView) == bytes(">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n"))
+        buffer.clear()
+        RESPWriter.writePubSubFrame(kind: "unsubscribe", parts: [nil], count: 0, version: .resp2, into: &buffer)
+        #expect(Array(buffer.readableBytesView) == bytes("*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"))
+    }
+
+    @Test func commandsAreArraysOfBulkStrings() {
+        var buffer = ByteBuffer()
+        RESPWriter.writeCommand([Array("PUBLISH".utf8), Array("ch".utf8), [0, 10]], into: &buffer)
+        #expect(
+            Array(buffer.readableBytesView) == bytes("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n") + [0, 10]
+                + bytes("\r\n"))
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import NymbusCrypto
+import NymbusWire
+
+@testable import NymbusPubSub
+
+/// A custom type published through topics in the tests.
+struct ChatLine: WireCodable, Equatable {
+    static let wireTypeID: UInt32 = 0x1001
+    var nick: String
+    var text: String
+    var sequence: UInt64
+
+    func serialize(into writer: inout ByteWriter) {
+        writer.writeShortString(nick)
+        writer.writeBytes16(Array(text.utf8))
+        writer.write(sequence)
+    }
+
+    init(nick: String, text: String, sequence: UInt64) {
+        self.nick = nick
+        self.text = text
+        self.sequence = sequence
+    }
+
+    init(from reader: inout ByteReader) throws(WireError) {
+        nick = try reader.readShortString(limit: 64, "nick")
+        let raw = try reader.readBytes16(limit: 4096, "text")
+        guard let text = String(validating: raw, as: UTF8.self) else { throw WireError(.invalidUTF8, "text") }
+        self.text = text
+        sequence = try reader.readUInt64("sequence")
+    }
+}
+
+/// A settable wall clock (Unix seconds).
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64
+    init(_ start: Int64 = 1_740_000_000) { value = start }
+    var now: Int64 {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+    func advance(_ seconds: Int64) { lock.withLock { value += seconds } }
+    var function: @Sendable () -> Int64 { { self.now } }
+}
+
+/// The in-memory stand-in for the peer layer, for the router logic of ONE node only.
+/// Cross-node behaviour is tested over the local mixnet, never with this.
+actor RecordingNetwork: ObjectNetwork {
+    typealias Peer = Int
+    struct Sent: Equatable {
+        var bytes: [UInt8]
+        var except: Int?
+    }
+    var peers: Set<Int>
+    private(set) var sent: [Sent] = []
+    private(set) var penalties: [(peer: Int, reason: String)] = []
+
+    init(peers: Set<Int> = []) { self.peers = peers }
+
+    func setPeers(_ peers: Set<Int>) { self.peers = peers }
+
+    /// How long each broadcast takes (a slow link), so callers interleave.
+    var sendDelay: Duration = .zero
+
+    func setSendDelay(_ delay: Duration) { sendDelay = delay }
+
+    func broadcastObject(_ object: [UInt8], except: Int?) async -> Int {
+        if sendDelay > .zero { try? await Task.sleep(for: sendDelay) }
+        let targets = peers.subtracting(except.map { [$0] } ?? [])
+        if !targets.isEmpty { sent.append(Sent(bytes: object, except: except)) }
+        return targets.count
+    }
+
+    func penalizeInvalidObject(from peer: Int, reason: String) async {
+        penalties.append((peer, reason))
+    }
+}
+
+/// Where the spec's vectors live in the repository.
+let vectorsURL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("spec/vectors/pubsub.json")
+
+func hex(_ s: String) -> [UInt8] { try! Hex.decode(s) }
+
+/// Collects a subscription's deliveries in the background so tests can wait with a deadline
+/// (cancelling a task that waits on an `AsyncStream` would end the stream).
+actor Collector {
+    private(set) var deliveries: [Delivery] = []
+    private(set) var arrivals: [ContinuousClock.Instant] = []
+    private var task: Task<Void, Never>?
+
+    init() {}
+
+    static func start(_ subscription: Subscription) async -> Collector {
+        let collector = Collector()
+        await collector.run(subscription)
+        return collector
+    }
+
+    private func run(_ subscription: Subscription) {
+        task = Task { [weak self] in
+            for await delivery in subscription { await self?.append(delivery) }
+        }
+    }
+
+    private func append(_ delivery: Delivery) {
+        deliveries.append(delivery)
+        arrivals.append(.now)
+    }
+
+    var count: Int { deliveries.count }
+
+    /// Waits until at least `count` deliveries arrived or `seconds` passed; returns them all.
+    func waitFor(_ count: Int, within seconds: Double = 15) async -> [Delivery] {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while deliveries.count < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return deliveries
+    }
+
+    func stop() { task?.cancel() }
+}
