@@ -3,7 +3,7 @@ import NymbusCrypto
 
 /// Reads and writes the address book as JSON in the data directory.
 ///
-/// Writes are atomic (`DataDirectory.write`: a temp file created 0600, then a rename), in a
+/// Writes are atomic (`AtomicFile.write`: a temp file created 0600, then a rename), in a
 /// 0700 directory, so a crash never leaves half a book and other local users
 /// cannot read who we talk to. A file that exists but does not read back is never replaced:
 /// it is renamed to `peers.json.corrupt-<unix time>` and reported as `NodeError.corruptAddressBook`.
@@ -130,7 +130,7 @@ struct AddressBookStore: Sendable {
     func save(_ book: AddressBook) throws(NodeError) {
         let data = try encode(book)
         do {
-            try DataDirectory.write(data, to: path, in: directory)
+            try AtomicFile.write(data, to: path, in: directory)
         } catch {
             throw NodeError(.persistence, "cannot write address book \(path): \(error)")
         }

@@ -119,7 +119,7 @@ struct DiscouragementStore: Sendable {
     func save(_ list: DiscouragementList) throws(NodeError) {
         let data = try encode(list)
         do {
-            try DataDirectory.write(data, to: path, in: directory)
+            try AtomicFile.write(data, to: path, in: directory)
         } catch {
             throw NodeError(.persistence, "cannot write the discouragement list \(path): \(error)")
         }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+public import FoundationEssentials
 import NymbusCrypto
 
 #if canImport(Glibc)
@@ -9,20 +9,20 @@ import NymbusCrypto
     import Darwin
 #endif
 
-/// Atomic, private file writes in the node's data directory.
+/// Atomic, private file writes in a data directory (the node's, and the daemon's files beside it).
 ///
 /// `write` creates the directory with mode 0700 if needed, writes the bytes to a new temporary
 /// file that is created with mode 0600 (so the data is never readable by others, not even for a
 /// moment), flushes it to disk, and renames it over the target: a crash leaves either the old
 /// file or the new one, never half of one.
-enum DataDirectory {
+public enum AtomicFile {
     /// Why a write failed.
-    struct WriteError: Error, CustomStringConvertible {
-        let description: String
+    public struct WriteError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Writes `data` to `path` (inside `directory`) atomically with mode 0600.
-    static func write(_ data: Data, to path: String, in directory: String) throws(WriteError) {
+    public static func write(_ data: Data, to path: String, in directory: String) throws(WriteError) {
         let fm = FileManager.default
         if !fm.fileExists(atPath: directory) {
             do {
@@ -59,7 +59,7 @@ enum DataDirectory {
     }
 }
 
-/// `write(2)`, named apart from `DataDirectory.write`.
+/// `write(2)`, named apart from `AtomicFile.write`.
 private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
         Glibc.write(fd, buffer, count)
