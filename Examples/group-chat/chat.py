@@ -155,6 +155,10 @@ def main(argv=None) -> int:
     if args.command == "join" and not (1 <= len(args.nick) <= MAX_NICK and args.nick.isprintable()):
         parser.error("--nick must be 1 to %d printable characters" % MAX_NICK)
 
+    if not os.path.exists(args.socket):  # fail at once (redis-py would retry for seconds)
+        print("error: cannot reach the Nymbus broker at %s (no such socket); is `nymbus run` or `nymbus devnet` running?"
+              % args.socket, file=sys.stderr)
+        return 1
     client = redis.Redis(unix_socket_path=args.socket)
     try:
         if args.command == "new":

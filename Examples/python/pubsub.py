@@ -96,6 +96,10 @@ def main(argv=None) -> int:
     sub.add_argument("--hex", action="store_true", help="print payloads as hex")
     args = parser.parse_args(argv)
 
+    if not os.path.exists(args.socket):  # fail at once (redis-py would retry for seconds)
+        print("error: cannot reach the Nymbus broker at %s (no such socket); is `nymbus run` or `nymbus devnet` running?"
+              % args.socket, file=sys.stderr)
+        return 1
     client = redis.Redis(unix_socket_path=args.socket)
     try:
         if args.command == "publish":
