@@ -32,7 +32,7 @@ release: deps
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-8} $(SWIFT) test --skip-build
 
 run: build
 	$(SWIFT) run nymbus devnet --nodes $(NODES) --hidden $(HIDDEN) --demo
