@@ -18,7 +18,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "nymbus",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "nymbus", targets: ["nymbus"]),
         .library(name: "NymbusCrypto", targets: ["NymbusCrypto"]),

@@ -11,7 +11,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "nymbus-benchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "nymbus", path: ".."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
