@@ -32,13 +32,23 @@ release: deps
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-8} $(SWIFT) test --skip-build
 
 run: build
 	$(SWIFT) run nymbus devnet --nodes $(NODES) --hidden $(HIDDEN) --demo
 
 clean:
 	rm -rf .build .build-*
+
+# Benchmarks of issue 7 (release builds: the first run compiles for a few minutes), each against a
+# baseline measured in the same run (libsodium floors, redis-server), then one table.
+bench: deps
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1 \
+		|| ! command -v redis-cli >/dev/null 2>&1; then \
+		echo "installing redis-server and redis-tools with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools; \
+	fi
+	SWIFT=$(SWIFT) scripts/bench.sh
 
 # libFuzzer over every decoder (overlay, nym-client, object, RESP), seeded from spec/vectors.
 fuzz: deps

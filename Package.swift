@@ -18,7 +18,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "nymbus",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "nymbus", targets: ["nymbus"]),
         .library(name: "NymbusCrypto", targets: ["NymbusCrypto"]),
@@ -65,9 +65,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
+        // Examples/custom-object: a custom WireCodable type over the broker (`swift run custom-object-example`).
+        .executableTarget(
+            name: "custom-object-example", dependencies: ["NymbusBroker", "NymbusWire"], path: "Examples/custom-object",
+            swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
-            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker"], swiftSettings: strict),
+            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker", "NymbusPubSub"], swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
@@ -98,6 +102,12 @@ let package = Package(
         .testTarget(
             name: "NymbusBrokerTests",
             dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
+            swiftSettings: strict),
+        .testTarget(
+            name: "NymbusExamplesTests",
+            dependencies: ["custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusWire", logging,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict),
     ]
 )

@@ -37,6 +37,14 @@ for file_name, target in TARGET_OF.items():
             write(target, parts[1], bytes.fromhex(data))
         except ValueError:
             write(target, parts[1], b"")
+# Objects from spec/vectors/pubsub.json seed the object target.
+import json
+pubsub = os.path.join(vectors, "pubsub.json")
+if os.path.exists(pubsub):
+    data = json.load(open(pubsub))
+    for i, entry in enumerate(data.get("objects", [])):
+        if "object" in entry:
+            write("object", f"vector-{i}", bytes.fromhex(entry["object"]))
 for target, seeds in EXTRA.items():
     for i, seed in enumerate(seeds):
         write(target, f"seed-{i}", seed)

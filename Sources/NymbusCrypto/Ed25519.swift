@@ -1,4 +1,5 @@
 internal import CSodium
+import Synchronization
 
 /// Ed25519 signatures (RFC 8032) from libsodium.
 public enum Ed25519 {
@@ -103,7 +104,28 @@ public enum Ed25519 {
     /// generated key is among those, so the stricter check loses nothing and refuses weak keys.
     public static func isValidPoint(_ bytes: [UInt8]) -> Bool {
         guard bytes.count == publicKeyLength else { return false }
+        if ValidPointCache.shared.contains(bytes) { return true }
         Sodium.ensureInitialised()
-        return bytes.withUnsafeBufferPointer { crypto_core_ed25519_is_valid_point($0.baseAddress!) == 1 }
+        let valid = bytes.withUnsafeBufferPointer { crypto_core_ed25519_is_valid_point($0.baseAddress!) == 1 }
+        if valid { ValidPointCache.shared.insert(bytes) }
+        return valid
+    }
+}
+
+/// Points already found valid. The subgroup check costs about as much as a signature check, and
+/// the same few keys (topic ids, peers' addresses) come back with every object and message.
+/// Bounded: when full it starts over, so an attacker cycling keys only costs itself the check.
+private final class ValidPointCache: Sendable {
+    static let shared = ValidPointCache()
+    static let capacity = 4096
+    private let points = Mutex<Set<[UInt8]>>([])
+
+    func contains(_ bytes: [UInt8]) -> Bool { points.withLock { $0.contains(bytes) } }
+
+    func insert(_ bytes: [UInt8]) {
+        points.withLock { points in
+            if points.count >= ValidPointCache.capacity { points.removeAll(keepingCapacity: true) }
+            points.insert(bytes)
+        }
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import NymbusNode
 
 /// The node's data directory: created with mode 0700, files written atomically with mode 0600.
 ///
@@ -33,15 +34,10 @@ public struct DataDirectory: Sendable {
         }
     }
 
-    /// Writes a file atomically with mode 0600.
+    /// Writes a file atomically (temp file, fsync, rename) with mode 0600.
     public func write(_ name: String, _ data: Data) throws(DaemonError) {
-        let target = file(name)
-        let temporary = file(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw DaemonError(.dataDirectory, "cannot write \(temporary)") }
-        guard rename(temporary, target) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw DaemonError(.dataDirectory, "cannot move \(temporary) into place as \(target)")
+        do { try AtomicFile.write(data, to: file(name), in: path) } catch {
+            throw DaemonError(.dataDirectory, "cannot write \(file(name)): \(error.description)")
         }
     }
 }

@@ -24,6 +24,10 @@ actor TopicBridge: BrokerBackend {
     private var active: [[UInt8]: (subscription: Subscription, pump: Task<Void, Never>)] = [:]
     /// Bound on remembered public channel names, so a client cannot grow this without limit.
     static let maxKnownChannels = 10_000
+    /// Public topics derived so far, by channel: deriving one (KDF and an Ed25519 key pair) costs
+    /// more than sealing and signing an object, and publishers repeat their channels.
+    private var derivedTopics: [[UInt8]: Topic] = [:]
+    static let maxDerivedTopics = 1024
 
     init(pubsub: PubSub<Node>, store: TopicStore, logger: Logger, extraCommand: @escaping ExtraCommand) {
         self.pubsub = pubsub
@@ -172,7 +176,11 @@ actor TopicBridge: BrokerBackend {
             }
             return topic
         }
-        return Topic.named(bytes: channel)
+        if let topic = derivedTopics[channel] { return topic }
+        if derivedTopics.count >= Self.maxDerivedTopics { derivedTopics.removeAll(keepingCapacity: true) }
+        let topic = Topic.named(bytes: channel)
+        derivedTopics[channel] = topic
+        return topic
     }
 
     private func remember(_ channel: [UInt8]) async {

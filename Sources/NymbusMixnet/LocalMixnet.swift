@@ -148,17 +148,27 @@ public actor LocalMixnet {
     private func listen(_ endpoint: Int) async throws(MixnetError) {
         guard let group, runtimes[endpoint].server == nil, !runtimes[endpoint].offline else { return }
         let port = runtimes[endpoint].port
-        let channel: any Channel
-        do {
-            channel = try await EndpointListener.bind(
-                host: configuration.host, port: port, on: group.next(),
-                accept: { [weak self] events in
-                    guard let self else { return }
-                    Task { await self.serve(endpoint: endpoint, events: events) }
-                })
-        } catch {
-            throw MixnetError(.bindFailed, "endpoint \(endpoint) cannot listen on port \(port): \(error)")
+        var channel: (any Channel)?
+        // A port kept across a restart can be held for a moment by a socket that is closing, or by
+        // another program's short-lived connection: retry for up to 5 s before giving up.
+        var attempts = 0
+        while channel == nil {
+            do {
+                channel = try await EndpointListener.bind(
+                    host: configuration.host, port: port, on: group.next(),
+                    accept: { [weak self] events in
+                        guard let self else { return }
+                        Task { await self.serve(endpoint: endpoint, events: events) }
+                    })
+            } catch {
+                attempts += 1
+                guard port != 0, attempts < 50 else {
+                    throw MixnetError(.bindFailed, "endpoint \(endpoint) cannot listen on port \(port): \(error)")
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
+        guard let channel else { return }
         runtimes[endpoint].server = channel
         runtimes[endpoint].port = channel.localAddress?.port ?? port
         logger.info(

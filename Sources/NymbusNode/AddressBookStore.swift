@@ -3,8 +3,8 @@ import NymbusCrypto
 
 /// Reads and writes the address book as JSON in the data directory.
 ///
-/// Writes are atomic (`Data.write(options: .atomic)`: a temp file, then a rename), the file is
-/// made 0600 and the directory 0700, so a crash never leaves half a book and other local users
+/// Writes are atomic (`AtomicFile.write`: a temp file created 0600, then a rename), in a
+/// 0700 directory, so a crash never leaves half a book and other local users
 /// cannot read who we talk to. A file that exists but does not read back is never replaced:
 /// it is renamed to `peers.json.corrupt-<unix time>` and reported as `NodeError.corruptAddressBook`.
 struct AddressBookStore: Sendable {
@@ -129,14 +129,8 @@ struct AddressBookStore: Sendable {
     /// Writes `book` atomically, mode 0600, creating the directory (0700) if needed.
     func save(_ book: AddressBook) throws(NodeError) {
         let data = try encode(book)
-        let fm = FileManager.default
         do {
-            if !fm.fileExists(atPath: directory) {
-                try fm.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
-            try data.write(to: URL(filePath: path), options: .atomic)
-            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            try AtomicFile.write(data, to: path, in: directory)
         } catch {
             throw NodeError(.persistence, "cannot write address book \(path): \(error)")
         }

@@ -45,31 +45,54 @@ extension Node {
 
     // MARK: - getaddr / addr
 
-    /// Answers a peer's (first) `getaddr` with a random share of the book: 23 % as Bitcoin Core,
-    /// at least `getaddrMinimum` entries when the book is small, at most 1000. The peer's own
-    /// address, ours, and discouraged ones are left out.
+    /// Answers a peer's (first) `getaddr` from the node's cached sample of the book (made anew
+    /// every 21–27 h, see `GetaddrCache`): 23 % of the book as Bitcoin Core, at least
+    /// `getaddrMinimum` entries when the book is small, at most 1000. The peer's own address,
+    /// ours, and discouraged ones are left out.
     func answerGetaddr(_ id: SessionID, into fx: inout Effects) {
         guard let session = sessions[id] else { return }
-        let size = book.count
-        let share = Int((Double(size) * configuration.getaddrShare).rounded(.up))
-        let maximum = min(
-            configuration.getaddrMaximum, configuration.wireLimits.maxAddrEntries,
-            max(share, min(size, configuration.getaddrMinimum)))
-        let requester = session.provenAddress
         let at = now()
-        var random = SecureRNG()
-        let entries = book.sample(
-            maximum: maximum, now: unixNow(),
-            exclude: { address in
-                address == requester || address == self.selfAddress || self.ownAddresses.contains(address)
-                    || self.discouraged.isDiscouraged(.address(address), now: at)
-            }, using: &random)
+        let unix = unixNow()
+        let cache: GetaddrCache
+        if let current = getaddrCache, !current.isStale(now: at) {
+            cache = current
+        } else {
+            cache = makeGetaddrCache(now: at, unix: unix)
+            getaddrCache = cache
+        }
+        let requester = session.provenAddress
+        let entries = cache.answer { entry in
+            entry.address != requester && entry.address != self.selfAddress
+                && !self.ownAddresses.contains(entry.address)
+                && !self.discouraged.isDiscouraged(.address(entry.address), now: unix)
+        }
         guard !entries.isEmpty else { return }
         for entry in entries { sessions[id]?.markKnown(entry.address) }
         let wire = entries.map {
             AddressEntry(address: $0.address, lastSeen: $0.lastSeen, services: Services(rawValue: $0.services))
         }
         enqueue(.addr(wire), on: id, into: &fx)
+    }
+
+    /// A new random sample of the book for `getaddr` answers, expiring after the configured
+    /// lifetime plus a random part of the jitter.
+    func makeGetaddrCache(now at: Double, unix: Int64) -> GetaddrCache {
+        let size = book.count
+        let share = Int((Double(size) * configuration.getaddrShare).rounded(.up))
+        let maximum = min(
+            configuration.getaddrMaximum, configuration.wireLimits.maxAddrEntries,
+            max(share, min(size, configuration.getaddrMinimum)))
+        var random = SecureRNG()
+        let pool = book.sample(
+            maximum: .max, now: unix,
+            exclude: { address in
+                address == self.selfAddress || self.ownAddresses.contains(address)
+                    || self.discouraged.isDiscouraged(.address(address), now: unix)
+            }, using: &random)
+        let jitterMillis = UInt64(max(0, configuration.getaddrCacheJitter.seconds * 1000))
+        let extra = jitterMillis > 0 ? Double(random.next() % jitterMillis) / 1000 : 0
+        return GetaddrCache(
+            pool: pool, maximum: maximum, expires: at + configuration.getaddrCacheLifetime.seconds + extra)
     }
 
     /// Stores addresses a peer sent (already cut by its token bucket), bucketed by that peer,
@@ -79,7 +102,6 @@ extension Node {
         guard var session = sessions[id] else { return }
         statistics.addressesReceived += entries.count
         let unix = unixNow()
-        let at = now()
         let relayable = entries.count <= configuration.addrRelayMaxEntries && !session.awaitingAddrAnswer
         for entry in entries { session.markKnown(entry.address) }
         if entries.count < configuration.wireLimits.maxAddrEntries { session.awaitingAddrAnswer = false }
@@ -90,7 +112,7 @@ extension Node {
         for entry in entries {
             let address = entry.address
             if address == selfAddress || ownAddresses.contains(address) { continue }
-            if discouraged.isDiscouraged(.address(address), now: at) { continue }
+            if discouraged.isDiscouraged(.address(address), now: unix) { continue }
             var seen = Int64(entry.lastSeen)
             if seen <= 100_000_000 || seen > unix + 600 { seen = unix - 5 * 86_400 }  // Bitcoin Core's fix-up
             let penalty: Int64 = address == session.provenAddress ? 0 : 2 * 3600  // relayed: 2 h older
@@ -155,7 +177,8 @@ extension Node {
             sessions[id] = session
             apply(actions, to: id, into: &fx)
         }
-        discouraged.prune(now: at)
+        discouraged.prune(now: unixNow())
+        saveDiscouragement()
         fillOutbound(into: &fx)
         if store != nil, at - lastBookSave >= configuration.bookSaveInterval.seconds {
             saveBook()
@@ -170,10 +193,10 @@ extension Node {
         var deficit = configuration.outboundTarget - outbound.count
         guard deficit > 0 else { return }
         var taken = Set(outbound.compactMap(\.dialedAddress))
-        let at = now()
+        let unix = unixNow()
         let usable = { (address: Recipient, taken: Set<Recipient>) -> Bool in
             !taken.contains(address) && address != self.selfAddress && !self.ownAddresses.contains(address)
-                && !self.discouraged.isDiscouraged(.address(address), now: at)
+                && !self.discouraged.isDiscouraged(.address(address), now: unix)
         }
         while deficit > 0, !bootstrapQueue.isEmpty {
             let address = bootstrapQueue.removeFirst()
@@ -188,7 +211,7 @@ extension Node {
             let current = taken
             guard
                 let address = book.select(
-                    now: unixNow(), retryDelay: retry, exclude: { !usable($0, current) }, using: &random)
+                    now: unix, retryDelay: retry, exclude: { !usable($0, current) }, using: &random)
             else { break }
             _ = dial(address, into: &fx)
             taken.insert(address)
@@ -206,8 +229,9 @@ extension Node {
             return
         }
         let alive = sessions.values.filter { $0.role == .initiator && $0.isEstablished }.compactMap(\.dialedAddress)
+        let unix = unixNow()
         let candidates = (configuration.bootstrap + alive).filter {
-            $0 != selfAddress && !ownAddresses.contains($0) && !discouraged.isDiscouraged(.address($0), now: at)
+            $0 != selfAddress && !ownAddresses.contains($0) && !discouraged.isDiscouraged(.address($0), now: unix)
         }
         var random = SecureRNG()
         guard let target = candidates.randomElement(using: &random) else { return }

@@ -169,15 +169,16 @@ extension Node {
             sendBye(.noInbound, "hidden node: accepts no inbound links", session: id, path: path, into: &fx)
             return
         }
-        let tagDiscouraged = tag.map { discouraged.isDiscouraged(.tag($0), now: at) } ?? false
-        let addressDiscouraged = version.returnAddress.map { discouraged.isDiscouraged(.address($0), now: at) } ?? false
+        let unix = unixNow()
+        let tagDiscouraged = tag.map { discouraged.isDiscouraged(.tag($0), now: unix) } ?? false
+        let addressDiscouraged =
+            version.returnAddress.map { discouraged.isDiscouraged(.address($0), now: unix) } ?? false
         if tagDiscouraged || addressDiscouraged {
             statistics.refusedDiscouraged += 1
             sendBye(.protocolViolation, "discouraged after misbehaving", session: id, path: path, into: &fx)
             return
         }
-        let inbound = sessions.values.filter { $0.role == .responder }.count
-        guard inbound < configuration.inboundMax else {
+        guard makeInboundRoom(into: &fx) else {
             statistics.refusedInbound += 1
             sendBye(.tooManyPeers, "no room for more inbound links", session: id, path: path, into: &fx)
             return
@@ -195,6 +196,25 @@ extension Node {
         }
         sessions[id] = session
         apply(actions, to: id, into: &fx)
+    }
+
+    /// With inbound links at `inboundMax`, evicts one (`InboundEviction`: not among the fastest
+    /// quarter or the longest-connected half of the rest; the newest of the others). Returns
+    /// false if there is still no room (nothing could be evicted).
+    func makeInboundRoom(into fx: inout Effects) -> Bool {
+        let inbound = sessions.values.filter { $0.role == .responder }
+        guard inbound.count >= configuration.inboundMax else { return true }
+        guard inbound.count == configuration.inboundMax else { return false }
+        let candidates = inbound.map {
+            InboundEviction.Candidate(id: $0.id, connectedAt: $0.createdAt, minimumRTT: $0.minimumRTT)
+        }
+        guard let victim = InboundEviction.select(from: candidates) else { return false }
+        statistics.evictedInbound += 1
+        logger.info("inbound link evicted to make room for a new one", metadata: ["peer": "\(PeerID(victim))"])
+        closeSession(
+            victim, code: .tooManyPeers, reason: "evicted to make room for a new inbound link", notify: true,
+            discourage: false, error: nil, into: &fx)
+        return true
     }
 
     /// Our `version`: the address only from a visible initiator; a hidden node never names itself.
@@ -338,7 +358,7 @@ extension Node {
         let wasAddressFetch = addressFetches.remove(id) != nil
         if notify { sendBye(code, reason, session: id, path: session.path, into: &fx) }
         if discourage {
-            let at = now()
+            let at = unixNow()
             // Only what is attributable: an address we dialed or that proved itself, or the tag
             // a hidden peer's messages carry. A visible initiator's unproven claim could name a
             // victim, so it is never discouraged.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 public import Logging
 public import NymClient
 public import NymbusCrypto
@@ -18,7 +17,10 @@ public actor Node {
     let settings: SessionSettings
     let logger: Logger
     let store: AddressBookStore?
-    let epoch = ContinuousClock.now
+    let discouragementStore: DiscouragementStore?
+    let clock: NodeClock
+    /// The monotonic instant this node was made; `now()` counts from it.
+    let epoch: ContinuousClock.Instant
     /// Key for choosing which peers relay an address (not predictable by peers).
     let relayKey = SecureRandom.bytes(32)
 
@@ -33,6 +35,8 @@ public actor Node {
     var closedSessions = BoundedSet<SessionID>(capacity: 4096)
     var book: AddressBook
     var discouraged: DiscouragementList
+    /// The sample every `getaddr` is answered from until it expires (spec/node.md §5).
+    var getaddrCache: GetaddrCache?
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var objectHandler: (@Sendable ([UInt8], PeerID) async -> Void)?
@@ -58,18 +62,21 @@ public actor Node {
         self.configuration = configuration
         self.settings = SessionSettings(configuration)
         self.logger = logger
+        self.clock = configuration.clock
+        self.epoch = configuration.clock.monotonic()
         self.store = configuration.dataDirectory.map { AddressBookStore(directory: $0) }
+        self.discouragementStore = configuration.dataDirectory.map { DiscouragementStore(directory: $0) }
         self.book = AddressBook(limits: configuration.bookLimits)
-        self.discouraged = DiscouragementList(duration: configuration.discouragementDuration.seconds)
+        self.discouraged = DiscouragementList(duration: Int64(configuration.discouragementDuration.seconds))
     }
 
     // MARK: - Clocks
 
-    /// Seconds since this node was made, on a monotonic clock.
-    func now() -> Double { (ContinuousClock.now - epoch).seconds }
+    /// Seconds since this node was made, on the configured monotonic clock.
+    func now() -> Double { (clock.monotonic() - epoch).seconds }
 
-    /// Unix seconds (for the book and `version`, which outlive this process).
-    func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    /// Unix seconds from the configured clock (for the book and `version`, which outlive this process).
+    func unixNow() -> Int64 { clock.unix() }
 
     // MARK: - Lifecycle
 
@@ -103,6 +110,21 @@ public actor Node {
                     throw error
                 }
                 logger.error("address book corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
+            }
+        }
+        if let discouragementStore {
+            do {
+                if let loaded = try discouragementStore.load(
+                    duration: discouraged.duration, capacity: discouraged.capacity, now: unixNow())
+                {
+                    discouraged = loaded
+                    logger.info("discouragement list loaded", metadata: ["entries": "\(discouraged.count)"])
+                }
+            } catch {
+                guard error.code == .corruptDiscouragementList, configuration.continueWithCorruptDiscouragementList
+                else { throw error }
+                logger.error(
+                    "discouragement list corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
             }
         }
         if let me = selfAddress { book.remove(me) }
@@ -154,6 +176,7 @@ public actor Node {
         }
         await perform(fx)
         saveBook()
+        saveDiscouragement()
         started = false
         logger.info("node stopped")
     }
@@ -178,7 +201,7 @@ public actor Node {
     public func connect(to address: Recipient) async throws(NodeError) -> PeerID {
         guard !stopping else { throw NodeError(.stopped, "the node is stopping or stopped") }
         guard started else { throw NodeError(.notStarted, "start the node before connecting") }
-        guard !discouraged.isDiscouraged(.address(address), now: now()) else {
+        guard !discouraged.isDiscouraged(.address(address), now: unixNow()) else {
             throw NodeError(.discouraged, "\(short(address)) is discouraged after misbehaving")
         }
         let id: SessionID
@@ -303,7 +326,9 @@ public actor Node {
     public func knownAddresses() -> [Recipient] { book.allEntries.map(\.address) }
 
     /// Whether `address` is discouraged right now.
-    public func isDiscouraged(_ address: Recipient) -> Bool { discouraged.isDiscouraged(.address(address), now: now()) }
+    public func isDiscouraged(_ address: Recipient) -> Bool {
+        discouraged.isDiscouraged(.address(address), now: unixNow())
+    }
 
     /// Writes the book now (it is also written every `bookSaveInterval` and at `stop()`).
     public func saveAddressBook() throws(NodeError) {
@@ -330,6 +355,18 @@ public actor Node {
     func saveBook() {
         do { try saveAddressBook() } catch {
             logger.error("address book not saved", metadata: ["error": "\(error.reason)"])
+        }
+    }
+
+    /// Writes the discouragement list if it changed since the last write (called every tick, so
+    /// a discouragement reaches the disk within `maintenanceInterval`, and at `stop()`).
+    func saveDiscouragement() {
+        guard let discouragementStore, discouraged.isDirty else { return }
+        do {
+            try discouragementStore.save(discouraged)
+            discouraged.markSaved()
+        } catch {
+            logger.error("discouragement list not saved", metadata: ["error": "\(error.reason)"])
         }
     }
 }

@@ -36,7 +36,7 @@ public struct NodeConfiguration: Sendable {
 
     /// Visible or hidden.
     public var mode: Mode = .visible
-    /// Where the address book lives; nil keeps it in memory only.
+    /// Where the address book and the discouragement list live; nil keeps them in memory only.
     public var dataDirectory: String?
     /// Nym addresses dialed first and remembered in the book.
     public var bootstrap: [Recipient] = []
@@ -73,6 +73,12 @@ public struct NodeConfiguration: Sendable {
     public var getaddrShare: Double = 0.23
     /// Entries a small book gives anyway (23 % of 20 is 4, too few for a young network).
     public var getaddrMinimum = 32
+    /// The `getaddr` answer is a sample made once and given to every requester until it expires,
+    /// this long after it was made plus a random part of `getaddrCacheJitter` (Bitcoin Core
+    /// PR #18991: 21 h + up to 6 h), so opening many links cannot scrape the whole book.
+    public var getaddrCacheLifetime: Duration = .seconds(21 * 3600)
+    /// The random extra lifetime of a `getaddr` sample (uniform in 0..<jitter).
+    public var getaddrCacheJitter: Duration = .seconds(6 * 3600)
     /// Most entries in a `getaddr` answer (Bitcoin Core: 1000, also the wire limit).
     public var getaddrMaximum = 1000
     /// Peers a fresh address is relayed to (Bitcoin Core: 2).
@@ -100,6 +106,10 @@ public struct NodeConfiguration: Sendable {
     /// If true, a corrupt book is moved aside, logged, and the node starts with an empty book;
     /// if false (the default), `start()` throws `NodeError.corruptAddressBook` after moving it aside.
     public var continueWithCorruptAddressBook = false
+    /// The same for the discouragement list (`NodeError.corruptDiscouragementList`).
+    public var continueWithCorruptDiscouragementList = false
+    /// The clocks the node reads (`.system`; tests inject manual time).
+    public var clock = NodeClock.system
 
     /// The defaults, in the given mode.
     public init(mode: Mode = .visible) {

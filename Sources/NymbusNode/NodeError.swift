@@ -8,6 +8,7 @@ public struct NodeError: Error, Hashable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notStarted, stopped, transport, handshakeTimeout, refused, noInbound, selfConnection
             case incompatibleVersion, discouraged, unknownPeer, tooManyPeers, corruptAddressBook, persistence
+            case corruptDiscouragementList
             case invalidObject, oversized, disconnected
         }
         private let base: Base
@@ -37,6 +38,8 @@ public struct NodeError: Error, Hashable, CustomStringConvertible {
         public static let tooManyPeers = Code(.tooManyPeers)
         /// The address book file exists but cannot be read back; it was kept aside, not replaced.
         public static let corruptAddressBook = Code(.corruptAddressBook)
+        /// The discouragement list file exists but cannot be read back; it was kept aside, not replaced.
+        public static let corruptDiscouragementList = Code(.corruptDiscouragementList)
         /// The data directory or a file in it could not be written.
         public static let persistence = Code(.persistence)
         /// A custom object type is not registered or does not encode.

@@ -34,6 +34,8 @@ public struct NodeStatistics: Sendable, Equatable {
     public var refusedDiscouraged = 0
     /// Inbound handshakes refused for lack of room, or because this node is hidden.
     public var refusedInbound = 0
+    /// Inbound links closed to make room for a new one (`InboundEviction`).
+    public var evictedInbound = 0
     /// Links that turned out to be to ourselves.
     public var selfConnections = 0
     /// Duplicate `version`/`verack` messages ignored (the mixnet may duplicate).

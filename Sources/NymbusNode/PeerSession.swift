@@ -113,6 +113,8 @@ struct PeerSession: Sendable {
     private(set) var pingSentAt: Double = 0
     private(set) var lastPingAt: Double = 0
     private(set) var rtt: Double?
+    /// The lowest ping round trip seen (inbound eviction protects the fastest peers).
+    private(set) var minimumRTT: Double?
     private(set) var getaddrAnswered = false
     private(set) var getaddrSent = false
     /// True from our `getaddr` until an `addr` of under 1000 entries arrives (its answer);
@@ -306,7 +308,9 @@ struct PeerSession: Sendable {
             return [.send(.pong(nonce: nonce))]
         case .pong(let nonce):
             guard let outstanding = pingNonce, outstanding == nonce else { return [.note(.pongMismatch)] }
-            rtt = now - pingSentAt
+            let measured = now - pingSentAt
+            rtt = measured
+            minimumRTT = min(minimumRTT ?? measured, measured)
             pingNonce = nil
             return []
         case .getaddr:

@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusPubSub
 import NymbusWire
 import NymbusBroker
 
@@ -12,6 +13,8 @@ enum FuzzTarget: String, CaseIterable {
     case nymText = "nym-text"
     case resp
     case respReply = "resp-reply"
+    case object
+    case plaintext
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -29,6 +32,16 @@ enum FuzzTarget: String, CaseIterable {
             precondition(
                 (try? ServerResponse.decodeBinary(response.encodeBinary())) == response,
                 "nym-response: re-encoded response does not decode to the same value")
+        case .object:
+            guard let object = try? TopicObject(bytes: bytes) else { return }
+            precondition(
+                (try? TopicObject(bytes: object.bytes))?.bytes == object.bytes,
+                "object: re-encoded object does not decode to the same bytes")
+        case .plaintext:
+            guard let plaintext = try? ObjectPlaintext(decoding: bytes, maxPayload: 65_536) else { return }
+            precondition(
+                (try? ObjectPlaintext(decoding: plaintext.encoded(paddedLength: bytes.count), maxPayload: 65_536)) == plaintext,
+                "plaintext: re-encoded plaintext does not decode to the same value")
         case .resp: RESPFuzzing.requests(bytes)
         case .respReply: RESPFuzzing.replies(bytes)
         case .nymText:
@@ -45,8 +58,10 @@ enum FuzzTarget: String, CaseIterable {
         let address = Recipient.random()
         let tag = SenderTag.random()
         switch self {
-        case .resp, .respReply:
+        case .resp, .respReply, .object:
             return []  // scripts/fuzz_seeds.py seeds these
+        case .plaintext:
+            return [[UInt8]](arrayLiteral: ObjectPlaintext(payload: Array("hello".utf8), author: nil).encoded(paddedLength: 64))
         case .wire:
             return []  // spec/vectors/wire.txt seeds this target
         case .nymRequest:

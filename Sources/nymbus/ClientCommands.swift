@@ -79,13 +79,14 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try await broker.connect()
+        _ = try expectNoError(try await connection.command("HELLO", "3"))  // maps stay maps
         print(render(try expectNoError(try await connection.command("NYMBUS.STATUS"))))
         let topics = try expectNoError(try await connection.command("NYMBUS.TOPIC", "LIST"))
         print("topics: \((topics.elements ?? []).map { render($0) }.joined(separator: ", "))")
         if peers {
-            for peer in try expectNoError(try await connection.command("NYMBUS.PEERS")).elements ?? [] {
-                print("- " + render(peer, indent: "  "))
-            }
+            let list = try expectNoError(try await connection.command("NYMBUS.PEERS")).elements ?? []
+            print("peers (\(list.count)):")
+            for peer in list { print("- " + render(peer, indent: "  ")) }
         }
         await connection.close()
     }

@@ -161,3 +161,54 @@ import Testing
         #expect(try String(contentsOfFile: directory + "/topics.json", encoding: .utf8) == "{not json")
     }
 }
+
+@Suite struct OverlayPrivacyTests {
+    /// Every byte that crosses the mixnet during a devnet session (handshakes, discovery,
+    /// objects) is free of IP addresses, as text or as raw IPv4 bytes, and the hidden node's
+    /// own Nym address appears in nothing it sends.
+    @Test func noOverlayMessageCarriesAnIPAddress() async throws {
+        let directory = temporaryDirectory("tap")
+        var configuration = DevnetConfiguration(directory: directory)
+        configuration.nodes = 3
+        configuration.hidden = 1
+        configuration.mixnet.hopDelay = .milliseconds(1)
+        let devnet = try Devnet(configuration: configuration, logger: LogCapture().logger())
+        let tap = await devnet.mixnet.tap()
+        let recorder = Task {
+            var events: [MixnetTapEvent] = []
+            for await event in tap { events.append(event) }
+            return events
+        }
+        try await devnet.start()
+        #expect(await devnet.waitUntilLinked(minimumPeers: 1, timeout: .seconds(60)))
+        let daemons = await devnet.daemons
+        let b = try await subscribe(daemons[2], channel: "tapped", topic: Topic.named("tapped"))
+        let a = try await BrokerConnection.connect(path: daemons[0].broker.socketPath)
+        _ = try await a.command("PUBLISH", "tapped", "payload")
+        #expect(await nextMessage(b)?.payload == Array("payload".utf8))
+        await a.close()
+        await b.close()
+        await devnet.stop()
+        recorder.cancel()
+        let events = await recorder.value
+        #expect(events.count >= 6)
+        let hidden = await devnet.nodes[2]
+        let hiddenAddress = try Recipient(string: hidden.address)
+        for event in events {
+            let text = String(decoding: event.bytes, as: UTF8.self)
+            #expect(!text.contains("127.0.0.1") && !IPRedaction.containsAddress(text), "\(event.kind) carries an IP as text")
+            #expect(!contains(event.bytes, [127, 0, 0, 1]), "\(event.kind) carries 127.0.0.1 as bytes")
+            if event.from == 2 {
+                #expect(event.kind != .send, "the hidden node never uses plain send")
+                #expect(!contains(event.bytes, hiddenAddress.bytes))
+                #expect(!contains(event.bytes, hiddenAddress.identityKey))
+                #expect(!text.contains(hidden.address))
+            }
+        }
+    }
+
+    private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }
+    }
+}

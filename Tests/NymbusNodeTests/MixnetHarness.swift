@@ -36,7 +36,7 @@ final class MixnetHarness: Sendable {
     /// A started connection to endpoint `index` (retrying while a previous one is still attached).
     func connection(_ index: Int) async throws -> NymClientConnection {
         var configuration = try NymClientConfiguration(url: endpoints[index].url)
-        configuration.startTimeout = .seconds(20)
+        configuration.startTimeout = .seconds(30)
         let connection = NymClientConnection(configuration: configuration, logger: testLogger("nym-client-\(index)"))
         try await connection.start()
         return connection
@@ -92,7 +92,7 @@ struct RawPeer {
     }
 
     /// Waits for a message on `session` matching `match`.
-    func waitFor(_ session: SessionID, timeout: Duration = .seconds(20), _ match: @Sendable (Message) -> Bool) async
+    func waitFor(_ session: SessionID, timeout: Duration = .seconds(30), _ match: @Sendable (Message) -> Bool) async
         -> Message?
     {
         let deadline = ContinuousClock.now + timeout
@@ -152,10 +152,12 @@ struct RawPeer {
     }
 }
 
-/// A configuration for mixnet tests: fast timers, no outbound dialing unless asked.
-func mixnetConfiguration(_ mode: NodeConfiguration.Mode = .visible, outbound: Int = 0) -> NodeConfiguration {
-    var c = testConfiguration(mode)
+/// A configuration for mixnet tests: a manual clock (nothing times out unless the test moves
+/// time), no outbound dialing unless asked.
+func mixnetConfiguration(
+    _ mode: NodeConfiguration.Mode = .visible, outbound: Int = 0, clock: ManualClock = ManualClock()
+) -> NodeConfiguration {
+    var c = testConfiguration(mode, clock: clock)
     c.outboundTarget = outbound
-    c.handshakeTimeout = .seconds(20)
     return c
 }

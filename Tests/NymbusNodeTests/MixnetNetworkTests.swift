@@ -6,7 +6,7 @@ import Testing
 @testable import NymbusNode
 
 /// A whole network on the local mixnet: discovery from one seed.
-@Suite(.timeLimit(.minutes(3))) struct MixnetNetworkTests {
+@Suite(.timeLimit(.minutes(5))) struct MixnetNetworkTests {
     /// 20 visible nodes and one hidden node, all bootstrapped from node 0, with nym-client's
     /// default 15 ms mean delay per hop (so messages overtake each other).
     @Test func twentyNodesFromOneSeedReachTheirTargetAndLearnTheNetwork() async throws {
@@ -16,10 +16,13 @@ import Testing
         var nodes: [Node] = []
         var connections: [NymClientConnection] = []
         for i in 0...hiddenIndex {
-            var config = mixnetConfiguration(i == hiddenIndex ? .hidden : .visible, outbound: 8)
-            config.maintenanceInterval = .milliseconds(100)
-            config.redialDelay = .seconds(30)
-            config.handshakeTimeout = .seconds(3)
+            var config = networkConfiguration(i == hiddenIndex ? .hidden : .visible, outbound: 8)
+            config.redialDelay = .seconds(10)
+            // No message is lost here, so the timeout only matters for dials to the nodes that
+            // leave (the book still has them): recovery takes about this long. A handshake takes
+            // ~0.1 s here, so a loaded machine is far from timing out a merely slow one (and if
+            // it did, that would only cost a redial).
+            config.handshakeTimeout = .seconds(5)
             config.bootstrap = i == 0 ? [] : [net.address(0)]
             let (node, connection) = try await net.node(i, config)
             nodes.append(node)
@@ -27,7 +30,17 @@ import Testing
         }
         let all = nodes
         let started = ContinuousClock.now
-        #expect(await allReachOutboundTarget(all, timeout: .seconds(60)))
+        #expect(await allReachOutboundTarget(all))
+        // "Most of the network": every book comes to hold at least 3/4 of the other 19 visible
+        // nodes (the last getaddr answers may still be on their way when the targets are met).
+        let addresses = net.endpoints.map(\.address)
+        #expect(
+            await eventually(timeout: .seconds(90)) {
+                for (i, node) in all.enumerated() where i != hiddenIndex {
+                    if Set(await node.knownAddresses()).subtracting([addresses[i]]).count < 15 { return false }
+                }
+                return true
+            })
 
         var bookSizes: [Int] = []
         for (i, node) in nodes.enumerated() where i != hiddenIndex {
@@ -40,8 +53,6 @@ import Testing
         }
         let hiddenPeers = await nodes[hiddenIndex].peers()
         #expect(hiddenPeers.allSatisfy { $0.direction == .outbound && $0.mode == .hidden })
-        // "Most of the network": every book holds at least 3/4 of the other 19 visible nodes.
-        #expect(bookSizes.allSatisfy { $0 >= 15 }, "book sizes: \(bookSizes)")
         var handshakes = 0
         for node in nodes {
             let s = await node.statistics
@@ -52,19 +63,19 @@ import Testing
             "network: book sizes \(bookSizes.sorted()), handshakes \(handshakes), at \(ContinuousClock.now - started)")
 
         // Three nodes leave; everyone else replaces the lost links from its book.
-        for i in [3, 7, 11] {
-            await nodes[i].stop()
-            await connections[i].close()
-        }
         let remaining = nodes.enumerated().filter { ![3, 7, 11].contains($0.offset) }.map(\.element)
         let gone: Set<Recipient> = [net.address(3), net.address(7), net.address(11)]
-        var lost = 0
+        var lost = 0  // counted before they leave: their byes may arrive at any time after
         for node in remaining {
             lost += await node.peers().filter { $0.address.map(gone.contains) ?? false }.count
         }
         #expect(lost > 0)
+        for i in [3, 7, 11] {
+            await nodes[i].stop()
+            await connections[i].close()
+        }
         #expect(
-            await eventually {
+            await eventually(timeout: .seconds(60)) {
                 for node in remaining
                 where await node.peers().contains(where: { $0.address.map(gone.contains) ?? false }) {
                     return false
@@ -72,7 +83,7 @@ import Testing
                 return true
             })
         let lostAt = ContinuousClock.now
-        #expect(await allReachOutboundTarget(remaining, timeout: .seconds(60)))
+        #expect(await allReachOutboundTarget(remaining))
         print("network: \(lost) links lost, all back to 8 outbound after \(ContinuousClock.now - lostAt)")
         for node in remaining { await node.stop() }
         for (i, connection) in connections.enumerated() where ![3, 7, 11].contains(i) { await connection.close() }
@@ -87,10 +98,11 @@ import Testing
         var nodes: [Node] = []
         var connections: [NymClientConnection] = []
         for i in 0..<count {
-            var config = mixnetConfiguration(outbound: 4)
-            config.maintenanceInterval = .milliseconds(100)
+            var config = networkConfiguration(outbound: 4)
             config.redialDelay = .seconds(2)
-            config.handshakeTimeout = .seconds(2)
+            // A lost handshake message holds a link slot this long. A loaded machine may also time
+            // out a merely slow handshake; that only costs a redial.
+            config.handshakeTimeout = .seconds(4)
             config.bootstrap = i == 0 ? [] : [net.address(0)]
             let (node, connection) = try await net.node(i, config)
             nodes.append(node)
@@ -98,7 +110,7 @@ import Testing
         }
         let all = nodes
         #expect(
-            await eventually(timeout: .seconds(60)) {
+            await eventually(timeout: .seconds(120)) {
                 for node in all where await node.peers().filter({ $0.direction == .outbound }).count < 4 {
                     return false
                 }
@@ -119,8 +131,19 @@ import Testing
         await net.stop()
     }
 
-    func allReachOutboundTarget(_ nodes: [Node], timeout: Duration) async -> Bool {
-        await eventually(timeout: timeout) {
+    /// A configuration for a whole network in real time: discovery, redials and timeouts need time
+    /// to pass (the bounds of the waits are generous upper limits for a loaded machine).
+    func networkConfiguration(_ mode: NodeConfiguration.Mode = .visible, outbound: Int) -> NodeConfiguration {
+        var c = NodeConfiguration(mode: mode)
+        c.clock = .system
+        c.outboundTarget = outbound
+        c.maintenanceInterval = .milliseconds(100)
+        c.addressFetchInterval = .seconds(1)
+        return c
+    }
+
+    func allReachOutboundTarget(_ nodes: [Node], sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        await eventually(timeout: .seconds(120), sourceLocation: sourceLocation) {
             for node in nodes where await node.peers().filter({ $0.direction == .outbound }).count < 8 { return false }
             return true
         }

@@ -51,12 +51,9 @@ import Testing
         let net = try await MixnetHarness.start(clients: 2)
         let tap = TapRecorder()
         await tap.start(await net.mixnet.tap())
-        var hiddenConfig = mixnetConfiguration(.hidden)
-        hiddenConfig.pingInterval = .milliseconds(200)
-        var visibleConfig = mixnetConfiguration()
-        visibleConfig.pingInterval = .milliseconds(200)
-        let (h, ch) = try await net.node(0, hiddenConfig)
-        let (v, cv) = try await net.node(1, visibleConfig)
+        let clock = ManualClock()
+        let (h, ch) = try await net.node(0, mixnetConfiguration(.hidden, clock: clock))
+        let (v, cv) = try await net.node(1, mixnetConfiguration(clock: clock))
         let peer = try await h.connect(to: net.address(1))
         #expect(await eventually { await v.peers().count == 1 })
         let fromV = try #require(await v.peers().first)
@@ -77,6 +74,10 @@ import Testing
                 let (objects, greetings) = (await gotH.items.count, await gotV.items.count)
                 return objects == 30 && greetings == 1
             })
+        // Two minutes later both ping (the hidden node's ping carries SURBs for what it received).
+        clock.advance(by: .seconds(120))
+        await h.maintain()
+        await v.maintain()
         #expect(
             await eventually {
                 let (hr, vr) = (await h.peers().first?.rtt, await v.peers().first?.rtt)
@@ -163,19 +164,24 @@ import Testing
 
     @Test func silentPeerIsDroppedAfterTheTimeout() async throws {
         let net = try await MixnetHarness.start(clients: 2)
-        var config = mixnetConfiguration()
-        config.pingInterval = .milliseconds(200)
-        config.peerTimeout = .seconds(2)
-        let (a, ca) = try await net.node(0, config)
+        let clock = ManualClock()
+        let (a, ca) = try await net.node(0, mixnetConfiguration(clock: clock))
+        let events = Inbox<PeerEvent>()
+        await a.setPeerHandler { await events.add($0) }
         let raw = RawPeer(try await net.connection(1), address: net.address(1))
         let session = try await raw.handshake(with: net.address(0))
-        #expect(await eventually { await a.peers().count == 1 })
-        // The raw peer answers nothing: not the pings, nothing.
-        let bye = await raw.bye(on: session)
-        #expect(bye?.code == .timeout)
+        #expect(await eventually { await events.items.count == 1 })
+        // The raw peer answers nothing: not the pings, nothing. Time moves only here.
+        await clock.advance(by: .seconds(120), running: a)
+        #expect(await raw.waitFor(session) { if case .ping = $0 { true } else { false } } != nil)
+        await clock.advance(by: .seconds(1079), running: a)
+        #expect(await a.peers().count == 1)
+        await clock.advance(by: .seconds(1), running: a)
         #expect(await a.peers().isEmpty)
+        let bye = await raw.bye(on: session)
+        #expect(bye == ByeMessage(code: .timeout, reason: "silent for 1200 s"))
         #expect(await a.statistics.timeouts == 1)
-        #expect(await raw.messages(on: session).contains { if case .ping = $0 { true } else { false } })
+        #expect(await eventually { await events.items.last == .disconnected(PeerID(session), .timeout) })
         await a.stop()
         await ca.close()
         await raw.connection.close()
@@ -269,7 +275,8 @@ import Testing
         let net = try await MixnetHarness.start(clients: 3)
         let dir = "/tmp/nymbus-node-restart-\(SessionIDForTests.unique())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = mixnetConfiguration(outbound: 2)
+        let clock = ManualClock()
+        var config = mixnetConfiguration(outbound: 2, clock: clock)
         config.dataDirectory = dir
         config.bootstrap = [net.address(1), net.address(2)]
         let (b, cb) = try await net.node(1, mixnetConfiguration())
@@ -284,7 +291,9 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: file)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        // Restart with no bootstrap list: the book alone finds both peers again.
+        // Restart with no bootstrap list, after the redial delay (10 min): the book alone finds
+        // both peers again.
+        clock.advance(by: .seconds(600))
         var again = config
         again.bootstrap = []
         let (a2, ca2) = try await net.node(0, again)

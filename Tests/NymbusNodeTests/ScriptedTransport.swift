@@ -56,9 +56,10 @@ actor SentLog {
     private(set) var all: [Sent] = []
     func append(_ s: Sent) { all.append(s) }
 
-    /// Waits (polling) until `count` messages match, or fails after `timeout`.
+    /// Waits (polling) until `count` messages match, or fails after `timeout` (an upper bound
+    /// for a loaded machine: it returns as soon as the messages are there).
     func waitFor(
-        _ count: Int = 1, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+        _ count: Int = 1, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
         where match: @Sendable (Sent) -> Bool
     ) async -> [Sent] {
         let deadline = ContinuousClock.now + timeout
@@ -74,9 +75,10 @@ actor SentLog {
     }
 }
 
-/// Waits until `condition` holds, polling; records an issue on timeout.
+/// Waits until `condition` holds, polling; records an issue on timeout (an upper bound for a
+/// loaded machine: it returns as soon as the condition holds).
 func eventually(
-    timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
+    timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: @Sendable () async -> Bool
 ) async -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -88,14 +90,18 @@ func eventually(
     return false
 }
 
-/// A node configuration with short timers for tests.
-func testConfiguration(_ mode: NodeConfiguration.Mode = .visible) -> NodeConfiguration {
+/// A node configuration for tests: production timers on a manual clock, no automatic timer
+/// ticks (the test runs them with `ManualClock.advance(by:running:)`), no outbound dialing.
+///
+/// Nothing in such a node depends on elapsed wall time, so a test behaves the same on a loaded
+/// machine. (`start()` still runs the timers once, which dials bootstrap peers if asked.)
+func testConfiguration(_ mode: NodeConfiguration.Mode = .visible, clock: ManualClock = ManualClock())
+    -> NodeConfiguration
+{
     var c = NodeConfiguration(mode: mode)
-    c.maintenanceInterval = .milliseconds(50)
-    c.handshakeTimeout = .seconds(10)
-    c.redialDelay = .seconds(2)
+    c.clock = clock.nodeClock
+    c.maintenanceInterval = .seconds(365 * 86_400)
     c.outboundTarget = 0
-    c.addressFetchInterval = .seconds(1)
     return c
 }
 

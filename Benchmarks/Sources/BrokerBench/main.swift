@@ -2,7 +2,13 @@
 // for redis-server in the same run, so the ratio means something on a noisy machine.
 //
 //   BrokerBench --server nymbus=/path/a.sock --server redis=/path/b.sock [--messages N] [--size B] [--subscribers 1,10,50]
+//
+// The LAST server is the baseline. Each PUBLISH carries its send time, so subscribers measure
+// publish-to-receive latency. Besides its own table it prints `@row` lines for `make bench`.
+import BenchSupport
 import Foundation
+
+func nowNanos() -> UInt64 { Measure.wallNanos() }
 
 struct Options {
     var servers: [(name: String, path: String)] = []
@@ -156,6 +162,7 @@ func run(server: (name: String, path: String), subscribers count: Int, options: 
 }
 
 do {
+    Console.lineBuffered()
     let options = try Options(CommandLine.arguments)
     var rows: [Row] = []
     for count in options.subscriberCounts {
@@ -163,17 +170,36 @@ do {
             rows.append(try run(server: server, subscribers: count, options: options))
         }
     }
+    let baselineName = options.servers.last!.name
     print("broker fan-out: \(options.messages) PUBLISH of \(options.size) B, window \(options.window), Unix socket")
-    print(["server".padding(toLength: 8, withPad: " ", startingAt: 0), " subs", "   publish/s", "   delivered/s",
+    print(["server".padding(toLength: 14, withPad: " ", startingAt: 0), " subs", "   publish/s", "   delivered/s",
            " delivered", "    p50 µs", "    p99 µs", "   ratio"].joined(separator: " "))
+    var summary: [ResultRow] = []
     for row in rows {
-        let baseline = rows.first { $0.subscribers == row.subscribers && $0.server == options.servers.last!.name }
+        let baseline = rows.first { $0.subscribers == row.subscribers && $0.server == baselineName }
         let ratio = baseline.map { row.deliveredPerSecond / $0.deliveredPerSecond } ?? .nan
-        print(String(format: "%@ %5d %12.0f %14.0f %8.1f%% %10.0f %10.0f %8.2f", row.server.padding(toLength: 8, withPad: " ", startingAt: 0) as NSString, row.subscribers,
+        print(String(format: "%@ %5d %12.0f %14.0f %8.1f%% %10.0f %10.0f %8.2f", row.server.padding(toLength: 14, withPad: " ", startingAt: 0) as NSString, row.subscribers,
                      row.publishPerSecond, row.deliveredPerSecond, row.deliveredRatio * 100, row.p50Micros,
                      row.p99Micros, ratio))
+        guard let baseline, row.server != baselineName else { continue }
+        let label = "broker \(row.subscribers) sub\(row.subscribers == 1 ? "" : "s"), \(row.server)"
+        let incomplete = row.deliveredRatio < 1 ? " (\(Format.number(row.deliveredRatio * 100, decimals: 1))% delivered)" : ""
+        summary.append(.ratio(
+            "\(label): fan-out", figure: Format.number(row.deliveredPerSecond, decimals: 0) + " msg/s" + incomplete,
+            baseline: Format.number(baseline.deliveredPerSecond, decimals: 0) + " msg/s \(baselineName)",
+            ratio: row.deliveredPerSecond / baseline.deliveredPerSecond, atLeast: 0.8))
+        summary.append(.ratio(
+            "\(label): p50 latency", figure: Format.number(row.p50Micros, decimals: 0) + " µs",
+            baseline: Format.number(baseline.p50Micros, decimals: 0) + " µs \(baselineName)",
+            ratio: baseline.p50Micros / row.p50Micros, atLeast: 0.8))
+        summary.append(.ratio(
+            "\(label): p99 latency", figure: Format.number(row.p99Micros, decimals: 0) + " µs",
+            baseline: Format.number(baseline.p99Micros, decimals: 0) + " µs \(baselineName)",
+            ratio: baseline.p99Micros / row.p99Micros, atLeast: 0.8))
     }
-    print("ratio = delivered/s relative to \(options.servers.last!.name) (the baseline) at the same subscriber count")
+    print("ratio = delivered/s relative to \(baselineName) (the baseline) at the same subscriber count")
+    print("")
+    for row in summary { row.emit() }
 } catch {
     FileHandle.standardError.write(Data("BrokerBench: \(error)\n".utf8))
     exit(1)

@@ -1,0 +1,12 @@
+import NymbusPubSub
+
+/// A network that sends nothing and answers as if `peers` peers took every object, so the topic
+/// layer runs its whole receive and publish paths (including the forwarding copy) with no I/O.
+struct NullNetwork: ObjectNetwork {
+    typealias Peer = Int
+    let peers: Int
+
+    func broadcastObject(_ object: [UInt8], except: Int?) async -> Int { except == nil ? peers : peers - 1 }
+
+    func penalizeInvalidObject(from peer: Int, reason: String) async {}
+}
