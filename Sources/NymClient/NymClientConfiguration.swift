@@ -34,6 +34,13 @@ public struct NymClientConfiguration: Sendable, Equatable {
     /// Received messages buffered in `inbound` for a slow consumer; beyond this newer messages
     /// are dropped, logged and counted (`droppedInboundCount`).
     public var maxBufferedInbound: Int
+    /// Messages the socket accepted this long before the connection dropped are sent again after
+    /// reconnecting: frames still in flight when a WebSocket breaks are lost, and nym-client never
+    /// acknowledges. So delivery across a reconnect is at least once; the overlay drops the
+    /// duplicates (objects by message id, control messages by session state). Zero disables it.
+    public var resendWindow: Duration = .seconds(1)
+    /// At most this many recently written messages are kept for `resendWindow`.
+    public var maxResend: Int = 256
 
     /// Creates a configuration; every parameter has nym-client's default.
     public init(

@@ -62,6 +62,9 @@ public actor NymClientConnection: MixnetTransport {
     public private(set) var droppedInboundCount = 0
     /// Messages waiting for the socket.
     public var queuedMessageCount: Int { queue.count }
+    /// Messages sent again after reconnects because they may have been in flight (`resendWindow`).
+    public private(set) var resentCount = 0
+    private var recentlyWritten: [(message: [UInt8], at: ContinuousClock.Instant)] = []
 
     /// Creates an idle connection; nothing happens until `start()` (or a send, which queues).
     public init(configuration: NymClientConfiguration, logger: Logger) {
@@ -224,6 +227,7 @@ public actor NymClientConnection: MixnetTransport {
                 done += 1
             }
             queue.removeFirst(done)
+            rememberWritten(batch.prefix(done))
             if done < batch.count {
                 stalledGeneration = current
                 logger.debug(
@@ -233,6 +237,27 @@ public actor NymClientConnection: MixnetTransport {
         }
         pumpTask = nil
         if current == generation { schedulePump() }
+    }
+
+    /// Keeps what the socket just accepted for `resendWindow`, bounded by `maxResend`.
+    private func rememberWritten(_ messages: ArraySlice<[UInt8]>) {
+        guard configuration.resendWindow > .zero, configuration.maxResend > 0, !messages.isEmpty else { return }
+        let now = ContinuousClock.now
+        recentlyWritten.append(contentsOf: messages.map { ($0, now) })
+        if recentlyWritten.count > configuration.maxResend {
+            recentlyWritten.removeFirst(recentlyWritten.count - configuration.maxResend)
+        }
+    }
+
+    /// After a drop: queue again, ahead of the rest, what may have been in flight.
+    private func requeueInFlight() {
+        let cutoff = ContinuousClock.now - configuration.resendWindow
+        let again = recentlyWritten.filter { $0.at >= cutoff }.map(\.message)
+        recentlyWritten.removeAll()
+        guard !again.isEmpty else { return }
+        resentCount += again.count
+        queue.prepend(again)
+        logger.info("resending messages that may have been in flight", metadata: ["count": "\(again.count)"])
     }
 
     // MARK: Connection loop
@@ -309,6 +334,7 @@ public actor NymClientConnection: MixnetTransport {
         try? await connection.channel.close()
         await pumpTask?.value
         if lifecycle == .running {
+            requeueInFlight()
             logger.warning("lost the nym-client connection; reconnecting", metadata: ["queued": "\(queue.count)"])
         }
     }

@@ -36,6 +36,14 @@ struct SendQueue: Sendable {
         }
     }
 
+    /// Puts messages back at the head, in order, ahead of everything queued (a resend after a
+    /// reconnect). Not limited by `capacity`: they were already accepted once.
+    mutating func prepend(_ frames: [[UInt8]]) {
+        guard !frames.isEmpty else { return }
+        items = frames + items[head...]
+        head = 0
+    }
+
     /// Drops everything (on `close()`).
     mutating func removeAll() {
         items.removeAll()
