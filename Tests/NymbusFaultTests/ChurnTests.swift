@@ -35,7 +35,7 @@ import Testing
                 try await net.pubsub(publishers[i % publishers.count]).publish(Array(payload.utf8), to: topic)
                 published.append(Published(payload: payload, started: started, finished: .now))
                 i += 1
-                try await Task.sleep(for: .milliseconds(150))
+                try await Task.sleep(for: .milliseconds(250))
             }
         }
     }
@@ -77,7 +77,9 @@ import Testing
         // A third of the nodes leave (one hidden); each newcomer bootstraps from a node that stays.
         let leaving = [2, 4, 6, 9, 12, 14, 17]
         let anchors = [1, 3, 5, 7, 8, 10, 11]
-        let publishers = [0, 19]  // one visible, one hidden; both stay
+        // One visible, one hidden; both stay. Not node 0: as everyone's seed it has the most links,
+        // and every object costs a node one send per link (see the report on hub nodes).
+        let publishers = [5, 19]
         var upAt: [Int: ContinuousClock.Instant] = [:]
         let publisher = Publisher()
         let publishing = Task { try await publisher.run(net: net, from: publishers, topic: topic, prefix: "during") }
@@ -91,11 +93,16 @@ import Testing
             if !caughtUp {
                 let missing = Set(owed).subtracting(await logs[leaver]!.payloads).sorted()
                 let peers = await net.node(leaver).peers().count
-                let statistics = await net.pubsub(leaver).statistics
+                var senders: [String] = []
+                for index in publishers {
+                    let failures = await net.node(index).statistics.sendFailures
+                    let queued = await net.transport(index).queuedMessageCount
+                    senders.append("node \(index): \(failures) send failures, \(queued) queued")
+                }
                 // Flooding has no gossip repair yet: an object in flight on links that die as nodes
-                // leave can miss a node (seen rarely, on a heavily loaded machine). Recorded, not hidden.
+                // leave can miss a node. Recorded as a known issue, not hidden.
                 withKnownIssue("no gossip repair: objects in flight on dying links can be missed", isIntermittent: true) {
-                    Issue.record("node \(leaver) (\(peers) peers) lagged: missing \(missing) \(statistics)")
+                    Issue.record("node \(leaver) (\(peers) peers) lagged: missing \(missing); publishers \(senders)")
                 }
             }
             await net.stopNode(leaver)
@@ -138,7 +145,7 @@ import Testing
         #expect(await eventually(timeout: .seconds(60)) { await net.isHealthy(minimumLinks: 2) })
         let after = (0..<10).map { "after-\($0)" }
         for (i, payload) in after.enumerated() {
-            let from = [0, 19, upAt.keys.sorted().first!][i % 3]
+            let from = [5, 19, upAt.keys.sorted().first!][i % 3]
             try await net.pubsub(from).publish(Array(payload.utf8), to: topic)
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -164,6 +171,7 @@ import Testing
         var stats: [String] = []
         for index in live {
             let node = await net.node(index).statistics
+            #expect(node.sendFailures == 0, "node \(index): nym-client refused \(node.sendFailures) messages (queue full?)")
             #expect(node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0)
             let topics = await net.pubsub(index).statistics
             #expect(topics.penalties == 0 && topics.droppedBadSignature == 0)
