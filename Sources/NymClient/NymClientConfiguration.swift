@@ -38,9 +38,9 @@ public struct NymClientConfiguration: Sendable, Equatable {
     /// reconnecting: frames still in flight when a WebSocket breaks are lost, and nym-client never
     /// acknowledges. So delivery across a reconnect is at least once; the overlay drops the
     /// duplicates (objects by message id, control messages by session state). Zero disables it.
-    public var resendWindow: Duration = .seconds(1)
+    public var resendWindow: Duration = .milliseconds(250)
     /// At most this many recently written messages are kept for `resendWindow`.
-    public var maxResend: Int = 256
+    public var maxResend: Int = 64
 
     /// Creates a configuration; every parameter has nym-client's default.
     public init(
