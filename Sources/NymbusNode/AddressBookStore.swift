@@ -17,9 +17,7 @@ struct AddressBookStore: Sendable {
     let directory: String
 
     /// The book file's path.
-    var path: String {
-        directory.hasSuffix("/") ? directory + AddressBookStore.fileName : directory + "/" + AddressBookStore.fileName
-    }
+    var path: String { StoreFile.path(AddressBookStore.fileName, in: directory) }
 
     /// The JSON form of one entry.
     struct Record: Codable, Equatable {
@@ -45,26 +43,8 @@ struct AddressBookStore: Sendable {
     /// A file that cannot be decoded, has another format version, a bad key or a bad address
     /// is moved aside and reported; nothing is silently dropped.
     func load(limits: AddressBookLimits, now: Int64) throws(NodeError) -> AddressBook? {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: path) else { return nil }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw NodeError(.persistence, "cannot read address book \(path): \(error)")
-        }
-        do {
-            return try decode(data, limits: limits, now: now)
-        } catch let problem {
-            let aside = path + ".corrupt-\(now)"
-            var kept = "kept as \(aside)"
-            do { try fm.moveItem(atPath: path, toPath: aside) } catch {
-                kept = "could not move it aside (\(error)); left in place"
-            }
-            throw NodeError(
-                .corruptAddressBook,
-                "address book \(path) is corrupt (\(problem)); \(kept). Start again to begin with an empty book, "
-                    + "or restore a backup.")
+        try StoreFile.load(path, what: "address book", corrupt: .corruptAddressBook, now: now) {
+            data throws(StoreProblem) in try decode(data, limits: limits, now: now)
         }
     }
 
@@ -117,28 +97,14 @@ struct AddressBookStore: Sendable {
                     tried: $0.tried)
             }
         let file = File(format: AddressBookStore.formatVersion, key: Hex.encode(book.key), entries: records)
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return try encoder.encode(file)
-        } catch {
-            throw NodeError(.persistence, "cannot encode the address book: \(error)")
-        }
+        return try StoreFile.encode(file, what: "address book")
     }
 
     /// Writes `book` atomically, mode 0600, creating the directory (0700) if needed.
     func save(_ book: AddressBook) throws(NodeError) {
-        let data = try encode(book)
-        do {
-            try AtomicFile.write(data, to: path, in: directory)
-        } catch {
-            throw NodeError(.persistence, "cannot write address book \(path): \(error)")
-        }
+        try StoreFile.save(try encode(book), to: path, in: directory, what: "address book")
     }
 
     /// What is wrong with a book file.
-    struct StoreProblem: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
+    typealias StoreProblem = StoreFile.Problem
 }

@@ -20,10 +20,7 @@ struct DiscouragementStore: Sendable {
     let directory: String
 
     /// The file's path.
-    var path: String {
-        directory.hasSuffix("/")
-            ? directory + DiscouragementStore.fileName : directory + "/" + DiscouragementStore.fileName
-    }
+    var path: String { StoreFile.path(DiscouragementStore.fileName, in: directory) }
 
     /// The JSON form of one entry: `kind` is `address` (a Nym address) or `tag` (a base58
     /// sender tag); `expires` is Unix seconds.
@@ -41,32 +38,14 @@ struct DiscouragementStore: Sendable {
 
     /// Loads the list (unexpired entries only), or returns nil if there is no file yet.
     func load(duration: Int64, capacity: Int, now: Int64) throws(NodeError) -> DiscouragementList? {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: path) else { return nil }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw NodeError(.persistence, "cannot read the discouragement list \(path): \(error)")
-        }
-        do {
-            let entries = try decode(data, capacity: capacity)
-            return DiscouragementList(duration: duration, capacity: capacity, restoring: entries, now: now)
-        } catch let problem {
-            let aside = path + ".corrupt-\(now)"
-            var kept = "kept as \(aside)"
-            do { try fm.moveItem(atPath: path, toPath: aside) } catch {
-                kept = "could not move it aside (\(error)); left in place"
-            }
-            throw NodeError(
-                .corruptDiscouragementList,
-                "discouragement list \(path) is corrupt (\(problem)); \(kept). Start again to begin with an empty "
-                    + "list, or restore a backup.")
+        try StoreFile.load(path, what: "discouragement list", corrupt: .corruptDiscouragementList, now: now) {
+            data throws(StoreFile.Problem) in
+            DiscouragementList(duration: duration, capacity: capacity, restoring: try decode(data, capacity: capacity), now: now)
         }
     }
 
     /// Decodes file bytes into entries; throws a description of the first problem found.
-    func decode(_ data: Data, capacity: Int) throws(AddressBookStore.StoreProblem) -> [DiscouragedKey: Int64] {
+    func decode(_ data: Data, capacity: Int) throws(StoreFile.Problem) -> [DiscouragedKey: Int64] {
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
             throw .init("not valid JSON for a discouragement list: \(error)")
@@ -106,22 +85,11 @@ struct DiscouragementStore: Sendable {
             }
         }
         .sorted { ($0.kind, $0.value) < ($1.kind, $1.value) }
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return try encoder.encode(File(format: DiscouragementStore.formatVersion, entries: records))
-        } catch {
-            throw NodeError(.persistence, "cannot encode the discouragement list: \(error)")
-        }
+        return try StoreFile.encode(File(format: DiscouragementStore.formatVersion, entries: records), what: "discouragement list")
     }
 
     /// Writes `list` atomically, mode 0600, creating the directory (0700) if needed.
     func save(_ list: DiscouragementList) throws(NodeError) {
-        let data = try encode(list)
-        do {
-            try AtomicFile.write(data, to: path, in: directory)
-        } catch {
-            throw NodeError(.persistence, "cannot write the discouragement list \(path): \(error)")
-        }
+        try StoreFile.save(try encode(list), to: path, in: directory, what: "discouragement list")
     }
 }

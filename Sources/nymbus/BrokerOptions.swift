@@ -13,8 +13,7 @@ struct BrokerOptions: ParsableArguments {
         if let socket { return socket }
         let env = ProcessInfo.processInfo.environment
         if let path = env["NYMBUS_SOCKET"], !path.isEmpty { return path }
-        let home = env["NYMBUS_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? ".") + "/.nymbus")
-        return home + "/nymbus.sock"
+        return RunNodeOptions.defaultDataDirectory + "/nymbus.sock"
     }
 
     func connect() async throws -> BrokerConnection {

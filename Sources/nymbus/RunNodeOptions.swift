@@ -64,8 +64,10 @@ struct RunNodeOptions: ParsableArguments {
     }
 
     /// The data directory to use: the option, else `$NYMBUS_HOME`, else `~/.nymbus`.
-    var resolvedDataDirectory: String {
-        if let dataDirectory { return dataDirectory }
+    var resolvedDataDirectory: String { dataDirectory ?? RunNodeOptions.defaultDataDirectory }
+
+    /// `$NYMBUS_HOME`, else `~/.nymbus`: where a node keeps its data unless told otherwise.
+    static var defaultDataDirectory: String {
         let env = ProcessInfo.processInfo.environment
         if let home = env["NYMBUS_HOME"], !home.isEmpty { return home }
         return (env["HOME"] ?? ".") + "/.nymbus"
