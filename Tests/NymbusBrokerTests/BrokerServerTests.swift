@@ -252,6 +252,42 @@ import Testing
         await broker.stop()
     }
 
+    @Test func backendThatAnswersAtOnceKeepsRepliesPushesAndRefusalsInOrder() async throws {
+        // The loopback backend accepts on the event loop (no task hop): replies are written
+        // straight into the connection's output, so their order against pushes is checked here.
+        let (broker, socket) = try await startBroker(backend: LoopbackBrokerBackend(maxPayloadBytes: 4))
+        defer { socket.remove() }
+        let publisher = try await TestClient.connect(socket.path)
+        let other = try await TestClient.connect(socket.path)
+        try await publisher.command("HELLO", "3")
+        _ = try await publisher.read()
+        try await publisher.command("SUBSCRIBE", "me")
+        #expect(try await publisher.read() == .push([.bulk("subscribe"), .bulk("me"), .integer(1)]))
+        try await other.command("SUBSCRIBE", "me")
+        _ = try await other.read()
+
+        var batch = ByteBuffer()
+        for payload in ["a", "toolong", "b"] {
+            RESPWriter.writeCommand([Array("PUBLISH".utf8), Array("me".utf8), Array(payload.utf8)], into: &batch)
+        }
+        RESPWriter.writeCommand([Array("PING".utf8)], into: &batch)
+        try await publisher.channel.writeAndFlush(batch)
+        // Redis's order: the copy for the publisher itself, then the reply (2 receivers).
+        #expect(try await publisher.read() == .push([.bulk("message"), .bulk("me"), .bulk("a")]))
+        #expect(try await publisher.read() == .integer(2))
+        #expect(try await publisher.read() == .error("ERR payload over 4 bytes"))
+        #expect(try await publisher.read() == .push([.bulk("message"), .bulk("me"), .bulk("b")]))
+        #expect(try await publisher.read() == .integer(2))
+        #expect(try await publisher.read() == .simpleString("PONG"))
+        #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("a")]))
+        #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("b")]))
+        let stats = await broker.stats()
+        #expect(stats.messagesPublished == 2)
+        #expect(stats.publishesRejected == 1)
+        #expect(stats.messagesDelivered == 4)
+        await broker.stop()
+    }
+
     @Test func nymbusCommandsReachTheBackend() async throws {
         let backend = TestBackend()
         let (broker, socket) = try await startBroker(backend: backend)

@@ -74,7 +74,7 @@ public struct RESPRequestParser: Sendable {
 
     /// Finds the CR LF ending the header line that starts at `start`.
     private static func headerLineEnd(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, _ limits: RESPLimits, tooLong: RESPError
+        _ bytes: UnsafeRawBufferPointer, from start: Int, _ limits: RESPLimits, tooLong: @autoclosure () -> RESPError
     ) -> Line {
         let searchEnd = min(bytes.count, start + limits.maxInlineLength + 1)
         var index = start
@@ -88,21 +88,22 @@ public struct RESPRequestParser: Sendable {
             }
             index += 1
         }
-        return bytes.count - start > limits.maxInlineLength ? .failure(tooLong) : .needMore
+        return bytes.count - start > limits.maxInlineLength ? .failure(tooLong()) : .needMore
     }
 
     private static func parseMultibulk(_ bytes: UnsafeRawBufferPointer, _ limits: RESPLimits) -> Step {
-        let countError = RESPError(.invalidMultibulkLength, "invalid multibulk length")
+        // Errors are built only when they happen: building one formats strings.
+        func countError() -> RESPError { RESPError(.invalidMultibulkLength, "invalid multibulk length") }
         let lineEnd: Int
         switch headerLineEnd(bytes, from: 0, limits, tooLong: RESPError(.headerTooLong, "too big mbulk count string")) {
         case .needMore: return .needMore
         case .failure(let error): return .failure(error)
         case .end(let end): lineEnd = end
         }
-        guard let count = parseInteger(bytes, from: 1, to: lineEnd) else { return .failure(countError) }
+        guard let count = parseInteger(bytes, from: 1, to: lineEnd) else { return .failure(countError()) }
         var position = lineEnd + 2
         if count <= 0 { return .skip(consumed: position) }
-        guard count <= Int64(limits.maxArrayCount) else { return .failure(countError) }
+        guard count <= Int64(limits.maxArrayCount) else { return .failure(countError()) }
 
         var arguments: [[UInt8]] = []
         arguments.reserveCapacity(Int(count))
@@ -135,7 +136,7 @@ public struct RESPRequestParser: Sendable {
             guard bytes[bodyStart + bodyLength] == 13, bytes[bodyStart + bodyLength + 1] == 10 else {
                 return .failure(RESPError(.expectedCRLF, "expected '\\r\\n' after a bulk string"))
             }
-            arguments.append(Array(bytes[bodyStart..<(bodyStart + bodyLength)]))
+            arguments.append(copy(bytes, from: bodyStart, count: bodyLength))
             position = bodyStart + bodyLength + 2
         }
         return .command(arguments, consumed: position)
@@ -171,6 +172,15 @@ public struct RESPRequestParser: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// `bytes[start..<start + count]` as an array, copied in one go.
+    private static func copy(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
+        guard count > 0, let base = bytes.baseAddress else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            target.baseAddress!.initialize(from: base.advanced(by: start).assumingMemoryBound(to: UInt8.self), count: count)
+            initialized = count
+        }
+    }
 
     /// Redis's `string2ll` over `bytes[from..<to]`: optional `-`, no `+`, no leading zeros, no
     /// blanks, no overflow.

@@ -99,6 +99,11 @@ public enum RESPWriter {
 
     // MARK: - Pieces
 
+    /// Appends `:number\r\n`, an integer reply (the same in RESP2 and RESP3).
+    static func writeInteger(_ number: Int64, into buffer: inout ByteBuffer) {
+        writeHeader(UInt8(ascii: ":"), number, into: &buffer)
+    }
+
     private static func writeBulk(_ bytes: [UInt8], into buffer: inout ByteBuffer) {
         writeHeader(UInt8(ascii: "$"), Int64(bytes.count), into: &buffer)
         buffer.writeBytes(bytes)
@@ -122,8 +127,19 @@ public enum RESPWriter {
     private static func writeDecimal(_ number: Int64, into buffer: inout ByteBuffer) {
         if number >= 0 && number < 10 {
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(number))
-        } else {
-            buffer.writeString(String(number))
+            return
+        }
+        // Digits from the right into a small stack buffer: no string per reply.
+        var magnitude = number.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if number < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[start..<20]))
         }
     }
 

@@ -225,14 +225,12 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 input.moveReaderIndex(to: mark)
                 break
             }
-            guard state.isPlainPublish(next, from: client),
-                case .publish(let nextChannel, let nextPayload) = state.execute(next, from: client)
-            else {
+            guard let message = state.takePlainPublish(next, from: client) else {
                 input.moveReaderIndex(to: mark)
                 break
             }
-            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
-            batchBytes += nextPayload.count
+            batch.append(message)
+            batchBytes += message.payload.count
         }
         if let errors = backend.publishImmediately(batch) {
             finishPublish(batch, errors: errors, client: client)
@@ -251,9 +249,18 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     }
 
     private func finishPublish(_ messages: [BrokerMessage], errors: [BrokerBackendError?], client: BrokerClient) {
+        // Outside EXEC an accepted message's reply (the receiver count) is written straight into
+        // this connection's output, after any copy fan-out queued for the client itself.
+        let direct = !client.isExecuting && phase == .open
         for (index, message) in messages.enumerated() {
             let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
-            state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+            if direct && error == nil {
+                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload)
+                RESPWriter.writeInteger(Int64(receivers), into: &output)
+                flushPending = true
+            } else {
+                state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+            }
         }
         state.flushFanOut()
     }

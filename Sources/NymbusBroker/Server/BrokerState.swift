@@ -253,9 +253,14 @@ final class BrokerState {
             client.reply(error.reply)
             return
         }
+        client.reply(.integer(Int64(deliverPublished(channel: channel, payload: payload))))
+    }
+
+    /// Delivers an accepted PUBLISH to local subscribers; returns PUBLISH's reply, the number of
+    /// frames queued. The caller replies.
+    func deliverPublished(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesPublished += 1
-        let receivers = fanOut(channel: channel, payload: payload)
-        client.reply(.integer(Int64(receivers)))
+        return fanOut(channel: channel, payload: payload)
     }
 
     /// The backend answered a `NYMBUS.*` command.
@@ -273,6 +278,10 @@ final class BrokerState {
     /// The checks come in Redis's order: unknown command, arity, the RESP2 subscribed-mode rule,
     /// then queueing inside MULTI.
     func execute(_ arguments: [[UInt8]], from client: BrokerClient) -> CommandOutcome {
+        // The command a publisher repeats, checked without building its name as a string.
+        if let message = takePlainPublish(arguments, from: client) {
+            return .publish(channel: message.channel, payload: message.payload)
+        }
         stats.commandsProcessed += 1
         defer { publishInterestIfChanged() }
         guard let rawName = arguments.first else { return .done }
@@ -374,12 +383,20 @@ final class BrokerState {
     /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
     /// without replying or queueing anything (right arity, not in MULTI, not refused by the
     /// RESP2 subscribed-mode rule): such commands may join a publish batch.
+    /// Counts and returns `arguments` as a message when it is a plain PUBLISH (see
+    /// ``isPlainPublish(_:from:)``); nil, with nothing counted, when it is not.
+    func takePlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> BrokerMessage? {
+        guard isPlainPublish(arguments, from: client) else { return nil }
+        stats.commandsProcessed += 1
+        return BrokerMessage(channel: arguments[1], payload: arguments[2])
+    }
+
     func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
         guard arguments.count == 3, client.transaction == nil,
             !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting),
             arguments[0].count == 7
         else { return false }
-        return Self.lowercased(arguments[0]) == "publish"
+        return Self.equalsIgnoringASCIICase(arguments[0], "publish")
     }
 
     /// Most commands one MULTI may queue (Redis has no limit; this bounds a client's memory).
@@ -413,6 +430,16 @@ final class BrokerState {
     }
 
     /// ASCII lower case of a command name (non-ASCII bytes kept, invalid UTF-8 replaced).
+    /// Whether `bytes` spell `lowercase` in any mix of ASCII cases.
+    static func equalsIgnoringASCIICase(_ bytes: [UInt8], _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        for (byte, wanted) in zip(bytes, expected) where (byte >= 65 && byte <= 90 ? byte + 32 : byte) != wanted {
+            return false
+        }
+        return true
+    }
+
     static func lowercased(_ bytes: [UInt8]) -> String {
         String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
