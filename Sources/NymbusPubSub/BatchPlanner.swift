@@ -47,9 +47,13 @@ struct BatchPlanner: Sendable {
         var start = [Int](repeating: 0, count: n + 1)
         bestBytes[0] = 0
         bestObjects[0] = 0
+        let sizes = buckets.sizes
         for j in 1...n {
             var entryBytes = 0
             var i = j
+            // Run sizes only grow as the run reaches further back, so the bucket index only
+            // moves up: the inner loop is a few integer steps per candidate.
+            var bucketIndex = 0
             // Shortest last run first: on a tie the earlier objects stay the fullest.
             while i > 0 {
                 i -= 1
@@ -62,10 +66,9 @@ struct BatchPlanner: Sendable {
                 } else {
                     let size = batchSize(count: count, entryBytes: entryBytes)
                     // Longer runs only grow: no run starting further back fits either.
-                    guard size <= batchCapacity, count <= BatchPayload.maximumEntries,
-                        let bucket = buckets.bucket(for: size)
-                    else { break }
-                    cost = bucket
+                    guard size <= batchCapacity, count <= BatchPayload.maximumEntries else { break }
+                    while bucketIndex < sizes.count - 1, sizes[bucketIndex] < size { bucketIndex += 1 }
+                    cost = sizes[bucketIndex]
                 }
                 let bytes = bestBytes[i] + cost
                 let objects = bestObjects[i] + 1
