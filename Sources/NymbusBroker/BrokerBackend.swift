@@ -29,6 +29,17 @@ public protocol BrokerBackend: Sendable {
     /// backend per batch rather than per message.
     func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?]
 
+    /// Publishes a run of pipelined messages without suspending, when the backend can decide at
+    /// once; nil sends the run through ``publish(_:)`` instead.
+    ///
+    /// Same contract as ``publish(_:)`` (one entry per message, `nil` for accepted). It is called
+    /// on the broker's event loop, so it must return quickly and never block: a backend answers
+    /// here when accepting needs no waiting (a loopback broker always; a node when it knows the
+    /// topic and its publish queue has room) and returns nil when it would have to wait. The
+    /// default returns nil. A publisher that never leaves the event loop costs no thread hop, which
+    /// is most of what a pipelined PUBLISH costs otherwise.
+    func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]?
+
     /// The complete set of channels and patterns local clients are subscribed to, sent after
     /// every change (first subscriber of a channel or pattern, or last one gone).
     ///
@@ -47,6 +58,9 @@ public protocol BrokerBackend: Sendable {
 }
 
 extension BrokerBackend {
+    /// Never answers at once: every publish goes through ``publish(_:)``.
+    public func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? { nil }
+
     /// Publishes each message with ``publish(channel:payload:)``, in order.
     public func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
         var results: [BrokerBackendError?] = []

@@ -13,9 +13,17 @@ public struct LoopbackBrokerBackend: BrokerBackend {
     }
 
     public func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError) {
-        guard payload.count <= maxPayloadBytes else {
-            throw BrokerBackendError(.payloadTooLarge, "payload over \(maxPayloadBytes) bytes")
-        }
+        if let error = check(payload) { throw error }
+    }
+
+    /// Accepts or refuses on the spot: a loopback broker never waits.
+    public func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? {
+        messages.map { check($0.payload) }
+    }
+
+    private func check(_ payload: [UInt8]) -> BrokerBackendError? {
+        payload.count <= maxPayloadBytes
+            ? nil : BrokerBackendError(.payloadTooLarge, "payload over \(maxPayloadBytes) bytes")
     }
 
     public func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async {}

@@ -9,6 +9,18 @@ protocol BrokerClientOutput: AnyObject {
     func flush()
     /// Closes the connection (broker shutting down); nil when there is nothing to wait for.
     func close() -> EventLoopFuture<Void>?
+    /// Queues a reply that `write` encodes straight into the client's output, saving a buffer
+    /// per reply; sent like `send(_:flush: false)`.
+    func appendReply(_ write: (inout ByteBuffer) -> Void)
+}
+
+extension BrokerClientOutput {
+    /// Encodes into a buffer of its own and sends it.
+    func appendReply(_ write: (inout ByteBuffer) -> Void) {
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        write(&buffer)
+        send(buffer, flush: false)
+    }
 }
 
 /// One connected client as the broker sees it: identity, protocol, subscriptions.
@@ -60,9 +72,14 @@ final class BrokerClient {
 
     /// Encodes `value` for this client's protocol and queues it.
     func reply(_ value: RESPValue) {
-        var buffer = ByteBufferAllocator().buffer(capacity: 64)
-        RESPWriter.write(value, version: protocolVersion, into: &buffer)
-        deliverReply(buffer)
+        let version = protocolVersion
+        guard capturedReplies == nil else {
+            var buffer = ByteBufferAllocator().buffer(capacity: 64)
+            RESPWriter.write(value, version: version, into: &buffer)
+            deliverReply(buffer)
+            return
+        }
+        output?.appendReply { RESPWriter.write(value, version: version, into: &$0) }
     }
 
     /// Queues a pub/sub confirmation (`subscribe`, `unsubscribe`, ...): a push frame in RESP3.

@@ -28,6 +28,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     private var context: ChannelHandlerContext?
     private var client: BrokerClient?
     private var input = ByteBuffer()
+    /// Replies and small pushed frames not yet handed to the channel (see `writeOutput`).
+    private var output = ByteBuffer()
     private var phase = Phase.open
     private var awaitingBackend = false
     private var readHeld = false
@@ -115,17 +117,28 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
 
     func send(_ buffer: ByteBuffer, flush: Bool) {
         guard phase == .open, let context else { return }
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        if buffer.readableBytes <= Self.copyLimit {
+            var buffer = buffer
+            output.writeBuffer(&buffer)
+        } else {
+            // A large frame (shared by every subscriber of a fan-out) is written as it is.
+            writeOutput(context)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
         if flush {
-            context.flush()
+            flushPending = true
+            flushIfNeeded()
         } else {
             flushPending = true
+            checkOutputLimit(context)
         }
-        // Below the write-buffer high-water mark (64 KiB) the channel is writable and the queue
-        // cannot be over the limit, so the exact (slower) count is only asked for above it.
-        guard !context.channel.isWritable else { return }
-        let queued = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        if queued > state.configuration.maxOutputBytes { disconnectSlowClient(queuedBytes: queued) }
+    }
+
+    func appendReply(_ write: (inout ByteBuffer) -> Void) {
+        guard phase == .open, let context else { return }
+        write(&output)
+        flushPending = true
+        checkOutputLimit(context)
     }
 
     func flush() {
@@ -189,13 +202,18 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         }
     }
 
+    /// Frames up to this size are copied into the connection's output buffer; larger ones are
+    /// written as they are, so a big fan-out frame is shared, not copied per subscriber.
+    static let copyLimit = 4096
+    /// Initial capacity of the output buffer.
+    static let outputCapacity = 1024
+
     /// Most messages handed to the backend in one batch, and most payload bytes.
     static let maxBatchMessages = 256
     static let maxBatchBytes = 4 * 1024 * 1024
 
     private func startPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8]) {
         guard let context else { return }
-        awaitingBackend = true
         var batch = [BrokerMessage(channel: channel, payload: payload)]
         var batchBytes = payload.count
         // Take the PUBLISH commands pipelined right behind this one into the same batch. Only a
@@ -216,20 +234,28 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
             batchBytes += nextPayload.count
         }
+        if let errors = backend.publishImmediately(batch) {
+            finishPublish(batch, errors: errors, client: client)
+            return
+        }
+        awaitingBackend = true
         let backend = self.backend
         let messages = batch
         let outcome = context.eventLoop.makeFutureWithTask { () async -> [BrokerBackendError?] in
             messages.count == 1 ? await Self.publishOne(messages[0], to: backend) : await backend.publish(messages)
         }
         outcome.assumeIsolated().whenSuccess { errors in
-            for (index, message) in messages.enumerated() {
-                let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
-                self.state.finishPublish(
-                    client: client, channel: message.channel, payload: message.payload, error: error)
-            }
-            self.state.flushFanOut()
+            self.finishPublish(messages, errors: errors, client: client)
             self.backendFinished()
         }
+    }
+
+    private func finishPublish(_ messages: [BrokerMessage], errors: [BrokerBackendError?], client: BrokerClient) {
+        for (index, message) in messages.enumerated() {
+            let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
+            state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+        }
+        state.flushFanOut()
     }
 
     private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async
@@ -271,7 +297,29 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     private func flushIfNeeded() {
         guard flushPending, let context else { return }
         flushPending = false
+        writeOutput(context)
         context.flush()
+        checkOutputLimit(context)
+    }
+
+    /// Hands the replies and small frames gathered since the last write to the channel as one
+    /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
+    private func writeOutput(_ context: ChannelHandlerContext) {
+        guard output.readableBytes > 0 else { return }
+        context.write(wrapOutboundOut(output), promise: nil)
+        output = context.channel.allocator.buffer(capacity: Self.outputCapacity)
+    }
+
+    /// Disconnects the client when more than the output limit waits for it: gathered here and
+    /// queued in the channel. Below the channel's write-buffer high-water mark (64 KiB) the
+    /// channel is writable and far from the limit, so its exact (slower) count is only asked for
+    /// above it.
+    private func checkOutputLimit(_ context: ChannelHandlerContext) {
+        var queued = output.readableBytes
+        if !context.channel.isWritable {
+            queued += (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        }
+        if queued > state.configuration.maxOutputBytes { disconnectSlowClient(queuedBytes: queued) }
     }
 
     private func resumeReadingIfPossible() {
@@ -284,6 +332,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// period if the client does not read.
     private func closeAfterWrites() {
         guard phase == .open, let context else { return }
+        writeOutput(context)
         phase = .closing
         let channel = context.channel
         let grace = TimeAmount.nanoseconds(Self.nanoseconds(state.configuration.slowClientGrace))
@@ -303,6 +352,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 "slow subscriber: more than \(limit) bytes were queued for this client, "
                     + "so it is disconnected; read faster or ask for a larger broker output limit"),
             version: client.protocolVersion, into: &buffer)
+        writeOutput(context)
         context.write(wrapOutboundOut(buffer), promise: nil)
         state.recordSlowClient(client, queuedBytes: queuedBytes)
         closeAfterWrites()
