@@ -46,7 +46,8 @@ public enum BatchPayload {
         do {
             let count = Int(try reader.readUInt16("batch count"))
             guard count >= minimumEntries else {
-                throw PubSubError(.decryptionFailed, "a batch holds at least \(minimumEntries) entries, this says \(count)")
+                throw PubSubError(
+                    .decryptionFailed, "a batch holds at least \(minimumEntries) entries, this says \(count)")
             }
             try reader.checkCount(count, limit: maximumEntries, minItemSize: entryHeaderLength, "batch entries")
             var entries: [[UInt8]] = []

@@ -142,7 +142,8 @@ public actor PubSub<Network: ObjectNetwork> {
         let mode = author ?? configuration.defaultAuthor
         let now = clock()
         let object = try seal(payload, type: type, topic: topic, author: mode, now: now)
-        let (sent, local) = try await emit(object, payload: payload, entries: [payload], topic: topic, author: mode, now: now)
+        let (sent, local) = try await emit(
+            object, payload: payload, entries: [payload], topic: topic, author: mode, now: now)
         return PublishResult(
             messageID: object.messageID, transmissions: sent, queued: sent == 0, localDeliveries: local.first ?? 0)
     }

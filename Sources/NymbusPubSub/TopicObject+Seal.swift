@@ -61,8 +61,8 @@ extension TopicObject {
         guard (BatchPayload.minimumEntries...BatchPayload.maximumEntries).contains(entries.count) else {
             throw PubSubError(
                 .invalidBatch,
-                "a batch object holds \(BatchPayload.minimumEntries)...\(BatchPayload.maximumEntries) entries, not \(entries.count)"
-            )
+                "a batch object holds \(BatchPayload.minimumEntries)...\(BatchPayload.maximumEntries) entries, "
+                    + "not \(entries.count)")
         }
         return try seal(
             payload: BatchPayload.encode(entries), objectType: ObjectType.rawBytesBatch, topic: topic,

@@ -356,7 +356,8 @@ struct BatchVectors: Codable {
     @Test func heldBatchesWaitForAPeerAndAreResealedWhole() async throws {
         let (pubsub, network, clock) = try PubSubActorTests.make(peers: [])
         let topic = Topic.named("early batch")
-        let results = try await pubsub.publish(batch: [[1], [2], [3]], to: topic, author: .perTopic).map { try $0.get() }
+        let results = try await pubsub.publish(batch: [[1], [2], [3]], to: topic, author: .perTopic)
+            .map { try $0.get() }
         #expect(results.allSatisfy { $0.queued && $0.transmissions == 0 })
         #expect(await pubsub.pendingPublishes == 1)
         clock.advance(6 * 60)
