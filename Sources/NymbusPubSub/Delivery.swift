@@ -1,13 +1,20 @@
 public import NymbusCrypto
 public import NymbusWire
 
-/// One object delivered to a local subscription.
+/// One message delivered to a local subscription: a whole single object, or one entry of a
+/// `rawBytesBatch` object (then `batchIndex` tells which; the entries of one object arrive in
+/// order, one `Delivery` each, all with the object's id, author and timestamp).
 public struct Delivery: Sendable {
     /// The topic it was published to.
     public let topic: Topic
-    /// Its message id.
+    /// Its object's message id (shared by every entry of a batch).
     public let messageID: MessageID
-    /// Its object type (0 = raw bytes).
+    /// Position of this payload in its object: 0 for a single object, 0..<`batchCount` in a batch.
+    /// `(messageID, batchIndex)` identifies a delivered message.
+    public let batchIndex: Int
+    /// Payloads its object carried: 1 for a single object, at least 2 for a batch.
+    public let batchCount: Int
+    /// The payload's type (0 = raw bytes; entries of a batch are raw bytes, so 0 as well).
     public let objectType: UInt32
     /// The payload.
     public let payload: [UInt8]
@@ -38,10 +45,15 @@ public struct Delivery: Sendable {
 public struct PublishResult: Sendable, Equatable {
     /// The object's id (a held publish that is re-sealed later gets a new one; see spec §9).
     public let messageID: MessageID
-    /// Peers the object was sent to now (0 if it was queued).
+    /// Peers the object was sent to now (0 if it was queued). Every payload of one batch object
+    /// reports the same object's count: sum it over distinct ids, not over payloads.
     public let transmissions: Int
     /// Whether it waits for the first peer to connect.
     public let queued: Bool
-    /// Local subscriptions it was delivered to.
+    /// Local subscriptions this payload was delivered to.
     public let localDeliveries: Int
+    /// Position of the payload in its object: 0 for a single object.
+    public var batchIndex: Int = 0
+    /// Payloads the object carries: 1 for a single object, at least 2 for a batch.
+    public var batchCount: Int = 1
 }

@@ -4,6 +4,9 @@ import NymbusWire
 public enum ObjectType {
     /// Raw bytes (what broker clients publish).
     public static let rawBytes: UInt32 = 0
+    /// Several raw-bytes payloads of one publisher in one object (`BatchPayload`, spec/pubsub.md
+    /// §5.1). Each entry is delivered as its own type-0 `Delivery`.
+    public static let rawBytesBatch: UInt32 = 1
     /// Custom `WireCodable` types use ids from here up; ids below are reserved for Nymbus.
     public static let firstCustom: UInt32 = 0x1000
 }

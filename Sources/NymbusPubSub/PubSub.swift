@@ -125,11 +125,15 @@ public actor PubSub<Network: ObjectNetwork> {
     ///
     /// The object is delivered to this node's own subscriptions, then sent to every peer. With
     /// no peer connected it is held (bounded) and sent when the first link comes up.
-    /// - Throws: `payloadTooLarge` above `maxPayloadBytes`; `queueFull` if it cannot be held.
+    /// - Throws: `payloadTooLarge` above `maxPayloadBytes`; `queueFull` if it cannot be held;
+    ///   `reservedType` for `ObjectType.rawBytesBatch` (use `publish(batch:to:author:)`).
     @discardableResult
     public func publish(
         _ payload: [UInt8], to topic: Topic, type: UInt32 = ObjectType.rawBytes, author: AuthorMode? = nil
     ) async throws(PubSubError) -> PublishResult {
+        guard type != ObjectType.rawBytesBatch else {
+            throw PubSubError(.reservedType, "batch objects are made by publish(batch:to:), not from raw bytes")
+        }
         guard payload.count <= configuration.maxPayloadBytes else {
             throw PubSubError(
                 .payloadTooLarge,
@@ -138,6 +142,82 @@ public actor PubSub<Network: ObjectNetwork> {
         let mode = author ?? configuration.defaultAuthor
         let now = clock()
         let object = try seal(payload, type: type, topic: topic, author: mode, now: now)
+        let (sent, local) = try await emit(
+            object, payload: payload, entries: [payload], topic: topic, author: mode, now: now)
+        return PublishResult(
+            messageID: object.messageID, transmissions: sent, queued: sent == 0, localDeliveries: local.first ?? 0)
+    }
+
+    /// Publishes several raw-bytes payloads to `topic`, in order, packing consecutive ones into
+    /// as few `rawBytesBatch` objects as the mixnet carries cheapest (spec/pubsub.md §5.1):
+    /// one seal, one membership signature and one object for many small messages.
+    ///
+    /// Objects hold runs of consecutive payloads (never reordered) and a batch object is at most
+    /// `batchTargetBytes`; a payload alone in its run is a plain type-0 object, exactly as
+    /// `publish(_:to:)` would make it. Objects are sealed, sent (or held) and delivered locally
+    /// one after the other, so local subscriptions see the payloads in this order.
+    ///
+    /// - Returns: one result per payload, in the order given. A success carries the id of the
+    ///   payload's object, its `batchIndex` and `batchCount` there, the object's transmissions
+    ///   (shared by every payload of that object) and the payload's local deliveries. Failures are
+    ///   per payload and never stop the others: `payloadTooLarge` for a payload over
+    ///   `maxPayloadBytes` (checked before anything is sealed; it is left out and the payloads
+    ///   around it may share an object), `queueFull` for every payload of an object that no peer
+    ///   could take and the held queue could not hold.
+    @discardableResult
+    public func publish(batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil) async
+        -> [Result<PublishResult, PubSubError>]
+    {
+        var results = [Result<PublishResult, PubSubError>?](repeating: nil, count: payloads.count)
+        var fitting: [Int] = []
+        fitting.reserveCapacity(payloads.count)
+        for (index, payload) in payloads.enumerated() {
+            if payload.count <= configuration.maxPayloadBytes {
+                fitting.append(index)
+            } else {
+                results[index] = .failure(
+                    PubSubError(
+                        .payloadTooLarge,
+                        "payload of \(payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)"))
+            }
+        }
+        let mode = author ?? configuration.defaultAuthor
+        let planner = BatchPlanner(
+            buckets: configuration.buckets, targetBytes: configuration.batchTargetBytes, withAuthor: mode != .none)
+        for run in planner.plan(fitting.map { payloads[$0].count }) {
+            let indices = fitting[run]
+            let entries = indices.map { payloads[$0] }
+            let now = clock()
+            do throws(PubSubError) {
+                let body = entries.count == 1 ? entries[0] : BatchPayload.encode(entries)
+                let type = entries.count == 1 ? ObjectType.rawBytes : ObjectType.rawBytesBatch
+                let object = try seal(body, type: type, topic: topic, author: mode, now: now)
+                let (sent, local) = try await emit(
+                    object, payload: body, entries: entries, topic: topic, author: mode, now: now)
+                if entries.count > 1 {
+                    stats.publishedBatches += 1
+                    stats.batchedPayloads += entries.count
+                }
+                for (position, index) in indices.enumerated() {
+                    results[index] = .success(
+                        PublishResult(
+                            messageID: object.messageID, transmissions: sent, queued: sent == 0,
+                            localDeliveries: position < local.count ? local[position] : 0, batchIndex: position,
+                            batchCount: entries.count))
+                }
+            } catch {
+                for index in indices { results[index] = .failure(error) }
+            }
+        }
+        return results.map { $0 ?? .failure(PubSubError(.cryptoFailure, "payload left out of every object")) }
+    }
+
+    /// Records one object of this node as seen, sends it to every peer (or holds it while none is
+    /// connected) and delivers `entries` (its payloads) to the local subscriptions.
+    /// - Returns: peers it went to now, and local deliveries per entry.
+    private func emit(
+        _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64
+    ) async throws(PubSubError) -> (sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
         // Before any await: an echo from a peer must already count as a duplicate.
@@ -161,10 +241,9 @@ public actor PubSub<Network: ObjectNetwork> {
         stats.published += 1
         stats.transmissions += sent
         let local = deliver(
-            ObjectPlaintext(payload: payload, author: nil),
-            authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
-            object: object, id: id, topic: topic, now: now, isOwn: true)
-        return PublishResult(messageID: id, transmissions: sent, queued: sent == 0, localDeliveries: local)
+            entries, authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
+            object: object, id: id, now: now, isOwn: true)
+        return (sent, local)
     }
 
     /// Publishes a registered custom value.
@@ -266,10 +345,9 @@ public actor PubSub<Network: ObjectNetwork> {
             }
             if let state = topics[object.topicID] {
                 do {
-                    let plaintext = try object.open(with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    deliver(
-                        plaintext, authorKey: plaintext.author?.key, object: object, id: id, topic: state.topic,
-                        now: now, isOwn: false)
+                    let (plaintext, entries) = try object.openEntries(
+                        with: state.topic, maxPayload: configuration.maxPayloadBytes)
+                    deliver(entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
                 } catch {
                     if error.code == .badAuthorSignature {
                         stats.badAuthorSignature += 1
@@ -295,31 +373,43 @@ public actor PubSub<Network: ObjectNetwork> {
         }
     }
 
+    /// Hands each of an object's payloads (one, or a batch's entries in order) to every local
+    /// subscription of its topic. Returns the subscriptions each payload reached.
     @discardableResult
     private func deliver(
-        _ plaintext: ObjectPlaintext, authorKey: Ed25519.PublicKey?, object: TopicObject, id: MessageID, topic: Topic,
-        now: Int64, isOwn: Bool
-    ) -> Int {
-        guard let state = topics[object.topicID], !state.subscribers.isEmpty else { return 0 }
-        var value: (any WireCodable)?
-        do { value = try registry.decode(type: object.objectType, plaintext.payload) } catch {
-            stats.undecodableValues += 1
+        _ entries: [[UInt8]], authorKey: Ed25519.PublicKey?, object: TopicObject, id: MessageID, now: Int64,
+        isOwn: Bool
+    ) -> [Int] {
+        guard let state = topics[object.topicID], !state.subscribers.isEmpty else {
+            return [Int](repeating: 0, count: entries.count)
         }
-        let delivery = Delivery(
-            topic: state.topic, messageID: id, objectType: object.objectType, payload: plaintext.payload,
-            author: authorKey, timestamp: object.timestamp, receivedAt: now, isOwn: isOwn, value: value)
+        let isBatch = object.objectType == ObjectType.rawBytesBatch
+        let type = isBatch ? ObjectType.rawBytes : object.objectType
         stats.delivered += 1
-        var handed = 0
-        for continuation in state.subscribers.values {
-            switch continuation.yield(delivery) {
-            case .enqueued: handed += 1
-            case .dropped: stats.subscriptionOverflow += 1
-            case .terminated: break
-            @unknown default: break
+        var reached: [Int] = []
+        reached.reserveCapacity(entries.count)
+        for (index, payload) in entries.enumerated() {
+            var value: (any WireCodable)?
+            if !isBatch {
+                do { value = try registry.decode(type: type, payload) } catch { stats.undecodableValues += 1 }
             }
+            let delivery = Delivery(
+                topic: state.topic, messageID: id, batchIndex: index, batchCount: entries.count, objectType: type,
+                payload: payload, author: authorKey, timestamp: object.timestamp, receivedAt: now, isOwn: isOwn,
+                value: value)
+            var handed = 0
+            for continuation in state.subscribers.values {
+                switch continuation.yield(delivery) {
+                case .enqueued: handed += 1
+                case .dropped: stats.subscriptionOverflow += 1
+                case .terminated: break
+                @unknown default: break
+                }
+            }
+            stats.deliveries += handed
+            reached.append(handed)
         }
-        stats.deliveries += handed
-        return handed
+        return reached
     }
 
     // MARK: Inspection

@@ -30,6 +30,10 @@ public struct PubSubConfiguration: Sendable {
     public var maxQueuedBytes: Int = 4 * 1024 * 1024
     /// Deliveries buffered per subscription before further ones are counted as overflow. Default 1024.
     public var subscriptionBuffer: Int = 1024
+    /// Largest object a batch publish packs several payloads into (`publish(batch:to:)`): batch
+    /// objects are at most the largest bucket not above it. Default 16 KiB, the third bucket
+    /// (≈ 11 Nym packets); at least the smallest bucket, at most 96 KiB.
+    public var batchTargetBytes: Int = 16 * 1024
     /// Author key used when a publish does not choose one. Default none.
     public var defaultAuthor: AuthorMode = .none
     /// Secret from which author keys derive; random per process unless the node persists one.
@@ -61,6 +65,11 @@ public struct PubSubConfiguration: Sendable {
         guard seenWindow >= 600 else { throw fail("seenWindow must be at least 10 min to outlive mixnet delays") }
         guard seenCapacity > 0, maxQueuedObjects >= 0, maxQueuedBytes >= 0, subscriptionBuffer > 0 else {
             throw fail("capacities must be positive")
+        }
+        guard let smallestBucket = buckets.sizes.first, batchTargetBytes >= smallestBucket,
+            batchTargetBytes <= TopicObject.protocolMaxBytes
+        else {
+            throw fail("batchTargetBytes must be within \(buckets.sizes.first ?? 0)...\(TopicObject.protocolMaxBytes)")
         }
         guard authorSecret.count == 32 else { throw fail("authorSecret must have 32 bytes") }
     }

@@ -9,6 +9,7 @@ public struct PubSubError: Error, Hashable, CustomStringConvertible {
             case payloadTooLarge, queueFull, unregisteredType, typeAlreadyRegistered, reservedType
             case invalidInvite, invalidConfiguration, malformedObject, unsupportedVersion
             case badSignature, decryptionFailed, badAuthorSignature, typeMismatch, cryptoFailure
+            case invalidBatch
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -39,6 +40,8 @@ public struct PubSubError: Error, Hashable, CustomStringConvertible {
         public static let badAuthorSignature = Code(.badAuthorSignature)
         /// A delivery was decoded as a type whose `wireTypeID` differs from its object type.
         public static let typeMismatch = Code(.typeMismatch)
+        /// A batch object was asked for with fewer than 2 or more than 65 535 entries.
+        public static let invalidBatch = Code(.invalidBatch)
         /// libsodium failed where it should not (no input can cause this).
         public static let cryptoFailure = Code(.cryptoFailure)
 

@@ -9,11 +9,12 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var accepted = 0
     /// Objects already in the seen cache (honest flooding produces these; no penalty).
     public var duplicates = 0
-    /// Objects this node published.
+    /// Objects this node published (a batch object counts once).
     public var published = 0
     /// Objects opened for at least one local subscription (own publishes included).
     public var delivered = 0
-    /// Deliveries handed to subscription streams (one object, many subscriptions = many).
+    /// Deliveries handed to subscription streams (one object, many subscriptions = many; a batch
+    /// object makes one per entry and subscription).
     public var deliveries = 0
     /// Deliveries a full subscription buffer refused.
     public var subscriptionOverflow = 0
@@ -23,6 +24,10 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var transmissions = 0
     /// Accepted objects not forwarded because their hop limit was 0.
     public var hopLimitReached = 0
+    /// Of `published`, the `rawBytesBatch` objects (each carrying several payloads).
+    public var publishedBatches = 0
+    /// Payloads carried inside `publishedBatches`.
+    public var batchedPayloads = 0
     /// Publishes held because no peer was connected.
     public var queued = 0
     /// Held publishes sent once a peer connected.

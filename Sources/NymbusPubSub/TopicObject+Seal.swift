@@ -48,11 +48,55 @@ extension TopicObject {
         return object
     }
 
+    /// Seals several raw-bytes payloads as one `rawBytesBatch` object (spec/pubsub.md §5.1): the
+    /// plaintext payload is `BatchPayload.encode(entries)`, and an author signature covers it whole.
+    ///
+    /// Parameters as for `seal(payload:objectType:…)`.
+    /// - Throws: `invalidBatch` unless there are 2...65535 entries; `payloadTooLarge` if no bucket
+    ///   holds the object.
+    public static func seal(
+        batch entries: [[UInt8]], topic: Topic, timestamp: UInt32, hopLimit: UInt8, author: Ed25519.SigningKey?,
+        buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+    ) throws(PubSubError) -> TopicObject {
+        guard (BatchPayload.minimumEntries...BatchPayload.maximumEntries).contains(entries.count) else {
+            throw PubSubError(
+                .invalidBatch,
+                "a batch object holds \(BatchPayload.minimumEntries)...\(BatchPayload.maximumEntries) entries, "
+                    + "not \(entries.count)")
+        }
+        return try seal(
+            payload: BatchPayload.encode(entries), objectType: ObjectType.rawBytesBatch, topic: topic,
+            timestamp: timestamp, hopLimit: hopLimit, author: author, buckets: buckets, nonce: nonce)
+    }
+
     /// Decrypts with the topic key and checks the plaintext and any author signature.
     ///
     /// Only a member can call this successfully. The membership signature is the caller's to
-    /// check first (relays check it without the secret).
+    /// check first (relays check it without the secret). For a `rawBytesBatch` object the
+    /// payload is the whole batch (bounded by the object size), checked entry by entry against
+    /// `maxPayload`; `openEntries` returns the entries themselves.
     public func open(with topic: Topic, maxPayload: Int) throws(PubSubError) -> ObjectPlaintext {
+        try openEntries(with: topic, maxPayload: maxPayload).plaintext
+    }
+
+    /// Decrypts like `open` and splits the payload into the messages it carries: the payload
+    /// itself for a single object, the batch's entries (2 or more, in order) for a
+    /// `rawBytesBatch` object.
+    /// - Throws: `decryptionFailed` for any bad plaintext, a malformed batch included;
+    ///   `badAuthorSignature` for an author signature that does not verify.
+    public func openEntries(with topic: Topic, maxPayload: Int) throws(PubSubError)
+        -> (plaintext: ObjectPlaintext, entries: [[UInt8]])
+    {
+        guard objectType == ObjectType.rawBytesBatch else {
+            let plaintext = try openPlaintext(with: topic, maxPayload: maxPayload)
+            return (plaintext, [plaintext.payload])
+        }
+        // The batch as a whole is bounded by the ciphertext; each entry by the payload limit.
+        let plaintext = try openPlaintext(with: topic, maxPayload: ciphertext.count)
+        return (plaintext, try BatchPayload.decode(plaintext.payload, maxEntry: maxPayload))
+    }
+
+    private func openPlaintext(with topic: Topic, maxPayload: Int) throws(PubSubError) -> ObjectPlaintext {
         guard topic.id == topicID else {
             throw PubSubError(.decryptionFailed, "the object belongs to another topic")
         }

@@ -3,7 +3,8 @@
 
 BLAKE2b (plain, keyed, and as libsodium's crypto_kdf via salt and personalisation) comes from
 Python's hashlib; Ed25519 and XChaCha20-Poly1305 from libsodium through ctypes. The Swift tests
-check that their implementation produces exactly these bytes and decodes them back.
+check that their implementation produces exactly these bytes and decodes them back. `batches` are
+objects of type 1 (spec §5.1): valid ones with their entries, invalid ones every member must refuse.
 Run: python3 pubsub_vectors.py > pubsub.json
 """
 import ctypes
@@ -139,6 +140,54 @@ for comment, which, object_type, hop, payload, mode in cases:
         vector["authorPublicKey"] = author[0].hex()
     objects.append(vector)
 
+
+
+def batch_body(entries, count=None) -> bytes:
+    # spec §5.1: count (u16) then each entry as u32 length and bytes.
+    body = struct.pack(">H", len(entries) if count is None else count)
+    for entry in entries:
+        body += struct.pack(">I", len(entry)) + entry
+    return body
+
+
+def lp(entry: bytes) -> bytes:
+    return struct.pack(">I", len(entry)) + entry
+
+
+# (comment, topic, author mode, payload limit, entries if valid, batch payload)
+batch_cases = [
+    ("valid: 2 entries, public topic, no author", "public", "none", 65536, [b"hello", b"nymbus"], None),
+    ("valid: 3 entries (one empty), private topic, per-topic author", "private", "perTopic", 65536,
+     [b"first", b"", bytes(i % 256 for i in range(300))], None),
+    ("invalid: count 0", "public", "none", 65536, None, struct.pack(">H", 0)),
+    ("invalid: count 1 (one payload is a type-0 object)", "public", "none", 65536, None,
+     struct.pack(">H", 1) + lp(b"abc")),
+    ("invalid: the second entry is truncated", "public", "none", 65536, None,
+     struct.pack(">H", 2) + lp(b"abc") + struct.pack(">I", 5) + b"ab"),
+    ("invalid: a byte after the last entry", "public", "none", 65536, None,
+     struct.pack(">H", 2) + lp(b"abc") + lp(b"def") + b"\xff"),
+    ("invalid: count 1000, two entries present", "public", "none", 65536, None,
+     struct.pack(">H", 1000) + lp(b"abc") + lp(b"def")),
+    ("invalid: an entry of 17 bytes over a payload limit of 16", "public", "none", 16, None,
+     struct.pack(">H", 2) + lp(bytes(range(17))) + lp(b"x")),
+]
+batches = []
+for comment, which, mode, max_payload, entries, body in batch_cases:
+    topic = public if which == "public" else private
+    author = author_key(mode, author_secret, topic)
+    if entries is not None:
+        body = batch_body(entries)
+    plaintext, obj, message_id = seal(topic, 1, timestamp, 16, nonce, body, author)
+    vector = {"comment": comment, "topic": which, "objectType": 1, "timestamp": timestamp, "hopLimit": 16,
+              "nonce": nonce.hex(), "authorMode": mode, "maxPayload": max_payload, "valid": entries is not None,
+              "body": body.hex(), "plaintext": plaintext.hex(), "object": obj.hex(), "messageID": message_id.hex()}
+    if entries is not None:
+        vector["entries"] = [e.hex() for e in entries]
+    if author:
+        vector["authorPublicKey"] = author[0].hex()
+    batches.append(vector)
+
 print(json.dumps({"description": "Nymbus pub/sub vectors (spec/pubsub.md). All byte strings are lower-case hex.",
                   "publicTopic": public.vector(), "privateTopic": private.vector(),
-                  "authorSecret": author_secret.hex(), "objects": objects}, indent=2, sort_keys=True))
+                  "authorSecret": author_secret.hex(), "objects": objects, "batches": batches},
+                 indent=2, sort_keys=True))
