@@ -44,7 +44,9 @@ public actor NymbusDaemon {
         self.node = node
         self.pubsub = pubsub
         let store = try TopicStore(directory: directory)
-        let bridge = TopicBridge(pubsub: pubsub, store: store, logger: logger) {
+        let bridge = TopicBridge(
+            pubsub: pubsub, store: store, maxPayloadBytes: configuration.pubsub.maxPayloadBytes, logger: logger
+        ) {
             arguments throws(BrokerBackendError) -> RESPValue? in
             try await DaemonCommands.run(arguments, transport: transport, node: node, pubsub: pubsub)
         }
@@ -63,8 +65,11 @@ public actor NymbusDaemon {
         }
         let pubsub = self.pubsub
         await node.setObjectHandler { [weak pubsub] object, peer in await pubsub?.handleIncoming(object: object, from: peer) }
-        await node.setPeerHandler { [weak pubsub] event in
+        let bridge = self.bridge
+        await node.setPeerHandler { [weak pubsub, weak node] event in
             if case .connected = event { await pubsub?.peerConnected() }
+            // The broker accepts publishes at once only while a peer is linked (PublishQueue).
+            if let node { bridge.setLinked(!(await node.peers().isEmpty)) }
         }
         do { try await node.start() } catch {
             await transport.close()

@@ -24,14 +24,26 @@ actor TopicBridge: BrokerBackend {
     private var active: [[UInt8]: (subscription: Subscription, pump: Task<Void, Never>)] = [:]
     /// Bound on remembered public channel names, so a client cannot grow this without limit.
     static let maxKnownChannels = 10_000
-    /// Public topics derived so far, by channel: deriving one (KDF and an Ed25519 key pair) costs
-    /// more than sealing and signing an object, and publishers repeat their channels.
-    private var derivedTopics: [[UInt8]: Topic] = [:]
-    static let maxDerivedTopics = 1024
+    /// Channel → topic, answerable on the broker's event loop.
+    private nonisolated let directory: ChannelDirectory
+    /// Publishes on their way to the topic layer (see ``PublishQueue``).
+    private nonisolated let queue: PublishQueue
+    /// The topic layer's payload limit, checked before a message is taken.
+    private nonisolated let maxPayloadBytes: Int
+    private var drainer: Task<Void, Never>?
+    /// Messages the broker accepted at once that the topic layer then refused (only possible if
+    /// every peer left and the held queue filled up within one round); logged, never silent.
+    private(set) var lostAfterAcceptance = 0
 
-    init(pubsub: PubSub<Node>, store: TopicStore, logger: Logger, extraCommand: @escaping ExtraCommand) {
+    init(
+        pubsub: PubSub<Node>, store: TopicStore, maxPayloadBytes: Int, logger: Logger,
+        extraCommand: @escaping ExtraCommand
+    ) {
         self.pubsub = pubsub
         self.store = store
+        self.directory = ChannelDirectory(joined: store.topics)
+        self.queue = PublishQueue()
+        self.maxPayloadBytes = maxPayloadBytes
         self.logger = logger
         self.extraCommand = extraCommand
     }
@@ -39,7 +51,21 @@ actor TopicBridge: BrokerBackend {
     /// Where deliveries go (the broker's fan-out); set once the broker exists.
     func attach(deliver: @escaping Deliver) async {
         self.deliver = deliver
+        if drainer == nil {
+            let queue = self.queue
+            drainer = Task { [weak self] in
+                while let round = await queue.next() {
+                    guard let self else { return }
+                    await self.publish(round)
+                }
+            }
+        }
         await reconcile()
+    }
+
+    /// Whether the node has a linked peer; publishes are accepted at once only while it has.
+    nonisolated func setLinked(_ linked: Bool) {
+        queue.setLinked(linked)
     }
 
     /// Joined private channels and remembered public ones.
@@ -47,27 +73,113 @@ actor TopicBridge: BrokerBackend {
         (store.topics.keys.sorted { $0.lexicographicallyPrecedes($1) }, active.keys.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
-    func stop() {
+    func stop() async {
         for (_, entry) in active { entry.pump.cancel() }
         active.removeAll()
+        queue.close()
+        await drainer?.value
+        drainer = nil
     }
 
     // MARK: BrokerBackend
 
     func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError) {
-        let topic = try topic(for: channel)
-        do {
-            try await pubsub.publish(payload, to: topic)
-        } catch {
-            switch error.code {
-            case .payloadTooLarge: throw BrokerBackendError(.payloadTooLarge, error.reason)
-            case .queueFull:
-                throw BrokerBackendError(
-                    .unavailable, "no peer is connected yet and the publish queue is full; try again when peers are up")
-            default: throw BrokerBackendError(.failed, error.reason)
+        if let error = await publish([BrokerMessage(channel: channel, payload: payload)]).first ?? nil { throw error }
+    }
+
+    func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
+        let (entries, errors) = check(messages)
+        guard !entries.isEmpty else { return errors }
+        return merge(errors, await queue.submit(entries.map(\.entry)), at: entries.map(\.index))
+    }
+
+    nonisolated func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? {
+        let (entries, errors) = check(messages)
+        guard entries.isEmpty || queue.offer(entries.map(\.entry)) else { return nil }
+        return errors
+    }
+
+    /// The messages the topic layer will take (a known topic, a payload within the limit), and
+    /// the refusal of each other one.
+    private nonisolated func check(_ messages: [BrokerMessage])
+        -> (entries: [(index: Int, entry: PublishQueue.Entry)], errors: [BrokerBackendError?])
+    {
+        var entries: [(index: Int, entry: PublishQueue.Entry)] = []
+        entries.reserveCapacity(messages.count)
+        var errors = [BrokerBackendError?](repeating: nil, count: messages.count)
+        for (index, message) in messages.enumerated() {
+            guard message.payload.count <= maxPayloadBytes else {
+                errors[index] = BrokerBackendError(
+                    .payloadTooLarge, "payload of \(message.payload.count) bytes is over the limit of \(maxPayloadBytes)")
+                continue
+            }
+            do throws(BrokerBackendError) {
+                let topic = try directory.topic(for: message.channel)
+                entries.append((index, PublishQueue.Entry(topic: topic, channel: message.channel, payload: message.payload)))
+            } catch {
+                errors[index] = error
             }
         }
-        await remember(channel)
+        return (entries, errors)
+    }
+
+    private nonisolated func merge(
+        _ errors: [BrokerBackendError?], _ answers: [BrokerBackendError?], at indexes: [Int]
+    ) -> [BrokerBackendError?] {
+        var errors = errors
+        for (answer, index) in zip(answers, indexes) { errors[index] = answer }
+        return errors
+    }
+
+    /// Seals one round: each topic's messages in order, packed into as few objects as fit.
+    private func publish(_ round: PublishQueue.Round) async {
+        var answers = [BrokerBackendError?](repeating: nil, count: round.entries.count)
+        var order: [TopicID] = []
+        var groups: [TopicID: (topic: Topic, indexes: [Int])] = [:]
+        for (index, entry) in round.entries.enumerated() {
+            if groups[entry.topic.id] == nil {
+                order.append(entry.topic.id)
+                groups[entry.topic.id] = (entry.topic, [])
+            }
+            groups[entry.topic.id]?.indexes.append(index)
+        }
+        for id in order {
+            guard let (topic, indexes) = groups[id] else { continue }
+            let results = await pubsub.publish(batch: indexes.map { round.entries[$0].payload }, to: topic)
+            for (index, result) in zip(indexes, results) {
+                guard case .failure(let error) = result else { continue }
+                answers[index] = Self.brokerError(error)
+            }
+        }
+        var answered = [Bool](repeating: false, count: round.entries.count)
+        for (range, reply) in round.replies {
+            for index in range { answered[index] = true }
+            reply.resume(returning: Array(answers[range]))
+        }
+        var lost = 0
+        var reason = ""
+        for (index, answer) in answers.enumerated() where !answered[index] {
+            guard let answer else { continue }
+            lost += 1
+            reason = answer.reason
+        }
+        if lost > 0 {
+            lostAfterAcceptance += lost
+            logger.warning(
+                "accepted publishes refused by the topic layer", metadata: ["count": "\(lost)", "reason": "\(reason)"])
+        }
+        var seen: Set<[UInt8]> = []
+        for entry in round.entries where seen.insert(entry.channel).inserted { await remember(entry.channel) }
+    }
+
+    private static func brokerError(_ error: PubSubError) -> BrokerBackendError {
+        switch error.code {
+        case .payloadTooLarge: BrokerBackendError(.payloadTooLarge, error.reason)
+        case .queueFull:
+            BrokerBackendError(
+                .unavailable, "no peer is connected yet and the publish queue is full; try again when peers are up")
+        default: BrokerBackendError(.failed, error.reason)
+        }
     }
 
     func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async {
@@ -120,6 +232,7 @@ actor TopicBridge: BrokerBackend {
             guard args.count == 1 else { throw arity("NYMBUS.TOPIC LEAVE", "<channel>") }
             let left: Bool
             do { left = try store.leave(channel: args[0]) } catch { throw BrokerBackendError(.failed, error.reason) }
+            directory.setJoined(store.topics)
             await reconcile()
             return .integer(left ? 1 : 0)
         default:
@@ -160,27 +273,13 @@ actor TopicBridge: BrokerBackend {
         do { try store.join(topic, channel: channel) } catch {
             throw BrokerBackendError(.failed, "cannot save the topic: \(error.reason)")
         }
+        directory.setJoined(store.topics)
         logger.info("joined private topic", metadata: ["channel": "\(String(decoding: channel, as: UTF8.self))"])
         await reconcile()
     }
 
     private func topic(for channel: [UInt8]) throws(BrokerBackendError) -> Topic {
-        guard !channel.isEmpty, channel.count <= ChannelName.maxLength else {
-            throw BrokerBackendError(.invalidArgument, "channel names have 1 to \(ChannelName.maxLength) bytes")
-        }
-        if ChannelName.isPrivate(channel) {
-            guard let topic = store.topics[channel] else {
-                throw BrokerBackendError(
-                    .notJoined,
-                    "topic \(String(decoding: channel, as: UTF8.self)) is private and not joined: run NYMBUS.JOIN <invite> first")
-            }
-            return topic
-        }
-        if let topic = derivedTopics[channel] { return topic }
-        if derivedTopics.count >= Self.maxDerivedTopics { derivedTopics.removeAll(keepingCapacity: true) }
-        let topic = Topic.named(bytes: channel)
-        derivedTopics[channel] = topic
-        return topic
+        try directory.topic(for: channel)
     }
 
     private func remember(_ channel: [UInt8]) async {

@@ -53,6 +53,39 @@ import Testing
         await devnet.stop()
     }
 
+    /// A pipelining publisher: every message arrives exactly once, and bursts share objects (one
+    /// signature and one mixnet message for many PUBLISH commands). The mixnet does not keep
+    /// order between objects, so only the set is checked.
+    @Test func pipelinedPublishesArriveOncePackedIntoFewObjects() async throws {
+        let (devnet, _) = try await Self.devnet(nodes: 2)
+        let daemons = await devnet.daemons
+        let topic = Topic.named("burst")
+        let b = try await subscribe(daemons[1], channel: "burst", topic: topic)
+        let a = try await BrokerConnection.connect(path: daemons[0].broker.socketPath)
+        let before = await daemons[0].pubsub.statistics
+        let count = 600
+        let payloads = (0..<count).map { Array("m\($0)".utf8) }
+        try await a.send(pipelined: payloads.map { [Array("PUBLISH".utf8), Array("burst".utf8), $0] })
+        for _ in 0..<count { #expect(try await a.nextValue() == .integer(0)) }
+        var received: [[UInt8]] = []
+        for _ in 0..<count {
+            guard let message = await nextMessage(b) else { break }
+            received.append(message.payload)
+        }
+        #expect(received.count == count)
+        #expect(Set(received) == Set(payloads))
+        // Then a different channel's marker: nothing from the burst came twice.
+        _ = try await a.command("PUBLISH", "burst", "end")
+        #expect(await nextMessage(b)?.payload == Array("end".utf8))
+        let after = await daemons[0].pubsub.statistics
+        let objects = after.published - before.published - 1
+        print("burst: \(count) messages in \(objects) objects, \(after.publishedBatches - before.publishedBatches) batches")
+        #expect(objects >= 1 && objects <= count / 4, "\(objects) objects for \(count) pipelined messages")
+        #expect(after.batchedPayloads - before.batchedPayloads >= count - objects)
+        for connection in [a, b] { await connection.close() }
+        await devnet.stop()
+    }
+
     /// A private topic: a node with the invite delivers; one without relays but cannot read,
     /// and its PUBLISH to the private channel is refused.
     @Test func privateTopicOnlyReachesNodesThatJoined() async throws {

@@ -44,6 +44,14 @@ public final class BrokerConnection: Sendable {
         try await channel.writeAndFlush(buffer)
     }
 
+    /// Sends several commands in one write without waiting for their replies (pipelining): the
+    /// replies come back in order through ``nextValue()``.
+    public func send(pipelined commands: [[[UInt8]]]) async throws {
+        var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        for arguments in commands { RESPWriter.writeCommand(arguments, into: &buffer) }
+        try await channel.writeAndFlush(buffer)
+    }
+
     /// Sends one command and returns its reply (an `.error` reply is returned, not thrown).
     public func command(_ arguments: [[UInt8]]) async throws -> RESPValue {
         try await send(arguments)

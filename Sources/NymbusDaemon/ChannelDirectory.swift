@@ -1,0 +1,54 @@
+import NymbusBroker
+import NymbusPubSub
+import Synchronization
+
+/// Which topic a channel name stands for, answerable from any thread without waiting: the
+/// broker's event loop asks it for every PUBLISH.
+///
+/// Public channels are topics derived from their name (cached: deriving costs a key derivation
+/// and an Ed25519 key pair, more than sealing an object); `~` channels are the private topics
+/// this node joined, as ``TopicBridge`` last reported them.
+final class ChannelDirectory: Sendable {
+    private struct State {
+        var joined: [[UInt8]: Topic] = [:]
+        var derived: [[UInt8]: Topic] = [:]
+    }
+
+    /// Most derived public topics kept; past it the cache starts over.
+    static let maxDerivedTopics = 1024
+    private let state = Mutex(State())
+
+    init(joined: [[UInt8]: Topic] = [:]) {
+        state.withLock { $0.joined = joined }
+    }
+
+    /// Replaces the joined private topics (after a join or a leave).
+    func setJoined(_ joined: [[UInt8]: Topic]) {
+        state.withLock { $0.joined = joined }
+    }
+
+    /// The topic `channel` names.
+    ///
+    /// - Throws: ``BrokerBackendError`` `.invalidArgument` for an empty or too long name,
+    ///   `.notJoined` for a private channel this node has not joined.
+    func topic(for channel: [UInt8]) throws(BrokerBackendError) -> Topic {
+        guard !channel.isEmpty, channel.count <= ChannelName.maxLength else {
+            throw BrokerBackendError(.invalidArgument, "channel names have 1 to \(ChannelName.maxLength) bytes")
+        }
+        if ChannelName.isPrivate(channel) {
+            guard let topic = state.withLock({ $0.joined[channel] }) else {
+                throw BrokerBackendError(
+                    .notJoined,
+                    "topic \(String(decoding: channel, as: UTF8.self)) is private and not joined: run NYMBUS.JOIN <invite> first")
+            }
+            return topic
+        }
+        if let topic = state.withLock({ $0.derived[channel] }) { return topic }
+        let topic = Topic.named(bytes: channel)
+        state.withLock { state in
+            if state.derived.count >= Self.maxDerivedTopics { state.derived.removeAll(keepingCapacity: true) }
+            state.derived[channel] = topic
+        }
+        return topic
+    }
+}
