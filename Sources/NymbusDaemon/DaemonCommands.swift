@@ -46,6 +46,8 @@ enum DaemonCommands {
                 "handshakes": .integer(Int64(node_.handshakesCompleted)),
                 "misbehaving-peers": .integer(Int64(node_.discouragements)),
                 "objects-published": .integer(Int64(topics.published)),
+                "objects-published-batches": .integer(Int64(topics.publishedBatches)),
+                "messages-in-batches": .integer(Int64(topics.batchedPayloads)),
                 "objects-received": .integer(Int64(topics.received)),
                 "objects-delivered": .integer(Int64(topics.delivered)),
                 "objects-forwarded": .integer(Int64(topics.forwarded)),

@@ -107,6 +107,7 @@ actor TopicBridge: BrokerBackend {
         var entries: [(index: Int, entry: PublishQueue.Entry)] = []
         entries.reserveCapacity(messages.count)
         var errors = [BrokerBackendError?](repeating: nil, count: messages.count)
+        var last: (channel: [UInt8], topic: Topic)?
         for (index, message) in messages.enumerated() {
             guard message.payload.count <= maxPayloadBytes else {
                 errors[index] = BrokerBackendError(
@@ -114,7 +115,14 @@ actor TopicBridge: BrokerBackend {
                 continue
             }
             do throws(BrokerBackendError) {
-                let topic = try directory.topic(for: message.channel)
+                // Publishers repeat their channel: reuse the previous lookup for a run of one.
+                let topic: Topic
+                if let last, last.channel == message.channel {
+                    topic = last.topic
+                } else {
+                    topic = try directory.topic(for: message.channel)
+                    last = (message.channel, topic)
+                }
                 entries.append((index, PublishQueue.Entry(topic: topic, channel: message.channel, payload: message.payload)))
             } catch {
                 errors[index] = error
@@ -134,17 +142,21 @@ actor TopicBridge: BrokerBackend {
     /// Seals one round: each topic's messages in order, packed into as few objects as fit.
     private func publish(_ round: PublishQueue.Round) async {
         var answers = [BrokerBackendError?](repeating: nil, count: round.entries.count)
-        var order: [TopicID] = []
-        var groups: [TopicID: (topic: Topic, indexes: [Int])] = [:]
+        // Group by topic, keeping each topic's order. A round usually holds a few topics, in
+        // long runs: compare with the previous entry's group before searching the others.
+        var groups: [(topic: Topic, indexes: [Int])] = []
+        var current = -1
         for (index, entry) in round.entries.enumerated() {
-            if groups[entry.topic.id] == nil {
-                order.append(entry.topic.id)
-                groups[entry.topic.id] = (entry.topic, [])
+            if current < 0 || groups[current].topic.id != entry.topic.id {
+                current = groups.firstIndex { $0.topic.id == entry.topic.id } ?? -1
+                if current < 0 {
+                    groups.append((entry.topic, []))
+                    current = groups.count - 1
+                }
             }
-            groups[entry.topic.id]?.indexes.append(index)
+            groups[current].indexes.append(index)
         }
-        for id in order {
-            guard let (topic, indexes) = groups[id] else { continue }
+        for (topic, indexes) in groups {
             let results = await pubsub.publish(batch: indexes.map { round.entries[$0].payload }, to: topic)
             for (index, result) in zip(indexes, results) {
                 guard case .failure(let error) = result else { continue }
@@ -168,8 +180,13 @@ actor TopicBridge: BrokerBackend {
             logger.warning(
                 "accepted publishes refused by the topic layer", metadata: ["count": "\(lost)", "reason": "\(reason)"])
         }
+        // Remember each channel once (for PSUBSCRIBE); runs of one channel are hashed once.
+        var previous: [UInt8]?
         var seen: Set<[UInt8]> = []
-        for entry in round.entries where seen.insert(entry.channel).inserted { await remember(entry.channel) }
+        for entry in round.entries where entry.channel != previous {
+            previous = entry.channel
+            if seen.insert(entry.channel).inserted { await remember(entry.channel) }
+        }
     }
 
     private static func brokerError(_ error: PubSubError) -> BrokerBackendError {

@@ -11,8 +11,7 @@
 /// objects (6 packets) would do, and two payloads of 1000 bytes would share a 4 KiB object
 /// (3 packets) instead of two 1536-byte ones (2 packets).
 ///
-/// Dynamic programming over the split points: O(n · m) steps for n payloads and at most m
-/// payloads per object (m ≤ target / 4).
+/// Dynamic programming over the split points: O(n · buckets) steps for n payloads.
 struct BatchPlanner: Sendable {
     /// Object sizes to pad to.
     let buckets: SizeBuckets
@@ -38,45 +37,60 @@ struct BatchPlanner: Sendable {
     }
 
     /// The runs, in order, that cover `lengths` (the payload sizes in publish order).
+    ///
+    /// Dynamic programming over the split points, O(n · buckets): the cheapest cover of the first
+    /// j payloads never costs less than that of fewer payloads (dropping a payload never grows an
+    /// object), so for a last run padded to bucket b the best start is the earliest one that
+    /// still fits b; among starts of equal cost the latest is taken, which keeps the earlier
+    /// objects fullest.
     func plan(_ lengths: [Int]) -> [Range<Int>] {
         let n = lengths.count
         guard n > 0 else { return [] }
+        var prefix = [Int](repeating: 0, count: n + 1)
+        for (index, length) in lengths.enumerated() { prefix[index + 1] = prefix[index] + length }
         // best[j]: the cheapest split of the first j payloads, as (object bytes, objects).
         var bestBytes = [Int](repeating: .max, count: n + 1)
         var bestObjects = [Int](repeating: .max, count: n + 1)
         var start = [Int](repeating: 0, count: n + 1)
         bestBytes[0] = 0
         bestObjects[0] = 0
-        let sizes = buckets.sizes
+        let batchBuckets = buckets.sizes.filter { $0 <= batchCapacity }
+        // For each batch bucket, the earliest start of a run ending at j that fits it; it only
+        // moves forward as j grows.
+        var earliest = [Int](repeating: 0, count: batchBuckets.count)
+
+        func consider(_ i: Int, cost: Int, for j: Int) {
+            let bytes = bestBytes[i] + cost
+            let objects = bestObjects[i] + 1
+            if bytes < bestBytes[j] || (bytes == bestBytes[j] && (objects < bestObjects[j] || (objects == bestObjects[j] && i > start[j]))) {
+                bestBytes[j] = bytes
+                bestObjects[j] = objects
+                start[j] = i
+            }
+        }
+
         for j in 1...n {
-            var entryBytes = 0
-            var i = j
-            // Run sizes only grow as the run reaches further back, so the bucket index only
-            // moves up: the inner loop is a few integer steps per candidate.
-            var bucketIndex = 0
-            // Shortest last run first: on a tie the earlier objects stay the fullest.
-            while i > 0 {
-                i -= 1
-                entryBytes += lengths[i]
-                let count = j - i
-                let cost: Int
-                if count == 1 {
-                    let size = singleSize(lengths[i])
-                    cost = buckets.bucket(for: size) ?? size
-                } else {
-                    let size = batchSize(count: count, entryBytes: entryBytes)
-                    // Longer runs only grow: no run starting further back fits either.
-                    guard size <= batchCapacity, count <= BatchPayload.maximumEntries else { break }
-                    while bucketIndex < sizes.count - 1, sizes[bucketIndex] < size { bucketIndex += 1 }
-                    cost = sizes[bucketIndex]
+            let single = singleSize(lengths[j - 1])
+            consider(j - 1, cost: buckets.bucket(for: single) ?? single, for: j)
+            for (index, bucket) in batchBuckets.enumerated() {
+                var i = earliest[index]
+                while i < j - 1,
+                    j - i > BatchPayload.maximumEntries
+                        || batchSize(count: j - i, entryBytes: prefix[j] - prefix[i]) > bucket
+                {
+                    i += 1
                 }
-                let bytes = bestBytes[i] + cost
-                let objects = bestObjects[i] + 1
-                if bytes < bestBytes[j] || (bytes == bestBytes[j] && objects < bestObjects[j]) {
-                    bestBytes[j] = bytes
-                    bestObjects[j] = objects
-                    start[j] = i
+                earliest[index] = i
+                guard j - i >= 2 else { continue }
+                // The latest start in i...j-2 that costs no more than i (costs never fall).
+                let target = bestBytes[i]
+                var low = i
+                var high = j - 2
+                while low < high {
+                    let middle = (low + high + 1) / 2
+                    if bestBytes[middle] <= target { low = middle } else { high = middle - 1 }
                 }
+                consider(low, cost: bucket, for: j)
             }
         }
         var runs: [Range<Int>] = []

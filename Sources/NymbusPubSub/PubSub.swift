@@ -198,10 +198,11 @@ public actor PubSub<Network: ObjectNetwork> {
                     stats.publishedBatches += 1
                     stats.batchedPayloads += entries.count
                 }
+                let id = object.messageID  // a hash of the whole object: once, not per payload
                 for (position, index) in indices.enumerated() {
                     results[index] = .success(
                         PublishResult(
-                            messageID: object.messageID, transmissions: sent, queued: sent == 0,
+                            messageID: id, transmissions: sent, queued: sent == 0,
                             localDeliveries: position < local.count ? local[position] : 0, batchIndex: position,
                             batchCount: entries.count))
                 }

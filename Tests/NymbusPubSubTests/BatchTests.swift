@@ -201,6 +201,53 @@ struct BatchVectors: Codable {
 
     // MARK: Planning
 
+    /// The planner's O(n · buckets) shortcut against an exhaustive search over every split, on
+    /// random payload sizes around the bucket edges: same wire bytes, same object count.
+    @Test func plannerMatchesExhaustiveSearch() {
+        let planner = BatchPlanner(buckets: .default, targetBytes: 16384, withAuthor: false)
+        func cost(_ runs: [Range<Int>], _ lengths: [Int]) -> (bytes: Int, objects: Int)? {
+            var bytes = 0
+            for run in runs {
+                if run.count == 1 {
+                    let size = planner.singleSize(lengths[run.lowerBound])
+                    bytes += planner.buckets.bucket(for: size) ?? size
+                } else {
+                    let size = planner.batchSize(count: run.count, entryBytes: lengths[run].reduce(0, +))
+                    guard size <= planner.batchCapacity, let bucket = planner.buckets.bucket(for: size) else { return nil }
+                    bytes += bucket
+                }
+            }
+            return (bytes, runs.count)
+        }
+        func best(_ lengths: [Int]) -> (bytes: Int, objects: Int) {
+            var result = (bytes: Int.max, objects: Int.max)
+            for cuts in 0..<(1 << (lengths.count - 1)) {
+                var runs: [Range<Int>] = []
+                var begin = 0
+                for index in 1..<lengths.count where cuts & (1 << (index - 1)) != 0 {
+                    runs.append(begin..<index)
+                    begin = index
+                }
+                runs.append(begin..<lengths.count)
+                guard let c = cost(runs, lengths) else { continue }
+                if c.bytes < result.bytes || (c.bytes == result.bytes && c.objects < result.objects) { result = c }
+            }
+            return result
+        }
+        var generator = SystemRandomNumberGenerator()
+        let sizes = [0, 3, 100, 700, 1200, 1380, 1381, 1400, 2000, 3900, 4000, 8000, 16000, 20000]
+        for _ in 0..<300 {
+            let lengths = (0..<Int.random(in: 1...10, using: &generator)).map { _ in
+                max(0, sizes.randomElement(using: &generator)! + Int.random(in: -8...8, using: &generator))
+            }
+            let plan = planner.plan(lengths)
+            #expect(plan.flatMap { Array($0) } == Array(lengths.indices), "\(lengths)")
+            let planned = cost(plan, lengths)
+            let optimum = best(lengths)
+            #expect(planned?.bytes == optimum.bytes && planned?.objects == optimum.objects, "\(lengths): \(plan)")
+        }
+    }
+
     static let planner = BatchPlanner(buckets: .default, targetBytes: 16384, withAuthor: false)
 
     @Test func aBatchExactlyAtTheTargetIsOneObjectOneByteOverIsTwo() throws {
