@@ -205,8 +205,9 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// Frames up to this size are copied into the connection's output buffer; larger ones are
     /// written as they are, so a big fan-out frame is shared, not copied per subscriber.
     static let copyLimit = 4096
-    /// Initial capacity of the output buffer.
+    /// Smallest and largest starting capacity of the output buffer.
     static let outputCapacity = 1024
+    static let maxOutputCapacity = 64 * 1024
 
     /// Most messages handed to the backend in one batch, and most payload bytes.
     static let maxBatchMessages = 256
@@ -312,9 +313,11 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// Hands the replies and small frames gathered since the last write to the channel as one
     /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
     private func writeOutput(_ context: ChannelHandlerContext) {
-        guard output.readableBytes > 0 else { return }
+        let used = output.readableBytes
+        guard used > 0 else { return }
         context.write(wrapOutboundOut(output), promise: nil)
-        output = context.channel.allocator.buffer(capacity: Self.outputCapacity)
+        // The next batch is likely the size of this one: start there rather than grow again.
+        output = context.channel.allocator.buffer(capacity: min(max(Self.outputCapacity, used), Self.maxOutputCapacity))
     }
 
     /// Disconnects the client when more than the output limit waits for it: gathered here and

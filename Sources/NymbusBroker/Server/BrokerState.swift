@@ -184,15 +184,14 @@ final class BrokerState {
     /// - Returns: the number of frames queued, which is PUBLISH's integer reply.
     func fanOut(channel: [UInt8], payload: [UInt8]) -> Int {
         var receivers = 0
-        var frames: [RESPProtocolVersion: ByteBuffer] = [:]
+        // One encoded frame per protocol version, shared by every subscriber that speaks it.
+        var frames = FramePair()
         if let subscribers = channelSubscribers[channel] {
             for client in subscribers.values {
                 guard let output = client.output else { continue }
-                let version = client.protocolVersion
-                let frame =
-                    frames[version]
-                    ?? Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
-                frames[version] = frame
+                let frame = frames.frame(for: client.protocolVersion) { version in
+                    Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
+                }
                 output.send(frame, flush: false)
                 unflushed[ObjectIdentifier(output)] = output
                 receivers += 1
@@ -200,14 +199,12 @@ final class BrokerState {
         }
         for (pattern, subscribers) in patternSubscribers
         where RedisGlob.matches(pattern: pattern, string: channel) {
-            var patternFrames: [RESPProtocolVersion: ByteBuffer] = [:]
+            var patternFrames = FramePair()
             for client in subscribers.values {
                 guard let output = client.output else { continue }
-                let version = client.protocolVersion
-                let frame =
-                    patternFrames[version]
-                    ?? Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
-                patternFrames[version] = frame
+                let frame = patternFrames.frame(for: client.protocolVersion) { version in
+                    Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
+                }
                 output.send(frame, flush: false)
                 unflushed[ObjectIdentifier(output)] = output
                 receivers += 1
@@ -215,6 +212,25 @@ final class BrokerState {
         }
         stats.messagesDelivered += UInt64(receivers)
         return receivers
+    }
+
+    /// A frame encoded at most once for each protocol version.
+    private struct FramePair {
+        var resp2: ByteBuffer?
+        var resp3: ByteBuffer?
+
+        mutating func frame(for version: RESPProtocolVersion, encode: (RESPProtocolVersion) -> ByteBuffer) -> ByteBuffer {
+            switch version {
+            case .resp2:
+                if let resp2 { return resp2 }
+                resp2 = encode(version)
+                return resp2!
+            case .resp3:
+                if let resp3 { return resp3 }
+                resp3 = encode(version)
+                return resp3!
+            }
+        }
     }
 
     private static func encodeFrame(
