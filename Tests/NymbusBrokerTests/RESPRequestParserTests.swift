@@ -21,6 +21,40 @@ import Testing
         return (commands, nil, input.readableBytes)
     }
 
+    /// The PUBLISH fast path takes exactly the well-formed PUBLISH requests the general parser
+    /// takes, with the same result, and leaves everything else untouched for it.
+    @Test func publishFastPathAgreesWithTheGeneralParser() throws {
+        let limits = RESPLimits(maxBulkLength: 8, maxArrayCount: 16, maxInlineLength: 64, maxRequestBytes: 20)
+        let accepted = [
+            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n",
+            "*3\r\n$7\r\npUbLiSh\r\n$0\r\n\r\n$8\r\n\r\n\0\u{7f}abcd\r\n",
+            "*3\r\n$7\r\npublish\r\n$1\r\nc\r\n$0\r\n\r\n",
+        ]
+        for text in accepted {
+            var fast = buffer(text + "PING\r\n")
+            var general = buffer(text)
+            let message = try #require(RESPRequestParser.parsePublish(&fast, limits: limits), "\(text.debugDescription)")
+            let expected = try #require(try RESPRequestParser.parse(&general, limits: limits))
+            #expect([Array("PUBLISH".utf8), message.channel, message.payload].dropFirst() == expected.dropFirst())
+            #expect(fast.readableBytes == 6)
+        }
+        let declined = [
+            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhel",  // incomplete
+            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$9\r\n123456789\r\n",  // bulk over the limit
+            "*3\r\n$7\r\nPUBLISH\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n",  // request over 20 bytes
+            "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhelloXY",  // no CR LF after the body
+            "*3\r\n$7\r\nPUBLISH\r\n$-1\r\n",  // null bulk
+            "*3\r\n$7\r\nPUBLISX\r\n$1\r\nc\r\n$1\r\np\r\n",  // another command
+            "*4\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$1\r\np\r\n$1\r\nx\r\n",  // wrong arity
+            "PUBLISH c p\r\n",  // inline: the general parser's job
+        ]
+        for text in declined {
+            var input = buffer(text)
+            #expect(RESPRequestParser.parsePublish(&input, limits: limits) == nil, "\(text.debugDescription)")
+            #expect(input.readableBytes == text.utf8.count)
+        }
+    }
+
     @Test func multibulkRequestIsParsedAndConsumed() throws {
         var input = buffer("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n")
         #expect(try RESPRequestParser.parse(&input) == args("PUBLISH", "ch", "hello"))

@@ -57,6 +57,49 @@ public struct RESPRequestParser: Sendable {
         return nil
     }
 
+    /// Consumes the next request if it is a well-formed PUBLISH in multibulk form
+    /// (`*3 $7 publish $n channel $m payload`, any case) within the limits, and returns its
+    /// channel and payload; otherwise consumes nothing and returns nil, and ``parse(_:limits:)``
+    /// handles whatever it is, errors included.
+    ///
+    /// The command a publisher repeats, parsed without building an argument list.
+    public static func parsePublish(_ buffer: inout ByteBuffer, limits: RESPLimits = .default)
+        -> (channel: [UInt8], payload: [UInt8])?
+    {
+        let parsed = buffer.withUnsafeReadableBytes { bytes -> (channel: [UInt8], payload: [UInt8], consumed: Int)? in
+            let head: StaticString = "*3\r\n$7\r\npublish\r\n"
+            let headLength = head.utf8CodeUnitCount
+            guard bytes.count > headLength else { return nil }
+            for index in 0..<headLength {
+                let expected = head.utf8Start[index]
+                let byte = bytes[index]
+                guard (byte >= 65 && byte <= 90 ? byte + 32 : byte) == expected else { return nil }
+            }
+            var position = headLength
+            func bulk() -> [UInt8]? {
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "$"),
+                    case .end(let end) = headerLineEnd(
+                        bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string")),
+                    let length = parseInteger(bytes, from: position + 1, to: end), length >= 0,
+                    length <= Int64(limits.maxBulkLength)
+                else { return nil }
+                let start = end + 2
+                let count = Int(length)
+                guard bytes.count - start >= count + 2, bytes[start + count] == 13, bytes[start + count + 1] == 10 else {
+                    return nil
+                }
+                position = start + count + 2
+                return copy(bytes, from: start, count: count)
+            }
+            guard let channel = bulk(), let payload = bulk(), channel.count + payload.count + 7 <= limits.maxRequestBytes
+            else { return nil }
+            return (channel, payload, position)
+        }
+        guard let parsed else { return nil }
+        buffer.moveReaderIndex(forwardBy: parsed.consumed)
+        return (parsed.channel, parsed.payload)
+    }
+
     // MARK: - Steps
 
     private enum Step {

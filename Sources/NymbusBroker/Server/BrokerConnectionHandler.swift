@@ -221,6 +221,15 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         // command certain to be a plain PUBLISH joins; anything else stays unparsed, so replies
         // and side effects keep the request order.
         while pendingExec == nil, batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
+            // The usual case first: a well-formed PUBLISH, parsed without an argument list.
+            if state.acceptsPlainPublish(from: client),
+                let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
+            {
+                state.countPlainPublish()
+                batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
+                batchBytes += nextPayload.count
+                continue
+            }
             let mark = input.readerIndex
             guard let next = try? parser.next(&input) else {
                 input.moveReaderIndex(to: mark)

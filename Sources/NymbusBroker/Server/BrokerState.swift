@@ -407,11 +407,19 @@ final class BrokerState {
         return BrokerMessage(channel: arguments[1], payload: arguments[2])
     }
 
+    /// Whether a PUBLISH from `client` would go straight to the backend now: not queued in
+    /// MULTI, not refused by the RESP2 subscribed-mode rule.
+    func acceptsPlainPublish(from client: BrokerClient) -> Bool {
+        client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
+    }
+
+    /// Counts a PUBLISH taken by the handler's fast path (``RESPRequestParser/parsePublish(_:limits:)``).
+    func countPlainPublish() {
+        stats.commandsProcessed += 1
+    }
+
     func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
-        guard arguments.count == 3, client.transaction == nil,
-            !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting),
-            arguments[0].count == 7
-        else { return false }
+        guard arguments.count == 3, arguments[0].count == 7, acceptsPlainPublish(from: client) else { return false }
         return Self.equalsIgnoringASCIICase(arguments[0], "publish")
     }
 
