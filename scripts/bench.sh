@@ -132,24 +132,37 @@ if wanted broker; then
     echo "redis:         redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on a Unix socket, started here"
 
     echo
-    echo "== broker: redis-benchmark -n 100000 -P 16 -q PUBLISH ch hello (50 clients)"
-    declare -A RPS CPU_US P50
+    ROUNDS=${BENCH_ROUNDS:-3}
+    echo "== broker: redis-benchmark -n 100000 -P 16 -q PUBLISH ch hello (50 clients), $ROUNDS alternating rounds, median"
+    declare -A RPS CPU_US P50 ALL_RPS ALL_CPU ALL_P50
+    median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+    for round in $(seq 1 "$ROUNDS"); do
+        for server in redis nymbus-broker nymbus-node; do
+            case $server in
+                redis) sock=$REDIS_SOCK pid=$REDIS_PID ;;
+                nymbus-broker) sock=$LOOPBACK_SOCK pid=$LOOPBACK_PID ;;
+                nymbus-node) sock=$NODE_SOCK pid=$NODE_PID ;;
+            esac
+            before=$(cpu_seconds "$pid")
+            line=$(redis-benchmark -s "$sock" -n 100000 -P 16 -q PUBLISH ch hello 2>&1 | tr '\r' '\n' |
+                grep 'requests per second' | tail -n 1 || true)
+            after=$(cpu_seconds "$pid")
+            rps=$(sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' <<<"$line")
+            p50=$(sed -n 's/.*p50=\([0-9.]*\) msec.*/\1/p' <<<"$line")
+            cpu=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a) * 1e6 / 100000 }')
+            ALL_RPS[$server]="${ALL_RPS[$server]:-} ${rps:-0}"
+            ALL_CPU[$server]="${ALL_CPU[$server]:-} $cpu"
+            ALL_P50[$server]="${ALL_P50[$server]:-} ${p50:-0}"
+            printf 'round %d %-14s %12s PUBLISH/s  p50 %6s ms  server CPU %6s µs per PUBLISH\n' "$round" "$server" \
+                "${rps:-0}" "${p50:-?}" "$cpu"
+        done
+    done
     for server in redis nymbus-broker nymbus-node; do
-        case $server in
-            redis) sock=$REDIS_SOCK pid=$REDIS_PID ;;
-            nymbus-broker) sock=$LOOPBACK_SOCK pid=$LOOPBACK_PID ;;
-            nymbus-node) sock=$NODE_SOCK pid=$NODE_PID ;;
-        esac
-        before=$(cpu_seconds "$pid")
-        line=$(redis-benchmark -s "$sock" -n 100000 -P 16 -q PUBLISH ch hello 2>&1 | tr '\r' '\n' |
-            grep 'requests per second' | tail -n 1 || true)
-        after=$(cpu_seconds "$pid")
-        rps=$(sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' <<<"$line")
-        RPS[$server]=${rps:-0}
-        P50[$server]=$(sed -n 's/.*p50=\([0-9.]*\) msec.*/\1/p' <<<"$line")
-        CPU_US[$server]=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a) * 1e6 / 100000 }')
-        printf '%-14s %12s PUBLISH/s  p50 %6s ms  server CPU %6s µs per PUBLISH\n' "$server" "${RPS[$server]}" \
-            "${P50[$server]:-?}" "${CPU_US[$server]}"
+        RPS[$server]=$(median <<<"${ALL_RPS[$server]}")
+        CPU_US[$server]=$(median <<<"${ALL_CPU[$server]}")
+        P50[$server]=$(median <<<"${ALL_P50[$server]}")
+        printf 'median  %-14s %12s PUBLISH/s  p50 %6s ms  server CPU %6s µs per PUBLISH\n' "$server" "${RPS[$server]}" \
+            "${P50[$server]}" "${CPU_US[$server]}"
     done
     for server in nymbus-broker nymbus-node; do
         awk -F'\t' -v s="$server" -v r="${RPS[$server]}" -v b="${RPS[redis]}" -v c="${CPU_US[$server]}" \

@@ -76,4 +76,29 @@ import Testing
             Array(buffer.readableBytesView) == bytes("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n") + [0, 10]
                 + bytes("\r\n"))
     }
+
+    /// The one-pass pub/sub frame writer gives the same bytes as the general writer of the same
+    /// value, in both protocols, with and without a count and a missing part.
+    @Test func pubSubFramesMatchTheGeneralWriter() {
+        let big = [UInt8](repeating: 0x2a, count: 12_345)
+        let cases: [(kind: StaticString, parts: [[UInt8]?], count: Int64?)] = [
+            ("message", [Array("ch".utf8), Array("hello".utf8)], nil),
+            ("message", [Array("c".utf8), []], nil),
+            ("pmessage", [Array("n*".utf8), Array("news".utf8), big], nil),
+            ("subscribe", [Array("ch".utf8)], 1),
+            ("unsubscribe", [nil], 0),
+            ("psubscribe", [Array("p".utf8)], 1_234_567_890_123),
+        ]
+        for (kind, parts, count) in cases {
+            var elements: [RESPValue] = [.bulkString(Array("\(kind)".utf8))]
+            elements += parts.map { $0.map { RESPValue.bulkString($0) } ?? .null }
+            if let count { elements.append(.integer(count)) }
+            for version in [RESPProtocolVersion.resp2, .resp3] {
+                var fast = ByteBuffer()
+                RESPWriter.writePubSubFrame(kind: kind, parts: parts, count: count, version: version, into: &fast)
+                let expected = RESPWriter.encode(version == .resp3 ? .push(elements) : .array(elements), version: version)
+                #expect(Array(fast.readableBytesView) == expected, "\(kind) \(version)")
+            }
+        }
+    }
 }

@@ -16,6 +16,9 @@ struct Options {
     var size = 256
     var subscriberCounts = [1, 10, 50]
     var window = 128
+    /// Each server runs this many times per subscriber count, alternating with the others; the
+    /// run with the median delivery rate is reported, so one disturbed run does not decide.
+    var rounds = 3
 
     init(_ arguments: [String]) throws {
         var i = 1
@@ -34,6 +37,7 @@ struct Options {
             case "--size": size = max(16, Int(try value()) ?? size)
             case "--subscribers": subscriberCounts = try value().split(separator: ",").compactMap { Int($0) }
             case "--window": window = Int(try value()) ?? window
+            case "--rounds": rounds = max(1, Int(try value()) ?? rounds)
             default: throw BenchError("unknown option \(arguments[i])")
             }
             i += 1
@@ -166,12 +170,19 @@ do {
     let options = try Options(CommandLine.arguments)
     var rows: [Row] = []
     for count in options.subscriberCounts {
+        var runs: [String: [Row]] = [:]
+        for _ in 0..<options.rounds {
+            for server in options.servers {
+                runs[server.name, default: []].append(try run(server: server, subscribers: count, options: options))
+            }
+        }
         for server in options.servers {
-            rows.append(try run(server: server, subscribers: count, options: options))
+            let sorted = (runs[server.name] ?? []).sorted { $0.deliveredPerSecond < $1.deliveredPerSecond }
+            rows.append(sorted[sorted.count / 2])
         }
     }
     let baselineName = options.servers.last!.name
-    print("broker fan-out: \(options.messages) PUBLISH of \(options.size) B, window \(options.window), Unix socket")
+    print("broker fan-out: \(options.messages) PUBLISH of \(options.size) B, window \(options.window), Unix socket, median of \(options.rounds) alternating runs")
     print(["server".padding(toLength: 14, withPad: " ", startingAt: 0), " subs", "   publish/s", "   delivered/s",
            " delivered", "    p50 µs", "    p99 µs", "   ratio"].joined(separator: " "))
     var summary: [ResultRow] = []

@@ -80,21 +80,93 @@ public enum RESPWriter {
         kind: StaticString, parts: [[UInt8]?], count: Int64? = nil, version: RESPProtocolVersion,
         into buffer: inout ByteBuffer
     ) {
-        let total = 1 + parts.count + (count == nil ? 0 : 1)
-        writeHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), Int64(total), into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(kind.utf8CodeUnitCount), into: &buffer)
-        buffer.writeStaticString("\r\n")
-        buffer.writeStaticString(kind)
-        buffer.writeStaticString("\r\n")
+        // Sized first, then written in one pass: fan-out encodes one of these per message.
+        let total = Int64(1 + parts.count + (count == nil ? 0 : 1))
+        let null: StaticString = version == .resp3 ? "_\r\n" : "$-1\r\n"
+        var length = 1 + decimalLength(total) + 2
+        length += 1 + decimalLength(Int64(kind.utf8CodeUnitCount)) + 2 + kind.utf8CodeUnitCount + 2
         for part in parts {
             if let part {
-                writeBulk(part, into: &buffer)
+                length += 1 + decimalLength(Int64(part.count)) + 2 + part.count + 2
             } else {
-                buffer.writeStaticString(version == .resp3 ? "_\r\n" : "$-1\r\n")
+                length += null.utf8CodeUnitCount
             }
         }
-        if let count { writeHeader(UInt8(ascii: ":"), count, into: &buffer) }
+        if let count { length += 1 + decimalLength(count) + 2 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+            var out = RawWriter(target: target)
+            out.header(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), total)
+            out.header(UInt8(ascii: "$"), Int64(kind.utf8CodeUnitCount))
+            out.bytes(kind)
+            out.bytes("\r\n")
+            for part in parts {
+                if let part {
+                    out.header(UInt8(ascii: "$"), Int64(part.count))
+                    out.bytes(part)
+                    out.bytes("\r\n")
+                } else {
+                    out.bytes(null)
+                }
+            }
+            if let count { out.header(UInt8(ascii: ":"), count) }
+            return out.index
+        }
+    }
+
+    /// Digits (and sign) of `number` in decimal.
+    private static func decimalLength(_ number: Int64) -> Int {
+        digitCount(number.magnitude) + (number < 0 ? 1 : 0)
+    }
+
+    private static func digitCount(_ magnitude: UInt64) -> Int {
+        var magnitude = magnitude
+        var digits = 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            digits += 1
+        }
+        return digits
+    }
+
+    /// Writes into memory already sized for what it writes.
+    private struct RawWriter {
+        let target: UnsafeMutableRawBufferPointer
+        var index = 0
+
+        mutating func byte(_ value: UInt8) {
+            target[index] = value
+            index += 1
+        }
+
+        mutating func bytes(_ text: StaticString) {
+            let count = text.utf8CodeUnitCount
+            UnsafeMutableRawBufferPointer(rebasing: target[index..<(index + count)])
+                .copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: count))
+            index += count
+        }
+
+        mutating func bytes(_ data: [UInt8]) {
+            data.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(rebasing: target[index..<(index + source.count)]).copyMemory(from: source)
+            }
+            index += data.count
+        }
+
+        /// `prefix`, the number in decimal, CR LF.
+        mutating func header(_ prefix: UInt8, _ number: Int64) {
+            byte(prefix)
+            if number < 0 { byte(UInt8(ascii: "-")) }
+            var magnitude = number.magnitude
+            let end = index + RESPWriter.digitCount(magnitude)
+            var position = end
+            repeat {
+                position -= 1
+                target[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            index = end
+            bytes("\r\n")
+        }
     }
 
     // MARK: - Pieces

@@ -167,6 +167,13 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 }
                 continue
             }
+            if state.acceptsPlainPublish(from: client),
+                let (channel, payload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
+            {
+                state.countPlainPublish()
+                startPublish(client: client, channel: channel, payload: payload)
+                continue
+            }
             let next: [[UInt8]]?
             do {
                 next = try parser.next(&input)
