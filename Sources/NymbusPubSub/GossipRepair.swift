@@ -24,6 +24,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         var maxRequests = 8192
         /// Announcers remembered per wanted id.
         var maxAnnouncers = 8
+        /// Requests per wanted id before it is given up (an announcer may be asked again when it
+        /// is the only one left: the mixnet may have lost the `getdata` or the answer).
+        var maxAttempts = 3
         /// Ids per `inv` or `getdata` (the wire limit).
         var maxInventory = 500
     }
@@ -42,6 +45,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         var requested: (peer: Peer, expires: Int64)?
         /// When the first announcement arrived (a want older than the cache window is dropped).
         let since: Int64
+        /// Requests made so far.
+        var attempts: Int
     }
 
     let settings: Settings
@@ -125,11 +130,12 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             }
             guard wants.count < settings.maxRequests else { continue }  // over the cap: ignored
             if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
-                wants[id] = Want(announcers: [], requested: (peer, now + settings.requestTimeout), since: now)
+                wants[id] = Want(
+                    announcers: [], requested: (peer, now + settings.requestTimeout), since: now, attempts: 1)
                 inFlight[peer, default: 0] += 1
                 asked.append(id)
             } else {
-                wants[id] = Want(announcers: [peer], requested: nil, since: now)
+                wants[id] = Want(announcers: [peer], requested: nil, since: now, attempts: 0)
             }
             wantOrder.append(id)
         }
@@ -229,11 +235,15 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 }
                 release(request.peer)
                 want.requested = nil
+                // It may be asked again, after the others (loss, not malice, is the likely cause).
+                if !want.announcers.contains(request.peer) { want.announcers.append(request.peer) }
             }
             want.announcers.removeAll { !connected.contains($0) }
+            if want.attempts >= settings.maxAttempts { want.announcers = [] }
             if let index = want.announcers.firstIndex(where: { inFlight[$0, default: 0] < settings.maxRequestsPerPeer }) {
                 let peer = want.announcers.remove(at: index)
                 want.requested = (peer, now + settings.requestTimeout)
+                want.attempts += 1
                 inFlight[peer, default: 0] += 1
                 if asks[peer] == nil { peerOrder.append(peer) }
                 asks[peer, default: []].append(id)
