@@ -255,17 +255,18 @@ public actor Node {
         peerHandler = handler
     }
 
-    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit,
-    /// and unknown peers, are counted and dropped. Returns whether nym-client accepted it.
+    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit
+    /// (`sendFailures`) and peers no longer linked (`sendsToClosedLinks`) are counted and dropped.
+    /// Returns whether nym-client accepted it.
     @discardableResult
     public func sendObject(_ object: [UInt8], to peer: PeerID) async -> Bool {
         await sendTopicMessage(.object(object), to: peer)
     }
 
     /// Sends a topic-layer message (`object`, `inv` or `getdata`) to one established peer over its
-    /// path; returns whether nym-client accepted it. Anything else, a message outside the wire
-    /// limits (an empty or oversized object, 0 or more than 500 ids), or an unknown peer is
-    /// counted in `sendFailures` and not sent.
+    /// path; returns whether nym-client accepted it. Anything else, or a message outside the wire
+    /// limits (an empty or oversized object, 0 or more than 500 ids), is counted in
+    /// `sendFailures` and not sent; so is a send to a peer no longer linked, in `sendsToClosedLinks`.
     @discardableResult
     public func sendTopicMessage(_ message: Message, to peer: PeerID) async -> Bool {
         let limits = configuration.wireLimits
@@ -281,7 +282,7 @@ public actor Node {
             return false
         }
         guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
-            statistics.sendFailures += 1
+            statistics.sendsToClosedLinks += 1
             return false
         }
         var fx = Effects()
