@@ -13,7 +13,8 @@ public import NymbusWire
 /// Incoming objects go through `ObjectRouter` (validate → dedup), are forwarded to every peer
 /// but the sender, and are delivered to local subscriptions if this node holds the topic. A
 /// node relays every valid object whether it is a member or not, and does the same work on the
-/// wire either way, so its traffic does not reveal what it subscribes to.
+/// wire either way, so its traffic does not reveal what it subscribes to. Gossip repair
+/// (`PubSub+Repair.swift`, spec/pubsub.md §14) recovers objects a link lost.
 public actor PubSub<Network: ObjectNetwork> {
     private struct TopicState {
         let topic: Topic

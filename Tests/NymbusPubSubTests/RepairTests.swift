@@ -264,7 +264,7 @@ import Testing
         #expect(Set(await network.direct.map(\.peer)) == [1, 2])
     }
 
-    @Test func startInstallsTheRepairHandlerOnce() async throws {
+    @Test func theFirstLinkStartsRepair() async throws {
         let (pubsub, network, _) = try Self.make()
         #expect(await !network.repairHandlerInstalled)
         await pubsub.peerConnected()
