@@ -13,8 +13,8 @@ extension Node {
             answerGetaddr(id, into: &fx)
         case .addr(let entries):
             ingestAddr(entries, from: id, into: &fx)
-        case .object(let bytes):
-            fx.objects.append((bytes, PeerID(id)))
+        case .object, .inv, .getdata:
+            fx.topicMessages.append((message, PeerID(id)))
         case .custom(let object):
             deliverCustom(object, from: id, into: &fx)
         default:

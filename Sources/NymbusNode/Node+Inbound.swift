@@ -15,7 +15,8 @@ struct Effects {
     }
     var packets: [Packet] = []
     var events: [PeerEvent] = []
-    var objects: [([UInt8], PeerID)] = []
+    /// `object`, `inv` and `getdata` from established peers, in arrival order, for the topic layer.
+    var topicMessages: [(Message, PeerID)] = []
     var customs: [(any WireCodable, UInt32, PeerID)] = []
 }
 
@@ -437,8 +438,11 @@ extension Node {
 
     // MARK: - Performing effects
 
-    /// Hands queued packets to nym-client, then reports events and calls handlers.
-    func perform(_ fx: Effects) async {
+    /// Hands queued packets to nym-client, then reports events and calls handlers. Returns how
+    /// many packets nym-client accepted (the rest are counted in `sendFailures`).
+    @discardableResult
+    func perform(_ fx: Effects) async -> Int {
+        var accepted = 0
         for packet in fx.packets {
             do {
                 switch packet.path {
@@ -451,6 +455,7 @@ extension Node {
                 }
                 statistics.messagesOut[packet.command, default: 0] += 1
                 statistics.bytesOut += packet.bytes.count
+                accepted += 1
             } catch {
                 statistics.sendFailures += 1
                 logger.warning(
@@ -460,11 +465,17 @@ extension Node {
         if let handler = peerHandler {
             for event in fx.events { await handler(event) }
         }
-        if let handler = objectHandler {
-            for (object, peer) in fx.objects { await handler(object, peer) }
+        for (message, peer) in fx.topicMessages {
+            switch message {
+            case .object(let bytes):
+                if let handler = objectHandler { await handler(bytes, peer) }
+            default:
+                if let handler = inventoryHandler { await handler(message, peer) }
+            }
         }
         for (value, typeID, peer) in fx.customs {
             if let handler = customHandlers[typeID] { await handler(value, peer) }
         }
+        return accepted
     }
 }

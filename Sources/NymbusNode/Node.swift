@@ -40,6 +40,7 @@ public actor Node {
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var objectHandler: (@Sendable ([UInt8], PeerID) async -> Void)?
+    var inventoryHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
@@ -243,44 +244,65 @@ public actor Node {
         objectHandler = handler
     }
 
+    /// Sets the handler for every `inv` and `getdata` message from an established peer (the
+    /// pub/sub layer's gossip repair). The handler receives only those two cases of `Message`.
+    public func setInventoryHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
+        inventoryHandler = handler
+    }
+
     /// Sets the handler for peer connect and disconnect events.
     public func setPeerHandler(_ handler: @escaping @Sendable (PeerEvent) async -> Void) {
         peerHandler = handler
     }
 
-    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit,
-    /// and unknown peers, are counted and dropped.
-    public func sendObject(_ object: [UInt8], to peer: PeerID) async {
-        guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
-            statistics.sendFailures += 1
-            logger.warning(
-                "object not sent: size out of bounds", metadata: ["peer": "\(peer)", "bytes": "\(object.count)"])
-            return
-        }
-        var fx = Effects()
-        guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
-            statistics.sendFailures += 1
-            return
-        }
-        enqueue(.object(object), on: peer.sessionID, into: &fx)
-        await perform(fx)
+    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit
+    /// (`sendFailures`) and peers no longer linked (`sendsToClosedLinks`) are counted and dropped.
+    /// Returns whether nym-client accepted it.
+    @discardableResult
+    public func sendObject(_ object: [UInt8], to peer: PeerID) async -> Bool {
+        await sendTopicMessage(.object(object), to: peer)
     }
 
-    /// Sends a pub/sub object to every established peer except `except`; returns how many.
+    /// Sends a topic-layer message (`object`, `inv` or `getdata`) to one established peer over its
+    /// path; returns whether nym-client accepted it. Anything else, or a message outside the wire
+    /// limits (an empty or oversized object, 0 or more than 500 ids), is counted in
+    /// `sendFailures` and not sent; so is a send to a peer no longer linked, in `sendsToClosedLinks`.
+    @discardableResult
+    public func sendTopicMessage(_ message: Message, to peer: PeerID) async -> Bool {
+        let limits = configuration.wireLimits
+        let fits: Bool
+        switch message {
+        case .object(let bytes): fits = !bytes.isEmpty && bytes.count <= limits.maxObject
+        case .inv(let ids), .getdata(let ids): fits = !ids.isEmpty && ids.count <= limits.maxInventory
+        default: fits = false
+        }
+        guard fits else {
+            statistics.sendFailures += 1
+            logger.warning("topic message not sent: not a topic message or out of bounds", metadata: ["peer": "\(peer)", "command": "\(message.command)"])
+            return false
+        }
+        guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
+            statistics.sendsToClosedLinks += 1
+            return false
+        }
+        var fx = Effects()
+        enqueue(message, on: peer.sessionID, into: &fx)
+        return await perform(fx) == 1
+    }
+
+    /// Sends a pub/sub object to every established peer except `except`; returns how many sends
+    /// nym-client accepted (not merely queued: a refused send is not counted).
     public func broadcastObject(_ object: [UInt8], except: PeerID?) async -> Int {
         guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
             statistics.sendFailures += 1
             return 0
         }
         var fx = Effects()
-        var count = 0
         for (id, session) in sessions
         where session.isEstablished && id != except?.sessionID && !addressFetches.contains(id) {
             enqueue(.object(object), on: id, into: &fx)
-            count += 1
         }
-        await perform(fx)
-        return count
+        return await perform(fx)
     }
 
     /// Closes the link with `bye(code, reason)` and discourages the peer (for the pub/sub layer's

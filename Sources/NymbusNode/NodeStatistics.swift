@@ -64,6 +64,9 @@ public struct NodeStatistics: Sendable, Equatable {
     public var unknownObjectTypes = 0
     /// Sends nym-client refused (not connected, queue full, ...).
     public var sendFailures = 0
+    /// Topic-layer sends (`object`, `inv`, `getdata` to one peer) for a link that had closed
+    /// meanwhile (a race with churn, not a refusal): not sent, not counted in `sendFailures`.
+    public var sendsToClosedLinks = 0
 
     public init() {}
 }

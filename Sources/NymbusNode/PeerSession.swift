@@ -50,7 +50,7 @@ enum SessionAction: Equatable, Sendable {
     /// The handshake just completed.
     case established
     /// A message for the node itself: `getaddr` to answer, `addr` entries that passed the
-    /// rate limit, an `object` or a `custom` object.
+    /// rate limit, an `object`, `inv`, `getdata` or a `custom` object.
     case deliver(Message)
     /// Close the link; `notify` sends `bye` first; `discourage` marks the peer.
     case close(ReasonCode, String, notify: Bool, discourage: Bool)
@@ -324,7 +324,7 @@ struct PeerSession: Sendable {
             var actions: [SessionAction] = [.deliver(.addr(Array(entries.prefix(allowed))))]
             if allowed < entries.count { actions.append(.note(.addressesRateLimited(entries.count - allowed))) }
             return actions
-        case .object, .custom:
+        case .object, .custom, .inv, .getdata:
             return [.deliver(message)]
         case .version, .verack, .bye, .reject:
             return []  // handled in `receive`, never held in `pending`

@@ -34,6 +34,9 @@ public struct ObjectRouter: Sendable {
 
     /// Ids already handled.
     public private(set) var seen: SeenCache
+    /// The id of the last object `route` parsed and checked the time of (so a duplicate's id is
+    /// known without parsing again).
+    public private(set) var lastID: MessageID?
     let maxObjectBytes: Int
     let maxAge: Int64
     let maxFuture: Int64
@@ -48,6 +51,7 @@ public struct ObjectRouter: Sendable {
 
     /// Decides about object bytes from a peer at wall-clock time `now` (Unix seconds).
     public mutating func route(_ bytes: [UInt8], now: Int64) -> Decision {
+        lastID = nil
         guard bytes.count <= maxObjectBytes else {
             // Above our own limit is honest if a peer's limit is higher; above the protocol's is not.
             return .drop(
@@ -71,6 +75,7 @@ public struct ObjectRouter: Sendable {
             return .drop(.future, penalize: false, detail: "\(time - now) s ahead")
         }
         let id = object.messageID
+        lastID = id
         guard !seen.contains(id) else { return .drop(.duplicate, penalize: false, detail: "\(id)") }
         guard object.hasValidMembershipSignature else {
             return .drop(.badSignature, penalize: true, detail: "topic \(object.topicID)")

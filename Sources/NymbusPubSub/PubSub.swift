@@ -13,7 +13,8 @@ public import NymbusWire
 /// Incoming objects go through `ObjectRouter` (validate → dedup), are forwarded to every peer
 /// but the sender, and are delivered to local subscriptions if this node holds the topic. A
 /// node relays every valid object whether it is a member or not, and does the same work on the
-/// wire either way, so its traffic does not reveal what it subscribes to.
+/// wire either way, so its traffic does not reveal what it subscribes to. Gossip repair
+/// (`PubSub+Repair.swift`, spec/pubsub.md §14) recovers objects a link lost.
 public actor PubSub<Network: ObjectNetwork> {
     private struct TopicState {
         let topic: Topic
@@ -28,19 +29,23 @@ public actor PubSub<Network: ObjectNetwork> {
         let author: AuthorMode
     }
 
-    private let network: Network
-    private let configuration: PubSubConfiguration
-    private let logger: Logger
-    private let clock: @Sendable () -> Int64
+    let network: Network
+    let configuration: PubSubConfiguration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
     private let authorKeys: AuthorKeys
-    private var router: ObjectRouter
+    var router: ObjectRouter
     private var topics: [TopicID: TopicState] = [:]
     private var registry = PayloadTypes()
     private var pending: [PendingPublish] = []
     private var pendingBytes = 0
     private var flushing = false
     private var nextSubscriptionID: UInt64 = 1
-    private var stats = PubSubStatistics()
+    var stats = PubSubStatistics()
+    /// Gossip repair state (`PubSub+Repair.swift`).
+    var repair: GossipRepair<Network.Peer>
+    var repairStarted = false
+    var heartbeatTask: Task<Void, Never>?
 
     /// The system clock in Unix seconds.
     public static var systemClock: @Sendable () -> Int64 { { Int64(Date().timeIntervalSince1970) } }
@@ -63,9 +68,11 @@ public actor PubSub<Network: ObjectNetwork> {
         self.clock = clock
         self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
         self.router = ObjectRouter(configuration: configuration)
+        self.repair = GossipRepair(configuration: configuration)
     }
 
     deinit {
+        heartbeatTask?.cancel()
         for state in topics.values { for c in state.subscribers.values { c.finish() } }
     }
 
@@ -226,6 +233,7 @@ public actor PubSub<Network: ObjectNetwork> {
 
         await flushPending()
         let sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
+        if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
         if sent == 0 {
             guard pending.count < configuration.maxQueuedObjects,
                 pendingBytes + bytes.count <= configuration.maxQueuedBytes
@@ -263,12 +271,14 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Publishes waiting for a peer.
     public var pendingPublishes: Int { pending.count }
 
-    /// Call when a peer link comes up: sends the publishes held while no peer was connected.
+    /// Call when a peer link comes up: sends the publishes held while no peer was connected, and
+    /// starts gossip repair if nothing started it yet (see `peerConnected(_:)` for the catch-up).
     public func peerConnected() async {
+        await start()
         await flushPending()
     }
 
-    private func flushPending() async {
+    func flushPending() async {
         // One flush at a time: a second caller (a publish, another link) would otherwise send
         // the same head object again while the first awaits the network.
         guard !flushing else { return }
@@ -297,6 +307,7 @@ public actor PubSub<Network: ObjectNetwork> {
             }
             let sent = await network.broadcastObject(item.bytes, except: nil)
             guard sent > 0 else { return }
+            cacheOwn(item.object.messageID, bytes: item.bytes, now: now)
             // Other work may have run while sending; only this loop removes entries, so the
             // item is still there (found by its bytes in case the queue grew meanwhile).
             if let index = pending.firstIndex(where: { $0.bytes == item.bytes }) {
@@ -327,6 +338,7 @@ public actor PubSub<Network: ObjectNetwork> {
         switch router.route(bytes, now: now) {
         case .drop(let reason, let penalize, let detail):
             count(reason)
+            if reason == .duplicate, let id = router.lastID { repair.duplicate(id, from: peer) }
             logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             if penalize {
                 stats.penalties += 1
@@ -335,14 +347,16 @@ public actor PubSub<Network: ObjectNetwork> {
             }
         case .accept(let object, let id):
             stats.accepted += 1
+            // What is flooded is also what the repair cache serves (nothing at hop limit 0).
+            let forward = object.hopLimit == 0 ? nil : ObjectRouter.forwardingBytes(bytes, hopLimit: object.hopLimit)
+            if repair.accepted(id, bytes: forward, from: peer, now: now) { stats.repairedObjects += 1 }
             // Forward first: members and non-members then behave the same on the wire.
-            if object.hopLimit == 0 {
-                stats.hopLimitReached += 1
-            } else {
-                let sent = await network.broadcastObject(
-                    ObjectRouter.forwardingBytes(bytes, hopLimit: object.hopLimit), except: peer)
+            if let forward {
+                let sent = await network.broadcastObject(forward, except: peer)
                 stats.transmissions += sent
                 if sent > 0 { stats.forwarded += 1 }
+            } else {
+                stats.hopLimitReached += 1
             }
             if let state = topics[object.topicID] {
                 do {

@@ -39,6 +39,35 @@ public struct PubSubConfiguration: Sendable {
     /// Secret from which author keys derive; random per process unless the node persists one.
     public var authorSecret: SecureBytes = SecureBytes(randomCount: 32)
 
+    // Gossip repair (spec/pubsub.md "Repair").
+
+    /// Time between repair heartbeats (gossipsub: 1 s), jittered by ±`heartbeatJitter`. nil
+    /// runs no timer: the owner calls `heartbeat()` itself (tests do, with a manual clock).
+    public var heartbeatInterval: Duration? = .seconds(1)
+    /// Relative jitter of each heartbeat interval. Default 0.1 (±10 %).
+    public var heartbeatJitter: Double = 0.1
+    /// Oldest heartbeat window announced, in heartbeats ago (gossipsub's `mcache_gossip`: 3).
+    public var gossipHistory: Int = 3
+    /// Newest heartbeat windows not announced yet: their objects are probably still in flight
+    /// over the mixnet. Default 1.
+    public var gossipDelay: Int = 1
+    /// Seconds an accepted object's bytes stay in the message cache for `getdata`. Default 2 min,
+    /// so a node that links (or relinks after churn) catches up on the last 2 minutes.
+    public var messageCacheWindow: Int64 = 120
+    /// Most objects in the message cache. Default 4096.
+    public var messageCacheCapacity: Int = 4096
+    /// Most bytes of objects in the message cache. Default 32 MiB.
+    public var messageCacheBytes: Int = 32 * 1024 * 1024
+    /// Seconds a `getdata` may go unanswered before another announcer is asked (Bitcoin Core's
+    /// `GETDATA_TX_INTERVAL` is 60 s; a mixnet round trip is ~1–2 s). Default 10.
+    public var requestTimeout: Int64 = 10
+    /// Requests in flight to one peer. Default 200: each answer is a message on that link, and a
+    /// node closes a link whose peer sends more than 500 at once (spec/node.md), so we never ask
+    /// for more than fits under that burst next to ordinary traffic.
+    public var maxRequestsPerPeer: Int = 200
+    /// Ids wanted at once, requested or waiting for a free announcer; more are ignored. Default 8192.
+    public var maxRequests: Int = 8192
+
     /// The defaults.
     public init() {}
 
@@ -72,5 +101,13 @@ public struct PubSubConfiguration: Sendable {
             throw fail("batchTargetBytes must be within \(buckets.sizes.first ?? 0)...\(TopicObject.protocolMaxBytes)")
         }
         guard authorSecret.count == 32 else { throw fail("authorSecret must have 32 bytes") }
+        if let interval = heartbeatInterval, interval <= .zero { throw fail("heartbeatInterval must be positive") }
+        guard heartbeatJitter >= 0, heartbeatJitter < 1 else { throw fail("heartbeatJitter must be within 0..<1") }
+        guard gossipDelay >= 0, gossipHistory > gossipDelay else {
+            throw fail("gossipHistory must exceed gossipDelay (at least one window is announced)")
+        }
+        guard messageCacheWindow > 0, messageCacheCapacity >= 0, messageCacheBytes >= 0, requestTimeout > 0,
+            maxRequestsPerPeer > 0, maxRequests > 0
+        else { throw fail("repair windows and limits must be positive") }
     }
 }

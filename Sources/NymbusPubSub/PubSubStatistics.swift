@@ -58,6 +58,23 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Deliveries of a registered type whose payload did not decode (delivered raw).
     public var undecodableValues = 0
 
+    // Gossip repair (spec/pubsub.md "Repair"). Counted when the transport accepted the send.
+
+    /// `inv` messages sent.
+    public var invSent = 0
+    /// Ids announced in those `inv`s.
+    public var invIdsSent = 0
+    /// `inv` messages received.
+    public var invReceived = 0
+    /// `getdata` messages sent.
+    public var getdataSent = 0
+    /// Ids asked for in those `getdata`s.
+    public var getdataIdsSent = 0
+    /// Objects that arrived in answer to our `getdata` and were new (each one a miss repaired).
+    public var repairedObjects = 0
+    /// Objects sent in answer to peers' `getdata` (not counted in `transmissions`).
+    public var getdataServed = 0
+
     /// All zero.
     public init() {}
 

@@ -10,6 +10,8 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case bye = 0x08
     case object = 0x10
     case custom = 0x11
+    case inv = 0x12
+    case getdata = 0x13
 
     /// The command's name (`version`, `ping`, ...), for logs and statistics.
     ///
@@ -27,6 +29,8 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .bye: "bye"
         case .object: "object"
         case .custom: "custom"
+        case .inv: "inv"
+        case .getdata: "getdata"
         }
     }
 }

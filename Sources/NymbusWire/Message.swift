@@ -13,6 +13,10 @@ public enum Message: Equatable, Sendable {
     /// A pub/sub object; opaque here, `NymbusPubSub` defines and checks its contents.
     case object([UInt8])
     case custom(CustomObject)
+    /// Ids of objects the sender has (gossip repair, spec/pubsub.md "Repair"): 1…500 ids.
+    case inv([InventoryID])
+    /// Ids of objects the sender asks for, each answered with an `object` if the peer still has it: 1…500 ids.
+    case getdata([InventoryID])
 
     /// The command byte this message travels under.
     public var command: Command {
@@ -27,6 +31,8 @@ public enum Message: Equatable, Sendable {
         case .bye: .bye
         case .object: .object
         case .custom: .custom
+        case .inv: .inv
+        case .getdata: .getdata
         }
     }
 
@@ -70,6 +76,9 @@ public enum Message: Equatable, Sendable {
         case .custom(let c):
             w.write(c.typeID)
             w.write(bytes: c.body)
+        case .inv(let ids), .getdata(let ids):
+            w.write(UInt16(truncatingIfNeeded: ids.count))
+            for id in ids { w.write(bytes: id.bytes) }
         }
     }
 
@@ -137,9 +146,33 @@ public enum Message: Equatable, Sendable {
                 throw WireError(.lengthOverLimit, "custom body of \(r.remaining) bytes exceeds limit \(limits.maxCustomBody)")
             }
             message = .custom(CustomObject(typeID: typeID, body: r.readRest()))
+        case .inv:
+            message = .inv(try decodeInventory(&r, limit: limits.maxInventory, "inv"))
+        case .getdata:
+            message = .getdata(try decodeInventory(&r, limit: limits.maxInventory, "getdata"))
         }
         try r.expectEnd("message payload")
         return message
+    }
+
+    /// A `u16` count (1…limit, checked against the bytes present before anything is allocated),
+    /// then that many 32-byte ids.
+    private static func decodeInventory(_ r: inout ByteReader, limit: Int, _ field: StaticString) throws(WireError)
+        -> [InventoryID]
+    {
+        let count = Int(try r.readUInt16(field))
+        guard count > 0 else { throw WireError(.invalidValue, "\(field) has no ids (count 0)") }
+        try r.checkCount(count, limit: limit, minItemSize: InventoryID.byteLength, field)
+        var ids: [InventoryID] = []
+        ids.reserveCapacity(count)
+        for _ in 0..<count {
+            // 32 bytes always make an id.
+            guard let id = InventoryID(bytes: try r.readBytes(InventoryID.byteLength, field)) else {
+                throw WireError(.invalidValue, "\(field) id is not 32 bytes")
+            }
+            ids.append(id)
+        }
+        return ids
     }
 
     private static func decodeAddress(_ r: inout ByteReader, _ field: StaticString) throws(WireError) -> Recipient {

@@ -10,6 +10,9 @@ public struct WireLimits: Sendable, Equatable {
     public var maxObject: Int = 98_304
     /// Largest body of a custom object.
     public var maxCustomBody: Int = 65_536
+    /// Most ids in one `inv` or `getdata` (a window of gossip fits in one message: 500 × 32 B
+    /// = 16 000 bytes, about 10 Nym packets).
+    public var maxInventory: Int = 500
     /// Longest `reject` reason (UTF-8 bytes).
     public var maxRejectReason: Int = 111
     /// Longest `bye` reason (UTF-8 bytes).

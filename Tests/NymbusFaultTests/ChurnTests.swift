@@ -99,11 +99,10 @@ import Testing
                     let queued = await net.transport(index).queuedMessageCount
                     senders.append("node \(index): \(failures) send failures, \(queued) queued")
                 }
-                // Flooding has no gossip repair yet: an object in flight on links that die as nodes
-                // leave can miss a node. Recorded as a known issue, not hidden.
-                withKnownIssue("no gossip repair: objects in flight on dying links can be missed", isIntermittent: true) {
-                    Issue.record("node \(leaver) (\(peers) peers) lagged: missing \(missing); publishers \(senders)")
-                }
+                // Gossip repair recovers objects lost in flight on dying links: a miss is a failure.
+                let repair = await net.pubsub(leaver).statistics
+                Issue.record(
+                    "node \(leaver) (\(peers) peers) lagged: missing \(missing); publishers \(senders); its repair: \(repair.invReceived) inv received, \(repair.getdataSent) getdata sent, \(repair.repairedObjects) repaired")
             }
             await net.stopNode(leaver)
 
@@ -178,6 +177,20 @@ import Testing
             stats.append("\(index):\(await net.node(index).peers().count)")
         }
         print("churn: \(live.count) live nodes, peers \(stats.joined(separator: " "))")
+        var totals = PubSubStatistics()
+        for index in await net.daemons.keys.sorted() {
+            let s = await net.pubsub(index).statistics
+            totals.invSent += s.invSent
+            totals.invIdsSent += s.invIdsSent
+            totals.getdataSent += s.getdataSent
+            totals.getdataServed += s.getdataServed
+            totals.repairedObjects += s.repairedObjects
+            totals.transmissions += s.transmissions
+        }
+        let objects = Double(everything.count)
+        print(
+            "churn repair: \(everything.count) objects, \(totals.repairedObjects) repaired, flood transmissions \(totals.transmissions); inv \(totals.invSent) msgs (\(String(format: "%.1f", Double(totals.invSent) / objects)) per object, \(totals.invIdsSent) ids), getdata \(totals.getdataSent), served \(totals.getdataServed)"
+        )
         await net.shutdown()
     }
 }

@@ -435,6 +435,50 @@ import Testing
         await node.stop()
     }
 
+    /// `inv` and `getdata` reach the inventory handler, objects the object handler, in order;
+    /// topic messages to one peer go out on its path; an `inv` with count 0 closes the link.
+    @Test func inventoryMessagesReachTheTopicLayer() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        let inbox = Inbox<String>()
+        await node.setInventoryHandler { message, _ in await inbox.add("\(message.command)") }
+        await node.setObjectHandler { bytes, _ in await inbox.add("object \(bytes)") }
+        try await node.start()
+        let peerAddress = Recipient.random()
+        let session = await visibleHandshake(node, t, from: peerAddress)
+        let id = try #require(InventoryID(bytes: [UInt8](repeating: 7, count: 32)))
+        t.inject(.inv([id]), session: session)
+        t.inject(.object([1, 2]), session: session)
+        t.inject(.getdata([id, id]), session: session)
+        #expect(await eventually { await inbox.items == ["inv", "object [1, 2]", "getdata"] })
+        let peer = PeerID(session)
+        #expect(await node.sendTopicMessage(.getdata([id]), to: peer))
+        #expect(await node.sendTopicMessage(.inv([id]), to: peer))
+        let out = await t.log.waitFor(2) { $0.message?.command == .getdata || $0.message?.command == .inv }
+        #expect(out.map(\.message) == [.getdata([id]), .inv([id])])
+        #expect(out.allSatisfy { $0.kind == .send(peerAddress) })
+        // Not topic messages, or outside the limits: refused and counted; a gone peer: counted apart.
+        #expect(await !node.sendTopicMessage(.ping(nonce: 1), to: peer))
+        #expect(await !node.sendTopicMessage(.inv([]), to: peer))
+        #expect(await !node.sendTopicMessage(.inv(Array(repeating: id, count: 501)), to: peer))
+        #expect(await !node.sendTopicMessage(.inv([id]), to: PeerID(.random())))
+        let stats = await node.statistics
+        #expect(stats.sendFailures == 3 && stats.sendsToClosedLinks == 1)
+        #expect(stats.messagesIn[.inv] == 1 && stats.messagesIn[.getdata] == 1 && stats.messagesOut[.inv] == 1)
+        // An inv with no ids does not decode: bye(malformed), link closed.
+        var empty = Envelope(sessionID: session, message: .inv([id])).encode()
+        empty.replaceSubrange(22..., with: [0, 0, 0, 2, 0, 0])
+        t.inject(empty)
+        let bye = await t.log.waitFor { $0.envelope?.sessionID == session && $0.message?.command == .bye }
+        guard case .bye(let b)? = bye.first?.message else {
+            Issue.record("no bye")
+            return
+        }
+        #expect(b.code == .malformed)
+        #expect(await eventually { await node.peers().isEmpty })
+        await node.stop()
+    }
+
     @Test func customObjectsReachTheirTypedHandler() async throws {
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())

@@ -43,7 +43,8 @@ final class MixnetMesh: Sendable {
     /// Starts `count` nodes (those in `hidden` in hidden mode) with no links yet.
     static func start(
         count: Int, hidden: Set<Int> = [], hopDelay: Duration = .milliseconds(15), loss: Double = 0,
-        seed: UInt64 = 1, pubsub configure: (Int, inout PubSubConfiguration) -> Void = { _, _ in }
+        seed: UInt64 = 1, pubsub configure: (Int, inout PubSubConfiguration) -> Void = { _, _ in },
+        transport wrap: (Int, NymClientConnection) -> any MixnetTransport = { $1 }
     ) async throws -> MixnetMesh {
         var mc = MixnetConfiguration()
         mc.clientCount = count
@@ -65,7 +66,7 @@ final class MixnetMesh: Sendable {
             var nc = NodeConfiguration(mode: hidden.contains(i) ? .hidden : .visible)
             nc.outboundTarget = 0  // links are exactly the ones a test makes
             nc.handshakeTimeout = .seconds(4)
-            let node = Node(transport: connection, configuration: nc, logger: quiet)
+            let node = Node(transport: wrap(i, connection), configuration: nc, logger: quiet)
             try await node.start()
             var pc = PubSubConfiguration()
             configure(i, &pc)

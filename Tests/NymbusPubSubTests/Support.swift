@@ -68,13 +68,34 @@ actor RecordingNetwork: ObjectNetwork {
 
     func broadcastObject(_ object: [UInt8], except: Int?) async -> Int {
         if sendDelay > .zero { try? await Task.sleep(for: sendDelay) }
-        let targets = peers.subtracting(except.map { [$0] } ?? [])
+        let targets = peers.subtracting(except.map { [$0] } ?? []).subtracting(refusing)
         if !targets.isEmpty { sent.append(Sent(bytes: object, except: except)) }
         return targets.count
     }
 
     func penalizeInvalidObject(from peer: Int, reason: String) async {
         penalties.append((peer, reason))
+    }
+
+    /// Messages sent to one peer (repair), in order.
+    private(set) var direct: [(peer: Int, message: RepairMessage)] = []
+    /// Peers whose sends the "transport" refuses.
+    var refusing: Set<Int> = []
+    private(set) var repairHandlerInstalled = false
+
+    func setRefusing(_ peers: Set<Int>) { refusing = peers }
+    func clearDirect() { direct = [] }
+
+    func send(_ message: RepairMessage, to peer: Int) async -> Bool {
+        guard peers.contains(peer), !refusing.contains(peer) else { return false }
+        direct.append((peer, message))
+        return true
+    }
+
+    func connectedPeers() async -> [Int] { peers.sorted() }
+
+    func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, Int) async -> Void) async {
+        repairHandlerInstalled = true
     }
 }
 

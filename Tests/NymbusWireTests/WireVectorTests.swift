@@ -57,7 +57,15 @@ enum Fixtures {
         "bye": .bye(ByeMessage(code: .flood, reason: "flood")),
         "object": .object([0xDE, 0xAD, 0xBE, 0xEF]),
         "custom": .custom(CustomObject(typeID: 0x0001_0000, body: Array("hello".utf8))),
+        "inv-one": .inv([id1]),
+        "inv-two": .inv([id1, id2]),
+        "getdata-one": .getdata([id2]),
+        "getdata-three": .getdata([id2, id1, id3]),
     ]
+
+    static let id1 = InventoryID(bytes: Array(0x20..<0x40))!
+    static let id2 = InventoryID(bytes: [UInt8](repeating: 0xFF, count: 32))!
+    static let id3 = InventoryID(bytes: [UInt8](repeating: 0, count: 32))!
 }
 
 @Suite struct WireVectorTests {
@@ -103,6 +111,31 @@ enum Fixtures {
         let custom = Envelope(
             sessionID: Fixtures.session, message: .custom(CustomObject(typeID: 7, body: [UInt8](repeating: 0, count: 65_537))))
         #expect(throws: WireError(.lengthOverLimit, "")) { try Envelope.decode(custom.encode()) }
+    }
+
+    /// 500 ids (the limit) round-trip; 501 built by a careless encoder are refused from the count.
+    @Test func inventoryAtTheLimitDecodesAndOneMoreIsRefused() throws {
+        let ids = (0..<501).map { i in InventoryID(bytes: (0..<32).map { UInt8(truncatingIfNeeded: i &+ $0) })! }
+        for make in [Message.inv, Message.getdata] {
+            let atLimit = Envelope(sessionID: Fixtures.session, message: make(Array(ids.prefix(500))))
+            #expect(atLimit.encode().count == 26 + 2 + 500 * 32)
+            #expect(try Envelope.decode(atLimit.encode()) == atLimit)
+            let over = Envelope(sessionID: Fixtures.session, message: make(ids))
+            #expect(throws: WireError(.lengthOverLimit, "")) { try Envelope.decode(over.encode()) }
+            // A lower configured limit is enforced too.
+            var limits = WireLimits.default
+            limits.maxInventory = 2
+            let three = Envelope(sessionID: Fixtures.session, message: make(Array(ids.prefix(3))))
+            #expect(throws: WireError(.lengthOverLimit, "")) { try Envelope.decode(three.encode(), limits: limits) }
+        }
+    }
+
+    @Test func inventoryIDsAreExactlyThirtyTwoBytes() {
+        #expect(InventoryID(bytes: [UInt8](repeating: 1, count: 31)) == nil)
+        #expect(InventoryID(bytes: [UInt8](repeating: 1, count: 33)) == nil)
+        let bytes = Array(0..<32).map(UInt8.init)
+        #expect(InventoryID(bytes: bytes)?.bytes == bytes)
+        #expect(InventoryID(bytes: bytes)?.description == "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
     }
 
     @Test func addrAtTheLimitDecodes() throws {
