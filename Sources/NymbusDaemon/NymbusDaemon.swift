@@ -67,10 +67,14 @@ public actor NymbusDaemon {
         await node.setObjectHandler { [weak pubsub] object, peer in await pubsub?.handleIncoming(object: object, from: peer) }
         let bridge = self.bridge
         await node.setPeerHandler { [weak pubsub, weak node] event in
-            if case .connected = event { await pubsub?.peerConnected() }
+            switch event {
+            case .connected(let info): await pubsub?.peerConnected(info.id)
+            case .disconnected(let peer, _): await pubsub?.peerDisconnected(peer)
+            }
             // The broker accepts publishes at once only while a peer is linked (PublishQueue).
             if let node { bridge.setLinked(!(await node.peers().isEmpty)) }
         }
+        await pubsub.start()
         do { try await node.start() } catch {
             await transport.close()
             throw DaemonError(.startFailed, "cannot start the node: \(error.reason)")
@@ -93,6 +97,7 @@ public actor NymbusDaemon {
         started = false
         await broker.stop()
         await bridge.stop()
+        await pubsub.stop()
         await node.stop()
         await transport.close()
     }

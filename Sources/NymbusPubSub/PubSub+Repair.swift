@@ -38,6 +38,12 @@ extension PubSub {
         for inv in invs { await sendRepair(inv, to: peer) }
     }
 
+    /// Stops the repair heartbeat (the node is shutting down); `start()` does not restart it.
+    public func stop() {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+    }
+
     /// Call when the link to `peer` closes: its requests are freed for other announcers. (The
     /// heartbeat also notices peers that are gone.)
     public func peerDisconnected(_ peer: Network.Peer) {
