@@ -8,5 +8,11 @@ struct NullNetwork: ObjectNetwork {
 
     func broadcastObject(_ object: [UInt8], except: Int?) async -> Int { except == nil ? peers : peers - 1 }
 
+    func send(_ message: RepairMessage, to peer: Int) async -> Bool { true }
+
+    func connectedPeers() async -> [Int] { Array(0..<peers) }
+
+    func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, Int) async -> Void) async {}
+
     func penalizeInvalidObject(from peer: Int, reason: String) async {}
 }

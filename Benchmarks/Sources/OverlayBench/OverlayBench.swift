@@ -21,6 +21,8 @@ enum OverlayBench {
         var remoteDeliveries: Int
         var transmissions: Int
         var objectMessagesOut: Int
+        /// Repair traffic over the run: inv and getdata messages sent, objects served for getdata.
+        var repairMessages: (inv: Int, getdata: Int, served: Int)
         var lastSubscriberNanos: [UInt64]
         var deliveryNanos: [UInt64]
         var cpuNanos: UInt64
@@ -152,8 +154,13 @@ enum OverlayBench {
         }
         var transmissionsBefore = 0
         var objectsOutBefore = 0
+        var repairBefore = (inv: 0, getdata: 0, served: 0)
         for d in daemons {
-            transmissionsBefore += await d.pubsub.statistics.transmissions
+            let stats = await d.pubsub.statistics
+            transmissionsBefore += stats.transmissions
+            repairBefore.inv += stats.invSent
+            repairBefore.getdata += stats.getdataSent
+            repairBefore.served += stats.getdataServed
             objectsOutBefore += await d.node.statistics.messagesOut[.object] ?? 0
         }
 
@@ -185,8 +192,13 @@ enum OverlayBench {
         try await Task.sleep(for: .milliseconds(300))  // late duplicates would show in the counts
         var transmissions = 0
         var objectsOut = 0
+        var repair = (inv: 0, getdata: 0, served: 0)
         for d in daemons {
-            transmissions += await d.pubsub.statistics.transmissions
+            let stats = await d.pubsub.statistics
+            transmissions += stats.transmissions
+            repair.inv += stats.invSent
+            repair.getdata += stats.getdataSent
+            repair.served += stats.getdataServed
             objectsOut += await d.node.statistics.messagesOut[.object] ?? 0
         }
         Measure.trimHeap()
@@ -205,7 +217,9 @@ enum OverlayBench {
             hopDelayMs: hopDelayMs, nodes: nodes, hidden: hidden, links: links,
             degrees: (degrees.min() ?? 0, Sample.median(degrees) ?? 0, degrees.max() ?? 0), objects: objects,
             remoteDeliveries: arrivals.count, transmissions: transmissions - transmissionsBefore,
-            objectMessagesOut: objectsOut - objectsOutBefore, lastSubscriberNanos: Array(last.values),
+            objectMessagesOut: objectsOut - objectsOutBefore,
+            repairMessages: (repair.inv - repairBefore.inv, repair.getdata - repairBefore.getdata, repair.served - repairBefore.served),
+            lastSubscriberNanos: Array(last.values),
             deliveryNanos: perDelivery, cpuNanos: cpuNanos, idleCPUPerSecond: idleCPUPerSecond, wallNanos: wallNanos, rssBefore: rssBefore,
             rssAfter: rssAfter, setupSeconds: setupSeconds)
     }
@@ -218,6 +232,11 @@ enum OverlayBench {
         print(
             "    transmissions \(r.transmissions) (node object messages out \(r.objectMessagesOut)) = \(Format.number(Double(r.transmissions) / Double(r.objects), decimals: 1)) per object,"
                 + " \(Format.number(Double(r.transmissions) / Double(max(1, r.remoteDeliveries)), decimals: 2)) per delivery; ideal flood 2E−(N−1) = \(r.idealTransmissions) per object")
+        let repairTotal = r.repairMessages.inv + r.repairMessages.getdata + r.repairMessages.served
+        print(
+            "    repair: \(r.repairMessages.inv) inv, \(r.repairMessages.getdata) getdata, \(r.repairMessages.served) objects served"
+                + " = \(Format.number(Double(repairTotal) / Double(r.objects), decimals: 1)) messages per object"
+                + " (\(Format.number(Double(repairTotal) / Double(max(1, r.transmissions)) * 100, decimals: 1)) % of the flood's)")
         print(
             "    latency publish→last subscriber p50 \(ms(Sample.percentile(r.lastSubscriberNanos, 0.5))) p99 \(ms(Sample.percentile(r.lastSubscriberNanos, 0.99)))"
                 + " (complete objects \(r.lastSubscriberNanos.count)); per delivery p50 \(ms(Sample.percentile(r.deliveryNanos, 0.5))) p99 \(ms(Sample.percentile(r.deliveryNanos, 0.99)))")
