@@ -85,6 +85,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// copy to forward: it was or will be flooded) it enters the cache; without (hop limit 0) it
     /// only ends any want for it. Returns whether it answered our `getdata` to `peer`.
     mutating func accepted(_ id: MessageID, bytes: [UInt8]?, from peer: Peer?, now: Int64) -> Bool {
+        // The common case allocates nothing: an object nobody announced, not to be cached.
+        if bytes == nil && wants.isEmpty { return false }
         var known: Set<Peer> = peer.map { [$0] } ?? []
         var repaired = false
         if let want = wants.removeValue(forKey: id) {

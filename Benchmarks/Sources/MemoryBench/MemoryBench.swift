@@ -128,6 +128,8 @@ enum MemoryBench {
             throw Failure("accepted \(stats.accepted), expected \(capacity)")
         }
         let full = rss()
+        let messageCache = await daemon.pubsub.messageCacheUsage
+        print("  repair's message cache after the fill: \(messageCache.count) objects, \(Format.bytes(Double(messageCache.bytes)))")
         let stillLinked = await daemon.node.peers().count
         let perEntry = Double(full - withPeers) / Double(usage.count)
         print(
