@@ -149,10 +149,9 @@ public actor PubSub<Network: ObjectNetwork> {
         let mode = author ?? configuration.defaultAuthor
         let now = clock()
         let object = try seal(payload, type: type, topic: topic, author: mode, now: now)
-        let (sent, local) = try await emit(
+        let (id, sent, local) = try await emit(
             object, payload: payload, entries: [payload], topic: topic, author: mode, now: now)
-        return PublishResult(
-            messageID: object.messageID, transmissions: sent, queued: sent == 0, localDeliveries: local.first ?? 0)
+        return PublishResult(messageID: id, transmissions: sent, queued: sent == 0, localDeliveries: local.first ?? 0)
     }
 
     /// Publishes several raw-bytes payloads to `topic`, in order, packing consecutive ones into
@@ -199,13 +198,12 @@ public actor PubSub<Network: ObjectNetwork> {
                 let body = entries.count == 1 ? entries[0] : BatchPayload.encode(entries)
                 let type = entries.count == 1 ? ObjectType.rawBytes : ObjectType.rawBytesBatch
                 let object = try seal(body, type: type, topic: topic, author: mode, now: now)
-                let (sent, local) = try await emit(
+                let (id, sent, local) = try await emit(
                     object, payload: body, entries: entries, topic: topic, author: mode, now: now)
                 if entries.count > 1 {
                     stats.publishedBatches += 1
                     stats.batchedPayloads += entries.count
                 }
-                let id = object.messageID  // a hash of the whole object: once, not per payload
                 for (position, index) in indices.enumerated() {
                     results[index] = .success(
                         PublishResult(
@@ -222,10 +220,11 @@ public actor PubSub<Network: ObjectNetwork> {
 
     /// Records one object of this node as seen, sends it to every peer (or holds it while none is
     /// connected) and delivers `entries` (its payloads) to the local subscriptions.
-    /// - Returns: peers it went to now, and local deliveries per entry.
+    /// - Returns: the object's id (a hash of the whole object, computed once here), peers it went
+    ///   to now, and local deliveries per entry.
     private func emit(
         _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64
-    ) async throws(PubSubError) -> (sent: Int, localDeliveries: [Int]) {
+    ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
         // Before any await: an echo from a peer must already count as a duplicate.
@@ -252,7 +251,7 @@ public actor PubSub<Network: ObjectNetwork> {
         let local = deliver(
             entries, authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
             object: object, id: id, now: now, isOwn: true)
-        return (sent, local)
+        return (id, sent, local)
     }
 
     /// Publishes a registered custom value.
