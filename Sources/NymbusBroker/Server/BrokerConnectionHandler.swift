@@ -230,7 +230,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         while pendingExec == nil, batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
             // The usual case first: a well-formed PUBLISH, parsed without an argument list.
             if state.acceptsPlainPublish(from: client),
-                let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
+                let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(
+                    &input, limits: parser.limits, reusing: batch[batch.count - 1].channel)
             {
                 state.countPlainPublish()
                 batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
