@@ -187,12 +187,22 @@ final class BrokerState {
         // One encoded frame per protocol version, shared by every subscriber that speaks it.
         var frames = FramePair()
         if let subscribers = channelSubscribers[channel] {
+            let alone = subscribers.count == 1
             for client in subscribers.values {
                 guard let output = client.output else { continue }
-                let frame = frames.frame(for: client.protocolVersion) { version in
-                    Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
+                if alone {
+                    // One subscriber: encode straight into its output, no shared frame to build.
+                    let version = client.protocolVersion
+                    output.appendReply {
+                        RESPWriter.writeMessageFrame(
+                            pattern: nil, channel: channel, payload: payload, version: version, into: &$0)
+                    }
+                } else {
+                    let frame = frames.frame(for: client.protocolVersion) { version in
+                        Self.encodeFrame(pattern: nil, channel: channel, payload: payload, version: version)
+                    }
+                    output.send(frame, flush: false)
                 }
-                output.send(frame, flush: false)
                 unflushed[ObjectIdentifier(output)] = output
                 receivers += 1
             }
@@ -203,7 +213,7 @@ final class BrokerState {
             for client in subscribers.values {
                 guard let output = client.output else { continue }
                 let frame = patternFrames.frame(for: client.protocolVersion) { version in
-                    Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
+                    Self.encodeFrame(pattern: pattern, channel: channel, payload: payload, version: version)
                 }
                 output.send(frame, flush: false)
                 unflushed[ObjectIdentifier(output)] = output
@@ -234,10 +244,10 @@ final class BrokerState {
     }
 
     private static func encodeFrame(
-        _ kind: StaticString, _ parts: [[UInt8]], version: RESPProtocolVersion, size: Int
+        pattern: [UInt8]?, channel: [UInt8], payload: [UInt8], version: RESPProtocolVersion
     ) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: size + 96)
-        RESPWriter.writePubSubFrame(kind: kind, parts: parts, version: version, into: &buffer)
+        var buffer = ByteBufferAllocator().buffer(capacity: payload.count + channel.count + (pattern?.count ?? 0) + 64)
+        RESPWriter.writeMessageFrame(pattern: pattern, channel: channel, payload: payload, version: version, into: &buffer)
         return buffer
     }
 
