@@ -281,10 +281,21 @@ import Testing
         #expect(try await publisher.read() == .simpleString("PONG"))
         #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("a")]))
         #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("b")]))
+        // A publisher that subscribes to nothing: its replies are gathered apart from fan-out.
+        let plain = try await TestClient.connect(socket.path)
+        try await plain.channel.writeAndFlush(batch)
+        #expect(try await plain.read() == .integer(2))
+        #expect(try await plain.read() == .error("ERR payload over 4 bytes"))
+        #expect(try await plain.read() == .integer(2))
+        #expect(try await plain.read() == .simpleString("PONG"))
+        for payload in ["a", "b"] {
+            #expect(try await publisher.read() == .push([.bulk("message"), .bulk("me"), .bulk(payload)]))
+            #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk(payload)]))
+        }
         let stats = await broker.stats()
-        #expect(stats.messagesPublished == 2)
-        #expect(stats.publishesRejected == 1)
-        #expect(stats.messagesDelivered == 4)
+        #expect(stats.messagesPublished == 4)
+        #expect(stats.publishesRejected == 2)
+        #expect(stats.messagesDelivered == 8)
         await broker.stop()
     }
 

@@ -273,13 +273,17 @@ final class BrokerState {
     /// reply with the backend's error and deliver nothing.
     func finishPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8], error: BrokerBackendError?) {
         if let error {
-            stats.publishesRejected += 1
-            logger.debug(
-                "publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
-            client.reply(error.reply)
+            client.reply(rejectPublish(client: client, error: error))
             return
         }
         client.reply(.integer(Int64(deliverPublished(channel: channel, payload: payload))))
+    }
+
+    /// Counts a PUBLISH the backend refused and returns the reply for the client.
+    func rejectPublish(client: BrokerClient, error: BrokerBackendError) -> RESPValue {
+        stats.publishesRejected += 1
+        logger.debug("publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
+        return error.reply
     }
 
     /// Delivers an accepted PUBLISH to local subscribers; returns PUBLISH's reply, the number of
@@ -423,9 +427,10 @@ final class BrokerState {
         client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
     }
 
-    /// Counts a PUBLISH taken by the handler's fast path (``RESPRequestParser/parsePublish(_:limits:)``).
-    func countPlainPublish() {
-        stats.commandsProcessed += 1
+    /// Counts PUBLISH commands taken by the handler's fast path
+    /// (``RESPRequestParser/parsePublish(_:limits:reusing:)``).
+    func countPlainPublishes(_ count: Int = 1) {
+        stats.commandsProcessed += UInt64(count)
     }
 
     func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
