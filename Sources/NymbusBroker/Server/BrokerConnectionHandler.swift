@@ -295,6 +295,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         let isolated = !client.isSubscribed
         var out = ByteBuffer()
         if isolated { swap(&out, &output) }
+        var run = BrokerState.FanOutRun()
+        var published = 0
         for (index, message) in messages.enumerated() {
             if let error = Self.error(errors, index) {
                 let reply = state.rejectPublish(client: client, error: error)
@@ -305,7 +307,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 }
             } else {
                 // Frames for the client itself (a subscribed publisher) come before the reply.
-                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload)
+                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload, run: &run)
+                published += 1
                 if isolated {
                     RESPWriter.writeInteger(Int64(receivers), into: &out)
                 } else {
@@ -314,6 +317,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             }
         }
         if isolated { swap(&out, &output) }
+        state.finishPublishRun(run, published: published)
         flushPending = true
         state.flushFanOut()
     }
