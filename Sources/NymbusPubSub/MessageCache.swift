@@ -78,8 +78,8 @@ struct MessageCache<Peer: Hashable & Sendable>: Sendable {
     }
 
     /// Ids of entries whose window is in `windows` and that `peer` is not known to have, oldest
-    /// first; each one returned is marked known by `peer` (it is about to be announced to it).
-    mutating func announce(windows: ClosedRange<Int>, to peer: Peer) -> [MessageID] {
+    /// first: what to announce to it.
+    func announce(windows: ClosedRange<Int>, to peer: Peer) -> [MessageID] {
         var out: [MessageID] = []
         // Windows only grow along `order`, so walk back from the newest and stop below the range.
         var i = order.count - 1
@@ -89,7 +89,8 @@ struct MessageCache<Peer: Hashable & Sendable>: Sendable {
             guard let entry = entries[id] else { continue }
             if entry.window < windows.lowerBound { break }
             guard entry.window <= windows.upperBound, !entry.knownBy.contains(peer) else { continue }
-            entries[id]?.knownBy.insert(peer)
+            // Not marked known: an announcement can be lost too, so the id is announced again at
+            // the next heartbeat while it is in the window, unless the peer shows it has it.
             out.append(id)
         }
         return out.reversed()
