@@ -26,7 +26,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         var maxAnnouncers = 8
         /// Requests per wanted id before it is given up (an announcer may be asked again when it
         /// is the only one left: the mixnet may have lost the `getdata` or the answer).
-        var maxAttempts = 3
+        var maxAttempts = 5
         /// Ids per `inv` or `getdata` (the wire limit).
         var maxInventory = 500
     }

@@ -156,12 +156,12 @@ import Testing
         #expect(await Self.take(network).isEmpty)
         stats = await pubsub.statistics
         #expect(stats.duplicates == 1 && stats.repairedObjects == 1)
-        // A sole announcer is asked up to 3 times (the mixnet may lose a request or its answer),
+        // A sole announcer is asked up to 5 times (the mixnet may lose a request or its answer),
         // then the id is given up.
         let y = Self.unknownID()
         await pubsub.handleRepair(.inv([y]), from: 3)
         #expect(Self.same(await Self.take(network), [(3, .getdata([y]))]))
-        for _ in 0..<2 {
+        for _ in 0..<4 {
             clock.advance(10)
             await pubsub.heartbeat()
             #expect(Self.same(await Self.take(network), [(3, .getdata([y]))]))
