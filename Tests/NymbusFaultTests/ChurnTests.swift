@@ -173,7 +173,10 @@ import Testing
         for index in live {
             let node = await net.node(index).statistics
             #expect(node.sendFailures == 0, "node \(index): nym-client refused \(node.sendFailures) messages (queue full?)")
-            #expect(node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0)
+            #expect(
+                node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0,
+                "node \(index): \(node.malformed) malformed, \(node.protocolViolations) protocol violations, \(node.discouragements) discouragements"
+            )
             let topics = await net.pubsub(index).statistics
             #expect(topics.penalties == 0 && topics.droppedBadSignature == 0)
             stats.append("\(index):\(await net.node(index).peers().count)")
