@@ -10,8 +10,8 @@ import Synchronization
 /// this node joined, as ``TopicBridge`` last reported them.
 final class ChannelDirectory: Sendable {
     private struct State {
-        var joined: [[UInt8]: Topic] = [:]
-        var derived: [[UInt8]: Topic] = [:]
+        var joined: [[UInt8]: TopicRef] = [:]
+        var derived: [[UInt8]: TopicRef] = [:]
     }
 
     /// Most derived public topics kept; past it the cache starts over.
@@ -19,12 +19,13 @@ final class ChannelDirectory: Sendable {
     private let state = Mutex(State())
 
     init(joined: [[UInt8]: Topic] = [:]) {
-        state.withLock { $0.joined = joined }
+        setJoined(joined)
     }
 
     /// Replaces the joined private topics (after a join or a leave).
     func setJoined(_ joined: [[UInt8]: Topic]) {
-        state.withLock { $0.joined = joined }
+        let references = joined.mapValues(TopicRef.init)
+        state.withLock { $0.joined = references }
     }
 
     /// The topic `channel` names.
@@ -32,6 +33,12 @@ final class ChannelDirectory: Sendable {
     /// - Throws: ``BrokerBackendError`` `.invalidArgument` for an empty or too long name,
     ///   `.notJoined` for a private channel this node has not joined.
     func topic(for channel: [UInt8]) throws(BrokerBackendError) -> Topic {
+        try reference(for: channel).topic
+    }
+
+    /// The topic `channel` names, shared by reference (see ``TopicRef``); errors as
+    /// ``topic(for:)``.
+    func reference(for channel: [UInt8]) throws(BrokerBackendError) -> TopicRef {
         guard !channel.isEmpty, channel.count <= ChannelName.maxLength else {
             throw BrokerBackendError(.invalidArgument, "channel names have 1 to \(ChannelName.maxLength) bytes")
         }
@@ -44,11 +51,21 @@ final class ChannelDirectory: Sendable {
             return topic
         }
         if let topic = state.withLock({ $0.derived[channel] }) { return topic }
-        let topic = Topic.named(bytes: channel)
+        let topic = TopicRef(Topic.named(bytes: channel))
         state.withLock { state in
             if state.derived.count >= Self.maxDerivedTopics { state.derived.removeAll(keepingCapacity: true) }
             state.derived[channel] = topic
         }
         return topic
+    }
+}
+
+/// A topic held by reference: every queued message of a channel points at the same one, so
+/// queuing a message costs one reference count rather than one per key the topic holds.
+final class TopicRef: Sendable {
+    let topic: Topic
+
+    init(_ topic: Topic) {
+        self.topic = topic
     }
 }

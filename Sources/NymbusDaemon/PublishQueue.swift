@@ -22,9 +22,21 @@ import Synchronization
 final class PublishQueue: Sendable {
     /// One message: where it goes and what it carries.
     struct Entry: Sendable {
-        let topic: Topic
+        let topicRef: TopicRef
         let channel: [UInt8]
         let payload: [UInt8]
+
+        var topic: Topic { topicRef.topic }
+
+        init(topic: TopicRef, channel: [UInt8], payload: [UInt8]) {
+            self.topicRef = topic
+            self.channel = channel
+            self.payload = payload
+        }
+
+        init(topic: Topic, channel: [UInt8], payload: [UInt8]) {
+            self.init(topic: TopicRef(topic), channel: channel, payload: payload)
+        }
     }
 
     /// Where a `submit` waits: the answer per entry, or nil to wait for room and try again.

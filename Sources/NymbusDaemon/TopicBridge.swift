@@ -88,26 +88,28 @@ actor TopicBridge: BrokerBackend {
     }
 
     func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
-        let (entries, errors) = check(messages)
+        let (entries, indexes, errors) = check(messages)
         guard !entries.isEmpty else { return errors }
-        return merge(errors, await queue.submit(entries.map(\.entry)), at: entries.map(\.index))
+        return merge(errors, await queue.submit(entries), at: indexes)
     }
 
     nonisolated func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? {
-        let (entries, errors) = check(messages)
-        guard entries.isEmpty || queue.offer(entries.map(\.entry)) else { return nil }
+        let (entries, _, errors) = check(messages)
+        guard entries.isEmpty || queue.offer(entries) else { return nil }
         return errors
     }
 
-    /// The messages the topic layer will take (a known topic, a payload within the limit), and
-    /// the refusal of each other one.
+    /// The messages the topic layer will take (a known topic, a payload within the limit) with
+    /// their positions in `messages`, and the refusal of each other one.
     private nonisolated func check(_ messages: [BrokerMessage])
-        -> (entries: [(index: Int, entry: PublishQueue.Entry)], errors: [BrokerBackendError?])
+        -> (entries: [PublishQueue.Entry], indexes: [Int], errors: [BrokerBackendError?])
     {
-        var entries: [(index: Int, entry: PublishQueue.Entry)] = []
+        var entries: [PublishQueue.Entry] = []
         entries.reserveCapacity(messages.count)
+        var indexes: [Int] = []
+        indexes.reserveCapacity(messages.count)
         var errors = [BrokerBackendError?](repeating: nil, count: messages.count)
-        var last: (channel: [UInt8], topic: Topic)?
+        var last: (channel: [UInt8], topic: TopicRef)?
         for (index, message) in messages.enumerated() {
             guard message.payload.count <= maxPayloadBytes else {
                 errors[index] = BrokerBackendError(
@@ -116,19 +118,20 @@ actor TopicBridge: BrokerBackend {
             }
             do throws(BrokerBackendError) {
                 // Publishers repeat their channel: reuse the previous lookup for a run of one.
-                let topic: Topic
+                let topic: TopicRef
                 if let last, last.channel == message.channel {
                     topic = last.topic
                 } else {
-                    topic = try directory.topic(for: message.channel)
+                    topic = try directory.reference(for: message.channel)
                     last = (message.channel, topic)
                 }
-                entries.append((index, PublishQueue.Entry(topic: topic, channel: message.channel, payload: message.payload)))
+                entries.append(PublishQueue.Entry(topic: topic, channel: message.channel, payload: message.payload))
+                indexes.append(index)
             } catch {
                 errors[index] = error
             }
         }
-        return (entries, errors)
+        return (entries, indexes, errors)
     }
 
     private nonisolated func merge(
@@ -146,9 +149,12 @@ actor TopicBridge: BrokerBackend {
         // long runs: compare with the previous entry's group before searching the others.
         var groups: [(topic: Topic, indexes: [Int])] = []
         var current = -1
+        var currentRef: TopicRef?
         for (index, entry) in round.entries.enumerated() {
-            if current < 0 || groups[current].topic.id != entry.topic.id {
-                current = groups.firstIndex { $0.topic.id == entry.topic.id } ?? -1
+            if entry.topicRef !== currentRef {
+                currentRef = entry.topicRef
+                let id = entry.topic.id
+                current = groups.firstIndex { $0.topic.id == id } ?? -1
                 if current < 0 {
                     groups.append((entry.topic, []))
                     current = groups.count - 1

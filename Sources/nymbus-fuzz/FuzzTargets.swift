@@ -15,6 +15,7 @@ enum FuzzTarget: String, CaseIterable {
     case respReply = "resp-reply"
     case object
     case plaintext
+    case batch
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -42,6 +43,9 @@ enum FuzzTarget: String, CaseIterable {
             precondition(
                 (try? ObjectPlaintext(decoding: plaintext.encoded(paddedLength: bytes.count), maxPayload: 65_536)) == plaintext,
                 "plaintext: re-encoded plaintext does not decode to the same value")
+        case .batch:
+            guard let entries = try? BatchPayload.decode(bytes, maxEntry: 65_536) else { return }
+            precondition(BatchPayload.encode(entries) == bytes, "batch: re-encoded batch payload differs")
         case .resp: RESPFuzzing.requests(bytes)
         case .respReply: RESPFuzzing.replies(bytes)
         case .nymText:
@@ -62,6 +66,11 @@ enum FuzzTarget: String, CaseIterable {
             return []  // scripts/fuzz_seeds.py seeds these
         case .plaintext:
             return [[UInt8]](arrayLiteral: ObjectPlaintext(payload: Array("hello".utf8), author: nil).encoded(paddedLength: 64))
+        case .batch:
+            return [
+                BatchPayload.encode([Array("hello".utf8), Array("nymbus".utf8)]),
+                BatchPayload.encode([[], [0xff], Array(repeating: 7, count: 300)]),
+            ]
         case .wire:
             return []  // spec/vectors/wire.txt seeds this target
         case .nymRequest:

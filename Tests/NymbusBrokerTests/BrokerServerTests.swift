@@ -281,10 +281,56 @@ import Testing
         #expect(try await publisher.read() == .simpleString("PONG"))
         #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("a")]))
         #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk("b")]))
+        // A publisher that subscribes to nothing: its replies are gathered apart from fan-out.
+        let plain = try await TestClient.connect(socket.path)
+        try await plain.channel.writeAndFlush(batch)
+        #expect(try await plain.read() == .integer(2))
+        #expect(try await plain.read() == .error("ERR payload over 4 bytes"))
+        #expect(try await plain.read() == .integer(2))
+        #expect(try await plain.read() == .simpleString("PONG"))
+        for payload in ["a", "b"] {
+            #expect(try await publisher.read() == .push([.bulk("message"), .bulk("me"), .bulk(payload)]))
+            #expect(try await other.read() == .array([.bulk("message"), .bulk("me"), .bulk(payload)]))
+        }
         let stats = await broker.stats()
-        #expect(stats.messagesPublished == 2)
-        #expect(stats.publishesRejected == 1)
-        #expect(stats.messagesDelivered == 4)
+        #expect(stats.messagesPublished == 4)
+        #expect(stats.publishesRejected == 2)
+        #expect(stats.messagesDelivered == 8)
+        await broker.stop()
+    }
+
+    @Test func pipelinedPublishesToSeveralChannelsReachEachChannelsSubscribers() async throws {
+        // A burst looks each channel's subscribers up once per run of that channel: switching
+        // channels mid-burst must switch subscribers, patterns included.
+        let (broker, socket) = try await startBroker()
+        defer { socket.remove() }
+        let onX = try await TestClient.connect(socket.path)
+        let onY = try await TestClient.connect(socket.path)
+        let onAll = try await TestClient.connect(socket.path)
+        let publisher = try await TestClient.connect(socket.path)
+        try await onX.command("SUBSCRIBE", "x")
+        _ = try await onX.read()
+        try await onY.command("SUBSCRIBE", "y")
+        _ = try await onY.read()
+        try await onAll.command("PSUBSCRIBE", "*")
+        _ = try await onAll.read()
+        let sent = [("x", "1"), ("y", "2"), ("x", "3"), ("z", "4"), ("x", "5")]
+        var batch = ByteBuffer()
+        for (channel, payload) in sent {
+            RESPWriter.writeCommand([Array("PUBLISH".utf8), Array(channel.utf8), Array(payload.utf8)], into: &batch)
+        }
+        try await publisher.channel.writeAndFlush(batch)
+        for (channel, _) in sent { #expect(try await publisher.read() == .integer(channel == "z" ? 1 : 2)) }
+        for payload in ["1", "3", "5"] {
+            #expect(try await onX.read() == .array([.bulk("message"), .bulk("x"), .bulk(payload)]))
+        }
+        #expect(try await onY.read() == .array([.bulk("message"), .bulk("y"), .bulk("2")]))
+        for (channel, payload) in sent {
+            #expect(try await onAll.read() == .array([.bulk("pmessage"), .bulk("*"), .bulk(channel), .bulk(payload)]))
+        }
+        let stats = await broker.stats()
+        #expect(stats.messagesPublished == 5)
+        #expect(stats.messagesDelivered == 9)
         await broker.stop()
     }
 

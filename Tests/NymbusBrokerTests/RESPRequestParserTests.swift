@@ -38,6 +38,13 @@ import Testing
             #expect([Array("PUBLISH".utf8), message.channel, message.payload].dropFirst() == expected.dropFirst())
             #expect(fast.readableBytes == 6)
         }
+        // The previous channel is reused only when the bytes are the same.
+        for previous in ["ch", "cx", "c", "chh"] {
+            var input = buffer("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$1\r\nx\r\n")
+            let message = RESPRequestParser.parsePublish(&input, limits: limits, reusing: Array(previous.utf8))
+            #expect(message?.channel == Array("ch".utf8))
+            #expect(message?.payload == Array("x".utf8))
+        }
         let declined = [
             "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhel",  // incomplete
             "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$9\r\n123456789\r\n",  // bulk over the limit

@@ -98,6 +98,15 @@ import Testing
                 RESPWriter.writePubSubFrame(kind: kind, parts: parts, count: count, version: version, into: &fast)
                 let expected = RESPWriter.encode(version == .resp3 ? .push(elements) : .array(elements), version: version)
                 #expect(Array(fast.readableBytesView) == expected, "\(kind) \(version)")
+                // The fan-out writer gives the same bytes for message and pmessage frames.
+                if count == nil, parts.allSatisfy({ $0 != nil }), parts.count >= 2 {
+                    var fanOut = ByteBuffer()
+                    let pattern = parts.count == 3 ? parts[0] : nil
+                    RESPWriter.writeMessageFrame(
+                        pattern: pattern, channel: parts[parts.count - 2]!, payload: parts[parts.count - 1]!,
+                        version: version, into: &fanOut)
+                    #expect(Array(fanOut.readableBytesView) == expected, "fan-out \(kind) \(version)")
+                }
             }
         }
     }

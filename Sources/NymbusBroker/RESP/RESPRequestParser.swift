@@ -63,7 +63,10 @@ public struct RESPRequestParser: Sendable {
     /// handles whatever it is, errors included.
     ///
     /// The command a publisher repeats, parsed without building an argument list.
-    public static func parsePublish(_ buffer: inout ByteBuffer, limits: RESPLimits = .default)
+    ///
+    /// - Parameter reusing: the channel of the previous PUBLISH, if any: when this one names the
+    ///   same channel, that array is returned instead of a new one (publishers repeat channels).
+    public static func parsePublish(_ buffer: inout ByteBuffer, limits: RESPLimits = .default, reusing previous: [UInt8]? = nil)
         -> (channel: [UInt8], payload: [UInt8])?
     {
         let parsed = buffer.withUnsafeReadableBytes { bytes -> (channel: [UInt8], payload: [UInt8], consumed: Int)? in
@@ -76,7 +79,7 @@ public struct RESPRequestParser: Sendable {
                 guard (byte >= 65 && byte <= 90 ? byte + 32 : byte) == expected else { return nil }
             }
             var position = headLength
-            func bulk() -> [UInt8]? {
+            func bulk(reusing previous: [UInt8]? = nil) -> [UInt8]? {
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "$"),
                     case .end(let end) = headerLineEnd(
                         bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string")),
@@ -89,9 +92,14 @@ public struct RESPRequestParser: Sendable {
                     return nil
                 }
                 position = start + count + 2
+                if let previous, previous.count == count,
+                    previous.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)])) })
+                {
+                    return previous
+                }
                 return copy(bytes, from: start, count: count)
             }
-            guard let channel = bulk(), let payload = bulk(), channel.count + payload.count + 7 <= limits.maxRequestBytes
+            guard let channel = bulk(reusing: previous), let payload = bulk(), channel.count + payload.count + 7 <= limits.maxRequestBytes
             else { return nil }
             return (channel, payload, position)
         }

@@ -113,6 +113,31 @@ public enum RESPWriter {
         }
     }
 
+    /// Appends a `message` frame (`pattern` nil) or a `pmessage` frame: the fan-out frames,
+    /// written in one pass with no intermediate array.
+    static func writeMessageFrame(
+        pattern: [UInt8]?, channel: [UInt8], payload: [UInt8], version: RESPProtocolVersion,
+        into buffer: inout ByteBuffer
+    ) {
+        let kind: StaticString = pattern == nil ? "message" : "pmessage"
+        let total: Int64 = pattern == nil ? 3 : 4
+        func bulkLength(_ count: Int) -> Int { 1 + decimalLength(Int64(count)) + 2 + count + 2 }
+        let length =
+            1 + decimalLength(total) + 2 + bulkLength(kind.utf8CodeUnitCount) + (pattern.map { bulkLength($0.count) } ?? 0)
+            + bulkLength(channel.count) + bulkLength(payload.count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+            var out = RawWriter(target: target)
+            out.header(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), total)
+            out.header(UInt8(ascii: "$"), Int64(kind.utf8CodeUnitCount))
+            out.bytes(kind)
+            out.bytes("\r\n")
+            if let pattern { out.bulk(pattern) }
+            out.bulk(channel)
+            out.bulk(payload)
+            return out.index
+        }
+    }
+
     /// Digits (and sign) of `number` in decimal.
     private static func decimalLength(_ number: Int64) -> Int {
         digitCount(number.magnitude) + (number < 0 ? 1 : 0)
@@ -150,6 +175,13 @@ public enum RESPWriter {
                 UnsafeMutableRawBufferPointer(rebasing: target[index..<(index + source.count)]).copyMemory(from: source)
             }
             index += data.count
+        }
+
+        /// A bulk string: `$`, length, CR LF, the bytes, CR LF.
+        mutating func bulk(_ data: [UInt8]) {
+            header(UInt8(ascii: "$"), Int64(data.count))
+            bytes(data)
+            bytes("\r\n")
         }
 
         /// `prefix`, the number in decimal, CR LF.

@@ -170,7 +170,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             if state.acceptsPlainPublish(from: client),
                 let (channel, payload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
             {
-                state.countPlainPublish()
+                state.countPlainPublishes()
                 startPublish(client: client, channel: channel, payload: payload)
                 continue
             }
@@ -227,27 +227,42 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         // Take the PUBLISH commands pipelined right behind this one into the same batch. Only a
         // command certain to be a plain PUBLISH joins; anything else stays unparsed, so replies
         // and side effects keep the request order.
-        while pendingExec == nil, batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
-            // The usual case first: a well-formed PUBLISH, parsed without an argument list.
-            if state.acceptsPlainPublish(from: client),
-                let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
-            {
-                state.countPlainPublish()
-                batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
-                batchBytes += nextPayload.count
-                continue
+        if pendingExec == nil {
+            // The input is taken out of `self` for the loop, and what PUBLISH cannot change is
+            // read once: locals need no run-time exclusivity checks, which cost a PUBLISH more
+            // than parsing it.
+            var pending = ByteBuffer()
+            swap(&pending, &input)
+            defer { swap(&pending, &input) }
+            let limits = parser.limits
+            let fast = state.acceptsPlainPublish(from: client)
+            var fastCount = 0
+            var lastChannel = channel
+            while batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
+                // The usual case first: a well-formed PUBLISH, parsed without an argument list.
+                if fast, let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(
+                    &pending, limits: limits, reusing: lastChannel)
+                {
+                    fastCount += 1
+                    lastChannel = nextChannel
+                    batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
+                    batchBytes += nextPayload.count
+                    continue
+                }
+                let mark = pending.readerIndex
+                guard let next = try? RESPRequestParser.parse(&pending, limits: limits) else {
+                    pending.moveReaderIndex(to: mark)
+                    break
+                }
+                guard let message = state.takePlainPublish(next, from: client) else {
+                    pending.moveReaderIndex(to: mark)
+                    break
+                }
+                lastChannel = message.channel
+                batch.append(message)
+                batchBytes += message.payload.count
             }
-            let mark = input.readerIndex
-            guard let next = try? parser.next(&input) else {
-                input.moveReaderIndex(to: mark)
-                break
-            }
-            guard let message = state.takePlainPublish(next, from: client) else {
-                input.moveReaderIndex(to: mark)
-                break
-            }
-            batch.append(message)
-            batchBytes += message.payload.count
+            state.countPlainPublishes(fastCount)
         }
         if let errors = backend.publishImmediately(batch) {
             finishPublish(batch, errors: errors, client: client)
@@ -266,20 +281,49 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     }
 
     private func finishPublish(_ messages: [BrokerMessage], errors: [BrokerBackendError?], client: BrokerClient) {
-        // Outside EXEC an accepted message's reply (the receiver count) is written straight into
-        // this connection's output, after any copy fan-out queued for the client itself.
-        let direct = !client.isExecuting && phase == .open
+        // Outside EXEC each reply (the receiver count, or the refusal) is written straight into
+        // this connection's output. A client that is not subscribed gets no fan-out frames, so
+        // its output can be taken out of `self` for the loop (no run-time exclusivity checks).
+        guard !client.isExecuting && phase == .open else {
+            for (index, message) in messages.enumerated() {
+                state.finishPublish(
+                    client: client, channel: message.channel, payload: message.payload, error: Self.error(errors, index))
+            }
+            state.flushFanOut()
+            return
+        }
+        let isolated = !client.isSubscribed
+        var out = ByteBuffer()
+        if isolated { swap(&out, &output) }
+        var run = BrokerState.FanOutRun()
+        var published = 0
         for (index, message) in messages.enumerated() {
-            let error = index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
-            if direct && error == nil {
-                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload)
-                RESPWriter.writeInteger(Int64(receivers), into: &output)
-                flushPending = true
+            if let error = Self.error(errors, index) {
+                let reply = state.rejectPublish(client: client, error: error)
+                if isolated {
+                    RESPWriter.write(reply, version: client.protocolVersion, into: &out)
+                } else {
+                    client.reply(reply)
+                }
             } else {
-                state.finishPublish(client: client, channel: message.channel, payload: message.payload, error: error)
+                // Frames for the client itself (a subscribed publisher) come before the reply.
+                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload, run: &run)
+                published += 1
+                if isolated {
+                    RESPWriter.writeInteger(Int64(receivers), into: &out)
+                } else {
+                    RESPWriter.writeInteger(Int64(receivers), into: &output)
+                }
             }
         }
+        if isolated { swap(&out, &output) }
+        state.finishPublishRun(run, published: published)
+        flushPending = true
         state.flushFanOut()
+    }
+
+    private static func error(_ errors: [BrokerBackendError?], _ index: Int) -> BrokerBackendError? {
+        index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
     }
 
     private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async

@@ -183,35 +183,73 @@ final class BrokerState {
     ///
     /// - Returns: the number of frames queued, which is PUBLISH's integer reply.
     func fanOut(channel: [UInt8], payload: [UInt8]) -> Int {
-        var receivers = 0
-        // One encoded frame per protocol version, shared by every subscriber that speaks it.
-        var frames = FramePair()
-        if let subscribers = channelSubscribers[channel] {
-            for client in subscribers.values {
-                guard let output = client.output else { continue }
-                let frame = frames.frame(for: client.protocolVersion) { version in
-                    Self.encodeFrame("message", [channel, payload], version: version, size: payload.count)
-                }
-                output.send(frame, flush: false)
-                unflushed[ObjectIdentifier(output)] = output
-                receivers += 1
-            }
-        }
-        for (pattern, subscribers) in patternSubscribers
-        where RedisGlob.matches(pattern: pattern, string: channel) {
-            var patternFrames = FramePair()
-            for client in subscribers.values {
-                guard let output = client.output else { continue }
-                let frame = patternFrames.frame(for: client.protocolVersion) { version in
-                    Self.encodeFrame("pmessage", [pattern, channel, payload], version: version, size: payload.count)
-                }
-                output.send(frame, flush: false)
-                unflushed[ObjectIdentifier(output)] = output
-                receivers += 1
-            }
-        }
-        stats.messagesDelivered += UInt64(receivers)
+        var run = FanOutRun()
+        let receivers = fanOut(channel: channel, payload: payload, run: &run)
+        stats.messagesDelivered += UInt64(run.delivered)
         return receivers
+    }
+
+    /// Who gets a channel's messages, looked up once for a run of messages to the same channel
+    /// (a publisher's burst): the subscribers' outputs and protocols, and the matching patterns.
+    /// A subscriber dropped as slow in the middle of a run gets nothing more (its connection is
+    /// closing) but is still counted in the replies until the run ends.
+    struct FanOutRun {
+        fileprivate typealias Target = (output: any BrokerClientOutput, version: RESPProtocolVersion)
+        fileprivate var channel: [UInt8]?
+        fileprivate var targets: [Target] = []
+        fileprivate var patterns: [(pattern: [UInt8], targets: [Target])] = []
+        /// Frames queued so far in this run.
+        fileprivate(set) var delivered = 0
+    }
+
+    /// ``fanOut(channel:payload:)`` for one message of a run; the caller adds `run.delivered`
+    /// to the counters when the run ends. Nothing else may change subscriptions during a run.
+    func fanOut(channel: [UInt8], payload: [UInt8], run: inout FanOutRun) -> Int {
+        if run.channel != channel {
+            run.channel = channel
+            run.targets = Self.targets(channelSubscribers[channel])
+            run.patterns = patternSubscribers.compactMap { pattern, subscribers in
+                RedisGlob.matches(pattern: pattern, string: channel) ? (pattern, Self.targets(subscribers)) : nil
+            }
+            for target in run.targets { unflushed[ObjectIdentifier(target.output)] = target.output }
+            for (_, targets) in run.patterns {
+                for target in targets { unflushed[ObjectIdentifier(target.output)] = target.output }
+            }
+        }
+        if run.targets.count == 1, let target = run.targets.first {
+            // One subscriber: encode straight into its output, no shared frame to build.
+            target.output.appendReply {
+                RESPWriter.writeMessageFrame(
+                    pattern: nil, channel: channel, payload: payload, version: target.version, into: &$0)
+            }
+        } else {
+            // One encoded frame per protocol version, shared by every subscriber that speaks it.
+            var frames = FramePair()
+            for target in run.targets {
+                let frame = frames.frame(for: target.version) { version in
+                    Self.encodeFrame(pattern: nil, channel: channel, payload: payload, version: version)
+                }
+                target.output.send(frame, flush: false)
+            }
+        }
+        var receivers = run.targets.count
+        for (pattern, targets) in run.patterns {
+            var frames = FramePair()
+            for target in targets {
+                let frame = frames.frame(for: target.version) { version in
+                    Self.encodeFrame(pattern: pattern, channel: channel, payload: payload, version: version)
+                }
+                target.output.send(frame, flush: false)
+            }
+            receivers += targets.count
+        }
+        run.delivered += receivers
+        return receivers
+    }
+
+    private static func targets(_ subscribers: [Int64: BrokerClient]?) -> [FanOutRun.Target] {
+        guard let subscribers else { return [] }
+        return subscribers.values.compactMap { client in client.output.map { ($0, client.protocolVersion) } }
     }
 
     /// A frame encoded at most once for each protocol version.
@@ -234,10 +272,10 @@ final class BrokerState {
     }
 
     private static func encodeFrame(
-        _ kind: StaticString, _ parts: [[UInt8]], version: RESPProtocolVersion, size: Int
+        pattern: [UInt8]?, channel: [UInt8], payload: [UInt8], version: RESPProtocolVersion
     ) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: size + 96)
-        RESPWriter.writePubSubFrame(kind: kind, parts: parts, version: version, into: &buffer)
+        var buffer = ByteBufferAllocator().buffer(capacity: payload.count + channel.count + (pattern?.count ?? 0) + 64)
+        RESPWriter.writeMessageFrame(pattern: pattern, channel: channel, payload: payload, version: version, into: &buffer)
         return buffer
     }
 
@@ -263,13 +301,17 @@ final class BrokerState {
     /// reply with the backend's error and deliver nothing.
     func finishPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8], error: BrokerBackendError?) {
         if let error {
-            stats.publishesRejected += 1
-            logger.debug(
-                "publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
-            client.reply(error.reply)
+            client.reply(rejectPublish(client: client, error: error))
             return
         }
         client.reply(.integer(Int64(deliverPublished(channel: channel, payload: payload))))
+    }
+
+    /// Counts a PUBLISH the backend refused and returns the reply for the client.
+    func rejectPublish(client: BrokerClient, error: BrokerBackendError) -> RESPValue {
+        stats.publishesRejected += 1
+        logger.debug("publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
+        return error.reply
     }
 
     /// Delivers an accepted PUBLISH to local subscribers; returns PUBLISH's reply, the number of
@@ -277,6 +319,17 @@ final class BrokerState {
     func deliverPublished(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesPublished += 1
         return fanOut(channel: channel, payload: payload)
+    }
+
+    /// ``deliverPublished(channel:payload:)`` for one message of a run (see ``FanOutRun``).
+    func deliverPublished(channel: [UInt8], payload: [UInt8], run: inout FanOutRun) -> Int {
+        fanOut(channel: channel, payload: payload, run: &run)
+    }
+
+    /// Adds a finished run of accepted PUBLISH messages to the counters.
+    func finishPublishRun(_ run: FanOutRun, published: Int) {
+        stats.messagesPublished += UInt64(published)
+        stats.messagesDelivered += UInt64(run.delivered)
     }
 
     /// The backend answered a `NYMBUS.*` command.
@@ -413,9 +466,10 @@ final class BrokerState {
         client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
     }
 
-    /// Counts a PUBLISH taken by the handler's fast path (``RESPRequestParser/parsePublish(_:limits:)``).
-    func countPlainPublish() {
-        stats.commandsProcessed += 1
+    /// Counts PUBLISH commands taken by the handler's fast path
+    /// (``RESPRequestParser/parsePublish(_:limits:reusing:)``).
+    func countPlainPublishes(_ count: Int = 1) {
+        stats.commandsProcessed += UInt64(count)
     }
 
     func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
