@@ -14,15 +14,6 @@ import Testing
             startTimeout: .seconds(20), maxFrameSize: frame)
     }
 
-    /// A loopback port with nothing listening on it right now.
-    private func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
-    }
-
     @Test func connectsAndLearnsSelfAddress() async throws {
         let server = TestNymServer()
         let port = try await server.start()
@@ -215,13 +206,15 @@ import Testing
     }
 
     @Test func retriesUntilTheServerComesUp() async throws {
-        let port = try await freePort()
+        let reserved = try PortReservation()
+        let port = reserved.port
         let client = NymClientConnection(configuration: config(port: port), logger: logger)
         let started = Task { try await client.start() }
         try await Task.sleep(for: .milliseconds(300))  // let a few attempts fail
         #expect(await client.isConnected == false)
         let server = TestNymServer()
         try await server.start(port: port)
+        reserved.release()
         try await started.value
         #expect(try await client.selfAddress() == Fixtures.recipient)
         #expect(await client.reconnectCount == 0)
@@ -230,7 +223,8 @@ import Testing
     }
 
     @Test func fullQueueFailsTheSend() async throws {
-        let port = try await freePort()
+        let reserved = try PortReservation()
+        let port = reserved.port
         let client = NymClientConnection(configuration: config(port: port, queue: 3), logger: logger)
         let other = Recipient.random()
         for i in 0..<3 { try await client.send([UInt8(i)], to: other) }
@@ -239,6 +233,7 @@ import Testing
 
         let server = TestNymServer()
         try await server.start(port: port)
+        reserved.release()
         try await client.start()
         #expect(await eventually { server.requests.count == 4 })
         #expect(
@@ -253,8 +248,9 @@ import Testing
     }
 
     @Test func startTimesOutWithoutServer() async throws {
-        let port = try await freePort()
-        var configuration = config(port: port)
+        let reserved = try PortReservation()
+        defer { reserved.release() }
+        var configuration = config(port: reserved.port)
         configuration.startTimeout = .milliseconds(200)
         let client = NymClientConnection(configuration: configuration, logger: logger)
         await #expect(throws: NymClientError(.timeout, "")) { try await client.start() }
@@ -262,7 +258,8 @@ import Testing
     }
 
     @Test func cancellingStartStopsWaiting() async throws {
-        let port = try await freePort()
+        let reserved = try PortReservation()
+        let port = reserved.port
         let client = NymClientConnection(configuration: config(port: port), logger: logger)
         let started = Task { try await client.start() }
         try await Task.sleep(for: .milliseconds(50))
@@ -271,6 +268,7 @@ import Testing
         // The connection keeps trying: a server that appears later is picked up.
         let server = TestNymServer()
         try await server.start(port: port)
+        reserved.release()
         try await client.start()
         #expect(await client.isConnected)
         await client.close()

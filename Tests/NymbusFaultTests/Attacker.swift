@@ -95,7 +95,8 @@ actor Attacker {
             returnAddress: nil)
         try await connection.sendAnonymous(
             Envelope(sessionID: session, message: .version(version)).encode(), to: target, replySurbs: 40)
-        let theirs = await waitFor {
+        // Generous: the answer may queue behind thousands of replays the flood test sent.
+        let theirs = await waitFor(timeout: .seconds(60)) {
             guard $0.sessionID == session, case .version = $0.message else { return false }
             return true
         }

@@ -110,7 +110,9 @@ import Testing
             logs[newcomer] = await DeliveryLog.start(await net.pubsub(newcomer).subscribe(topic))
             // Up = linked (at both ends) to a node that never leaves.
             let permanent = Set(0..<first).subtracting(leaving).union(upAt.keys)
-            let linked = await eventually {
+            // Generous: on a loaded machine a first handshake can fail (the anchor's queue is
+            // backed up) and the retry comes after the redial delay (30 s).
+            let linked = await eventually(timeout: .seconds(75)) {
                 await net.links().contains { $0.contains(newcomer) && permanent.contains($0[0] == newcomer ? $0[1] : $0[0]) }
             }
             #expect(linked, "newcomer \(newcomer) never linked")
@@ -171,7 +173,10 @@ import Testing
         for index in live {
             let node = await net.node(index).statistics
             #expect(node.sendFailures == 0, "node \(index): nym-client refused \(node.sendFailures) messages (queue full?)")
-            #expect(node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0)
+            #expect(
+                node.malformed == 0 && node.protocolViolations == 0 && node.discouragements == 0,
+                "node \(index): \(node.malformed) malformed, \(node.protocolViolations) protocol violations, \(node.discouragements) discouragements"
+            )
             let topics = await net.pubsub(index).statistics
             #expect(topics.penalties == 0 && topics.droppedBadSignature == 0)
             stats.append("\(index):\(await net.node(index).peers().count)")

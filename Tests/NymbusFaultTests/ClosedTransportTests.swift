@@ -66,6 +66,9 @@ private struct CapturingHandler: LogHandler {
             transports.append(transport)
         }
         let peer = try await nodes[0].connect(to: endpoints[1].address)
+        // `connect` returns as the link comes up; the `getaddr` that follows it may still be on
+        // its way to the transport (on a loaded machine it was refused by the close below).
+        #expect(await eventually { await nodes[0].statistics.messagesOut[.getaddr, default: 0] == 1 })
 
         await transports[0].close()
         #expect(await nodes[0].sendObject([1, 2, 3], to: peer) == false)

@@ -55,6 +55,11 @@ actor FaultNetwork {
         var nymClient = try NymClientConfiguration(url: endpoints[index].url)
         nymClient.startTimeout = .seconds(60)
         nymClient.maxBackoff = .seconds(1)
+        // The "nym-client" here is the in-process LocalMixnet, which shares the CPU (and NIO's
+        // event loops) with every node of every test running at once; on a starved machine it
+        // stops reading for seconds and a hub's 1024-message queue overflowed (sendFailures).
+        // A real nym-client is its own process; the larger queue absorbs the test machine's pauses.
+        nymClient.maxQueuedMessages = 8192
         let directory = root + "/n\(index)"
         let configuration = DaemonConfiguration(
             nymClient: nymClient, node: node, socketPath: directory + "/s.sock", dataDirectory: nil)

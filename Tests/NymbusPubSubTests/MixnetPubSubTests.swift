@@ -43,7 +43,17 @@ import Testing
             let got = await collector.waitFor(objects, within: 30)
             #expect(got.count == objects, "member \(m) got \(got.count) of \(objects)")
         }
-        try await Task.sleep(for: .milliseconds(800))  // let any duplicate show up
+        // Members have everything, but redundant flood copies may still be crossing the mixnet
+        // (on a loaded machine for seconds): wait until every copy sent has arrived (every node
+        // accepted all but its own and nothing is in flight), then let any late duplicate show up.
+        let quiet = await eventually(timeout: .seconds(60)) {
+            let stats = await mesh.statistics()
+            let sent = stats.map(\.transmissions).reduce(0, +) + stats.map(\.getdataServed).reduce(0, +)
+            return stats.map(\.accepted).reduce(0, +) == objects * (count - 1)
+                && stats.map(\.received).reduce(0, +) == sent
+        }
+        #expect(quiet, "flood copies still in flight after 60 s")
+        try await Task.sleep(for: .milliseconds(800))
 
         var latencies: [Duration] = []
         for (m, collector) in collectors {
