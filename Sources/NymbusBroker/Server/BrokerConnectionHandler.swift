@@ -32,6 +32,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     private var output = ByteBuffer()
     private var phase = Phase.open
     private var awaitingBackend = false
+    /// Between `channelRead` and `channelReadComplete`: flushing waits for the end of the event.
+    private var reading = false
     private var readHeld = false
     private var flushPending = false
     private var inputClosed = false
@@ -75,12 +77,17 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase == .open else { return }
+        reading = true
         var bytes = unwrapInboundIn(data)
         input.writeBuffer(&bytes)
         processInput()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Everything this read event brought is answered: one write to each subscriber that got
+        // frames and one to this client, rather than one per chunk read.
+        reading = false
+        state.flushFanOut()
         flushIfNeeded()
         context.fireChannelReadComplete()
     }
@@ -117,7 +124,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
 
     func send(_ buffer: ByteBuffer, flush: Bool) {
         guard phase == .open, let context else { return }
-        if buffer.readableBytes <= Self.copyLimit {
+        let copied = buffer.readableBytes <= Self.copyLimit
+        if copied {
             var buffer = buffer
             output.writeBuffer(&buffer)
         } else {
@@ -125,20 +133,21 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             writeOutput(context)
             context.write(wrapOutboundOut(buffer), promise: nil)
         }
+        flushPending = true
         if flush {
-            flushPending = true
             flushIfNeeded()
-        } else {
-            flushPending = true
+        } else if !copied || output.readableBytes > state.configuration.maxOutputBytes {
+            // Small frames are checked when the batch is flushed (bounded by the batch size).
             checkOutputLimit(context)
         }
     }
 
     func appendReply(_ write: (inout ByteBuffer) -> Void) {
-        guard phase == .open, let context else { return }
+        guard phase == .open else { return }
         write(&output)
         flushPending = true
-        checkOutputLimit(context)
+        // The channel's queue is checked when the batch is flushed; this buffer, now.
+        if output.readableBytes > state.configuration.maxOutputBytes, let context { checkOutputLimit(context) }
     }
 
     func flush() {
@@ -188,7 +197,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             carryOut(state.execute(arguments, from: client), client: client)
         }
         if input.readableBytes == 0 || input.readerIndex > 64 * 1024 { input.discardReadBytes() }
-        flushIfNeeded()
+        if !reading { flushIfNeeded() }  // while reading, channelReadComplete flushes
         if inputClosed && !awaitingBackend && pendingExec == nil && phase == .open { closeAfterWrites() }
     }
 
@@ -289,7 +298,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 state.finishPublish(
                     client: client, channel: message.channel, payload: message.payload, error: Self.error(errors, index))
             }
-            state.flushFanOut()
+            if !reading { state.flushFanOut() }
             return
         }
         let isolated = !client.isSubscribed
@@ -319,7 +328,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         if isolated { swap(&out, &output) }
         state.finishPublishRun(run, published: published)
         flushPending = true
-        state.flushFanOut()
+        if !reading { state.flushFanOut() }  // while reading, channelReadComplete flushes
     }
 
     private static func error(_ errors: [BrokerBackendError?], _ index: Int) -> BrokerBackendError? {
