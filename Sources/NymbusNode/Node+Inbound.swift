@@ -82,6 +82,17 @@ extension Node {
         }
         if closedSessions.contains(header.sessionID) {
             statistics.droppedClosedSession += 1
+            // Still in use by the other side: it missed our `bye`. Say it again (rate-limited).
+            // Only a message on the link's own path (untagged for a visible peer, its tag for a
+            // hidden one) is answered, and only along that path; never a `bye` (two sides that
+            // both closed would otherwise remind each other forever).
+            if header.command != Command.bye.rawValue,
+                closedLinks.path(of: header.sessionID)?.expectedTag == received.senderTag,
+                let (path, code) = closedLinks.reminder(for: header.sessionID, now: now())
+            {
+                statistics.closedLinkReminders += 1
+                sendBye(code, "this link is closed", session: header.sessionID, path: path, into: &fx)
+            }
             return
         }
         let envelope: Envelope
@@ -356,6 +367,7 @@ extension Node {
     ) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         closedSessions.insert(id)
+        closedLinks.closed(id, path: session.path, code: code)
         let wasAddressFetch = addressFetches.remove(id) != nil
         if notify { sendBye(code, reason, session: id, path: session.path, into: &fx) }
         if discourage {

@@ -33,6 +33,8 @@ public actor Node {
     var ownAddresses: Set<Recipient> = []
     var sessions: [SessionID: PeerSession] = [:]
     var closedSessions = BoundedSet<SessionID>(capacity: 4096)
+    /// Paths of recently closed links, to remind a peer that keeps using one (`ClosedLinks`).
+    var closedLinks = ClosedLinks()
     var book: AddressBook
     var discouraged: DiscouragementList
     /// The sample every `getaddr` is answered from until it expires (spec/node.md §5).

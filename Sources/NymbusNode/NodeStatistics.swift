@@ -20,6 +20,8 @@ public struct NodeStatistics: Sendable, Equatable {
     public var droppedWrongPath = 0
     /// Messages for a session the node closed recently (late or crossing a `bye`).
     public var droppedClosedSession = 0
+    /// `bye` reminders sent to peers still using a link this node closed (they missed the first).
+    public var closedLinkReminders = 0
     /// Bytes that are not a valid envelope or message.
     public var malformed = 0
     /// Messages over a size or count limit.

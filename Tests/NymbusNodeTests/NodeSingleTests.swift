@@ -550,6 +550,54 @@ import Testing
         await node.stop()
     }
 
+    /// The initiator's last `verack` is lost, then our `bye(timeout)` too: it believes in the
+    /// link. Its next message on it gets the `bye` again, at most once a minute, on the same path.
+    @Test func aPeerStillUsingAClosedLinkIsToldAgain() async throws {
+        let t = ScriptedTransport()
+        let clock = ManualClock()
+        let node = Node(transport: t, configuration: testConfiguration(clock: clock), logger: testLogger())
+        try await node.start()
+        let peer = Recipient.random()
+        let session = SessionID.random()
+        t.inject(.version(Handshakes.version(nonce: 77, address: peer)), session: session)
+        _ = await t.log.waitFor(2) { $0.envelope?.sessionID == session }  // our version and verack
+        let isBye: @Sendable (Sent) -> Bool = { $0.message?.command == .bye }
+        await clock.advance(by: .seconds(60), running: node)  // no verack: handshake timeout
+        let first = await t.log.waitFor(where: isBye)
+        #expect(first.map(\.kind) == [.send(peer)])
+        guard case .bye(let bye)? = first.first?.message else {
+            Issue.record("no bye at the handshake timeout")
+            return
+        }
+        #expect(bye.code == .timeout)
+
+        t.inject(.ping(nonce: 1), session: session)
+        let reminded = await t.log.waitFor(2, where: isBye)
+        #expect(reminded.map(\.kind) == [.send(peer), .send(peer)])
+        #expect(reminded.last?.message == .bye(ByeMessage(code: .timeout, reason: "this link is closed")))
+        #expect(reminded.last?.envelope?.sessionID == session)
+        // Within a minute: counted, not answered. After it: answered once more.
+        t.inject(.ping(nonce: 2), session: session)
+        _ = await eventually { await node.statistics.droppedClosedSession == 2 }
+        #expect(await t.log.all.filter(isBye).count == 2)
+        await clock.advance(by: .seconds(60), running: node)
+        t.inject(.ping(nonce: 3), session: session)
+        _ = await t.log.waitFor(3, where: isBye)
+        // The same id on another path (a tagged message) gets nothing: answers go only where the
+        // link went.
+        await clock.advance(by: .seconds(60), running: node)
+        t.inject(.ping(nonce: 4), session: session, tag: .random())
+        _ = await eventually { await node.statistics.droppedClosedSession == 4 }
+        // Nor is a `bye`: a peer that closed too must not start an exchange of reminders.
+        t.inject(.bye(ByeMessage(code: .normal, reason: "closing")), session: session)
+        _ = await eventually { await node.statistics.droppedClosedSession == 5 }
+        #expect(await t.log.all.filter(isBye).count == 3)
+        let stats = await node.statistics
+        #expect(stats.closedLinkReminders == 2 && stats.droppedClosedSession == 5)
+        #expect(await node.peers().isEmpty)
+        await node.stop()
+    }
+
     @Test func anUnansweredPingDropsAPeerThatOnlyChatters() async throws {
         let t = ScriptedTransport()
         let clock = ManualClock()
