@@ -83,30 +83,15 @@ public enum RESPWriter {
         // Sized first, then written in one pass: fan-out encodes one of these per message.
         let total = Int64(1 + parts.count + (count == nil ? 0 : 1))
         let null: StaticString = version == .resp3 ? "_\r\n" : "$-1\r\n"
-        var length = 1 + decimalLength(total) + 2
-        length += 1 + decimalLength(Int64(kind.utf8CodeUnitCount)) + 2 + kind.utf8CodeUnitCount + 2
-        for part in parts {
-            if let part {
-                length += 1 + decimalLength(Int64(part.count)) + 2 + part.count + 2
-            } else {
-                length += null.utf8CodeUnitCount
-            }
-        }
-        if let count { length += 1 + decimalLength(count) + 2 }
+        var length = headerLength(total) + bulkLength(kind.utf8CodeUnitCount)
+        for part in parts { length += part.map { bulkLength($0.count) } ?? null.utf8CodeUnitCount }
+        if let count { length += headerLength(count) }
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
             var out = RawWriter(target: target)
             out.header(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), total)
-            out.header(UInt8(ascii: "$"), Int64(kind.utf8CodeUnitCount))
-            out.bytes(kind)
-            out.bytes("\r\n")
+            out.bulk(kind)
             for part in parts {
-                if let part {
-                    out.header(UInt8(ascii: "$"), Int64(part.count))
-                    out.bytes(part)
-                    out.bytes("\r\n")
-                } else {
-                    out.bytes(null)
-                }
+                if let part { out.bulk(part) } else { out.bytes(null) }
             }
             if let count { out.header(UInt8(ascii: ":"), count) }
             return out.index
@@ -121,22 +106,25 @@ public enum RESPWriter {
     ) {
         let kind: StaticString = pattern == nil ? "message" : "pmessage"
         let total: Int64 = pattern == nil ? 3 : 4
-        func bulkLength(_ count: Int) -> Int { 1 + decimalLength(Int64(count)) + 2 + count + 2 }
         let length =
-            1 + decimalLength(total) + 2 + bulkLength(kind.utf8CodeUnitCount) + (pattern.map { bulkLength($0.count) } ?? 0)
+            headerLength(total) + bulkLength(kind.utf8CodeUnitCount) + (pattern.map { bulkLength($0.count) } ?? 0)
             + bulkLength(channel.count) + bulkLength(payload.count)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
             var out = RawWriter(target: target)
             out.header(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), total)
-            out.header(UInt8(ascii: "$"), Int64(kind.utf8CodeUnitCount))
-            out.bytes(kind)
-            out.bytes("\r\n")
+            out.bulk(kind)
             if let pattern { out.bulk(pattern) }
             out.bulk(channel)
             out.bulk(payload)
             return out.index
         }
     }
+
+    /// Bytes of a header line: prefix, `number`, CR LF.
+    private static func headerLength(_ number: Int64) -> Int { 1 + decimalLength(number) + 2 }
+
+    /// Bytes of a bulk string of `count` bytes.
+    private static func bulkLength(_ count: Int) -> Int { headerLength(Int64(count)) + count + 2 }
 
     /// Digits (and sign) of `number` in decimal.
     private static func decimalLength(_ number: Int64) -> Int {
@@ -181,6 +169,12 @@ public enum RESPWriter {
         mutating func bulk(_ data: [UInt8]) {
             header(UInt8(ascii: "$"), Int64(data.count))
             bytes(data)
+            bytes("\r\n")
+        }
+
+        mutating func bulk(_ text: StaticString) {
+            header(UInt8(ascii: "$"), Int64(text.utf8CodeUnitCount))
+            bytes(text)
             bytes("\r\n")
         }
 
