@@ -87,8 +87,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         // Everything this read event brought is answered: one write to each subscriber that got
         // frames and one to this client, rather than one per chunk read.
         reading = false
-        state.flushFanOut()
         flushIfNeeded()
+        state.flushFanOut()
         context.fireChannelReadComplete()
     }
 

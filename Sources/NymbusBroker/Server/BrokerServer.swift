@@ -95,6 +95,11 @@ public actor BrokerServer {
         let bootstrap = ServerBootstrap(group: eventLoop)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Like Redis (16 KiB per read, one read per wake-up): a pipelining client gets the
+            // answers to what was read while it is still sending the rest, so both sides work at
+            // once; reading its whole window before answering makes them take turns.
+            .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 1024))
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
