@@ -183,7 +183,7 @@ if wanted broker; then
     echo " depends on what else runs on this machine)"
 
     run broker-fanout "$BIN/BrokerBench" --server "nymbus-node=$NODE_SOCK" --server "nymbus-broker=$LOOPBACK_SOCK" \
-        --server "redis=$REDIS_SOCK" --messages 20000 --subscribers 1,10,50
+        --server "redis=$REDIS_SOCK" --messages 100000 --subscribers 1,10,50
     for pid in "$NODE_PID" "$PEER_PID" "$LOOPBACK_PID" "$REDIS_PID"; do kill "$pid" 2>/dev/null || true; done
 fi
 
