@@ -55,6 +55,10 @@ enum DaemonCommands {
                 "publishes-waiting": .integer(Int64(await pubsub.pendingPublishes)),
                 "seen-cache-entries": .integer(Int64(seen.count)),
                 "seen-cache-bytes": .integer(Int64(seen.bytes)),
+                "repair-inv-sent": .integer(Int64(topics.invSent)),
+                "repair-getdata-sent": .integer(Int64(topics.getdataSent)),
+                "repair-objects-repaired": .integer(Int64(topics.repairedObjects)),
+                "repair-objects-served": .integer(Int64(topics.getdataServed)),
             ])
         default:
             return nil

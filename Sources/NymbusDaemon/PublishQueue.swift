@@ -69,6 +69,9 @@ final class PublishQueue: Sendable {
         self.maxBytes = maxBytes
     }
 
+    /// Messages waiting to be sealed.
+    var waiting: Int { state.withLock { $0.round.entries.count } }
+
     /// Whether a peer is linked (the node reports changes); while not, ``offer(_:)`` refuses.
     func setLinked(_ linked: Bool) {
         state.withLock { $0.linked = linked }

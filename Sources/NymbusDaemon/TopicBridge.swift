@@ -223,6 +223,14 @@ actor TopicBridge: BrokerBackend {
                 throw arity(name, "NEW [name] | LIST | INVITE <channel> | LEAVE <channel>")
             }
             return try await topicCommand(sub, Array(args.dropFirst()))
+        case "NYMBUS.STATUS":
+            guard case .map(var entries)? = try await extraCommand(arguments) else {
+                throw BrokerBackendError(.failed, "status unavailable")
+            }
+            entries.append(RESPMapEntry(key: .bulk("broker-queue-waiting"), value: .integer(Int64(queue.waiting))))
+            entries.append(
+                RESPMapEntry(key: .bulk("broker-publishes-lost"), value: .integer(Int64(lostAfterAcceptance))))
+            return .map(entries)
         default:
             if let reply = try await extraCommand(arguments) { return reply }
             throw BrokerBackendError(

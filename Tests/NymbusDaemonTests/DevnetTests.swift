@@ -82,6 +82,19 @@ import Testing
         print("burst: \(count) messages in \(objects) objects, \(after.publishedBatches - before.publishedBatches) batches")
         #expect(objects >= 1 && objects <= count / 4, "\(objects) objects for \(count) pipelined messages")
         #expect(after.batchedPayloads - before.batchedPayloads >= count - objects)
+        // NYMBUS.STATUS shows the broker's queue and that nothing accepted was lost.
+        let status = try await a.command("NYMBUS.STATUS")
+        guard case .array(let flat?) = status else {
+            Issue.record("NYMBUS.STATUS is not an array in RESP2: \(status)")
+            return
+        }
+        var fields: [String: RESPValue] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            if case .bulkString(let key?) = flat[index] { fields[String(decoding: key, as: UTF8.self)] = flat[index + 1] }
+        }
+        #expect(fields["broker-publishes-lost"] == .integer(0))
+        #expect(fields["broker-queue-waiting"] == .integer(0))
+        #expect(fields["objects-published-batches"] == .integer(Int64(after.publishedBatches)))
         for connection in [a, b] { await connection.close() }
         await devnet.stop()
     }
