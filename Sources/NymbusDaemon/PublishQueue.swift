@@ -79,11 +79,14 @@ final class PublishQueue: Sendable {
 
     /// Takes `entries` without waiting, or refuses them all (returns false).
     func offer(_ entries: [Entry]) -> Bool {
+        let bytes = Self.payloadBytes(entries)
         let (accepted, drainer) = state.withLock { state -> (Bool, CheckedContinuation<Round?, Never>?) in
-            guard state.linked, !state.closed, state.roomWaiters.isEmpty, hasRoom(state, for: entries) else {
+            guard state.linked, !state.closed, state.roomWaiters.isEmpty,
+                hasRoom(state, count: entries.count, bytes: bytes)
+            else {
                 return (false, nil)
             }
-            append(&state, entries)
+            append(&state, entries, bytes: bytes)
             return (true, takeDrainer(&state))
         }
         drainer?.resume(returning: takeRound())
@@ -92,13 +95,14 @@ final class PublishQueue: Sendable {
 
     /// Queues `entries` once there is room and returns the topic layer's answer for each.
     func submit(_ entries: [Entry]) async -> [BrokerBackendError?] {
+        let bytes = Self.payloadBytes(entries)
         while true {
             let outcome = await withCheckedContinuation { (reply: Reply) in
                 let (decision, drainer) = state.withLock { state -> (Bool?, CheckedContinuation<Round?, Never>?) in
                     if state.closed { return (nil, nil) }
-                    guard hasRoom(state, for: entries) else { return (false, nil) }
+                    guard hasRoom(state, count: entries.count, bytes: bytes) else { return (false, nil) }
                     let start = state.round.entries.count
-                    append(&state, entries)
+                    append(&state, entries, bytes: bytes)
                     state.round.replies.append((start..<state.round.entries.count, reply))
                     return (true, takeDrainer(&state))
                 }
@@ -111,7 +115,7 @@ final class PublishQueue: Sendable {
             if let outcome { return outcome }
             await withCheckedContinuation { (room: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.closed || hasRoom(state, for: entries) { return true }
+                    if state.closed || hasRoom(state, count: entries.count, bytes: bytes) { return true }
                     state.roomWaiters.append(room)
                     return false
                 }
@@ -148,15 +152,19 @@ final class PublishQueue: Sendable {
 
     // MARK: - Inside the lock
 
-    private func hasRoom(_ state: State, for entries: [Entry]) -> Bool {
-        if state.round.entries.isEmpty { return true }
-        let bytes = entries.reduce(0) { $0 + $1.payload.count }
-        return state.round.entries.count + entries.count <= maxMessages && state.bytes + bytes <= maxBytes
+    private func hasRoom(_ state: State, count: Int, bytes: Int) -> Bool {
+        state.round.entries.isEmpty
+            || (state.round.entries.count + count <= maxMessages && state.bytes + bytes <= maxBytes)
     }
 
-    private func append(_ state: inout State, _ entries: [Entry]) {
+    private func append(_ state: inout State, _ entries: [Entry], bytes: Int) {
         state.round.entries.append(contentsOf: entries)
-        state.bytes += entries.reduce(0) { $0 + $1.payload.count }
+        state.bytes += bytes
+    }
+
+    /// Payload bytes of `entries`, counted once per call, outside the lock.
+    private static func payloadBytes(_ entries: [Entry]) -> Int {
+        entries.reduce(0) { $0 + $1.payload.count }
     }
 
     private func takeDrainer(_ state: inout State) -> CheckedContinuation<Round?, Never>? {

@@ -7,7 +7,7 @@ import Testing
 /// Collects what the broker sends to one client.
 final class RecordingOutput: BrokerClientOutput {
     var bytes: [UInt8] = []
-    func send(_ buffer: ByteBuffer, flush: Bool) { bytes += Array(buffer.readableBytesView) }
+    func send(_ buffer: ByteBuffer) { bytes += Array(buffer.readableBytesView) }
     func flush() {}
     func close() -> EventLoopFuture<Void>? { nil }
     /// Everything received since the last call, as text (replies here are ASCII).

@@ -152,17 +152,7 @@ enum OverlayBench {
                     }
                 })
         }
-        var transmissionsBefore = 0
-        var objectsOutBefore = 0
-        var repairBefore = (inv: 0, getdata: 0, served: 0)
-        for d in daemons {
-            let stats = await d.pubsub.statistics
-            transmissionsBefore += stats.transmissions
-            repairBefore.inv += stats.invSent
-            repairBefore.getdata += stats.getdataSent
-            repairBefore.served += stats.getdataServed
-            objectsOutBefore += await d.node.statistics.messagesOut[.object] ?? 0
-        }
+        let before = await Traffic.total(of: daemons)
 
         // What the network costs doing nothing (timers, keepalives), to take out of the figure.
         let idleCPU = Measure.cpuNanos()
@@ -190,17 +180,7 @@ enum OverlayBench {
         let cpuNanos = Measure.cpuNanos() - cpuStart
         let wallNanos = Measure.wallNanos() - wallStart
         try await Task.sleep(for: .milliseconds(300))  // late duplicates would show in the counts
-        var transmissions = 0
-        var objectsOut = 0
-        var repair = (inv: 0, getdata: 0, served: 0)
-        for d in daemons {
-            let stats = await d.pubsub.statistics
-            transmissions += stats.transmissions
-            repair.inv += stats.invSent
-            repair.getdata += stats.getdataSent
-            repair.served += stats.getdataServed
-            objectsOut += await d.node.statistics.messagesOut[.object] ?? 0
-        }
+        let traffic = await Traffic.total(of: daemons).minus(before)
         Measure.trimHeap()
         let rssAfter = Measure.residentBytes()
         let arrivals = collector.all
@@ -216,9 +196,8 @@ enum OverlayBench {
         return Result(
             hopDelayMs: hopDelayMs, nodes: nodes, hidden: hidden, links: links,
             degrees: (degrees.min() ?? 0, Sample.median(degrees) ?? 0, degrees.max() ?? 0), objects: objects,
-            remoteDeliveries: arrivals.count, transmissions: transmissions - transmissionsBefore,
-            objectMessagesOut: objectsOut - objectsOutBefore,
-            repairMessages: (repair.inv - repairBefore.inv, repair.getdata - repairBefore.getdata, repair.served - repairBefore.served),
+            remoteDeliveries: arrivals.count, transmissions: traffic.transmissions,
+            objectMessagesOut: traffic.objectsOut, repairMessages: (traffic.inv, traffic.getdata, traffic.served),
             lastSubscriberNanos: Array(last.values),
             deliveryNanos: perDelivery, cpuNanos: cpuNanos, idleCPUPerSecond: idleCPUPerSecond, wallNanos: wallNanos, rssBefore: rssBefore,
             rssAfter: rssAfter, setupSeconds: setupSeconds)
@@ -308,4 +287,32 @@ struct SplitMix64: RandomNumberGenerator {
 struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// What the whole devnet sent so far: flood copies, object messages, and repair traffic.
+struct Traffic {
+    var transmissions = 0
+    var objectsOut = 0
+    var inv = 0
+    var getdata = 0
+    var served = 0
+
+    static func total(of daemons: [NymbusDaemon]) async -> Traffic {
+        var total = Traffic()
+        for d in daemons {
+            let stats = await d.pubsub.statistics
+            total.transmissions += stats.transmissions
+            total.inv += stats.invSent
+            total.getdata += stats.getdataSent
+            total.served += stats.getdataServed
+            total.objectsOut += await d.node.statistics.messagesOut[.object] ?? 0
+        }
+        return total
+    }
+
+    func minus(_ earlier: Traffic) -> Traffic {
+        Traffic(
+            transmissions: transmissions - earlier.transmissions, objectsOut: objectsOut - earlier.objectsOut,
+            inv: inv - earlier.inv, getdata: getdata - earlier.getdata, served: served - earlier.served)
+    }
 }

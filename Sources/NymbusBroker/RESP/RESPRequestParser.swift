@@ -79,28 +79,18 @@ public struct RESPRequestParser: Sendable {
                 guard (byte >= 65 && byte <= 90 ? byte + 32 : byte) == expected else { return nil }
             }
             var position = headLength
+            var declared = 7  // "publish"
             func bulk(reusing previous: [UInt8]? = nil) -> [UInt8]? {
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "$"),
-                    case .end(let end) = headerLineEnd(
-                        bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string")),
-                    let length = parseInteger(bytes, from: position + 1, to: end), length >= 0,
-                    length <= Int64(limits.maxBulkLength)
-                else { return nil }
-                let start = end + 2
-                let count = Int(length)
-                guard bytes.count - start >= count + 2, bytes[start + count] == 13, bytes[start + count + 1] == 10 else {
-                    return nil
-                }
-                position = start + count + 2
-                if let previous, previous.count == count,
-                    previous.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)])) })
+                guard case .body(let body) = Self.bulk(bytes, at: position, declared: &declared, limits) else { return nil }
+                position = body.upperBound + 2
+                if let previous, previous.count == body.count,
+                    previous.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[body])) })
                 {
                     return previous
                 }
-                return copy(bytes, from: start, count: count)
+                return copy(bytes, from: body.lowerBound, count: body.count)
             }
-            guard let channel = bulk(reusing: previous), let payload = bulk(), channel.count + payload.count + 7 <= limits.maxRequestBytes
-            else { return nil }
+            guard let channel = bulk(reusing: previous), let payload = bulk() else { return nil }
             return (channel, payload, position)
         }
         guard let parsed else { return nil }
@@ -160,37 +150,56 @@ public struct RESPRequestParser: Sendable {
         arguments.reserveCapacity(Int(count))
         var declaredBytes = 0
         for _ in 0..<Int(count) {
-            guard position < bytes.count else { return .needMore }
-            guard bytes[position] == UInt8(ascii: "$") else {
-                return .failure(RESPError(.expectedDollar, "expected '$', got '\(printable(bytes[position]))'"))
-            }
-            let headerEnd: Int
-            switch headerLineEnd(
-                bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string"))
-            {
+            switch bulk(bytes, at: position, declared: &declaredBytes, limits) {
             case .needMore: return .needMore
             case .failure(let error): return .failure(error)
-            case .end(let end): headerEnd = end
+            case .body(let body):
+                arguments.append(copy(bytes, from: body.lowerBound, count: body.count))
+                position = body.upperBound + 2
             }
-            guard let length = parseInteger(bytes, from: position + 1, to: headerEnd), length >= 0,
-                length <= Int64(limits.maxBulkLength)
-            else {
-                return .failure(RESPError(.invalidBulkLength, "invalid bulk length"))
-            }
-            let bodyLength = Int(length)
-            declaredBytes += bodyLength
-            guard declaredBytes <= limits.maxRequestBytes else {
-                return .failure(RESPError(.requestTooLarge, "request larger than \(limits.maxRequestBytes) bytes"))
-            }
-            let bodyStart = headerEnd + 2
-            guard bytes.count - bodyStart >= bodyLength + 2 else { return .needMore }
-            guard bytes[bodyStart + bodyLength] == 13, bytes[bodyStart + bodyLength + 1] == 10 else {
-                return .failure(RESPError(.expectedCRLF, "expected '\\r\\n' after a bulk string"))
-            }
-            arguments.append(copy(bytes, from: bodyStart, count: bodyLength))
-            position = bodyStart + bodyLength + 2
         }
         return .command(arguments, consumed: position)
+    }
+
+    private enum Bulk {
+        case needMore
+        case failure(RESPError)
+        /// Where the body lies; the next element starts 2 bytes (CR LF) after it.
+        case body(Range<Int>)
+    }
+
+    /// The bulk string starting at `position`: `$`, length, CR LF, body, CR LF, each checked
+    /// against `limits`; `declared` sums the bodies of one request against its byte limit.
+    private static func bulk(
+        _ bytes: UnsafeRawBufferPointer, at position: Int, declared: inout Int, _ limits: RESPLimits
+    ) -> Bulk {
+        guard position < bytes.count else { return .needMore }
+        guard bytes[position] == UInt8(ascii: "$") else {
+            return .failure(RESPError(.expectedDollar, "expected '$', got '\(printable(bytes[position]))'"))
+        }
+        let headerEnd: Int
+        switch headerLineEnd(bytes, from: position, limits, tooLong: RESPError(.headerTooLong, "too big bulk count string"))
+        {
+        case .needMore: return .needMore
+        case .failure(let error): return .failure(error)
+        case .end(let end): headerEnd = end
+        }
+        guard let length = parseInteger(bytes, from: position + 1, to: headerEnd), length >= 0,
+            length <= Int64(limits.maxBulkLength)
+        else {
+            return .failure(RESPError(.invalidBulkLength, "invalid bulk length"))
+        }
+        let bodyLength = Int(length)
+        declared += bodyLength
+        guard declared <= limits.maxRequestBytes else {
+            return .failure(RESPError(.requestTooLarge, "request larger than \(limits.maxRequestBytes) bytes"))
+        }
+        let bodyStart = headerEnd + 2
+        guard bytes.count - bodyStart >= bodyLength + 2 else { return .needMore }
+        guard bytes[bodyStart + bodyLength] == 13, bytes[bodyStart + bodyLength + 1] == 10 else {
+            return .failure(RESPError(.expectedCRLF, "expected '\\r\\n' after a bulk string"))
+        }
+        return .body(bodyStart..<(bodyStart + bodyLength))
     }
 
     private static func parseInline(_ bytes: UnsafeRawBufferPointer, _ limits: RESPLimits) -> Step {

@@ -197,11 +197,6 @@ public enum RESPWriter {
 
     // MARK: - Pieces
 
-    /// Appends `:number\r\n`, an integer reply (the same in RESP2 and RESP3).
-    static func writeInteger(_ number: Int64, into buffer: inout ByteBuffer) {
-        writeHeader(UInt8(ascii: ":"), number, into: &buffer)
-    }
-
     private static func writeBulk(_ bytes: [UInt8], into buffer: inout ByteBuffer) {
         writeHeader(UInt8(ascii: "$"), Int64(bytes.count), into: &buffer)
         buffer.writeBytes(bytes)

@@ -2,15 +2,15 @@ import NIOCore
 
 /// Where a client's bytes go: the connection handler in the server, a recorder in unit tests.
 protocol BrokerClientOutput: AnyObject {
-    /// Queues `buffer` for the client. `flush` sends it at once (fan-out); otherwise it goes out
-    /// with the flush at the end of the current batch of commands.
-    func send(_ buffer: ByteBuffer, flush: Bool)
-    /// Sends what `send(_:flush: false)` queued.
+    /// Queues `buffer` for the client; it goes out with the next `flush()` (the end of the
+    /// current batch of commands, or of the fan-out).
+    func send(_ buffer: ByteBuffer)
+    /// Sends what `send(_:)` and `appendReply(_:)` queued.
     func flush()
     /// Closes the connection (broker shutting down); nil when there is nothing to wait for.
     func close() -> EventLoopFuture<Void>?
     /// Queues a reply that `write` encodes straight into the client's output, saving a buffer
-    /// per reply; sent like `send(_:flush: false)`.
+    /// per reply; sent like `send(_:)`.
     func appendReply(_ write: (inout ByteBuffer) -> Void)
 }
 
@@ -19,7 +19,7 @@ extension BrokerClientOutput {
     func appendReply(_ write: (inout ByteBuffer) -> Void) {
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
         write(&buffer)
-        send(buffer, flush: false)
+        send(buffer)
     }
 }
 
@@ -94,7 +94,7 @@ final class BrokerClient {
         if capturedReplies != nil {
             capturedReplies?.append(buffer)
         } else {
-            output?.send(buffer, flush: false)
+            output?.send(buffer)
         }
     }
 
@@ -108,7 +108,7 @@ final class BrokerClient {
         var buffer = ByteBufferAllocator().buffer(capacity: 16 + replies.reduce(0) { $0 + $1.readableBytes })
         buffer.writeString("*\(commandCount)\r\n")
         for var reply in replies { buffer.writeBuffer(&reply) }
-        output?.send(buffer, flush: false)
+        output?.send(buffer)
     }
 
     /// Takes the next order number for a new subscription.

@@ -122,22 +122,18 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         }
     }
 
-    func send(_ buffer: ByteBuffer, flush: Bool) {
+    func send(_ buffer: ByteBuffer) {
         guard phase == .open, let context else { return }
-        let copied = buffer.readableBytes <= Self.copyLimit
-        if copied {
+        flushPending = true
+        if buffer.readableBytes <= Self.copyLimit {
             var buffer = buffer
             output.writeBuffer(&buffer)
+            // Small frames are checked when the batch is flushed (bounded by the batch size).
+            if output.readableBytes > state.configuration.maxOutputBytes { checkOutputLimit(context) }
         } else {
             // A large frame (shared by every subscriber of a fan-out) is written as it is.
             writeOutput(context)
             context.write(wrapOutboundOut(buffer), promise: nil)
-        }
-        flushPending = true
-        if flush {
-            flushIfNeeded()
-        } else if !copied || output.readableBytes > state.configuration.maxOutputBytes {
-            // Small frames are checked when the batch is flushed (bounded by the batch size).
             checkOutputLimit(context)
         }
     }
@@ -302,27 +298,27 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             return
         }
         let isolated = !client.isSubscribed
+        let version = client.protocolVersion
         var out = ByteBuffer()
         if isolated { swap(&out, &output) }
+        /// Writes a reply after whatever this client was sent meanwhile.
+        func reply(_ value: RESPValue) {
+            if isolated {
+                RESPWriter.write(value, version: version, into: &out)
+            } else {
+                RESPWriter.write(value, version: version, into: &output)
+            }
+        }
         var run = BrokerState.FanOutRun()
         var published = 0
         for (index, message) in messages.enumerated() {
             if let error = Self.error(errors, index) {
-                let reply = state.rejectPublish(client: client, error: error)
-                if isolated {
-                    RESPWriter.write(reply, version: client.protocolVersion, into: &out)
-                } else {
-                    client.reply(reply)
-                }
+                reply(state.rejectPublish(client: client, error: error))
             } else {
                 // Frames for the client itself (a subscribed publisher) come before the reply.
-                let receivers = state.deliverPublished(channel: message.channel, payload: message.payload, run: &run)
+                let receivers = state.fanOut(channel: message.channel, payload: message.payload, run: &run)
                 published += 1
-                if isolated {
-                    RESPWriter.writeInteger(Int64(receivers), into: &out)
-                } else {
-                    RESPWriter.writeInteger(Int64(receivers), into: &output)
-                }
+                reply(.integer(Int64(receivers)))
             }
         }
         if isolated { swap(&out, &output) }

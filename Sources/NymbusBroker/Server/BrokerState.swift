@@ -229,7 +229,7 @@ final class BrokerState {
                 let frame = frames.frame(for: target.version) { version in
                     Self.encodeFrame(pattern: nil, channel: channel, payload: payload, version: version)
                 }
-                target.output.send(frame, flush: false)
+                target.output.send(frame)
             }
         }
         var receivers = run.targets.count
@@ -239,7 +239,7 @@ final class BrokerState {
                 let frame = frames.frame(for: target.version) { version in
                     Self.encodeFrame(pattern: pattern, channel: channel, payload: payload, version: version)
                 }
-                target.output.send(frame, flush: false)
+                target.output.send(frame)
             }
             receivers += targets.count
         }
@@ -304,7 +304,8 @@ final class BrokerState {
             client.reply(rejectPublish(client: client, error: error))
             return
         }
-        client.reply(.integer(Int64(deliverPublished(channel: channel, payload: payload))))
+        stats.messagesPublished += 1
+        client.reply(.integer(Int64(fanOut(channel: channel, payload: payload))))
     }
 
     /// Counts a PUBLISH the backend refused and returns the reply for the client.
@@ -312,18 +313,6 @@ final class BrokerState {
         stats.publishesRejected += 1
         logger.debug("publish refused by backend", metadata: ["client": "\(client.id)", "error": "\(error.reason)"])
         return error.reply
-    }
-
-    /// Delivers an accepted PUBLISH to local subscribers; returns PUBLISH's reply, the number of
-    /// frames queued. The caller replies.
-    func deliverPublished(channel: [UInt8], payload: [UInt8]) -> Int {
-        stats.messagesPublished += 1
-        return fanOut(channel: channel, payload: payload)
-    }
-
-    /// ``deliverPublished(channel:payload:)`` for one message of a run (see ``FanOutRun``).
-    func deliverPublished(channel: [UInt8], payload: [UInt8], run: inout FanOutRun) -> Int {
-        fanOut(channel: channel, payload: payload, run: &run)
     }
 
     /// Adds a finished run of accepted PUBLISH messages to the counters.
