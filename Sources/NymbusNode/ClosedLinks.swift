@@ -16,17 +16,13 @@ struct ClosedLinks: Sendable {
         var lastReminder: Double?
     }
 
-    /// Links remembered; the oldest are forgotten first.
-    let capacity: Int
     /// Least time between two reminders on one link, in seconds.
     let reminderInterval: Double
-    private var entries: [SessionID: Entry] = [:]
-    private var order: [SessionID] = []
-    private var head = 0
+    /// The links remembered; the oldest are forgotten first.
+    private var entries: BoundedMap<SessionID, Entry>
 
     init(capacity: Int = 1024, reminderInterval: Double = 60) {
-        precondition(capacity > 0, "ClosedLinks needs a positive capacity")
-        self.capacity = capacity
+        self.entries = BoundedMap(capacity: capacity)
         self.reminderInterval = reminderInterval
     }
 
@@ -35,16 +31,7 @@ struct ClosedLinks: Sendable {
     /// Remembers that the link `id`, on `path`, was closed with `code`.
     mutating func closed(_ id: SessionID, path: PeerPath, code: ReasonCode) {
         guard entries[id] == nil else { return }
-        while entries.count >= capacity, head < order.count {
-            entries[order[head]] = nil
-            head += 1
-        }
-        if head > capacity {
-            order.removeFirst(head)
-            head = 0
-        }
         entries[id] = Entry(path: path, code: code, lastReminder: nil)
-        order.append(id)
     }
 
     /// The path the closed link `id` used, if it is remembered.

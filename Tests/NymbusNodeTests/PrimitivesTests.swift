@@ -54,6 +54,16 @@ import Testing
         #expect(set.count == 3)
         #expect(set.contains(998) && set.contains(999) && set.contains(1000))
     }
+
+    @Test func aMapReplacesValuesWithoutMakingThemYounger() {
+        var map = BoundedMap<Int, String>(capacity: 2)
+        map[1] = "a"
+        map[2] = "b"
+        map[1] = "A"  // replaced, still the oldest
+        map[3] = "c"
+        #expect(map[1] == nil && map[2] == "b" && map[3] == "c")
+        #expect(map.count == 2)
+    }
 }
 
 @Suite struct DiscouragementTests {
