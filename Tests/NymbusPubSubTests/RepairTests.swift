@@ -61,20 +61,14 @@ import Testing
         await pubsub.heartbeat()
         #expect(await Self.take(network).isEmpty)
         // Heartbeat 2: one heartbeat old now. Each peer hears of what it is not known to have.
-        clock.advance(1)
-        await pubsub.heartbeat()
-        #expect(
-            Self.same(
-                await Self.take(network),
-                [(1, .inv([b.id, own])), (2, .inv([a.id, own])), (3, .inv([b.id, own]))]))
         // Heartbeat 3: still inside the gossip window, and no peer showed it has them: announced
         // again (an inv can be lost too). Heartbeat 4: out of the window, nothing.
-        clock.advance(1)
-        await pubsub.heartbeat()
-        #expect(
-            Self.same(
-                await Self.take(network),
-                [(1, .inv([b.id, own])), (2, .inv([a.id, own])), (3, .inv([b.id, own]))]))
+        let announced: [(Int, RepairMessage)] = [(1, .inv([b.id, own])), (2, .inv([a.id, own])), (3, .inv([b.id, own]))]
+        for _ in 2...3 {
+            clock.advance(1)
+            await pubsub.heartbeat()
+            #expect(Self.same(await Self.take(network), announced))
+        }
 
         // A later object, then a duplicate of it from peer 3: only peer 2 still needs to hear of it.
         let c = try Self.object(3, clock: clock)
