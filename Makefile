@@ -4,7 +4,7 @@ NODES ?= 3
 HIDDEN ?= 1
 SECONDS ?= 30
 
-.PHONY: deps test-deps build release test run bench fuzz clean
+.PHONY: deps test-deps build release test run bench fuzz clean install install-files manual
 
 # libsodium-dev is the only system library Nymbus links; pkg-config finds it.
 deps:
@@ -39,6 +39,32 @@ run: build
 
 clean:
 	rm -rf .build .build-*
+
+# `make install PREFIX=/usr/local` (DESTDIR for packagers): the release binary, its man page
+# (ArgumentParser's generate-manual, built from the package's own copy, offline) and shell
+# completions for bash, zsh and fish. `install-files` only copies, from NYMBUS_BIN and MANPAGE.
+PREFIX ?= /usr/local
+DESTDIR ?=
+NYMBUS_BIN ?= .build/release/nymbus
+MANPAGE ?= .build/man/nymbus.1
+
+install: release manual install-files
+
+manual:
+	$(SWIFT) build --product generate-manual
+	mkdir -p .build/man
+	"$$($(SWIFT) build --show-bin-path)/generate-manual-tool" "$(NYMBUS_BIN)" --output-directory .build/man
+
+install-files:
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" \
+		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 0755 "$(NYMBUS_BIN)" "$(DESTDIR)$(PREFIX)/bin/nymbus"
+	install -m 0644 "$(MANPAGE)" "$(DESTDIR)$(PREFIX)/share/man/man1/nymbus.1"
+	"$(NYMBUS_BIN)" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nymbus"
+	"$(NYMBUS_BIN)" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_nymbus"
+	"$(NYMBUS_BIN)" --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/nymbus.fish"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/nymbus ($$("$(DESTDIR)$(PREFIX)/bin/nymbus" --version)), its man page and completions"
 
 # Benchmarks of issue 7 (release builds: the first run compiles for a few minutes), each against a
 # baseline measured in the same run (libsodium floors, redis-server), then one table.

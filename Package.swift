@@ -29,11 +29,13 @@ let package = Package(
         .library(name: "NymbusPubSub", targets: ["NymbusPubSub"]),
         .library(name: "NymbusBroker", targets: ["NymbusBroker"]),
         .library(name: "NymbusDaemon", targets: ["NymbusDaemon"]),
+        .library(name: "NymbusMetrics", targets: ["NymbusMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -57,11 +59,17 @@ let package = Package(
             name: "NymbusDaemon",
             dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
             swiftSettings: strict),
+        // The Prometheus endpoint: NYMBUS.STATUS numbers as metrics, over NIOHTTP1 (swift-prometheus
+        // brings swift-metrics' CoreMetrics and swift-atomics).
+        .target(
+            name: "NymbusMetrics",
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")] + nio,
+            swiftSettings: strict),
         .executableTarget(
             name: "nymbus",
             dependencies: [
                 "NymbusCrypto", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusNode", "NymbusPubSub",
-                "NymbusBroker", "NymbusDaemon", logging,
+                "NymbusBroker", "NymbusDaemon", "NymbusMetrics", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
@@ -90,7 +98,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
-            dependencies: ["NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
+            dependencies: ["NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusFaultTests",

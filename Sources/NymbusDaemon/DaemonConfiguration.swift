@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable {
     public var dataDirectory: String?
     /// Most bytes queued for one slow broker subscriber before it is disconnected.
     public var brokerMaxOutputBytes: Int = 8 * 1024 * 1024
+    /// Log a warning (once per spell) when the node has had no peer this long; nil never warns.
+    public var warnWithoutPeerAfter: Duration? = .seconds(600)
 
     public init(
         nymClient: NymClientConfiguration, node: NodeConfiguration, pubsub: PubSubConfiguration = PubSubConfiguration(),

@@ -21,6 +21,7 @@ public actor NymbusDaemon {
     private let bridge: TopicBridge
     private let logger: Logger
     private var started = false
+    private var watchTask: Task<Void, Never>?
 
     /// Builds the parts; nothing connects until `start()`.
     ///
@@ -87,6 +88,7 @@ public actor NymbusDaemon {
         let broker = self.broker
         await bridge.attach { channel, payload in await broker.deliver(channel: channel, payload: payload) }
         started = true
+        if let threshold = configuration.warnWithoutPeerAfter { startPeerlessWatch(threshold: threshold) }
         let mode = configuration.node.mode
         logger.info("nymbus node started", metadata: ["mode": "\(mode)", "socket": "\(broker.socketPath)"])
     }
@@ -95,11 +97,47 @@ public actor NymbusDaemon {
     /// Safe to call at any point, also while `start()` is still running or after it failed.
     public func stop() async {
         started = false
+        watchTask?.cancel()
+        watchTask = nil
         await broker.stop()
         await bridge.stop()
         await pubsub.stop()
         await node.stop()
         await transport.close()
+    }
+
+    /// Checks the peer count a few times per threshold and logs one warning per spell without
+    /// peers (``PeerlessWatch``).
+    private func startPeerlessWatch(threshold: Duration) {
+        let (node, logger) = (self.node, self.logger)
+        let tick = min(max(threshold / 4, .milliseconds(50)), .seconds(5))
+        watchTask = Task {
+            var watch = PeerlessWatch(threshold: threshold, start: .now)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard !Task.isCancelled else { return }
+                if let alone = watch.observe(peers: await node.peers().count, at: .now) {
+                    logger.warning(
+                        "no peer for \(alone.components.seconds) s: nothing published here reaches anyone; check the bootstrap addresses and that nym-client is connected",
+                        metadata: ["threshold-seconds": "\(threshold.components.seconds)"])
+                }
+            }
+        }
+    }
+
+    /// `NYMBUS.STATUS` as the broker answers it: a map of kebab-case keys to integers and
+    /// texts (the single source for `nymbus status`, health checks and metrics).
+    public func status() async throws(BrokerBackendError) -> RESPValue {
+        try await bridge.nymbusCommand([Array("NYMBUS.STATUS".utf8)])
+    }
+
+    /// The integer entries of ``status()``, in order (texts such as the address are left out).
+    public func statusNumbers() async -> [(key: String, value: Int64)] {
+        guard case .map(let entries)? = try? await status() else { return [] }
+        return entries.compactMap { entry in
+            guard let key = entry.key.text, case .integer(let value) = entry.value else { return nil }
+            return (key, value)
+        }
     }
 
     /// This node's Nym address if it is visible; nil in hidden mode.

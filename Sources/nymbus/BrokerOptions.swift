@@ -19,14 +19,22 @@ struct BrokerOptions: ParsableArguments {
     func connect() async throws -> BrokerConnection {
         let path = resolvedSocket
         do { return try await BrokerConnection.connect(path: path) } catch {
-            throw ValidationError("cannot connect to the Nymbus broker at \(path); is `nymbus run` (or `nymbus devnet`) running?")
+            throw ClientCommandError(
+                "cannot connect to the Nymbus broker at \(path) (\(error)); is `nymbus run` (or `nymbus devnet`) running?")
         }
     }
 }
 
+/// A failure of a client command that is not the command line's fault (the node is unreachable
+/// or refused): printed as `Error: …` with exit status 1, without the usage text.
+struct ClientCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Throws a clean error for a `-ERR` reply.
 func expectNoError(_ reply: RESPValue) throws -> RESPValue {
-    if case .error(let text) = reply { throw ValidationError(text) }
+    if case .error(let text) = reply { throw ClientCommandError("the node refused: \(text)") }
     return reply
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NymbusBroker
+import NymbusDaemon
 
 /// `nymbus publish TOPIC MESSAGE`.
 struct PublishCommand: AsyncParsableCommand {
@@ -71,13 +72,26 @@ struct SubscribeCommand: AsyncParsableCommand {
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the node's peers, topics and queues.",
-        discussion: "Asks the running node through its broker socket (NYMBUS.STATUS, NYMBUS.PEERS, NYMBUS.TOPIC LIST).")
+        abstract: "Show the node's peers, topics and queues; with --check, whether it is healthy.",
+        discussion: """
+            Asks the running node through its broker socket (NYMBUS.STATUS, NYMBUS.PEERS, NYMBUS.TOPIC LIST).
+
+            --check prints one line and sets the exit status, for scripts, systemd and monitoring: \
+            0 `OK: …`; 1 `UNHEALTHY: <reason>` when the node has no nym-client connection, no peer, \
+            or has lost messages since it started (a status counter named …lost…, …dropped…); \
+            2 `UNREACHABLE: …` when no node answers on the socket.
+            """)
 
     @OptionGroup var broker: BrokerOptions
     @Flag(name: .long, help: "Also list every peer.") var peers = false
+    @Flag(name: .long, help: "Print one line and exit 0 (healthy), 1 (unhealthy) or 2 (unreachable).") var check = false
+
+    func validate() throws {
+        if check && peers { throw ValidationError("--check prints one line; drop --peers") }
+    }
 
     func run() async throws {
+        if check { try await runCheck() }
         let connection = try await broker.connect()
         _ = try expectNoError(try await connection.command("HELLO", "3"))  // maps stay maps
         print(render(try expectNoError(try await connection.command("NYMBUS.STATUS"))))
@@ -90,4 +104,36 @@ struct StatusCommand: AsyncParsableCommand {
         }
         await connection.close()
     }
+
+    private func runCheck() async throws -> Never {
+        let status: RESPValue
+        do {
+            let connection = try await broker.connect()
+            _ = try expectNoError(try await connection.command("HELLO", "3"))
+            status = try expectNoError(try await connection.command("NYMBUS.STATUS"))
+            await connection.close()
+        } catch {
+            print("UNREACHABLE: \(error)")
+            throw ExitCode(2)
+        }
+        let verdict = HealthCheck.judge(statusNumbers(status))
+        print(verdict.line)
+        if case .healthy = verdict { throw ExitCode.success }
+        throw ExitCode(1)
+    }
+}
+
+/// The integer entries of a NYMBUS.STATUS map, in order.
+func statusNumbers(_ status: RESPValue) -> [(key: String, value: Int64)] {
+    guard case .map(let entries) = status else { return [] }
+    return entries.compactMap { entry in
+        guard let key = entry.key.text, case .integer(let value) = entry.value else { return nil }
+        return (key, value)
+    }
+}
+
+/// The text entry `key` of a NYMBUS.STATUS map.
+func statusText(_ status: RESPValue, _ key: String) -> String? {
+    guard case .map(let entries) = status else { return nil }
+    return entries.first { $0.key.text == key }?.value.text
 }

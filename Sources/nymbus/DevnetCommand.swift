@@ -45,9 +45,7 @@ struct DevnetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logging = self.logging
-        if logging.level == "info" { logging.level = "warning" }  // keep the demo readable
-        let logger = logging.bootstrap(label: "nymbus.devnet")
+        let logger = try logging.bootstrap(label: "nymbus.devnet", defaultLevel: .warning)
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let directory = dir ?? ((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/nymbus-devnet")
         var configuration = DevnetConfiguration(directory: directory)

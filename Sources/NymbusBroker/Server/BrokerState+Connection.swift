@@ -3,7 +3,7 @@ extension BrokerState {
     /// The Redis API level the broker emulates, reported by HELLO and INFO (`redis_version`).
     static let redisCompatibilityVersion = "7.0.0"
     /// The broker's own version, reported by INFO (`nymbus_version`).
-    static let nymbusVersion = "0.1.0"
+    static let nymbusVersion = NymbusVersion.current
 
     func ping(_ arguments: [[UInt8]], _ client: BrokerClient) {
         guard arguments.count <= 2 else {
