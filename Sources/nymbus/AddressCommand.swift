@@ -65,6 +65,7 @@ struct AddressCommand: AsyncParsableCommand {
             if let own = AddressCommand.visibleAddress(status) { addresses.append(own) }
             if peers {
                 let connection = try await broker.connect()
+                _ = try expectNoError(try await connection.command("HELLO", "3"))  // peers as maps
                 let list = try expectNoError(try await connection.command("NYMBUS.PEERS")).elements ?? []
                 await connection.close()
                 for peer in list {

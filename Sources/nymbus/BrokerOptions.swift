@@ -20,7 +20,7 @@ struct BrokerOptions: ParsableArguments {
         let path = resolvedSocket
         do { return try await BrokerConnection.connect(path: path) } catch {
             throw ClientCommandError(
-                "cannot connect to the Nymbus broker at \(path) (\(error)); is `nymbus run` (or `nymbus devnet`) running?")
+                "cannot connect to the Nymbus broker at \(path); is `nymbus run` (or `nymbus devnet`) running?")
         }
     }
 }
