@@ -30,8 +30,12 @@ final class ChannelDirectory: Sendable {
 
     /// The topic `channel` names.
     ///
-    /// - Throws: ``BrokerBackendError`` `.invalidArgument` for an empty or too long name,
-    ///   `.notJoined` for a private channel this node has not joined.
+    /// Any public name works, as any Redis channel name does: the empty one, and names over 255
+    /// bytes (up to the broker's bulk-string limit), since a public topic is a hash of the
+    /// whole name. Only names up to ``ChannelName/maxLength`` bytes are cached.
+    ///
+    /// - Throws: ``BrokerBackendError`` `.notJoined` for a private channel this node has not
+    ///   joined (a private channel over 255 bytes cannot have been joined).
     func topic(for channel: [UInt8]) throws(BrokerBackendError) -> Topic {
         try reference(for: channel).topic
     }
@@ -39,9 +43,6 @@ final class ChannelDirectory: Sendable {
     /// The topic `channel` names, shared by reference (see ``TopicRef``); errors as
     /// ``topic(for:)``.
     func reference(for channel: [UInt8]) throws(BrokerBackendError) -> TopicRef {
-        guard !channel.isEmpty, channel.count <= ChannelName.maxLength else {
-            throw BrokerBackendError(.invalidArgument, "channel names have 1 to \(ChannelName.maxLength) bytes")
-        }
         if ChannelName.isPrivate(channel) {
             guard let topic = state.withLock({ $0.joined[channel] }) else {
                 throw BrokerBackendError(
@@ -52,6 +53,7 @@ final class ChannelDirectory: Sendable {
         }
         if let topic = state.withLock({ $0.derived[channel] }) { return topic }
         let topic = TopicRef(Topic.named(bytes: channel))
+        guard channel.count <= ChannelName.maxLength else { return topic }
         state.withLock { state in
             if state.derived.count >= Self.maxDerivedTopics { state.derived.removeAll(keepingCapacity: true) }
             state.derived[channel] = topic

@@ -314,7 +314,10 @@ actor TopicBridge: BrokerBackend {
     }
 
     private func remember(_ channel: [UInt8]) async {
-        guard !ChannelName.isPrivate(channel), !knownPublic.contains(channel) else { return }
+        // Names over 255 bytes are not remembered for patterns: 10,000 of them could hold
+        // hundreds of megabytes. Subscribing to one by name works as for any other.
+        guard !ChannelName.isPrivate(channel), channel.count <= ChannelName.maxLength, !knownPublic.contains(channel)
+        else { return }
         if knownPublic.count >= Self.maxKnownChannels, let unused = knownPublic.first(where: { active[$0] == nil }) {
             knownPublic.remove(unused)
         }

@@ -5,6 +5,7 @@ import NymbusDaemon
 import NymbusMetrics
 import NymbusMixnet
 import NymbusNode
+import NymbusPubSub
 import NymClient
 import Testing
 
@@ -238,3 +239,42 @@ enum HTTPGet {
         return String(decoding: response, as: UTF8.self)
     }
 }
+
+/// Channel names Redis accepts and the old mapping refused, and sharded pub/sub, across nodes.
+@Suite struct ChannelMappingTests {
+    /// `""` and a 300-byte name are public topics (a hash of the whole name); SPUBLISH travels
+    /// as plain pub/sub and arrives as `smessage` for SSUBSCRIBE and `message` for SUBSCRIBE.
+    @Test func emptyLongAndShardChannelsCrossTheOverlay() async throws {
+        let (devnet, directory) = try await DevnetTests.devnet(nodes: 2)
+        let daemons = await devnet.daemons
+        let long = String(repeating: "l", count: 300)
+        let receiver = try await subscribe(daemons[1], channel: "", topic: Topic.named(""))
+        let longReceiver = try await subscribe(daemons[1], channel: long, topic: Topic.named(long))
+        let shard = try await BrokerConnection.connect(path: daemons[1].broker.socketPath)
+        #expect(try await shard.command("SSUBSCRIBE", "orders").elements?.first?.text == "ssubscribe")
+        let plain = try await subscribe(daemons[1], channel: "orders", topic: Topic.named("orders"))
+
+        let publisher = try await BrokerConnection.connect(path: daemons[0].broker.socketPath)
+        #expect(try await publisher.command("PUBLISH", "", "to the empty channel") == .integer(0))
+        #expect(try await publisher.command("PUBLISH", long, "to a long channel") == .integer(0))
+        #expect(try await publisher.command("SPUBLISH", "orders", "sharded") == .integer(0))
+
+        let first = await nextMessage(receiver)
+        #expect(first?.channel == [] && first?.payload == Array("to the empty channel".utf8))
+        let second = await nextMessage(longReceiver)
+        #expect(second?.channel == Array(long.utf8) && second?.payload == Array("to a long channel".utf8))
+        let sharded = await nextMessage(shard)
+        #expect(sharded?.channel == Array("orders".utf8) && sharded?.payload == Array("sharded".utf8))
+        let asPlain = await nextMessage(plain)
+        #expect(asPlain?.payload == Array("sharded".utf8))
+        // A private channel still has to be joined, whatever its length.
+        let refused = try await publisher.command("PUBLISH", "~" + long, "x")
+        guard case .error(let text) = refused else { throw RefusalMissing(reply: "\(refused)") }
+        #expect(text.contains("is private and not joined"), "\(text)")
+        for connection in [receiver, longReceiver, shard, plain, publisher] { await connection.close() }
+        await devnet.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct RefusalMissing: Error { let reply: String }

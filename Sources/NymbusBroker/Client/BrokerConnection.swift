@@ -66,14 +66,17 @@ public final class BrokerConnection: Sendable {
     /// The next value the server sends (a reply or a pushed message).
     public func nextValue() async throws -> RESPValue { try await replies.next() }
 
-    /// The next pub/sub message, skipping subscribe confirmations; nil when the connection ends.
+    /// The next pub/sub message (`message`, `pmessage`, or `smessage` of SSUBSCRIBE), skipping
+    /// subscribe confirmations; nil when the connection ends.
     public func nextMessage() async throws -> Message? {
         while true {
             let value: RESPValue
             do { value = try await nextValue() } catch BrokerConnectionError.closed { return nil }
             if case .error(let text) = value { throw BrokerConnectionError.server(text) }
             guard let parts = value.elements, let kind = parts.first?.text else { continue }
-            if kind == "message", parts.count == 3, let channel = parts[1].bytes, let payload = parts[2].bytes {
+            if kind == "message" || kind == "smessage", parts.count == 3, let channel = parts[1].bytes,
+                let payload = parts[2].bytes
+            {
                 return Message(pattern: nil, channel: channel, payload: payload)
             }
             if kind == "pmessage", parts.count == 4, let pattern = parts[1].bytes, let channel = parts[2].bytes,

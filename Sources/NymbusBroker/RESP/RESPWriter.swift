@@ -102,9 +102,9 @@ public enum RESPWriter {
     /// written in one pass with no intermediate array.
     static func writeMessageFrame(
         pattern: [UInt8]?, channel: [UInt8], payload: [UInt8], version: RESPProtocolVersion,
-        into buffer: inout ByteBuffer
+        into buffer: inout ByteBuffer, shard: Bool = false
     ) {
-        let kind: StaticString = pattern == nil ? "message" : "pmessage"
+        let kind: StaticString = shard ? "smessage" : pattern == nil ? "message" : "pmessage"
         let total: Int64 = pattern == nil ? 3 : 4
         let length =
             headerLength(total) + bulkLength(kind.utf8CodeUnitCount) + (pattern.map { bulkLength($0.count) } ?? 0)

@@ -41,6 +41,21 @@ final class BrokerClient {
     var channels: [[UInt8]: UInt64] = [:]
     /// Subscribed patterns, each with the order it was subscribed in.
     var patterns: [[UInt8]: UInt64] = [:]
+    /// Subscribed shard channels (SSUBSCRIBE), each with the order it was subscribed in.
+    var shardChannels: [[UInt8]: UInt64] = [:]
+    /// `CLIENT REPLY OFF` is in force: no replies (pushes still go out), as in Redis.
+    var repliesOff = false
+    /// `CLIENT REPLY SKIP` came: the next command's replies are dropped.
+    var skipNextCommand = false
+    /// The replies of the command running now are dropped (it followed `CLIENT REPLY SKIP`).
+    var skippingCommand = false
+    /// The PUBLISH being carried out is an SPUBLISH (its fan-out goes to shard subscribers).
+    var shardPublishPending = false
+    /// Push frames (messages) that arrived while this client's EXEC ran: they follow the EXEC
+    /// reply, as in Redis 7.2.
+    var heldPushes: [ByteBuffer] = []
+    /// Where fan-out frames go while EXEC runs (see ``heldPushes``).
+    private(set) lazy var pushHolder = HeldPushOutput(client: self)
     /// Source of the order numbers above.
     var nextSequence: UInt64 = 0
     /// Commands queued since MULTI; nil outside a transaction.
@@ -67,11 +82,20 @@ final class BrokerClient {
     /// Channel plus pattern subscriptions: the count Redis reports in (un)subscribe replies.
     var subscriptionCount: Int { channels.count + patterns.count }
 
-    /// Whether the client is in subscribed mode (RESP2 then only accepts the pub/sub commands).
-    var isSubscribed: Bool { subscriptionCount > 0 }
+    /// Whether the client is in subscribed mode (RESP2 then only accepts the pub/sub commands):
+    /// any channel, pattern or shard channel subscription.
+    var isSubscribed: Bool { subscriptionCount > 0 || !shardChannels.isEmpty }
 
-    /// Encodes `value` for this client's protocol and queues it.
+    /// Whether replies are dropped now (`CLIENT REPLY OFF`, or `SKIP` before this command).
+    var suppressesReplies: Bool { repliesOff || skippingCommand }
+
+    /// Whether a PUBLISH from this client must take the general path through ``BrokerState``
+    /// (EXEC capture, suppressed replies, SPUBLISH) rather than the connection's fast path.
+    var needsGeneralPublishPath: Bool { isExecuting || suppressesReplies || skipNextCommand || shardPublishPending }
+
+    /// Encodes `value` for this client's protocol and queues it (or drops it: CLIENT REPLY).
     func reply(_ value: RESPValue) {
+        guard !suppressesReplies else { return }
         let version = protocolVersion
         guard capturedReplies == nil else {
             var buffer = ByteBufferAllocator().buffer(capacity: 64)
@@ -83,10 +107,12 @@ final class BrokerClient {
     }
 
     /// Queues a pub/sub confirmation (`subscribe`, `unsubscribe`, ...): a push frame in RESP3.
-    func replyPubSub(_ kind: StaticString, _ name: [UInt8]?) {
+    /// Sent also under `CLIENT REPLY OFF`, as Redis does. `count` defaults to the channel and
+    /// pattern subscriptions (shard commands pass their own).
+    func replyPubSub(_ kind: StaticString, _ name: [UInt8]?, count: Int? = nil) {
         var buffer = ByteBufferAllocator().buffer(capacity: 32 + (name?.count ?? 0))
         RESPWriter.writePubSubFrame(
-            kind: kind, parts: [name], count: Int64(subscriptionCount), version: protocolVersion, into: &buffer)
+            kind: kind, parts: [name], count: Int64(count ?? subscriptionCount), version: protocolVersion, into: &buffer)
         deliverReply(buffer)
     }
 
@@ -98,17 +124,26 @@ final class BrokerClient {
         }
     }
 
-    /// Starts capturing replies (EXEC).
-    func beginExec() { capturedReplies = [] }
+    /// Starts capturing replies (EXEC). Whether EXEC's own reply is dropped is decided now,
+    /// as Redis writes the array header when EXEC starts.
+    func beginExec() {
+        capturedReplies = []
+        execHeaderSuppressed = suppressesReplies
+    }
+    private var execHeaderSuppressed = false
 
-    /// Stops capturing and sends `*count` followed by every captured reply, as EXEC's reply.
+    /// Stops capturing and sends `*count` followed by every captured reply, as EXEC's reply,
+    /// then the messages that arrived meanwhile (Redis 7.2 sends pushes after the EXEC reply).
     func endExec(commandCount: Int) {
         let replies = capturedReplies ?? []
         capturedReplies = nil
         var buffer = ByteBufferAllocator().buffer(capacity: 16 + replies.reduce(0) { $0 + $1.readableBytes })
-        buffer.writeString("*\(commandCount)\r\n")
+        if !execHeaderSuppressed { buffer.writeString("*\(commandCount)\r\n") }
         for var reply in replies { buffer.writeBuffer(&reply) }
         output?.send(buffer)
+        let held = heldPushes
+        heldPushes = []
+        for push in held { output?.send(push) }
     }
 
     /// Takes the next order number for a new subscription.
@@ -116,4 +151,16 @@ final class BrokerClient {
         nextSequence += 1
         return nextSequence
     }
+}
+
+/// The output fan-out uses for a client whose EXEC is running: frames are kept in
+/// ``BrokerClient/heldPushes`` and sent after the EXEC reply.
+final class HeldPushOutput: BrokerClientOutput {
+    private unowned let client: BrokerClient
+
+    init(client: BrokerClient) { self.client = client }
+
+    func send(_ buffer: ByteBuffer) { client.heldPushes.append(buffer) }
+    func flush() {}
+    func close() -> EventLoopFuture<Void>? { nil }
 }

@@ -52,6 +52,18 @@ enum BrokerCommandTable {
             allowedWhileSubscribed: false, summary: "Post a message to a channel (and to the Nymbus overlay)",
             since: "2.0.0", group: "pubsub", subcommands: []),
         BrokerCommandSpec(
+            name: "ssubscribe", arity: -2, flags: pubsubFlags, categories: ["@pubsub", "@slow"],
+            allowedWhileSubscribed: true, summary: "Listen for messages published to shard channels",
+            since: "7.0.0", group: "pubsub", subcommands: []),
+        BrokerCommandSpec(
+            name: "sunsubscribe", arity: -1, flags: pubsubFlags, categories: ["@pubsub", "@slow"],
+            allowedWhileSubscribed: true, summary: "Stop listening for messages posted to shard channels",
+            since: "7.0.0", group: "pubsub", subcommands: []),
+        BrokerCommandSpec(
+            name: "spublish", arity: 3, flags: ["pubsub", "loading", "stale", "fast"], categories: ["@pubsub", "@fast"],
+            allowedWhileSubscribed: false, summary: "Post a message to a shard channel (and to the Nymbus overlay)",
+            since: "7.0.0", group: "pubsub", subcommands: []),
+        BrokerCommandSpec(
             name: "pubsub", arity: -2, flags: [], categories: ["@slow"], allowedWhileSubscribed: false,
             summary: "A container for Pub/Sub introspection commands", since: "2.8.0", group: "pubsub",
             subcommands: [
@@ -103,7 +115,8 @@ enum BrokerCommandTable {
             name: "client", arity: -2, flags: [], categories: ["@slow"], allowedWhileSubscribed: false,
             summary: "A container for client connection commands", since: "2.4.0", group: "connection",
             subcommands: [
-                ("id", 2), ("getname", 2), ("setname", 3), ("setinfo", 4), ("info", 2), ("list", -2), ("help", 2),
+                ("id", 2), ("getname", 2), ("setname", 3), ("setinfo", 4), ("info", 2), ("list", -2), ("reply", 3),
+                ("help", 2),
             ]),
         BrokerCommandSpec(
             name: "select", arity: 2, flags: ["loading", "stale", "fast"], categories: ["@fast", "@connection"],

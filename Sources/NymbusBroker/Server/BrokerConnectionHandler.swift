@@ -289,7 +289,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         // Outside EXEC each reply (the receiver count, or the refusal) is written straight into
         // this connection's output. A client that is not subscribed gets no fan-out frames, so
         // its output can be taken out of `self` for the loop (no run-time exclusivity checks).
-        guard !client.isExecuting && phase == .open else {
+        guard !client.needsGeneralPublishPath && phase == .open else {
             for (index, message) in messages.enumerated() {
                 state.finishPublish(
                     client: client, channel: message.channel, payload: message.payload, error: Self.error(errors, index))

@@ -133,6 +133,21 @@ extension BrokerState {
                 return
             }
             client.reply(.simpleString("OK"))
+        case "reply":
+            // Redis sends nothing for OFF and SKIP (not even +OK), and +OK for ON.
+            switch Self.lowercased(arguments[2]) {
+            case "on":
+                client.repliesOff = false
+                client.skippingCommand = false
+                client.reply(.simpleString("OK"))
+            case "off":
+                client.repliesOff = true
+            case "skip":
+                if !client.repliesOff { client.skipNextCommand = true }
+                client.skippingCommand = true
+            default:
+                client.reply(.err("syntax error"))
+            }
         case "info":
             client.reply(.bulk(clientLine(client)))
         case "list":
@@ -163,6 +178,8 @@ extension BrokerState {
         "    Return information about the current client connection.",
         "LIST",
         "    Return information about client connections.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "SETINFO <LIB-NAME|LIB-VER> <value>",
         "    Set client library name or version.",
         "SETNAME <name>",

@@ -52,6 +52,29 @@ extension BrokerState {
         }
     }
 
+    /// SSUBSCRIBE: the count in each reply is the client's shard channels, as in Redis.
+    func ssubscribe(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        for channel in arguments.dropFirst() {
+            addShardChannel(channel, for: client)
+            client.replyPubSub("ssubscribe", channel, count: client.shardChannels.count)
+        }
+    }
+
+    func sunsubscribe(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        var names = Array(arguments.dropFirst())
+        if names.isEmpty {
+            names = client.shardChannels.sorted { $0.value < $1.value }.map(\.key)
+            if names.isEmpty {
+                client.replyPubSub("sunsubscribe", nil, count: 0)
+                return
+            }
+        }
+        for channel in names {
+            removeShardChannel(channel, for: client)
+            client.replyPubSub("sunsubscribe", channel, count: client.shardChannels.count)
+        }
+    }
+
     func pubsub(_ arguments: [[UInt8]], _ client: BrokerClient) {
         guard let sub = subcommand(arguments, client, container: "pubsub") else { return }
         switch sub {
@@ -71,9 +94,17 @@ extension BrokerState {
         case "numpat":
             client.reply(.integer(Int64(patternSubscribers.count)))
         case "shardchannels":
-            client.reply(.array([]))
+            let pattern = arguments.count > 2 ? arguments[2] : nil
+            let names = shardSubscribers.keys
+                .filter { pattern == nil || RedisGlob.matches(pattern: pattern!, string: $0) }
+                .sorted { $0.lexicographicallyPrecedes($1) }
+            client.reply(.array(names.map { .bulkString($0) }))
         case "shardnumsub":
-            client.reply(.array(arguments.dropFirst(2).flatMap { [RESPValue.bulkString($0), .integer(0)] }))
+            client.reply(
+                .array(
+                    arguments.dropFirst(2).flatMap { channel in
+                        [RESPValue.bulkString(channel), .integer(Int64(shardSubscribers[channel]?.count ?? 0))]
+                    }))
         default:
             client.reply(.array(Self.pubsubHelp.map { .simpleString($0) }))
         }
@@ -89,9 +120,9 @@ extension BrokerState {
         "    Return the number of subscribers for the specified channels, excluding",
         "    pattern subscriptions(default: no channels).",
         "SHARDCHANNELS [<pattern>]",
-        "    Sharded pub/sub is not supported by Nymbus: always empty.",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
         "SHARDNUMSUB [<shardchannel> ...]",
-        "    Sharded pub/sub is not supported by Nymbus: always 0.",
+        "    Return the number of subscribers for the specified shard level channel(s)",
         "HELP",
         "    Prints this help.",
     ]

@@ -35,6 +35,9 @@ final class BrokerState {
     private(set) var clients: [Int64: BrokerClient] = [:]
     private(set) var channelSubscribers: [[UInt8]: [Int64: BrokerClient]] = [:]
     private(set) var patternSubscribers: [[UInt8]: [Int64: BrokerClient]] = [:]
+    /// SSUBSCRIBE's subscribers. On one node sharded pub/sub is plain pub/sub in a namespace of
+    /// its own, as in Redis without cluster (SPUBLISH reaches only these, with `smessage`).
+    private(set) var shardSubscribers: [[UInt8]: [Int64: BrokerClient]] = [:]
     var stats = BrokerStats()
     private var nextClientID: Int64 = 1
     private var interestDirty = false
@@ -76,8 +79,10 @@ final class BrokerState {
     func removeAllSubscriptions(of client: BrokerClient) {
         for channel in client.channels.keys { removeSubscriber(client, channel, from: &channelSubscribers) }
         for pattern in client.patterns.keys { removeSubscriber(client, pattern, from: &patternSubscribers) }
+        for channel in client.shardChannels.keys { removeSubscriber(client, channel, from: &shardSubscribers) }
         client.channels.removeAll()
         client.patterns.removeAll()
+        client.shardChannels.removeAll()
     }
 
     /// Counters with the live gauges filled in.
@@ -147,6 +152,23 @@ final class BrokerState {
         return true
     }
 
+    /// Subscribes `client` to shard channel `channel`; false if it already was.
+    @discardableResult
+    func addShardChannel(_ channel: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.shardChannels[channel] == nil else { return false }
+        client.shardChannels[channel] = client.takeSequence()
+        addSubscriber(client, channel, to: &shardSubscribers)
+        return true
+    }
+
+    /// Unsubscribes `client` from shard channel `channel`; false if it was not subscribed.
+    @discardableResult
+    func removeShardChannel(_ channel: [UInt8], for client: BrokerClient) -> Bool {
+        guard client.shardChannels.removeValue(forKey: channel) != nil else { return false }
+        removeSubscriber(client, channel, from: &shardSubscribers)
+        return true
+    }
+
     private func addSubscriber(_ client: BrokerClient, _ key: [UInt8], to index: inout [[UInt8]: [Int64: BrokerClient]])
     {
         if index[key] == nil { interestDirty = true }
@@ -172,7 +194,8 @@ final class BrokerState {
         guard interestDirty else { return }
         interestDirty = false
         interest.yield(
-            InterestSnapshot(channels: Set(channelSubscribers.keys), patterns: Set(patternSubscribers.keys)))
+            InterestSnapshot(
+                channels: Set(channelSubscribers.keys).union(shardSubscribers.keys), patterns: Set(patternSubscribers.keys)))
     }
 
     // MARK: - Fan-out
@@ -249,7 +272,11 @@ final class BrokerState {
 
     private static func targets(_ subscribers: [Int64: BrokerClient]?) -> [FanOutRun.Target] {
         guard let subscribers else { return [] }
-        return subscribers.values.compactMap { client in client.output.map { ($0, client.protocolVersion) } }
+        return subscribers.values.compactMap { client in
+            // While its EXEC runs, a client's messages wait for the EXEC reply (Redis 7.2).
+            guard client.output != nil else { return nil }
+            return (client.isExecuting ? client.pushHolder : client.output!, client.protocolVersion)
+        }
     }
 
     /// A frame encoded at most once for each protocol version.
@@ -279,6 +306,25 @@ final class BrokerState {
         return buffer
     }
 
+    /// SPUBLISH's fan-out: `smessage` to every subscriber of the shard channel (patterns never
+    /// match shard channels). Returns the number of receivers.
+    func fanOutShard(channel: [UInt8], payload: [UInt8]) -> Int {
+        let targets = Self.targets(shardSubscribers[channel])
+        var frames = FramePair()
+        for target in targets {
+            let frame = frames.frame(for: target.version) { version in
+                var buffer = ByteBufferAllocator().buffer(capacity: payload.count + channel.count + 48)
+                RESPWriter.writeMessageFrame(
+                    pattern: nil, channel: channel, payload: payload, version: version, into: &buffer, shard: true)
+                return buffer
+            }
+            target.output.send(frame)
+            unflushed[ObjectIdentifier(target.output)] = target.output
+        }
+        stats.messagesDelivered += UInt64(targets.count)
+        return targets.count
+    }
+
     /// Flushes every subscriber that got frames from ``fanOut(channel:payload:)``.
     func flushFanOut() {
         guard !unflushed.isEmpty else { return }
@@ -290,7 +336,9 @@ final class BrokerState {
     /// A message for `channel` arrived from the network.
     func deliverFromNetwork(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesFromNetwork += 1
-        let receivers = fanOut(channel: channel, payload: payload)
+        // The overlay carries shard channels as plain ones: a message from the network goes to
+        // both kinds of subscriber (spec/broker.md, "Sharded pub/sub").
+        let receivers = fanOut(channel: channel, payload: payload) + fanOutShard(channel: channel, payload: payload)
         flushFanOut()
         return receivers
     }
@@ -300,12 +348,15 @@ final class BrokerState {
     /// The backend answered a client's PUBLISH: deliver locally and reply with the count, or
     /// reply with the backend's error and deliver nothing.
     func finishPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8], error: BrokerBackendError?) {
+        let shard = client.shardPublishPending
+        client.shardPublishPending = false
         if let error {
             client.reply(rejectPublish(client: client, error: error))
             return
         }
         stats.messagesPublished += 1
-        client.reply(.integer(Int64(fanOut(channel: channel, payload: payload))))
+        let receivers = shard ? fanOutShard(channel: channel, payload: payload) : fanOut(channel: channel, payload: payload)
+        client.reply(.integer(Int64(receivers)))
     }
 
     /// Counts a PUBLISH the backend refused and returns the reply for the client.
@@ -342,6 +393,9 @@ final class BrokerState {
         }
         stats.commandsProcessed += 1
         defer { publishInterestIfChanged() }
+        // CLIENT REPLY SKIP drops the replies of the one command after it.
+        client.skippingCommand = client.skipNextCommand
+        client.skipNextCommand = false
         guard let rawName = arguments.first else { return .done }
         let name = Self.lowercased(rawName)
         let isNymbus = name.hasPrefix("nymbus.")
@@ -393,6 +447,11 @@ final class BrokerState {
         case "psubscribe": psubscribe(arguments, client)
         case "punsubscribe": punsubscribe(arguments, client)
         case "publish": return .publish(channel: arguments[1], payload: arguments[2])
+        case "ssubscribe": ssubscribe(arguments, client)
+        case "sunsubscribe": sunsubscribe(arguments, client)
+        case "spublish":
+            client.shardPublishPending = true
+            return .publish(channel: arguments[1], payload: arguments[2])
         case "pubsub": pubsub(arguments, client)
         case "ping": ping(arguments, client)
         case "echo": client.reply(.bulkString(arguments[1]))
@@ -452,7 +511,8 @@ final class BrokerState {
     /// Whether a PUBLISH from `client` would go straight to the backend now: not queued in
     /// MULTI, not refused by the RESP2 subscribed-mode rule.
     func acceptsPlainPublish(from client: BrokerClient) -> Bool {
-        client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
+        client.transaction == nil && !client.needsGeneralPublishPath
+            && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
     }
 
     /// Counts PUBLISH commands taken by the handler's fast path
