@@ -72,6 +72,7 @@ do {
         var configuration = MixnetConfiguration()
         configuration.clientCount = 2
         configuration.hopDelay = .zero
+        configuration.sendDelay = .zero
         let mixnet = try LocalMixnet(configuration: configuration, logger: logger)
         try await mixnet.start()
         let endpoints = await mixnet.endpoints
