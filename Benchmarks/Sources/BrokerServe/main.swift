@@ -52,8 +52,8 @@ func unlimitedNode(bootstrap: [Recipient]) -> NodeConfiguration {
     var node = NodeConfiguration(mode: .visible)
     node.bootstrap = bootstrap
     node.outboundTarget = bootstrap.count
-    node.messageRate = 1e9
-    node.messageBurst = 1e9
+    node.packetRate = 1e9
+    node.packetBurst = 1e9
     return node
 }
 
