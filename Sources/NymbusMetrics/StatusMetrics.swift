@@ -31,6 +31,7 @@ public enum StatusMetrics {
     /// Status keys that are levels although none of their words says so.
     public static let knownGauges: Set<String> = [
         "peers", "peers-outbound", "peers-inbound", "address-book", "nym-client-connected", "seen-cache-bytes",
+        "nym-client-lane-packets",
     ]
 
     /// Status keys that are counters although a word of theirs looks like a level.
@@ -39,7 +40,7 @@ public enum StatusMetrics {
     /// Words (between `-`) that make a key a gauge.
     public static let gaugeWords: Set<String> = [
         "queue", "queued", "waiting", "depth", "length", "pending", "held", "inflight", "buffered",
-        "entries", "connected", "size", "open", "current", "now",
+        "entries", "connected", "size", "open", "current", "now", "left",
     ]
 
     /// The kind of a status key.

@@ -11,4 +11,25 @@ struct Nymbus: AsyncParsableCommand {
             RunCommand.self, DevnetCommand.self, PublishCommand.self, SubscribeCommand.self, StatusCommand.self,
             TopicCommand.self, AddressCommand.self, MixnetCommand.self,
         ])
+
+    /// Parses the command line as usual, after adding `nymbus run`'s settings from
+    /// `<data-dir>/nymbus.conf` and `NYMBUS_*` variables (``RunConfiguration``).
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "run", !arguments.contains("--help"), !arguments.contains("-h") {
+            do { arguments = ["run"] + (try RunConfiguration.apply(to: Array(arguments.dropFirst()))) } catch {
+                exit(withError: error)
+            }
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

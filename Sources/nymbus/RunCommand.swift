@@ -27,6 +27,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Broker socket path (default: <data-dir>/nymbus.sock).")
     var socket: String?
 
+    @Option(
+        name: .long,
+        help: "Settings file: key = value lines named like these options (default: <data-dir>/nymbus.conf if present). Also NYMBUS_<KEY> variables; flags win.")
+    var config: String?
+
     @Option(name: .customLong("max-payload"), help: "Largest payload a publish may carry, in bytes.")
     var maxPayload: Int = 65536
 

@@ -28,7 +28,7 @@ struct RunNodeOptions: ParsableArguments {
     var bootstrapFile: String?
 
     @Flag(
-        name: .customLong("anonymous"),
+        name: .customLong("anonymous"), inversion: .prefixedNo,
         help: "Hidden mode: give out no address, dial with SURBs, accept no inbound links.")
     var anonymous = false
 

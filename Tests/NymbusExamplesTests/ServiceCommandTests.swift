@@ -221,4 +221,58 @@ import Testing
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// `<data-dir>/nymbus.conf` and `NYMBUS_*` set `nymbus run` options; the command line wins
+    /// over the environment, which wins over the file; an unknown key is an error naming it.
+    @Test func configurationFileAndEnvironmentUnderFlags() async throws {
+        let nymbus = try ExamplePaths.builtProduct("nymbus")
+        let directory = temporaryDirectory("conf")
+        let file = directory + "/nymbus.conf"
+        try Data("# settings\nping-interval = from-file\nbootstrap-file = /nonexistent\n".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        func run(_ arguments: [String], _ environment: [String: String] = [:]) async throws -> (Int32?, String) {
+            let python = try requireTool("env")
+            let result = try await ChildProcess.run(
+                python, environment.map { "\($0.key)=\($0.value)" } + [nymbus, "run", "--data-dir", directory] + arguments)
+            return (result.status, result.stderr)
+        }
+        let fromFile = try await run([])
+        #expect(fromFile.0 == 64)
+        #expect(fromFile.1.hasPrefix("Error: --ping-interval: from-file is not a duration"), "\(fromFile.1)")
+        let fromEnvironment = try await run([], ["NYMBUS_PING_INTERVAL": "from-env"])
+        #expect(fromEnvironment.1.hasPrefix("Error: --ping-interval: from-env is not a duration"), "\(fromEnvironment.1)")
+        let fromFlag = try await run(["--ping-interval", "from-flag"], ["NYMBUS_PING_INTERVAL": "from-env"])
+        #expect(fromFlag.1.hasPrefix("Error: --ping-interval: from-flag is not a duration"), "\(fromFlag.1)")
+
+        try Data("ping-interval = 2m\nnym-clinet = ws://127.0.0.1:1977\n".utf8).write(to: URL(fileURLWithPath: file))
+        let typo = try await run([])
+        #expect(typo.0 == 1)
+        #expect(typo.1.hasPrefix("Error: \(file) line 2: unknown key 'nym-clinet'; known keys: anonymous, bootstrap,"), "\(typo.1)")
+        try Data("anonymous = perhaps\n".utf8).write(to: URL(fileURLWithPath: file))
+        let notBoolean = try await run([])
+        #expect(notBoolean.1 == "Error: anonymous must be true or false, not 'perhaps'\n")
+        let missing = try await run(["--config", directory + "/absent.conf"])
+        #expect(missing.1 == "Error: the configuration file \(directory)/absent.conf does not exist\n")
+
+        // Every `nymbus run` option can be set in the file, and nothing else.
+        let help = try await ChildProcess.run(nymbus, ["run", "--help"])
+        // The OPTIONS lines: `  --name <value>   help`, `  --flag/--no-flag`, `  -h, --help`.
+        let options = Set(
+            help.stdout.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard line.hasPrefix("  -"), let word = words.first(where: { $0.hasPrefix("--") }) else { return nil }
+                return String(word.dropFirst(2).prefix { $0 != "/" && $0 != " " })
+            })
+        #expect(options.subtracting(["help", "version", "config", "no-anonymous"]) == Set(RunConfigurationKeys.all), "\(options)")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// The keys `RunConfiguration` accepts (the executable's types are not importable here).
+enum RunConfigurationKeys {
+    static let all = [
+        "nym-client", "data-dir", "bootstrap", "bootstrap-file", "anonymous", "outbound", "inbound", "ping-interval",
+        "peer-timeout", "log-level", "log-format", "log-file", "socket", "max-payload", "metrics", "metrics-public",
+        "warn-no-peer-after", "stop-timeout",
+    ]
 }
