@@ -112,6 +112,9 @@ echo "$created"
 [ "$(echo "$created" | head -n 1)" = "~team" ] || fail "expected the channel ~team"
 INVITE=$(echo "$created" | tail -n 1)
 case "$INVITE" in nymbus:topic:*) ;; *) fail "expected an invite, got $INVITE" ;; esac
+# A second NEW of the same name is refused (the invite would stop working) unless told REPLACE.
+run "ERR ~team already exists on this node; replacing it makes its current invite useless here: NYMBUS.TOPIC NEW <name> REPLACE (nymbus topic new <name> --replace), or pick another name" \
+    redis-cli -s "$N0" NYMBUS.TOPIC NEW team
 # A node without the invite can neither read nor post (it still relays the ciphertext).
 run "ERR topic ~team is private and not joined: run NYMBUS.JOIN <invite> first" \
     redis-cli -s "$N1" PUBLISH "~team" "let me in"

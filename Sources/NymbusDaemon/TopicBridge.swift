@@ -286,13 +286,21 @@ actor TopicBridge: BrokerBackend {
     private func topicCommand(_ sub: String, _ args: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue {
         switch sub {
         case "NEW":
-            guard args.count <= 1 else { throw arity("NYMBUS.TOPIC NEW", "[name]") }
+            // NEW [name [REPLACE]]: an existing ~name is replaced only when asked, since its
+            // members' invite then stops working on this node.
+            let replace = args.count == 2 && String(decoding: args[1], as: UTF8.self).uppercased() == "REPLACE"
+            guard args.count <= 1 || replace else { throw arity("NYMBUS.TOPIC NEW", "[name [REPLACE]]") }
             let label = args.first.map { String(decoding: $0, as: UTF8.self) }
             if let label, label.isEmpty || label.utf8.count > ChannelName.maxLength - 1 {
                 throw BrokerBackendError(.invalidArgument, "a topic name has 1 to 254 bytes")
             }
             let topic = Topic.random(name: label)
             let channel = ChannelName.privateChannel(label: label ?? String(Hex.encode(topic.id.bytes).prefix(12)))
+            if !replace, store.topics[channel] != nil {
+                throw BrokerBackendError(
+                    .invalidArgument,
+                    "\(String(decoding: channel, as: UTF8.self)) already exists on this node; replacing it makes its current invite useless here: NYMBUS.TOPIC NEW <name> REPLACE (nymbus topic new <name> --replace), or pick another name")
+            }
             try await save(topic, channel: channel)
             return .array([.bulk(channel), .bulk(topic.invite)])
         case "LIST":

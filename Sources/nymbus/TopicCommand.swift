@@ -62,6 +62,9 @@ struct TopicCommand: AsyncParsableCommand {
         @Flag(name: .customLong("public"), help: "Print the invite of the public topic NAME (needs no node).")
         var isPublic = false
 
+        @Flag(name: .long, help: "Replace an existing ~NAME on the node (its current invite stops working here).")
+        var replace = false
+
         func validate() throws {
             if let name {
                 guard !name.isEmpty else { throw ValidationError("the topic name must not be empty") }
@@ -74,6 +77,9 @@ struct TopicCommand: AsyncParsableCommand {
                 guard !name.hasPrefix("~") else {
                     throw ValidationError("names starting with ~ are private channels; drop the ~ or the --public")
                 }
+            }
+            if replace, name == nil || offline || isPublic {
+                throw ValidationError("--replace needs NAME and a running node (not --offline or --public)")
             }
             if offline || isPublic, broker.socket != nil {
                 throw ValidationError("--offline and --public talk to no node; --socket is not used with them")
@@ -92,7 +98,8 @@ struct TopicCommand: AsyncParsableCommand {
                 printError("not joined anywhere yet: join it with `nymbus topic join <invite>` on each node")
                 return
             }
-            let reply = try await TopicCommand.ask(broker, ["NYMBUS.TOPIC", "NEW"] + (name.map { [$0] } ?? []))
+            let reply = try await TopicCommand.ask(
+                broker, ["NYMBUS.TOPIC", "NEW"] + (name.map { [$0] } ?? []) + (replace ? ["REPLACE"] : []))
             let parts = reply.elements ?? []
             guard parts.count == 2, let channel = parts[0].text, let invite = parts[1].text else {
                 throw TopicCommandError("unexpected reply from the node: \(render(reply))")

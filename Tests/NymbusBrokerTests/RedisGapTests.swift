@@ -176,3 +176,32 @@ final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+/// A socket placed straight into a shared directory like /tmp: the advice is a directory of its
+/// own, never to chmod the shared one.
+@Suite struct SharedDirectoryAdviceTests {
+    @Test func aSocketInAStickySharedDirectoryIsRefusedWithUsefulAdvice() async throws {
+        let shared = TemporarySocket().directory
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        #expect(chmod(shared, 0o1777) == 0)
+        let broker = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: shared + "/nymbus.sock"), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
+        do {
+            try await broker.start()
+            Issue.record("a socket in a shared directory must be refused")
+            await broker.stop()
+        } catch {
+            #expect(error.code == .unsafeDirectory)
+            #expect(
+                error.reason
+                    == "'\(shared)' is shared with other users (mode 1777), so a socket directly in it is not private; put the socket in a directory of its own, e.g. --socket \(shared)/nymbus/nymbus.sock (created with mode 0700)"
+            )
+            #expect(!error.reason.contains("chmod"))
+        }
+        // The advice works: a directory of its own inside the shared one.
+        let (advised, _) = try await startBroker { $0.socketPath = shared + "/nymbus/nymbus.sock" }
+        await advised.stop()
+    }
+}

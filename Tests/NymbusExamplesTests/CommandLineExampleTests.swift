@@ -73,6 +73,13 @@ import Testing
             let badInvite = try await ChildProcess.run(nymbus, ["topic", "join", "nymbus:topic:abc", "--socket", net.sockets[2]])
             #expect(badInvite.status == 1)
             #expect(badInvite.stderr.hasPrefix("Error: not a valid invite:"), "\(badInvite.stderr)")
+            // ~ops exists on node 0: a second `new` is refused, `--replace` makes a new secret.
+            let again0 = try await ChildProcess.run(nymbus, ["topic", "new", "ops", "--socket", net.sockets[0]])
+            #expect(again0.status == 1)
+            #expect(again0.stderr.hasPrefix("Error: the node refused: ERR ~ops already exists on this node"), "\(again0.stderr)")
+            let replaced = try await ChildProcess.run(nymbus, ["topic", "new", "ops", "--replace", "--socket", net.sockets[0]])
+            #expect(replaced.status == 0, "\(replaced.stderr)")
+            #expect(replaced.stdout.hasPrefix("channel: ~ops\ninvite: nymbus:topic:") && !replaced.stdout.contains(invite))
             let refused = try await ChildProcess.run(nymbus, ["topic", "new", String(repeating: "x", count: 254) + "~", "--socket", net.sockets[0]])
             #expect(refused.status == 64)  // 255 bytes: refused before asking the node
         }

@@ -30,6 +30,12 @@ enum BrokerSocketFile {
         return directory.isEmpty ? "/" : directory
     }
 
+    /// The file name part of `path`.
+    static func fileName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
     /// Checks the path length and makes sure the directory exists and is private.
     static func prepareDirectory(for socketPath: String) throws(BrokerError) {
         guard !socketPath.isEmpty, socketPath.utf8.count <= maxPathBytes else {
@@ -54,6 +60,15 @@ enum BrokerSocketFile {
             )
         }
         let mode = info.st_mode & 0o777
+        if mode & 0o077 != 0, info.st_mode & S_ISVTX != 0 || mode & 0o002 != 0 {
+            // A shared directory such as /tmp: it must stay open to everyone, so never advise
+            // chmod-ing it; a directory of the socket's own is the fix.
+            let suggestion = (directory == "/" ? "" : directory) + "/nymbus/" + fileName(of: socketPath)
+            throw BrokerError(
+                .unsafeDirectory,
+                "'\(directory)' is shared with other users (mode \(octal(info.st_mode & 0o7777))), so a socket directly in it is not private; put the socket in a directory of its own, e.g. --socket \(suggestion) (created with mode 0700)"
+            )
+        }
         guard mode & 0o077 == 0 else {
             throw BrokerError(
                 .unsafeDirectory,
