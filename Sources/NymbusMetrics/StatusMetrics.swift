@@ -40,7 +40,7 @@ public enum StatusMetrics {
     /// Words (between `-`) that make a key a gauge.
     public static let gaugeWords: Set<String> = [
         "queue", "queued", "waiting", "depth", "length", "pending", "held", "inflight", "buffered",
-        "entries", "connected", "size", "open", "current", "now", "left",
+        "entries", "connected", "size", "open", "current", "now",
     ]
 
     /// The kind of a status key.
