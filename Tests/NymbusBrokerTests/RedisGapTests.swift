@@ -10,7 +10,7 @@ import Testing
 /// Sessions avoid answers whose order Redis leaves to its hash tables (several channels in one
 /// reply, or in one UNSUBSCRIBE without arguments). A session ends with `ECHO end-of-session`, so a reader knows when every answer is in (no
 /// sleeping). `HELLO 3` runs under `CLIENT REPLY OFF`, since its reply names the server.
-@Suite struct RedisGapTests {
+@Suite(.serialized) struct RedisGapTests {
     static let end: [[UInt8]] = [Array("ECHO".utf8), Array("end-of-session".utf8)]
     static let endReply = "$14\r\nend-of-session\r\n"
 

@@ -6,7 +6,7 @@ import Testing
 
 /// The service side of the command line, run as a user would: `--version`, `make install`,
 /// the systemd unit, `status --check`, `address`, connection errors, log options.
-@Suite struct ServiceCommandTests {
+@Suite(.serialized) struct ServiceCommandTests {
     @Test func versionAndInstallPutEverythingInPlace() async throws {
         let nymbus = try ExamplePaths.builtProduct("nymbus")
         let version = try await ChildProcess.run(nymbus, ["--version"])
