@@ -211,6 +211,33 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         case .exec(let commands):
             client.beginExec()
             pendingExec = (commands[...], commands.count)
+        case .block(let timeout):
+            startBlock(client: client, timeoutMilliseconds: timeout)
+        }
+    }
+
+    /// A stream read is parked: hold this connection (like a backend call) until the broker
+    /// serves it (an XADD woke it) or its timeout passes. The event loop is never blocked.
+    private func startBlock(client: BrokerClient, timeoutMilliseconds: Int64) {
+        guard let context else { return }
+        awaitingBackend = true
+        let loop = context.eventLoop
+        var timer: Scheduled<Void>?
+        client.resume = { [weak self] in
+            timer?.cancel()
+            client.resume = nil
+            // Go on in a later turn: the caller is in the middle of another client's command.
+            loop.assumeIsolated().execute {
+                guard let self else { return }
+                self.flushPending = true
+                self.backendFinished()
+            }
+        }
+        if timeoutMilliseconds > 0 {
+            let state = self.state
+            timer = loop.assumeIsolated().scheduleTask(in: .milliseconds(timeoutMilliseconds)) {
+                state.blockTimedOut(client)
+            }
         }
     }
 

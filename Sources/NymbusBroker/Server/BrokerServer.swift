@@ -35,11 +35,14 @@ public actor BrokerServer {
     ///   - backend: the overlay side (``LoopbackBrokerBackend`` for a standalone broker).
     ///   - eventLoop: the loop to run on; by default one of NIO's shared singleton loops.
     ///   - logger: where connection problems, slow subscribers and protocol errors are logged.
+    ///   - streamStore: where streams are kept durably (``SQLiteStreamStore``); nil keeps them in
+    ///     memory only (a standalone broker for tests).
     public init(
         configuration: BrokerConfiguration,
         backend: any BrokerBackend,
         eventLoop: (any EventLoop)? = nil,
-        logger: Logger = Logger(label: "nymbus.broker")
+        logger: Logger = Logger(label: "nymbus.broker"),
+        streamStore: (any StreamStorage)? = nil
     ) {
         let loop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         let (stream, continuation) = AsyncStream.makeStream(
@@ -51,7 +54,8 @@ public actor BrokerServer {
         self.interestStream = stream
         self.interestContinuation = continuation
         self.state = NIOLoopBoundBox.makeBoxSendingValue(
-            BrokerState(configuration: configuration, logger: logger, interest: continuation), eventLoop: loop)
+            BrokerState(configuration: configuration, logger: logger, interest: continuation, streamStore: streamStore),
+            eventLoop: loop)
     }
 
     /// The socket path clients connect to.
@@ -68,6 +72,18 @@ public actor BrokerServer {
             throw BrokerError(.invalidState, "the broker on '\(socketPath)' was already started")
         }
         let path = configuration.socketPath
+        let stateBox = state
+        let loaded = try? await eventLoop.submit { () -> StreamStoreError? in
+            do throws(StreamStoreError) {
+                try stateBox.value.streams.load()
+                return nil
+            } catch {
+                return error
+            }
+        }.get()
+        if let failure = loaded ?? nil {
+            throw BrokerError(.streamStore, "cannot read the stream store: \(failure.reason)")
+        }
         try BrokerSocketFile.prepareDirectory(for: path)
         let lock = try BrokerSocketFile.acquireLock(for: path)
         let channel: any Channel

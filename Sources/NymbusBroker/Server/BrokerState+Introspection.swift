@@ -95,6 +95,7 @@ extension BrokerState {
                 [
                     ("connected_clients", "\(current.connectedClients)"),
                     ("maxclients", "\(configuration.maxClients)"),
+                    ("blocked_clients", "\(blocked.count)"),
                     ("client_output_buffer_limit_bytes", "\(configuration.maxOutputBytes)"),
                 ]
             ),

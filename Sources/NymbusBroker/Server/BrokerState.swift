@@ -1,4 +1,9 @@
 import Logging
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 
 /// The channel and pattern sets local clients are subscribed to, as sent to the backend.
@@ -20,6 +25,9 @@ enum CommandOutcome: Equatable {
     /// Run the queued commands of a transaction one by one with replies captured, then send
     /// them as one array (EXEC).
     case exec([[[UInt8]]])
+    /// A stream read is parked (XREAD/XREADGROUP BLOCK): hold the connection until
+    /// ``BrokerClient/resume`` is called; time out after the milliseconds given (0 = never).
+    case block(timeoutMilliseconds: Int64)
 }
 
 /// The broker's shared state and command semantics: clients, subscriptions, fan-out, counters.
@@ -42,11 +50,31 @@ final class BrokerState {
     /// batch of messages costs one write per subscriber, not one per message.
     private var unflushed: [ObjectIdentifier: any BrokerClientOutput] = [:]
     let startedAt = ContinuousClock.now
+    /// Streams (XADD, XREADGROUP, ...), with their store.
+    let streams: StreamKeyspace
+    /// Parked XREAD/XREADGROUP BLOCK calls by client id, and the clients waiting on each key in
+    /// the order they blocked.
+    var blocked: [Int64: BlockedRead] = [:]
+    var blockedByKey: [[UInt8]: [Int64]] = [:]
+    /// Keys that got entries during the running command; their blocked reads are served after it.
+    var readyKeys: [[UInt8]] = []
+    /// Unix time in milliseconds (stream ids, idle times); replaceable in tests.
+    var clock: () -> Int64 = BrokerState.wallClockMillis
 
-    init(configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation) {
+    init(
+        configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
+        streamStore: (any StreamStorage)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.interest = interest
+        self.streams = StreamKeyspace(store: streamStore)
+    }
+
+    static func wallClockMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     // MARK: - Clients
@@ -67,6 +95,7 @@ final class BrokerState {
     /// Removes a connection and all its subscriptions; safe to call twice.
     func unregister(_ client: BrokerClient) {
         guard clients.removeValue(forKey: client.id) != nil else { return }
+        _ = unblock(client)
         removeAllSubscriptions(of: client)
         client.output = nil
         publishInterestIfChanged()
@@ -433,9 +462,33 @@ final class BrokerState {
                 return .done
             }
             return .exec(queued)
-        default: client.reply(.err(Self.unknownCommandMessage(arguments)))
+        default:
+            if spec?.group == "stream" || spec?.group == "generic" { return runStreamCommand(name, arguments, client) }
+            client.reply(.err(Self.unknownCommandMessage(arguments)))
         }
         return .done
+    }
+
+    /// Runs a stream or key command, writes what it changed to the store before its reply is
+    /// released, then serves blocked reads its entries woke. A failed write turns the reply
+    /// into `-ERR stream store: ...` (memory is rolled back to what the store holds).
+    private func runStreamCommand(_ name: String, _ arguments: [[UInt8]], _ client: BrokerClient) -> CommandOutcome {
+        client.heldReplies = []
+        let outcome = executeStream(name, arguments, client) ?? .done
+        let held = client.heldReplies ?? []
+        client.heldReplies = nil
+        do throws(StreamStoreError) {
+            try streams.commit()
+            for reply in held { client.reply(reply) }
+        } catch {
+            logger.error("stream store write failed", metadata: ["error": "\(error.reason)"])
+            readyKeys.removeAll()
+            client.reply(.err("stream store: \(error.reason)"))
+            if case .block = outcome { _ = unblock(client) }
+            return .done
+        }
+        serveReadyKeys()
+        return outcome
     }
 
     /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
