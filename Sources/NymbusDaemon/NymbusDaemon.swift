@@ -19,6 +19,8 @@ public actor NymbusDaemon {
     public nonisolated let broker: BrokerServer
     public nonisolated let configuration: DaemonConfiguration
     private let bridge: TopicBridge
+    /// Streams on disk (`streams.sqlite`), when the node has a data directory.
+    private let streamStore: SQLiteStreamStore?
     private let logger: Logger
     private var started = false
 
@@ -51,10 +53,19 @@ public actor NymbusDaemon {
             try await DaemonCommands.run(arguments, transport: transport, node: node, pubsub: pubsub)
         }
         self.bridge = bridge
+        if let directory {
+            do {
+                streamStore = try SQLiteStreamStore(path: directory.file("streams.sqlite"), fsync: configuration.streamFsync)
+            } catch {
+                throw DaemonError(.corruptFile, error.reason)
+            }
+        } else {
+            streamStore = nil
+        }
         self.broker = BrokerServer(
             configuration: BrokerConfiguration(
                 socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
-            backend: bridge, logger: logger)
+            backend: bridge, logger: logger, streamStore: streamStore)
     }
 
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
@@ -96,6 +107,7 @@ public actor NymbusDaemon {
     public func stop() async {
         started = false
         await broker.stop()
+        streamStore?.close()
         await bridge.stop()
         await pubsub.stop()
         await node.stop()
