@@ -187,6 +187,9 @@ final class ChildProcess: @unchecked Sendable {
 
     func terminate() { if process.isRunning { process.terminate() } }
 
+    /// The process id (for `kill -9` in tests).
+    var pid: Int32 { process.processIdentifier }
+
     /// Runs a command to completion with optional stdin.
     static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], timeout: Duration = .seconds(20)
