@@ -344,6 +344,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             } else {
                 // Frames for the client itself (a subscribed publisher) come before the reply.
                 let receivers = state.fanOut(channel: message.channel, payload: message.payload, run: &run)
+                state.recordPublished(channel: message.channel, payload: message.payload)
                 published += 1
                 reply(.integer(Int64(receivers)))
             }

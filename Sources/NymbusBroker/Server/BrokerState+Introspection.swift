@@ -113,6 +113,7 @@ extension BrokerState {
                     ("messages_from_network", "\(current.messagesFromNetwork)"),
                     ("messages_delivered", "\(current.messagesDelivered)"),
                     ("slow_client_disconnects", "\(current.slowClientDisconnects)"),
+                    ("stream_appends_failed", "\(current.streamAppendsFailed)"),
                     ("protocol_errors", "\(current.protocolErrors)"),
                 ]
             ),

@@ -1,3 +1,5 @@
+import NymbusPubSub
+
 /// The stream commands (XADD, XREAD, XREADGROUP, XACK, ...) and the key commands a stream
 /// needs (TYPE, EXISTS, DEL), with Redis 7.0's argument rules, error texts and reply shapes.
 extension BrokerState {
@@ -85,6 +87,15 @@ extension BrokerState {
     private func nowMillis() -> Int64 { clock() }
 
     // MARK: XADD / XTRIM
+
+    /// How an XADD entry travels: an entry that is just `message <value>` as a raw-bytes object
+    /// (exactly what PUBLISH sends), any other as a stream entry object (spec/pubsub.md §5.2).
+    static func outboxItem(channel: [UInt8], fields: [[UInt8]]) -> OutboxItem {
+        if fields.count == 2 && fields[0] == messageField {
+            return OutboxItem(channel: channel, objectType: ObjectType.rawBytes, payload: fields[1])
+        }
+        return OutboxItem(channel: channel, objectType: ObjectType.streamEntry, payload: StreamEntryPayload.encode(fields))
+    }
 
     private struct TrimArguments {
         var strategy: RedisStream.TrimStrategy?
@@ -190,6 +201,15 @@ extension BrokerState {
             return
         }
         let key = arguments[1]
+        let fields = Array(arguments[fieldStart...])
+        let outboxItem = Self.outboxItem(channel: key, fields: fields)
+        let destination: StreamDestination
+        do throws(BrokerBackendError) {
+            destination = try backend?.streamDestination(channel: key, payloadBytes: outboxItem.payload.count) ?? .local
+        } catch {
+            client.reply(error.reply)
+            return
+        }
         if streams.streams[key] == nil {
             if parsed.noMakeStream {
                 client.reply(.null)
@@ -197,7 +217,7 @@ extension BrokerState {
             }
             streams.create(key)
         }
-        let fields = Array(arguments[fieldStart...])
+        let retention = configuration.streamRetention
         let result = streams.update(key) { stream -> Result<StreamID, RedisStream.AppendError> in
             do throws(RedisStream.AppendError) {
                 let id = try stream.append(
@@ -205,6 +225,7 @@ extension BrokerState {
                 if let strategy = parsed.strategy {
                     _ = stream.trim(strategy, approximate: parsed.approximate, limit: parsed.limit)
                 }
+                _ = stream.applyRetention(retention, now: Int64(clamping: id.ms))
                 return .success(id)
             } catch {
                 return .failure(error)
@@ -214,6 +235,11 @@ extension BrokerState {
         case .success(let id)?:
             client.reply(.bulkString(id.bytes))
             signalStream(key)
+            if destination == .overlay {
+                streams.enqueue(outboxItem)
+                outboxDirty = true
+            }
+            pendingFanOut.append((key, Self.subscriberPayload(fields)))
         case .failure(.exhausted)?:
             client.reply(.err("The stream has exhausted the last possible ID, unable to add more items"))
         case .failure(.idTooSmall)?:

@@ -60,6 +60,14 @@ final class BrokerState {
     var readyKeys: [[UInt8]] = []
     /// Unix time in milliseconds (stream ids, idle times); replaceable in tests.
     var clock: () -> Int64 = BrokerState.wallClockMillis
+    /// The backend, for what stream commands ask it at once (``BrokerBackend/streamDestination(channel:payloadBytes:)``).
+    var backend: (any BrokerBackend)?
+    /// Where the set of stream keys goes when it changes (newest only).
+    var streamKeys: AsyncStream<Set<[UInt8]>>.Continuation?
+    /// Messages for local subscribers from the running stream command, sent once it is stored.
+    var pendingFanOut: [(channel: [UInt8], payload: [UInt8])] = []
+    /// Outbox items were stored since the backend was last told.
+    var outboxDirty = false
 
     init(
         configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
@@ -316,11 +324,27 @@ final class BrokerState {
         for output in outputs { output.flush() }
     }
 
-    /// A message for `channel` arrived from the network.
+    /// A message for `channel` arrived from the network: to local subscribers, and to the
+    /// channel's stream if the node keeps one.
     func deliverFromNetwork(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesFromNetwork += 1
         let receivers = fanOut(channel: channel, payload: payload)
         flushFanOut()
+        recordPublished(channel: channel, payload: payload)
+        commitAppended()
+        return receivers
+    }
+
+    /// A stream entry (an XADD on another node) arrived for `channel`: appended to the stream
+    /// if the node keeps one, and to local subscribers as ``subscriberPayload(_:)``.
+    func deliverStreamEntryFromNetwork(channel: [UInt8], fields: [[UInt8]]) -> Int {
+        stats.messagesFromNetwork += 1
+        let receivers = fanOut(channel: channel, payload: Self.subscriberPayload(fields))
+        flushFanOut()
+        if streams.streams[channel] != nil {
+            appendEntry(channel, fields)
+            commitAppended()
+        }
         return receivers
     }
 
@@ -335,6 +359,8 @@ final class BrokerState {
         }
         stats.messagesPublished += 1
         client.reply(.integer(Int64(fanOut(channel: channel, payload: payload))))
+        recordPublished(channel: channel, payload: payload)
+        commitAppended()
     }
 
     /// Counts a PUBLISH the backend refused and returns the reply for the client.
@@ -348,6 +374,7 @@ final class BrokerState {
     func finishPublishRun(_ run: FanOutRun, published: Int) {
         stats.messagesPublished += UInt64(published)
         stats.messagesDelivered += UInt64(run.delivered)
+        commitAppended()
     }
 
     /// The backend answered a `NYMBUS.*` command.
@@ -483,12 +510,82 @@ final class BrokerState {
         } catch {
             logger.error("stream store write failed", metadata: ["error": "\(error.reason)"])
             readyKeys.removeAll()
+            pendingFanOut.removeAll()
+            outboxDirty = false
             client.reply(.err("stream store: \(error.reason)"))
             if case .block = outcome { _ = unblock(client) }
             return .done
         }
-        serveReadyKeys()
+        afterStreamCommit()
         return outcome
+    }
+
+    /// What follows a stored stream change: local subscribers get the new entries, the backend
+    /// hears of new outbox items and of a changed key set, blocked reads are served.
+    func afterStreamCommit() {
+        if !pendingFanOut.isEmpty {
+            let messages = pendingFanOut
+            pendingFanOut.removeAll()
+            for message in messages { _ = fanOut(channel: message.channel, payload: message.payload) }
+            flushFanOut()
+        }
+        if outboxDirty {
+            outboxDirty = false
+            backend?.outboxReady()
+        }
+        if streams.takeKeysChanged() { streamKeys?.yield(Set(streams.streams.keys)) }
+        serveReadyKeys()
+    }
+
+    /// Appends a message of `channel` (a local PUBLISH or one from the network) to the channel's
+    /// stream, if the node keeps one, as the entry `message <payload>`; stored by
+    /// ``commitAppended()``.
+    func recordPublished(channel: [UInt8], payload: [UInt8]) {
+        guard !streams.streams.isEmpty, streams.streams[channel] != nil else { return }
+        appendEntry(channel, [Self.messageField, payload])
+    }
+
+    /// Appends `fields` to the stream of `channel` under a new local id.
+    func appendEntry(_ channel: [UInt8], _ fields: [[UInt8]]) {
+        let now = UInt64(max(0, clock()))
+        let appended = streams.update(channel) { stream -> Bool in
+            guard (try? stream.append(fields: fields, id: nil, now: now)) != nil else { return false }
+            _ = stream.applyRetention(configuration.streamRetention, now: Int64(now))
+            return true
+        }
+        if appended == true {
+            signalStream(channel)
+        } else {
+            stats.streamAppendsFailed += 1
+        }
+    }
+
+    /// Stores the appends of published and delivered messages. PUBLISH is fire and forget, so a
+    /// failed write is logged and counted (`stream_appends_failed`), never answered.
+    func commitAppended() {
+        guard streams.hasChanges else { return }
+        do throws(StreamStoreError) {
+            try streams.commit()
+        } catch {
+            stats.streamAppendsFailed += 1
+            logger.error("stream store write failed for a published message", metadata: ["error": "\(error.reason)"])
+            readyKeys.removeAll()
+            return
+        }
+        afterStreamCommit()
+    }
+
+    /// The field a PUBLISH message has in a stream entry: `message <payload>`.
+    static let messageField = Array("message".utf8)
+
+    /// What a SUBSCRIBEr gets for a stream entry: the value alone for an entry that is just
+    /// `message <value>` (so XADD ch * message x and PUBLISH ch x look the same), otherwise the
+    /// field/value list as a RESP2 array of bulk strings (any Redis client library parses it).
+    static func subscriberPayload(_ fields: [[UInt8]]) -> [UInt8] {
+        if fields.count == 2 && fields[0] == messageField { return fields[1] }
+        var buffer = ByteBufferAllocator().buffer(capacity: 16 + fields.reduce(0) { $0 + $1.count + 16 })
+        RESPWriter.write(.array(fields.map { .bulkString($0) }), version: .resp2, into: &buffer)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
     /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend

@@ -381,6 +381,29 @@ struct RedisStream: Sendable {
         return deleted
     }
 
+    /// Removes the oldest entries beyond the retention limits; returns how many went.
+    mutating func applyRetention(_ retention: StreamRetention, now: Int64) -> Int {
+        var removed = 0
+        if retention.maxLength > 0 && length > retention.maxLength {
+            removed += trim(.maxLength(retention.maxLength), approximate: false, limit: 0)
+        }
+        if retention.maxAgeMilliseconds > 0, now > retention.maxAgeMilliseconds, let first = live.first,
+            first.id.ms < UInt64(now - retention.maxAgeMilliseconds)
+        {
+            removed += trim(.minID(StreamID(ms: UInt64(now - retention.maxAgeMilliseconds), seq: 0)), approximate: false, limit: 0)
+        }
+        if retention.maxBytes > 0 && payloadBytes > retention.maxBytes {
+            var excess = payloadBytes - retention.maxBytes
+            var drop = 0
+            for entry in live where excess > 0 {
+                excess -= entry.fields.reduce(0) { $0 + $1.count }
+                drop += 1
+            }
+            removed += trim(.maxLength(length - drop), approximate: false, limit: 0)
+        }
+        return removed
+    }
+
     // MARK: Groups
 
     /// Redis's `streamEstimateDistanceFromFirstEverEntry`: the logical read counter of `id`, or

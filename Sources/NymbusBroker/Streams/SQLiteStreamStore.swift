@@ -136,14 +136,22 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         CREATE TABLE IF NOT EXISTS pending(
             key BLOB NOT NULL, grp BLOB NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL, consumer BLOB,
             delivered INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, grp, ms, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS outbox(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, channel BLOB NOT NULL, type INTEGER NOT NULL,
+            payload BLOB NOT NULL, sealed BLOB);
         """
 
     // MARK: Writing
 
-    public func apply(_ batch: [(key: [UInt8], stream: StoredStream?, changes: [StreamChange])]) throws(StreamStoreError)
-    {
+    public func apply(
+        _ batch: [(key: [UInt8], stream: StoredStream?, changes: [StreamChange])], outbox: [OutboxItem]
+    ) throws(StreamStoreError) {
         do {
             try queue.write { db in
+                for item in outbox {
+                    try db.cachedStatement(sql: "INSERT INTO outbox(channel, type, payload) VALUES (?, ?, ?)").execute(
+                        arguments: [Data(item.channel), Int64(item.objectType), Data(item.payload)])
+                }
                 for (key, stored, changes) in batch {
                     let keyData = Data(key)
                     guard let stream = stored?.stream else {
@@ -206,6 +214,58 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                 try db.cachedStatement(sql: "DELETE FROM pending WHERE key = ? AND grp = ? AND ms = ? AND seq = ?")
                     .execute(arguments: [key, Data(group), Self.int(id.ms), Self.int(id.seq)])
             }
+        }
+    }
+
+    // MARK: Outbox
+
+    /// One outbox row: an entry stored for sending, and its sealed object once it was made.
+    public struct OutboxRow: Sendable, Equatable {
+        /// Position in the outbox (increasing; rows are sent in this order).
+        public var sequence: Int64
+        /// The item.
+        public var item: OutboxItem
+        /// The sealed object bytes, once sealed: a resend after a restart sends exactly these
+        /// bytes again, so the message id is the same and every node drops the copy as seen.
+        public var sealed: [UInt8]?
+    }
+
+    /// The oldest rows, at most `limit`.
+    public func outboxRows(limit: Int) throws(StreamStoreError) -> [OutboxRow] {
+        do {
+            return try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT seq, channel, type, payload, sealed FROM outbox ORDER BY seq LIMIT ?", arguments: [limit])
+                    .map { row in
+                        OutboxRow(
+                            sequence: row[0],
+                            item: OutboxItem(
+                                channel: [UInt8](row[1] as Data), objectType: UInt32(truncatingIfNeeded: row[2] as Int64),
+                                payload: [UInt8](row[3] as Data)),
+                            sealed: (row[4] as Data?).map { [UInt8]($0) })
+                    }
+            }
+        } catch {
+            throw StreamStoreError("cannot read the outbox of '\(path)': \(Self.describe(error))")
+        }
+    }
+
+    /// Records the sealed object of a row before it is sent (synced like every write).
+    public func sealOutbox(_ sequence: Int64, object: [UInt8]) throws(StreamStoreError) {
+        do {
+            try queue.write { db in
+                try db.execute(sql: "UPDATE outbox SET sealed = ? WHERE seq = ?", arguments: [Data(object), sequence])
+            }
+        } catch {
+            throw StreamStoreError("cannot write the outbox of '\(path)': \(Self.describe(error))")
+        }
+    }
+
+    /// Removes a row that has left.
+    public func removeOutbox(_ sequence: Int64) throws(StreamStoreError) {
+        do {
+            try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [sequence]) }
+        } catch {
+            throw StreamStoreError("cannot write the outbox of '\(path)': \(Self.describe(error))")
         }
     }
 
