@@ -40,13 +40,14 @@ public struct BrokerConfiguration: Sendable {
 public struct StreamRetention: Sendable, Equatable {
     /// Most entries. Default 1,000,000.
     public var maxLength: Int
-    /// Oldest entry age in milliseconds (by entry id time). Default 7 days.
+    /// Oldest entry age in milliseconds, by the time in the entry's id against the wall clock.
+    /// Default 0 (off, like JetStream's `MaxAge`): explicit ids such as `1-1` would be "old".
     public var maxAgeMilliseconds: Int64
     /// Most field and value bytes. Default 256 MiB.
     public var maxBytes: Int
 
     /// Creates limits; see each property for the defaults.
-    public init(maxLength: Int = 1_000_000, maxAgeMilliseconds: Int64 = 7 * 24 * 3600 * 1000, maxBytes: Int = 256 << 20) {
+    public init(maxLength: Int = 1_000_000, maxAgeMilliseconds: Int64 = 0, maxBytes: Int = 256 << 20) {
         self.maxLength = maxLength
         self.maxAgeMilliseconds = maxAgeMilliseconds
         self.maxBytes = maxBytes

@@ -21,6 +21,8 @@ public actor NymbusDaemon {
     private let bridge: TopicBridge
     /// Streams on disk (`streams.sqlite`), when the node has a data directory.
     private let streamStore: SQLiteStreamStore?
+    /// Sends what local XADDs stored for the other nodes (needs the store).
+    private let outbox: StreamOutbox?
     private let logger: Logger
     private var started = false
 
@@ -62,6 +64,12 @@ public actor NymbusDaemon {
         } else {
             streamStore = nil
         }
+        let directoryLookup = bridge.channelTopic
+        outbox = streamStore.map { store in
+            StreamOutbox(store: store, pubsub: pubsub, logger: logger) { channel throws(BrokerBackendError) in
+                try directoryLookup(channel)
+            }
+        }
         self.broker = BrokerServer(
             configuration: BrokerConfiguration(
                 socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
@@ -96,7 +104,11 @@ public actor NymbusDaemon {
             throw DaemonError(.startFailed, "cannot start the broker: \(error.reason)")
         }
         let broker = self.broker
+        // Streams first: the pumps `attach` starts capture where stream entries go.
+        await bridge.attachStreams(
+            deliverEntry: { channel, fields in await broker.deliver(channel: channel, streamEntry: fields) }, outbox: outbox)
         await bridge.attach { channel, payload in await broker.deliver(channel: channel, payload: payload) }
+        await outbox?.start()
         started = true
         let mode = configuration.node.mode
         logger.info("nymbus node started", metadata: ["mode": "\(mode)", "socket": "\(broker.socketPath)"])
@@ -107,6 +119,7 @@ public actor NymbusDaemon {
     public func stop() async {
         started = false
         await broker.stop()
+        await outbox?.stop()
         streamStore?.close()
         await bridge.stop()
         await pubsub.stop()

@@ -3,6 +3,7 @@ import NymbusBroker
 import NymbusCrypto
 import NymbusNode
 import NymbusPubSub
+import Synchronization
 
 /// Connects the broker's channels to the topic layer: what local clients publish is sealed and
 /// flooded, and what arrives for a channel they listen to is handed back to the broker.
@@ -13,6 +14,7 @@ import NymbusPubSub
 actor TopicBridge: BrokerBackend {
     typealias Deliver = @Sendable (_ channel: [UInt8], _ payload: [UInt8]) async -> Int
     typealias ExtraCommand = @Sendable (_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue?
+    typealias DeliverEntry = @Sendable (_ channel: [UInt8], _ fields: [[UInt8]]) async -> Int
 
     private let pubsub: PubSub<Node>
     private let logger: Logger
@@ -34,6 +36,14 @@ actor TopicBridge: BrokerBackend {
     /// Messages the broker accepted at once that the topic layer then refused (only possible if
     /// every peer left and the held queue filled up within one round); logged, never silent.
     private(set) var lostAfterAcceptance = 0
+    /// Channels the broker keeps a stream for: listened to like subscribed channels.
+    private var streamChannels: Set<[UInt8]> = []
+    /// Where stream entries from the network go (the broker), and the outbox that sends local ones.
+    private var deliverEntry: DeliverEntry?
+    private var outbox: StreamOutbox?
+    private nonisolated let outboxWake = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Stream entry objects (type 2) that did not decode: dropped, counted.
+    private(set) var malformedStreamEntries = 0
 
     init(
         pubsub: PubSub<Node>, store: TopicStore, maxPayloadBytes: Int, logger: Logger,
@@ -63,9 +73,25 @@ actor TopicBridge: BrokerBackend {
         await reconcile()
     }
 
+    /// Where stream entries from the network go, and the outbox that sends local XADDs.
+    func attachStreams(deliverEntry: @escaping DeliverEntry, outbox: StreamOutbox?) async {
+        self.deliverEntry = deliverEntry
+        self.outbox = outbox
+        var wake: (@Sendable () -> Void)?
+        if let outbox { wake = { outbox.signal() } }
+        outboxWake.withLock { $0 = wake }
+        await reconcile()
+    }
+
     /// Whether the node has a linked peer; publishes are accepted at once only while it has.
     nonisolated func setLinked(_ linked: Bool) {
         queue.setLinked(linked)
+    }
+
+    /// The topic a channel names (for the outbox), answerable from any thread.
+    nonisolated var channelTopic: @Sendable ([UInt8]) throws(BrokerBackendError) -> Topic {
+        let directory = self.directory
+        return { channel throws(BrokerBackendError) in try directory.topic(for: channel) }
     }
 
     /// Joined private channels and remembered public ones.
@@ -205,6 +231,25 @@ actor TopicBridge: BrokerBackend {
         }
     }
 
+    nonisolated func streamDestination(channel: [UInt8], payloadBytes: Int) throws(BrokerBackendError) -> StreamDestination {
+        guard payloadBytes <= maxPayloadBytes else {
+            throw BrokerBackendError(
+                .payloadTooLarge, "stream entry of \(payloadBytes) bytes is over the object limit of \(maxPayloadBytes)")
+        }
+        _ = try directory.reference(for: channel)
+        return .overlay
+    }
+
+    func streamsChanged(_ channels: Set<[UInt8]>) async {
+        streamChannels = channels
+        for channel in channels { await remember(channel) }
+        await reconcile()
+    }
+
+    nonisolated func outboxReady() {
+        outboxWake.withLock { $0 }?()
+    }
+
     func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async {
         interest = (channels, patterns)
         for channel in channels { await remember(channel) }
@@ -230,6 +275,14 @@ actor TopicBridge: BrokerBackend {
             entries.append(RESPMapEntry(key: .bulk("broker-queue-waiting"), value: .integer(Int64(queue.waiting))))
             entries.append(
                 RESPMapEntry(key: .bulk("broker-publishes-lost"), value: .integer(Int64(lostAfterAcceptance))))
+            entries.append(RESPMapEntry(key: .bulk("streams"), value: .integer(Int64(streamChannels.count))))
+            entries.append(
+                RESPMapEntry(key: .bulk("stream-entries-malformed"), value: .integer(Int64(malformedStreamEntries))))
+            if let outbox {
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-waiting"), value: .integer(Int64(await outbox.waiting))))
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-sent"), value: .integer(Int64(await outbox.sent))))
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-dropped"), value: .integer(Int64(await outbox.dropped))))
+            }
             return .map(entries)
         default:
             if let reply = try await extraCommand(arguments) { return reply }
@@ -327,7 +380,7 @@ actor TopicBridge: BrokerBackend {
     private func reconcile() async {
         guard let deliver else { return }
         let candidates = knownPublic.union(store.topics.keys)
-        var wanted = interest.channels.filter { !ChannelName.isPrivate($0) || store.topics[$0] != nil }
+        var wanted = interest.channels.union(streamChannels).filter { !ChannelName.isPrivate($0) || store.topics[$0] != nil }
         for channel in candidates where interest.patterns.contains(where: { RedisGlob.matches(pattern: $0, string: channel) }) {
             wanted.insert(channel)
         }
@@ -345,13 +398,29 @@ actor TopicBridge: BrokerBackend {
                 await pubsub.unsubscribe(subscription)
                 continue
             }
-            let pump = Task {
+            let deliverEntry = self.deliverEntry
+            let maxItem = maxPayloadBytes
+            let pump = Task { [weak self] in
                 for await delivery in subscription where !delivery.isOwn {
-                    _ = await deliver(channel, delivery.payload)
+                    if delivery.objectType == ObjectType.streamEntry {
+                        // An XADD elsewhere: its field/value pairs (spec/pubsub.md §5.2).
+                        guard let fields = try? StreamEntryPayload.decode(delivery.payload, maxItem: maxItem) else {
+                            await self?.countMalformedStreamEntry()
+                            continue
+                        }
+                        _ = await deliverEntry?(channel, fields)
+                    } else {
+                        _ = await deliver(channel, delivery.payload)
+                    }
                 }
             }
             active[channel] = (subscription, pump)
         }
+    }
+
+    private func countMalformedStreamEntry() {
+        malformedStreamEntries += 1
+        logger.debug("dropped a stream entry object that does not decode")
     }
 
     private func arity(_ command: String, _ usage: String) -> BrokerBackendError {

@@ -218,14 +218,15 @@ extension BrokerState {
             streams.create(key)
         }
         let retention = configuration.streamRetention
+        let now = nowMillis()
         let result = streams.update(key) { stream -> Result<StreamID, RedisStream.AppendError> in
             do throws(RedisStream.AppendError) {
                 let id = try stream.append(
-                    fields: fields, id: parsed.id, seqGiven: parsed.seqGiven, now: UInt64(max(0, nowMillis())))
+                    fields: fields, id: parsed.id, seqGiven: parsed.seqGiven, now: UInt64(max(0, now)))
                 if let strategy = parsed.strategy {
                     _ = stream.trim(strategy, approximate: parsed.approximate, limit: parsed.limit)
                 }
-                _ = stream.applyRetention(retention, now: Int64(clamping: id.ms))
+                _ = stream.applyRetention(retention, now: now)
                 return .success(id)
             } catch {
                 return .failure(error)

@@ -1,0 +1,95 @@
+import Foundation
+import NymbusBroker
+import NymbusDaemon
+import NymbusPubSub
+import Testing
+
+/// Streams on topics across a devnet (every object crosses the local mixnet): a node that keeps
+/// a stream for a channel appends every message of the topic that reaches it, from any node,
+/// once, with an id of its own; XADD entries travel as stream entry objects.
+@Suite struct StreamTopicTests {
+    /// The entries of `key` on a broker, as (id, fields) pairs.
+    static func entries(_ connection: BrokerConnection, _ key: String) async throws -> [(String, [String])] {
+        let reply = try await connection.command("XRANGE", key, "-", "+")
+        return (reply.elements ?? []).map { entry in
+            let parts = entry.elements ?? []
+            return (parts.first?.text ?? "", (parts.last?.elements ?? []).map { $0.text ?? "" })
+        }
+    }
+
+    @Test func topicStreamsGetEveryMessageOnceFromEveryNode() async throws {
+        try await TestDevnet.with("streams") { net in
+            let node0 = try await BrokerConnection.connect(path: net.sockets[0])
+            let node1 = try await BrokerConnection.connect(path: net.sockets[1])
+            let node2 = try await BrokerConnection.connect(path: net.sockets[2])
+            // Node 1 keeps a stream (made by a consumer group), node 2 by its first XADD; node 0 none.
+            #expect(try await node1.command("XGROUP", "CREATE", "orders", "billing", "$", "MKSTREAM") == .simpleString("OK"))
+            let first = try await node2.command("XADD", "orders", "*", "item", "tea", "qty", "2")
+            #expect(first.text?.contains("-") == true)
+            try await net.waitUntilListening(node: 1, to: Topic.named("orders"))
+            try await net.waitUntilListening(node: 2, to: Topic.named("orders"))
+            // Node 0 subscribes: it sees XADD entries as a RESP array, PUBLISH messages as they are.
+            let subscriber = try await BrokerConnection.connect(path: net.sockets[0])
+            _ = try await subscriber.command("SUBSCRIBE", "orders")
+            try await net.waitUntilListening(node: 0, to: Topic.named("orders"))
+
+            #expect(try await node0.command("PUBLISH", "orders", "plain words") == .integer(1))
+            let second = try await node2.command("XADD", "orders", "*", "item", "cake", "qty", "1")
+            #expect(second.text?.contains("-") == true)
+            let third = try await node1.command("XADD", "orders", "*", "message", "as if published")
+            #expect(third.text?.contains("-") == true)
+
+            // Node 1: the three remote entries (and its own) exactly once each, in its own ids.
+            let arrived = await eventually { ((try? await Self.entries(node1, "orders"))?.count ?? 0) >= 4 }
+            #expect(arrived)
+            let onNode1 = try await Self.entries(node1, "orders").map(\.1)
+            #expect(onNode1.count == 4)
+            #expect(Set(onNode1.map { $0.joined(separator: "|") }) == [
+                "item|tea|qty|2", "message|plain words", "item|cake|qty|1", "message|as if published",
+            ])
+            // Node 2: its own two XADDs once (the copies from the network are its own objects) and the two others.
+            let arrived2 = await eventually { ((try? await Self.entries(node2, "orders"))?.count ?? 0) >= 4 }
+            #expect(arrived2)
+            let onNode2 = try await Self.entries(node2, "orders").map(\.1)
+            #expect(onNode2.count == 4)
+            #expect(onNode2.first == ["item", "tea", "qty", "2"])
+            // Node 0 keeps no stream.
+            #expect(try await node0.command("EXISTS", "orders") == .integer(0))
+            // The consumer group on node 1 reads what arrived.
+            let read = try await node1.command("XREADGROUP", "GROUP", "billing", "w1", "STREAMS", "orders", ">")
+            #expect(read.elements?.first?.elements?.last?.elements?.count == 4)
+
+            // The subscriber on node 0 got the XADD entries (in arrival order; the first one too
+            // if its object reached node 0 after the subscription).
+            var payloads: [String] = []
+            while !payloads.contains("as if published") && payloads.count < 4 {
+                guard let message = try await subscriber.nextMessage() else { break }
+                payloads.append(String(decoding: message.payload, as: UTF8.self))
+            }
+            #expect(payloads.contains("*4\r\n$4\r\nitem\r\n$4\r\ncake\r\n$3\r\nqty\r\n$1\r\n1\r\n"))
+            #expect(payloads.contains("as if published"))
+            // The outboxes emptied.
+            let status = try await node2.command("NYMBUS.STATUS")
+            #expect(status.mapValue("stream-outbox-waiting") == .integer(0))
+            #expect(status.mapValue("stream-outbox-sent") == .integer(2))
+            for connection in [node0, node1, node2, subscriber] { await connection.close() }
+        }
+    }
+}
+
+extension RESPValue {
+    /// The value under a bulk-string key of a map (or of a RESP2 flat key/value array).
+    func mapValue(_ key: String) -> RESPValue? {
+        switch self {
+        case .map(let entries): return entries.first { $0.key.text == key }?.value
+        case .array(let values?):
+            var index = 0
+            while index + 1 < values.count {
+                if values[index].text == key { return values[index + 1] }
+                index += 2
+            }
+            return nil
+        default: return nil
+        }
+    }
+}
