@@ -93,3 +93,67 @@ extension RESPValue {
         }
     }
 }
+
+/// The outbox across a restart: what a node stored for sending before it died leaves when it
+/// comes back, and the same sealed object sent twice is appended once by every other node.
+@Suite struct StreamOutboxTests {
+    @Test func anOutboxItemLeftByADeadNodeLeavesAfterTheRestartOnce() async throws {
+        let directory = temporaryDirectory("outbox")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // What node 0 had stored when it died: the stream, its entry, and the unsent outbox item
+        // (one transaction, as XADD stores them); node 1 keeps a stream for the topic too.
+        let entry: [[UInt8]] = [Array("task".utf8), Array("resize img-7".utf8)]
+        for node in 0...1 {
+            try FileManager.default.createDirectory(atPath: directory + "/node-\(node)", withIntermediateDirectories: true)
+            let store = try SQLiteStreamStore(path: directory + "/node-\(node)/streams.sqlite")
+            let broker = BrokerServer(
+                configuration: BrokerConfiguration(socketPath: directory + "/seed-\(node)/b.sock"), backend: LoopbackBrokerBackend(),
+                streamStore: store)
+            try await broker.start()
+            let client = try await BrokerConnection.connect(path: directory + "/seed-\(node)/b.sock")
+            _ = try await client.command("XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM")
+            if node == 0 { _ = try await client.command([Array("XADD".utf8), Array("jobs".utf8), Array("5-1".utf8)] + entry) }
+            await client.close()
+            await broker.stop()
+            if node == 0 {
+                try store.apply([], outbox: [OutboxItem(channel: Array("jobs".utf8), objectType: ObjectType.streamEntry, payload: StreamEntryPayload.encode(entry))])
+                #expect(try store.outboxRows(limit: 10).count == 1)
+            }
+            store.close()
+        }
+        let net = try await TestDevnet.start("outbox", nodes: 2, hidden: 0, directory: directory)
+        do {
+            let node1 = try await BrokerConnection.connect(path: net.sockets[1])
+            let arrived = await eventually { ((try? await StreamTopicTests.entries(node1, "jobs"))?.count ?? 0) >= 1 }
+            #expect(arrived, "the outbox item never reached node 1")
+            let node0 = try await BrokerConnection.connect(path: net.sockets[0])
+            let drained = await eventually {
+                (try? await node0.command("NYMBUS.STATUS"))?.mapValue("stream-outbox-sent") == .integer(1)
+            }
+            #expect(drained)
+            #expect(try await node0.command("NYMBUS.STATUS").mapValue("stream-outbox-waiting") == .integer(0))
+            // The same object again (a resend after a crash between sending and deleting the row):
+            // node 1 has seen its message id and appends nothing.
+            let topic = Topic.named("jobs")
+            let object = try await net.daemons[0].pubsub.sealObject(
+                StreamEntryPayload.encode([Array("once".utf8), Array("only".utf8)]), type: ObjectType.streamEntry, to: topic)
+            _ = try await net.daemons[0].pubsub.publishSealed(object, payload: [], to: topic)
+            let second = await eventually { ((try? await StreamTopicTests.entries(node1, "jobs"))?.count ?? 0) >= 2 }
+            #expect(second)
+            let duplicatesBefore = await net.daemons[1].pubsub.statistics.duplicates
+            _ = try await net.daemons[0].pubsub.publishSealed(object, payload: [], to: topic)
+            // Node 1 got the copy and dropped it as seen.
+            let dropped = await eventually { await net.daemons[1].pubsub.statistics.duplicates > duplicatesBefore }
+            #expect(dropped)
+            let fields = try await StreamTopicTests.entries(node1, "jobs").map(\.1)
+            #expect(fields.filter { $0 == ["task", "resize img-7"] }.count == 1)
+            #expect(fields.filter { $0 == ["once", "only"] }.count == 1)
+            await node0.close()
+            await node1.close()
+        } catch {
+            await net.stop()
+            throw error
+        }
+        await net.stop()
+    }
+}

@@ -66,8 +66,10 @@ struct TestDevnet {
     let daemons: [NymbusDaemon]
     var sockets: [String] { daemons.map(\.broker.socketPath) }
 
-    static func start(_ name: String, nodes: Int = 3, hidden: Int = 1) async throws -> TestDevnet {
-        let directory = temporaryDirectory(name)
+    static func start(_ name: String, nodes: Int = 3, hidden: Int = 1, directory given: String? = nil) async throws
+        -> TestDevnet
+    {
+        let directory = given ?? temporaryDirectory(name)
         var configuration = DevnetConfiguration(directory: directory)
         configuration.nodes = nodes
         configuration.hidden = hidden
