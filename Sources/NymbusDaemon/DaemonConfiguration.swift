@@ -21,6 +21,9 @@ public struct DaemonConfiguration: Sendable {
     /// When stream changes are synced to disk (`streams.sqlite` in the data directory), like
     /// Redis's `appendfsync`; `everysec` by default.
     public var streamFsync: StreamFsyncPolicy = .everysec
+    /// How long a publisher waits for a first peer once the publish queue is full, before
+    /// `PUBLISH` is answered with an error (spec/broker.md §9). Publishes are held meanwhile.
+    public var noPeerPublishWait: Duration = .seconds(30)
 
     public init(
         nymClient: NymClientConfiguration, node: NodeConfiguration, pubsub: PubSubConfiguration = PubSubConfiguration(),
