@@ -13,6 +13,7 @@ enum ExamplePaths {
     static let examples = repository.appendingPathComponent("Examples")
     static let pubsubPy = examples.appendingPathComponent("python/pubsub.py").path
     static let chatPy = examples.appendingPathComponent("group-chat/chat.py").path
+    static let workerPoolPy = examples.appendingPathComponent("python/worker_pool.py").path
     static let redisCLIScript = examples.appendingPathComponent("redis-cli.sh").path
 
     /// A product built next to the test bundle (`swift build --build-tests` builds every product).
