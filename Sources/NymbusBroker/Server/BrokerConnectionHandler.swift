@@ -396,7 +396,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     // MARK: - Flow control and closing
 
     private func flushIfNeeded() {
-        guard flushPending, let context else { return }
+        guard flushPending || client?.heldReplies != nil, let context else { return }
         flushPending = false
         writeOutput(context)
         context.flush()
@@ -406,6 +406,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// Hands the replies and small frames gathered since the last write to the channel as one
     /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
     private func writeOutput(_ context: ChannelHandlerContext) {
+        // Stream replies are released once their changes are stored (one write per batch).
+        if let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
         let used = output.readableBytes
         guard used > 0 else { return }
         context.write(wrapOutboundOut(output), promise: nil)

@@ -68,6 +68,11 @@ final class BrokerState {
     var pendingFanOut: [(channel: [UInt8], payload: [UInt8])] = []
     /// Outbox items were stored since the backend was last told.
     var outboxDirty = false
+    /// Clients whose stream replies wait for the next store write, in the order they ran.
+    var heldClients: [BrokerClient] = []
+    /// Messages appended since the last write (counted as failed appends if it fails).
+    var pendingAppends = 0
+    private var committing = false
 
     init(
         configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
@@ -103,6 +108,7 @@ final class BrokerState {
     /// Removes a connection and all its subscriptions; safe to call twice.
     func unregister(_ client: BrokerClient) {
         guard clients.removeValue(forKey: client.id) != nil else { return }
+        if client.heldReplies != nil { commitPendingStreams() }
         _ = unblock(client)
         removeAllSubscriptions(of: client)
         client.output = nil
@@ -402,6 +408,11 @@ final class BrokerState {
         let name = Self.lowercased(rawName)
         let isNymbus = name.hasPrefix("nymbus.")
         let spec = isNymbus ? nil : BrokerCommandTable.lookup(name)
+        // Held stream replies go first: a command that is not a stream command is answered
+        // only after them.
+        if client.heldReplies != nil && !(spec?.group == "stream" || spec?.group == "generic") {
+            commitPendingStreams()
+        }
 
         if !isNymbus {
             guard let spec else {
@@ -496,28 +507,69 @@ final class BrokerState {
         return .done
     }
 
-    /// Runs a stream or key command, writes what it changed to the store before its reply is
-    /// released, then serves blocked reads its entries woke. A failed write turns the reply
-    /// into `-ERR stream store: ...` (memory is rolled back to what the store holds).
+    /// Runs a stream or key command. Its replies are held until what it changed is stored: the
+    /// store is written once for a whole pipelined run of stream commands (group commit), when
+    /// the connection's output is about to leave, before any other command of the client, or
+    /// before a read parks. A failed write turns every held reply into `-ERR stream store: ...`
+    /// (memory is rolled back to what the store holds), so no client is told of a change that
+    /// is not on disk.
     private func runStreamCommand(_ name: String, _ arguments: [[UInt8]], _ client: BrokerClient) -> CommandOutcome {
-        client.heldReplies = []
+        if client.heldReplies == nil {
+            client.heldReplies = []
+            heldClients.append(client)
+        }
         let outcome = executeStream(name, arguments, client) ?? .done
-        let held = client.heldReplies ?? []
-        client.heldReplies = nil
+        if case .block = outcome {
+            commitPendingStreams()
+            // The write failed: the read was answered with the error instead of parking.
+            if blocked[client.id] == nil { return .done }
+        } else if client.isExecuting {
+            commitPendingStreams()
+        }
+        return outcome
+    }
+
+    /// Whether some client has stream replies waiting for the store.
+    var hasHeldReplies: Bool { !heldClients.isEmpty }
+
+    /// Writes the pending stream changes (one transaction) and releases the held replies, in
+    /// order; see ``runStreamCommand(_:_:_:)``. Safe to call at any time; not reentrant.
+    /// - Parameter flushing: the client whose output is being written now (its handler sends the
+    ///   released replies itself); every other released client is flushed here.
+    func commitPendingStreams(flushing: BrokerClient? = nil) {
+        guard !committing else { return }
+        committing = true
+        defer { committing = false }
+        let clientsWaiting = heldClients
+        heldClients.removeAll()
+        var failure: StreamStoreError?
         do throws(StreamStoreError) {
             try streams.commit()
-            for reply in held { client.reply(reply) }
         } catch {
-            logger.error("stream store write failed", metadata: ["error": "\(error.reason)"])
+            failure = error
+        }
+        for client in clientsWaiting {
+            let held = client.heldReplies ?? []
+            client.heldReplies = nil
+            if let failure {
+                for _ in held { client.reply(.err("stream store: \(failure.reason)")) }
+                _ = unblock(client)
+            } else {
+                for reply in held { client.reply(reply) }
+            }
+            if client !== flushing { client.output?.flush() }
+        }
+        if let failure {
+            logger.error("stream store write failed", metadata: ["error": "\(failure.reason)"])
+            stats.streamAppendsFailed += UInt64(pendingAppends)
+            pendingAppends = 0
             readyKeys.removeAll()
             pendingFanOut.removeAll()
             outboxDirty = false
-            client.reply(.err("stream store: \(error.reason)"))
-            if case .block = outcome { _ = unblock(client) }
-            return .done
+            return
         }
+        pendingAppends = 0
         afterStreamCommit()
-        return outcome
     }
 
     /// What follows a stored stream change: local subscribers get the new entries, the backend
@@ -548,6 +600,7 @@ final class BrokerState {
     /// Appends `fields` to the stream of `channel` under a new local id.
     func appendEntry(_ channel: [UInt8], _ fields: [[UInt8]]) {
         let now = UInt64(max(0, clock()))
+        pendingAppends += 1
         let appended = streams.update(channel) { stream -> Bool in
             guard (try? stream.append(fields: fields, id: nil, now: now)) != nil else { return false }
             _ = stream.applyRetention(configuration.streamRetention, now: Int64(now))
@@ -563,16 +616,8 @@ final class BrokerState {
     /// Stores the appends of published and delivered messages. PUBLISH is fire and forget, so a
     /// failed write is logged and counted (`stream_appends_failed`), never answered.
     func commitAppended() {
-        guard streams.hasChanges else { return }
-        do throws(StreamStoreError) {
-            try streams.commit()
-        } catch {
-            stats.streamAppendsFailed += 1
-            logger.error("stream store write failed for a published message", metadata: ["error": "\(error.reason)"])
-            readyKeys.removeAll()
-            return
-        }
-        afterStreamCommit()
+        guard streams.hasChanges || hasHeldReplies else { return }
+        commitPendingStreams()
     }
 
     /// The field a PUBLISH message has in a stream entry: `message <payload>`.
@@ -602,7 +647,8 @@ final class BrokerState {
     /// Whether a PUBLISH from `client` would go straight to the backend now: not queued in
     /// MULTI, not refused by the RESP2 subscribed-mode rule.
     func acceptsPlainPublish(from client: BrokerClient) -> Bool {
-        client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
+        client.transaction == nil && client.heldReplies == nil
+            && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
     }
 
     /// Counts PUBLISH commands taken by the handler's fast path
