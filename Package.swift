@@ -55,7 +55,7 @@ let package = Package(
             name: "NymbusBroker",
             dependencies: [
                 "NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ] + nio,
             swiftSettings: strict),
         .target(

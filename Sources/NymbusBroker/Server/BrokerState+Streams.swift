@@ -90,6 +90,11 @@ extension BrokerState {
 
     /// How an XADD entry travels: an entry that is just `message <value>` as a raw-bytes object
     /// (exactly what PUBLISH sends), any other as a stream entry object (spec/pubsub.md §5.2).
+    static func outboxPayloadBytes(_ fields: [[UInt8]]) -> Int {
+        if fields.count == 2 && fields[0] == messageField { return fields[1].count }
+        return 2 + fields.reduce(0) { $0 + 4 + $1.count }
+    }
+
     static func outboxItem(channel: [UInt8], fields: [[UInt8]]) -> OutboxItem {
         if fields.count == 2 && fields[0] == messageField {
             return OutboxItem(channel: channel, objectType: ObjectType.rawBytes, payload: fields[1])
@@ -202,10 +207,9 @@ extension BrokerState {
         }
         let key = arguments[1]
         let fields = Array(arguments[fieldStart...])
-        let outboxItem = Self.outboxItem(channel: key, fields: fields)
         let destination: StreamDestination
         do throws(BrokerBackendError) {
-            destination = try backend?.streamDestination(channel: key, payloadBytes: outboxItem.payload.count) ?? .local
+            destination = try backend?.streamDestination(channel: key, payloadBytes: Self.outboxPayloadBytes(fields)) ?? .local
         } catch {
             client.reply(error.reply)
             return
@@ -237,10 +241,12 @@ extension BrokerState {
             client.reply(.bulkString(id.bytes))
             signalStream(key)
             if destination == .overlay {
-                streams.enqueue(outboxItem)
+                streams.enqueue(Self.outboxItem(channel: key, fields: fields))
                 outboxDirty = true
             }
-            pendingFanOut.append((key, Self.subscriberPayload(fields)))
+            if channelSubscribers[key] != nil || !patternSubscribers.isEmpty {
+                pendingFanOut.append((key, Self.subscriberPayload(fields)))
+            }
         case .failure(.exhausted)?:
             client.reply(.err("The stream has exhausted the last possible ID, unable to add more items"))
         case .failure(.idTooSmall)?:

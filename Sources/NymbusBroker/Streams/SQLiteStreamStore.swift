@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import GRDBSQLite
 
 #if canImport(Glibc)
     import Glibc
@@ -149,19 +150,22 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         do {
             try queue.write { db in
                 for item in outbox {
-                    try db.cachedStatement(sql: "INSERT INTO outbox(channel, type, payload) VALUES (?, ?, ?)").execute(
-                        arguments: [Data(item.channel), Int64(item.objectType), Data(item.payload)])
+                    try Self.run(db, "INSERT INTO outbox(channel, type, payload) VALUES (?, ?, ?)", [
+                        .blob(item.channel), .int(Int64(item.objectType)), .blob(item.payload),
+                    ])
                 }
                 for (key, stored, changes) in batch {
-                    let keyData = Data(key)
                     guard let stream = stored?.stream else {
                         for table in ["streams", "entries", "groups", "consumers", "pending"] {
-                            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE key = ?").execute(arguments: [keyData])
+                            try Self.run(db, "DELETE FROM \(table) WHERE key = ?", [.blob(key)])
                         }
                         continue
                     }
-                    for change in changes {
-                        try write(change, key: keyData, stream: stream, db: db)
+                    // Each thing once per transaction: a pipelined run names the counters many times.
+                    var seen: Set<StreamChange> = []
+                    seen.reserveCapacity(changes.count)
+                    for change in changes where seen.insert(change).inserted {
+                        try write(change, key: key, stream: stream, db: db)
                     }
                 }
             }
@@ -170,49 +174,91 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         }
     }
 
-    private func write(_ change: StreamChange, key: Data, stream: RedisStream, db: Database) throws {
+    /// A value bound to a statement parameter.
+    private enum Value {
+        case int(Int64)
+        case blob([UInt8])
+        case null
+    }
+
+    /// Runs a cached statement with raw SQLite bindings (GRDB's argument arrays cost more than
+    /// the insert itself on the XADD path).
+    private static func run(_ db: Database, _ sql: String, _ values: [Value]) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            switch value {
+            case .int(let number): sqlite3_bind_int64(handle, index, number)
+            case .null: sqlite3_bind_null(handle, index)
+            case .blob(let bytes):
+                if bytes.isEmpty {
+                    sqlite3_bind_zeroblob(handle, index, 0)
+                } else {
+                    _ = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+                }
+            }
+        }
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+
+    private func write(_ change: StreamChange, key: [UInt8], stream: RedisStream, db: Database) throws {
         switch change {
         case .meta:
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO streams VALUES (?, ?, ?, ?, ?, ?)").execute(
-                arguments: [
-                    key, Self.int(stream.lastID.ms), Self.int(stream.lastID.seq), Self.int(stream.maxDeletedID.ms),
-                    Self.int(stream.maxDeletedID.seq), stream.entriesAdded,
-                ])
+            try Self.run(db, "INSERT OR REPLACE INTO streams VALUES (?, ?, ?, ?, ?, ?)", [
+                .blob(key), .int(Self.int(stream.lastID.ms)), .int(Self.int(stream.lastID.seq)),
+                .int(Self.int(stream.maxDeletedID.ms)), .int(Self.int(stream.maxDeletedID.seq)), .int(stream.entriesAdded),
+            ])
         case .entry(let id):
             if let entry = stream.entry(id) {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)").execute(
-                    arguments: [key, Self.int(id.ms), Self.int(id.seq), Data(Self.encode(entry.fields))])
+                try Self.run(db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", [
+                    .blob(key), .int(Self.int(id.ms)), .int(Self.int(id.seq)), .blob(Self.encode(entry.fields)),
+                ])
             } else {
-                try db.cachedStatement(sql: "DELETE FROM entries WHERE key = ? AND ms = ? AND seq = ?").execute(
-                    arguments: [key, Self.int(id.ms), Self.int(id.seq)])
+                try Self.run(db, "DELETE FROM entries WHERE key = ? AND ms = ? AND seq = ?", [
+                    .blob(key), .int(Self.int(id.ms)), .int(Self.int(id.seq)),
+                ])
             }
         case .group(let name):
             if let group = stream.groups[name] {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)").execute(
-                    arguments: [key, Data(name), Self.int(group.lastID.ms), Self.int(group.lastID.seq), group.entriesRead])
+                try Self.run(db, "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)", [
+                    .blob(key), .blob(name), .int(Self.int(group.lastID.ms)), .int(Self.int(group.lastID.seq)),
+                    .int(group.entriesRead),
+                ])
             } else {
-                for table in ["groups WHERE key = ? AND name = ?", "consumers WHERE key = ? AND grp = ?", "pending WHERE key = ? AND grp = ?"] {
-                    try db.cachedStatement(sql: "DELETE FROM \(table)").execute(arguments: [key, Data(name)])
+                for table in [
+                    "groups WHERE key = ? AND name = ?", "consumers WHERE key = ? AND grp = ?", "pending WHERE key = ? AND grp = ?",
+                ] {
+                    try Self.run(db, "DELETE FROM \(table)", [.blob(key), .blob(name)])
                 }
             }
         case .consumer(let group, let name):
             if let consumer = stream.groups[group]?.consumers[name] {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO consumers VALUES (?, ?, ?, ?)").execute(
-                    arguments: [key, Data(group), Data(name), consumer.seenTime])
+                try Self.run(db, "INSERT OR REPLACE INTO consumers VALUES (?, ?, ?, ?)", [
+                    .blob(key), .blob(group), .blob(name), .int(consumer.seenTime),
+                ])
             } else {
-                try db.cachedStatement(sql: "DELETE FROM consumers WHERE key = ? AND grp = ? AND name = ?").execute(
-                    arguments: [key, Data(group), Data(name)])
+                try Self.run(db, "DELETE FROM consumers WHERE key = ? AND grp = ? AND name = ?", [
+                    .blob(key), .blob(group), .blob(name),
+                ])
             }
         case .pending(let group, let id):
             if let nack = stream.groups[group]?.pending[id] {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-                    arguments: [
-                        key, Data(group), Self.int(id.ms), Self.int(id.seq), nack.consumer.map { Data($0) },
-                        nack.deliveryTime, nack.deliveryCount,
-                    ])
+                try Self.run(db, "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                    .blob(key), .blob(group), .int(Self.int(id.ms)), .int(Self.int(id.seq)),
+                    nack.consumer.map { .blob($0) } ?? .null, .int(nack.deliveryTime), .int(nack.deliveryCount),
+                ])
             } else {
-                try db.cachedStatement(sql: "DELETE FROM pending WHERE key = ? AND grp = ? AND ms = ? AND seq = ?")
-                    .execute(arguments: [key, Data(group), Self.int(id.ms), Self.int(id.seq)])
+                try Self.run(db, "DELETE FROM pending WHERE key = ? AND grp = ? AND ms = ? AND seq = ?", [
+                    .blob(key), .blob(group), .int(Self.int(id.ms)), .int(Self.int(id.seq)),
+                ])
             }
         }
     }
