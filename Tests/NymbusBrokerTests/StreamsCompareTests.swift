@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import NymbusBroker
 
 /// A redis-server 7.0 on a fresh Unix socket, for byte-for-byte comparisons.
@@ -22,8 +26,11 @@ final class RedisServerProcess {
         if !ready { throw TestTimeout(description: "redis-server did not start: \(child.stderr)") }
     }
 
+    /// Kills the server. SIGKILL: children of the test runner inherit its blocked signals, so
+    /// redis-server never sees a SIGTERM.
     func stop() {
-        child.terminate()
+        kill(child.pid, SIGKILL)
+        _ = child.waitUntilExit()
     }
 }
 

@@ -21,7 +21,8 @@ import Testing
         let redis = try ChildProcess(
             server,
             ["--port", "0", "--unixsocket", redisSocket, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", redisDirectory])
-        defer { redis.terminate() }
+        // SIGKILL: children of the test runner inherit its blocked signals (SIGTERM included).
+        defer { kill(redis.pid, SIGKILL) }
         #expect(await eventually { FileManager.default.fileExists(atPath: redisSocket) }, "redis-server: \(redis.stderr)")
         let baseline = try await ChildProcess.run(python, [Self.redisPyScript, redisSocket], timeout: .seconds(60))
         #expect(baseline.stdout == "OK\n", "against redis-server: \(baseline.stderr)")
@@ -87,7 +88,7 @@ import Testing
         // Everything acknowledged is there, in order; at most the one unanswered batch more.
         #expect(Array(stored.prefix(acknowledged.count)) == acknowledged)
         #expect(stored.count - acknowledged.count <= 20, "\(stored.count) stored, \(acknowledged.count) acknowledged")
-        restarted.terminate()
+        kill(restarted.pid, SIGKILL)
         _ = await restarted.waitForExit()
     }
 }
