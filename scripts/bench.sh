@@ -12,6 +12,7 @@
 #   streams  XADD (redis-benchmark -P 16) and XREADGROUP+XACK (scripts/streams_bench.py) against the
 #            broker with streams.sqlite (everysec) and redis-server with appendonly yes, everysec
 #   overlay  OverlayBench: a 50-node devnet in one process, 0 and 15 ms mixing delay per hop
+#   flow     FlowBench: 3- and 20-node devnets paced as nym-client; sustained rate, latency, memory
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
 # Needs: swift, libsodium (make deps), redis-server, redis-benchmark (make bench installs them).
 set -euo pipefail
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,streams,overlay,memory}
+ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -258,6 +259,11 @@ fi
 
 if wanted overlay; then
     run overlay "$BIN/OverlayBench" --nodes 50 --hidden 5 --objects 50 --delays 0,15
+fi
+
+if wanted flow; then
+    # The flow-control issue: a paced local mixnet (nym-client's send budget), plain RESP clients.
+    run flow "$BIN/FlowBench" --nodes "${FLOW_NODES:-3,20}" --overload "${FLOW_OVERLOAD:-60}" --steady "${FLOW_STEADY:-20}"
 fi
 
 if wanted memory; then
