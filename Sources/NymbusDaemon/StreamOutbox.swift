@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NymbusBroker
 import NymbusNode
@@ -7,12 +8,16 @@ import NymbusPubSub
 /// first, each exactly once as far as any node can tell:
 ///
 /// 1. the object is sealed and its bytes are stored in the row before anything is sent;
-/// 2. it is handed to the topic layer (flooded, or held while no peer is linked);
-/// 3. the row is deleted.
+/// 2. it is handed to the topic layer (flooded, or held while no peer is linked) and the row is
+///    marked sent;
+/// 3. the row is deleted ``linger`` after it was sent: handing an object over does not mean it
+///    left the process (it may wait in a link's queue), so a row stays until it surely did.
 ///
-/// A crash between 1 and 3 sends the same bytes again after the restart: the same message id,
-/// which every node that got the first copy drops as seen. Rows for a channel the node can no
-/// longer name (a private topic it left) are dropped with a warning and counted.
+/// After a restart every row still there is sent again: never-sent rows for the first time,
+/// sent ones as the same bytes, so the same message id, which every node that got the first
+/// copy drops as seen (the seen cache holds ids 20 minutes, far longer than ``linger``). Rows for
+/// a channel the node can no longer name (a private topic it left) are dropped with a warning
+/// and counted.
 actor StreamOutbox {
     private let store: SQLiteStreamStore
     private let pubsub: PubSub<Node>
@@ -20,12 +25,18 @@ actor StreamOutbox {
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private var task: Task<Void, Never>?
+    private var cleanup: Task<Void, Never>?
     /// Objects that left (or wait in the topic layer's held queue for a peer).
     private(set) var sent = 0
     /// Rows dropped because their channel no longer names a topic this node can publish to.
     private(set) var dropped = 0
     /// Rows waiting now (as of the last round).
     private(set) var waiting = 0
+    /// How long a sent row is kept (and sent again after a restart) before it is deleted.
+    static let linger: Int64 = 60
+    /// Whether the rows a previous run left were sent again.
+    private var resentAfterStart = false
+    private var resendCursor: Int64 = 0
 
     init(
         store: SQLiteStreamStore, pubsub: PubSub<Node>, logger: Logger,
@@ -61,6 +72,7 @@ actor StreamOutbox {
     }
 
     func stop() async {
+        cleanup?.cancel()
         wake.finish()
         await task?.value
         task = nil
@@ -69,14 +81,27 @@ actor StreamOutbox {
     /// Sends every row now in the outbox; on a failure that may pass (no room in the held queue)
     /// the row stays and the next signal, or a retry a second later, tries again.
     private func drain() async {
+        // Only once what a previous run left was sent again: a row it sent may never have left.
+        if resentAfterStart { try? store.pruneOutbox(sentBefore: Int64(Date().timeIntervalSince1970) - Self.linger) }
         while true {
             let rows: [SQLiteStreamStore.OutboxRow]
-            do { rows = try store.outboxRows(limit: 64) } catch {
+            do {
+                // The first rounds after a start also send again what was sent before the stop.
+                rows = try store.outboxRows(
+                    limit: 64, after: resentAfterStart ? 0 : resendCursor, includingSent: !resentAfterStart)
+            } catch {
                 logger.error("cannot read the stream outbox", metadata: ["error": "\(error.reason)"])
                 return
             }
-            waiting = rows.count
-            guard !rows.isEmpty else { return }
+            guard !rows.isEmpty else {
+                if !resentAfterStart {
+                    resentAfterStart = true
+                    continue
+                }
+                waiting = 0
+                scheduleCleanup()
+                return
+            }
             for row in rows {
                 guard await send(row) else {
                     // Held queue full (no peer for a long time): try again shortly.
@@ -84,8 +109,24 @@ actor StreamOutbox {
                     wake.yield()
                     return
                 }
+                if !resentAfterStart { resendCursor = row.sequence }
             }
+            waiting = (try? store.outboxWaiting()) ?? waiting
         }
+    }
+
+    /// Wakes the drainer once sent rows are due for deletion.
+    private func scheduleCleanup() {
+        guard cleanup == nil else { return }
+        cleanup = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(StreamOutbox.linger + 1))
+            await self?.cleanupDone()
+        }
+    }
+
+    private func cleanupDone() {
+        cleanup = nil
+        wake.yield()
     }
 
     private func send(_ row: SQLiteStreamStore.OutboxRow) async -> Bool {
@@ -106,8 +147,8 @@ actor StreamOutbox {
                 object = try await pubsub.sealObject(row.item.payload, type: row.item.objectType, to: target)
                 try store.sealOutbox(row.sequence, object: object.bytes)
             }
-            _ = try await pubsub.publishSealed(object, payload: row.item.payload, to: target)
-            try store.removeOutbox(row.sequence)
+            let (_, used) = try await pubsub.publishSealed(object, payload: row.item.payload, to: target)
+            try store.markOutboxSent(row.sequence, object: used.bytes, now: Int64(Date().timeIntervalSince1970))
             sent += 1
             return true
         } catch let error as PubSubError {

@@ -139,7 +139,7 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
             delivered INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, grp, ms, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox(
             seq INTEGER PRIMARY KEY AUTOINCREMENT, channel BLOB NOT NULL, type INTEGER NOT NULL,
-            payload BLOB NOT NULL, sealed BLOB);
+            payload BLOB NOT NULL, sealed BLOB, sent_at INTEGER);
         """
 
     // MARK: Writing
@@ -265,31 +265,51 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
 
     // MARK: Outbox
 
-    /// One outbox row: an entry stored for sending, and its sealed object once it was made.
+    /// One outbox row: an entry stored for sending, its sealed object once it was made, and
+    /// when it was last handed to the topic layer.
     public struct OutboxRow: Sendable, Equatable {
         /// Position in the outbox (increasing; rows are sent in this order).
         public var sequence: Int64
         /// The item.
         public var item: OutboxItem
-        /// The sealed object bytes, once sealed: a resend after a restart sends exactly these
-        /// bytes again, so the message id is the same and every node drops the copy as seen.
+        /// The sealed object bytes, once sealed: a resend sends exactly these bytes again, so the
+        /// message id is the same and every node that has the object drops the copy as seen.
         public var sealed: [UInt8]?
+        /// Unix seconds of the last send; nil if it was never sent.
+        public var sentAt: Int64?
     }
 
-    /// The oldest rows, at most `limit`.
-    public func outboxRows(limit: Int) throws(StreamStoreError) -> [OutboxRow] {
+    /// The oldest rows after `sequence`, at most `limit`: only rows never sent, or (after a
+    /// restart) every row.
+    public func outboxRows(limit: Int, after sequence: Int64 = 0, includingSent: Bool = false) throws(StreamStoreError)
+        -> [OutboxRow]
+    {
+        let filter = includingSent ? "" : " AND sent_at IS NULL"
         do {
             return try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT seq, channel, type, payload, sealed FROM outbox ORDER BY seq LIMIT ?", arguments: [limit])
-                    .map { row in
-                        OutboxRow(
-                            sequence: row[0],
-                            item: OutboxItem(
-                                channel: [UInt8](row[1] as Data), objectType: UInt32(truncatingIfNeeded: row[2] as Int64),
-                                payload: [UInt8](row[3] as Data)),
-                            sealed: (row[4] as Data?).map { [UInt8]($0) })
-                    }
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT seq, channel, type, payload, sealed, sent_at FROM outbox WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
+                    arguments: [sequence, limit]
+                )
+                .map { row in
+                    OutboxRow(
+                        sequence: row[0],
+                        item: OutboxItem(
+                            channel: [UInt8](row[1] as Data), objectType: UInt32(truncatingIfNeeded: row[2] as Int64),
+                            payload: [UInt8](row[3] as Data)),
+                        sealed: (row[4] as Data?).map { [UInt8]($0) }, sentAt: row[5])
+                }
             }
+        } catch {
+            throw StreamStoreError("cannot read the outbox of '\(path)': \(Self.describe(error))")
+        }
+    }
+
+    /// Rows not sent yet.
+    public func outboxWaiting() throws(StreamStoreError) -> Int {
+        do {
+            return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") ?? 0 }
         } catch {
             throw StreamStoreError("cannot read the outbox of '\(path)': \(Self.describe(error))")
         }
@@ -306,7 +326,28 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         }
     }
 
-    /// Removes a row that has left.
+    /// Records that a row was handed to the topic layer at `now` (Unix seconds).
+    public func markOutboxSent(_ sequence: Int64, object: [UInt8], now: Int64) throws(StreamStoreError) {
+        do {
+            try queue.write { db in
+                try db.execute(
+                    sql: "UPDATE outbox SET sealed = ?, sent_at = ? WHERE seq = ?", arguments: [Data(object), now, sequence])
+            }
+        } catch {
+            throw StreamStoreError("cannot write the outbox of '\(path)': \(Self.describe(error))")
+        }
+    }
+
+    /// Deletes rows sent before `cutoff` (Unix seconds): by then they left the process.
+    public func pruneOutbox(sentBefore cutoff: Int64) throws(StreamStoreError) {
+        do {
+            try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE sent_at < ?", arguments: [cutoff]) }
+        } catch {
+            throw StreamStoreError("cannot write the outbox of '\(path)': \(Self.describe(error))")
+        }
+    }
+
+    /// Removes a row (its channel names no topic any more).
     public func removeOutbox(_ sequence: Int64) throws(StreamStoreError) {
         do {
             try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [sequence]) }
