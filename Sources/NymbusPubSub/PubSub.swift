@@ -307,10 +307,12 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     /// Ends every wait (the node is stopping): publishes that would wait for the held queue are
-    /// held beyond its bound instead, and are lost with the process unless a peer takes them first.
-    public func shutdown() {
+    /// held beyond its bound instead, and publishes waiting for room on the links go into the
+    /// links' queues beyond their bound; what no peer takes before the process ends is lost.
+    public func shutdown() async {
         closing = true
         wakeHeldRoomWaiters()
+        await network.releaseSendWaiters()
     }
 
     private func wakeHeldRoomWaiters() {
