@@ -178,6 +178,14 @@ def cases(p):
       (("XCLAIM", k, "g1", "dave", "0", "5-0", "RETRYCOUNT", "7", "JUSTID"), mask),
       (("XPENDING", k, "g1", "-", "+", "10"), mask),
       ("XPENDING", k, "g1"),
+      (("XINFO", "STREAM", k, "FULL"), mask),
+      (("XINFO", "STREAM", k, "FULL", "COUNT", "1"), mask),
+      (("XINFO", "STREAM", k, "FULL", "COUNT", "0"), mask),
+      (("XINFO", "STREAM", k, "FULL", "COUNT", "-1"), mask),
+      ("XINFO", "STREAM", k, "FULL", "COUNT", "x"),
+      ("XINFO", "STREAM", k, "FULL", "COUNT"),
+      ("XINFO", "STREAM", k, "FULL", "x", "1"),
+      ("XINFO", "STREAM", k, "FULL", "COUNT", "1", "extra"),
       (("XAUTOCLAIM", k, "g1", "erin", "0", "0"), mask),
       (("XAUTOCLAIM", k, "g1", "erin", "0", "0", "COUNT", "1"), mask),
       ("XAUTOCLAIM", k, "g1", "erin", "0", "0", "COUNT", "0"),
@@ -230,6 +238,7 @@ def cases(p):
     for i in range(1, 40):
         c.append(("XADD", k2, "%d-%d" % (i, i), "f%d" % (i % 3), "x" * (i * 17)))
     c += [("XINFO", "STREAM", k2), ("XTRIM", k2, "MAXLEN", "~", "10"), ("XINFO", "STREAM", k2),
+          ("XINFO", "STREAM", k2, "FULL", "COUNT", "2"), ("XINFO", "STREAM", e, "FULL"),
           ("XRANGE", k2, "-", "+", "COUNT", "3"), ("DEL", k, k2, e, "nokey")]
     return c
 

@@ -85,6 +85,9 @@ def check(protocol):
     assert r.xpending(k, g)["consumers"] == [{"name": b"dave", "pending": 4}]
     info = r.xinfo_stream(k)
     assert info["length"] == 5 and info["groups"] == 1 and info["last-entry"][0] == b"99999999999999-1", info
+    full = r.xinfo_stream(k, full=True)
+    assert full["length"] == 5 and len(full["entries"]) == 5 and len(full["groups"]) == 1, full
+    assert full["groups"][0]["pel-count"] == 4 and len(full["groups"][0]["consumers"]) == 4, full
     groups = r.xinfo_groups(k)
     assert groups[0]["name"] == b"workers" and groups[0]["pending"] == 4 and groups[0]["lag"] == 0, groups
     consumers = r.xinfo_consumers(k, g)

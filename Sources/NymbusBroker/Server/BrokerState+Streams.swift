@@ -1011,6 +1011,57 @@ extension BrokerState {
 
     // MARK: XINFO
 
+    /// `XINFO STREAM key FULL [COUNT n]` (Redis 7.0's shape; `count` 0 = everything).
+    static func fullStreamInfo(_ stream: RedisStream, count: Int, _ client: BrokerClient) -> RESPValue {
+        let entries = stream.range(.zero, .max, count: count)
+        let groups: [RESPValue] = stream.groupNames.map { name in
+            let group = stream.groups[name]!
+            let pending = (count > 0 ? Array(group.pendingOrder.ids.prefix(count)) : group.pendingOrder.ids).map { id in
+                let nack = group.pending[id]!
+                return RESPValue.array([
+                    .bulkString(id.bytes), .bulkString(nack.consumer ?? []), .integer(nack.deliveryTime),
+                    .integer(nack.deliveryCount),
+                ])
+            }
+            let consumers: [RESPValue] = group.consumerNames.map { consumerName in
+                let consumer = group.consumers[consumerName]!
+                let own = (count > 0 ? Array(consumer.pending.ids.prefix(count)) : consumer.pending.ids).map { id in
+                    let nack = group.pending[id]
+                    return RESPValue.array([
+                        .bulkString(id.bytes), .integer(nack?.deliveryTime ?? 0), .integer(nack?.deliveryCount ?? 0),
+                    ])
+                }
+                return .map([
+                    RESPMapEntry(key: .bulk("name"), value: .bulkString(consumerName)),
+                    RESPMapEntry(key: .bulk("seen-time"), value: .integer(consumer.seenTime)),
+                    RESPMapEntry(key: .bulk("pel-count"), value: .integer(Int64(consumer.pending.count))),
+                    RESPMapEntry(key: .bulk("pending"), value: .array(own)),
+                ])
+            }
+            return .map([
+                RESPMapEntry(key: .bulk("name"), value: .bulkString(name)),
+                RESPMapEntry(key: .bulk("last-delivered-id"), value: .bulkString(group.lastID.bytes)),
+                RESPMapEntry(
+                    key: .bulk("entries-read"), value: group.entriesRead == -1 ? .null : .integer(group.entriesRead)),
+                RESPMapEntry(key: .bulk("lag"), value: stream.lag(group).map { .integer($0) } ?? .null),
+                RESPMapEntry(key: .bulk("pel-count"), value: .integer(Int64(group.pendingOrder.count))),
+                RESPMapEntry(key: .bulk("pending"), value: .array(pending)),
+                RESPMapEntry(key: .bulk("consumers"), value: .array(consumers)),
+            ])
+        }
+        return .map([
+            RESPMapEntry(key: .bulk("length"), value: .integer(Int64(stream.length))),
+            RESPMapEntry(key: .bulk("radix-tree-keys"), value: .integer(Int64(stream.nodes.count))),
+            RESPMapEntry(key: .bulk("radix-tree-nodes"), value: .integer(Int64(stream.radixTreeNodes))),
+            RESPMapEntry(key: .bulk("last-generated-id"), value: .bulkString(stream.lastID.bytes)),
+            RESPMapEntry(key: .bulk("max-deleted-entry-id"), value: .bulkString(stream.maxDeletedID.bytes)),
+            RESPMapEntry(key: .bulk("entries-added"), value: .integer(stream.entriesAdded)),
+            RESPMapEntry(key: .bulk("recorded-first-entry-id"), value: .bulkString(stream.firstID.bytes)),
+            RESPMapEntry(key: .bulk("entries"), value: .array(entries.map(entryReply))),
+            RESPMapEntry(key: .bulk("groups"), value: .array(groups)),
+        ])
+    }
+
     func xinfo(_ arguments: [[UInt8]], _ client: BrokerClient) {
         guard let sub = subcommand(arguments, client, container: "xinfo") else { return }
         if sub == "help" {
@@ -1037,11 +1088,19 @@ extension BrokerState {
         let now = nowMillis()
         switch sub {
         case "stream":
-            guard arguments.count == 3 else {
-                client.reply(
-                    .err(
-                        "unknown subcommand or wrong number of arguments for '\(Self.cString(arguments[1]))'. Try XINFO HELP."
-                    ))
+            let syntax = RESPValue.err(
+                "unknown subcommand or wrong number of arguments for '\(Self.cString(arguments[1]))'. Try XINFO HELP.")
+            if arguments.count > 3 {
+                guard arguments.count <= 6, Self.lowercased(arguments[3]) == "full" else { return client.reply(syntax) }
+                var count: Int64 = 10
+                if arguments.count == 6 {
+                    guard Self.lowercased(arguments[4]) == "count" else { return client.reply(syntax) }
+                    guard let value = integer(arguments[5], client) else { return }
+                    count = value < 0 ? 10 : value
+                } else if arguments.count != 4 {
+                    return client.reply(syntax)
+                }
+                client.reply(Self.fullStreamInfo(stream, count: Int(clamping: count), client))
                 return
             }
             let first = stream.live.first.map(Self.entryReply) ?? .null
