@@ -14,10 +14,10 @@ deps:
 	fi
 
 # The broker tests talk to the broker with real Redis clients (redis-cli, redis-py) and compare its
-# answers with a redis-server of their own.
+# answers (pub/sub gaps, streams) with a redis-server of their own.
 test-deps: deps
 	@if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
-		echo "installing redis-tools and redis-server with apt-get (answers are compared with a real Redis)"; \
+		echo "installing redis-tools and redis-server with apt-get (replies are compared with redis-server's)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools redis-server; \
 	fi
 	@if ! python3 -c "import redis" >/dev/null 2>&1; then \

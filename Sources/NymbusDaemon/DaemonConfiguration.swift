@@ -1,4 +1,5 @@
 public import NymClient
+public import NymbusBroker
 public import NymbusNode
 public import NymbusPubSub
 
@@ -19,6 +20,9 @@ public struct DaemonConfiguration: Sendable {
     public var brokerMaxOutputBytes: Int = 8 * 1024 * 1024
     /// Log a warning (once per spell) when the node has had no peer this long; nil never warns.
     public var warnWithoutPeerAfter: Duration? = .seconds(600)
+    /// When stream changes are synced to disk (`streams.sqlite` in the data directory), like
+    /// Redis's `appendfsync`; `everysec` by default.
+    public var streamFsync: StreamFsyncPolicy = .everysec
     /// How long a publisher waits for a first peer once the publish queue is full, before
     /// `PUBLISH` is answered with an error (spec/broker.md §9). Publishes are held meanwhile.
     public var noPeerPublishWait: Duration = .seconds(30)

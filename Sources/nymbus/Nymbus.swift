@@ -9,7 +9,7 @@ struct Nymbus: AsyncParsableCommand {
         version: NymbusVersion.current,
         subcommands: [
             RunCommand.self, DevnetCommand.self, PublishCommand.self, SubscribeCommand.self, StatusCommand.self,
-            TopicCommand.self, AddressCommand.self, MixnetCommand.self,
+            TopicCommand.self, AddressCommand.self, MixnetCommand.self, BrokerCommand.self,
         ])
 
     /// Parses the command line as usual, after adding `nymbus run`'s settings from
