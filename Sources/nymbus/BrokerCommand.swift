@@ -25,7 +25,7 @@ struct BrokerCommand: AsyncParsableCommand {
     var fsync: String = "everysec"
 
     func run() async throws {
-        let logger = logging.bootstrap(label: "nymbus")
+        let logger = try logging.bootstrap(label: "nymbus")
         guard let policy = StreamFsyncPolicy(rawValue: fsync) else {
             throw ValidationError("--appendfsync must be always, everysec or no")
         }

@@ -78,7 +78,7 @@ import Testing
     @Test(arguments: sessions.indices)
     func sessionMatchesRedisServer(_ index: Int) async throws {
         let session = Self.sessions[index]
-        let redis = try await RedisServerProcess.start()
+        let redis = try await RedisGapServer.start()
         let (broker, socket) = try await startBroker()
         defer { socket.remove() }
         let expected = try await Self.answers(session.commands, path: redis.socket)
@@ -138,16 +138,16 @@ import Testing
 
 /// A redis-server of our own on a Unix socket in a fresh directory (no TCP port, no disk
 /// writes), stopped by the test that started it.
-final class RedisServerProcess: @unchecked Sendable {
+final class RedisGapServer: @unchecked Sendable {
     let process = Process()
     let directory: String
     var socket: String { directory + "/r.sock" }
 
     private init(directory: String) { self.directory = directory }
 
-    static func start() async throws -> RedisServerProcess {
+    static func start() async throws -> RedisGapServer {
         let executable = try requireTool("redis-server")
-        let server = RedisServerProcess(directory: TemporarySocket().directory)
+        let server = RedisGapServer(directory: TemporarySocket().directory)
         try FileManager.default.createDirectory(atPath: server.directory, withIntermediateDirectories: true)
         server.process.executableURL = URL(fileURLWithPath: executable)
         server.process.arguments = [
