@@ -48,11 +48,17 @@ public actor Node {
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
     var dialOutcomes: [SessionID: Result<PeerID, NodeError>] = [:]
     var connectRequested: Set<SessionID> = []
-    var bootstrapQueue: [Recipient] = []
+    /// Bootstrap addresses, the last run's peers and lost peers, redialed with backoff.
+    var redials: RedialSchedule
     /// Short links opened only to ask for addresses (not peers for anything else).
     var addressFetches: Set<SessionID> = []
     var lastAddressFetch: Double = -.infinity
     var lastBookSave: Double = 0
+    /// `book.changes` when the book was last written, and when it first changed since.
+    var savedBookChanges = 0
+    var bookChangedAt: Double?
+    /// Address fetches in a row that brought no new address (each doubles the interval).
+    var emptyAddressFetches = 0
     var inboundTask: Task<Void, Never>?
     var maintenanceTask: Task<Void, Never>?
 
@@ -71,6 +77,8 @@ public actor Node {
         self.discouragementStore = configuration.dataDirectory.map { DiscouragementStore(directory: $0) }
         self.book = AddressBook(limits: configuration.bookLimits)
         self.discouraged = DiscouragementList(duration: Int64(configuration.discouragementDuration.seconds))
+        self.redials = RedialSchedule(
+            base: configuration.relinkDelay.seconds, maximum: configuration.relinkMaximumDelay.seconds)
     }
 
     // MARK: - Clocks
@@ -136,14 +144,23 @@ public actor Node {
             book.add(address, services: 0, lastSeen: UInt32(clamping: unix), source: .bootstrap, now: unix)
         }
         var random = SecureRNG()
-        bootstrapQueue = configuration.bootstrap.filter { $0 != selfAddress }.shuffled(using: &random)
+        let at = now()
+        // Bootstrap addresses first, in random order (the tiny offsets keep the order), then
+        // the peers this node linked to most recently, as Bitcoin Core's anchors: after a
+        // crash the book's 10-minute redial delay would otherwise keep them out of reach.
+        let bootstrap = Array(Set(configuration.bootstrap.filter { $0 != selfAddress })).shuffled(using: &random)
+        for (i, address) in bootstrap.enumerated() { redials.addBootstrap(address, now: at + Double(i) * 1e-6) }
+        let recent = book.allEntries.filter { $0.tried && $0.lastSuccess > 0 }
+            .sorted { $0.lastSuccess > $1.lastSuccess }.prefix(configuration.outboundTarget)
+        for (i, entry) in recent.enumerated() { redials.addKnown(entry.address, now: at + 1e-3 + Double(i) * 1e-6) }
         started = true
-        lastBookSave = now()
+        lastBookSave = at
+        savedBookChanges = book.changes
         logger.info(
             "node started",
             metadata: [
-                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrapQueue.count)",
-                "book": "\(book.count)",
+                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrap.count)",
+                "book": "\(book.count)", "redial": "\(recent.count)",
             ])
         let stream = transport.inbound
         inboundTask = Task { [weak self] in
@@ -182,6 +199,20 @@ public actor Node {
         saveDiscouragement()
         started = false
         logger.info("node stopped")
+    }
+
+    /// Ends the node as `kill -9` would: its timers and reading stop at once, and nothing is
+    /// said to peers or written to disk. For crash tests; a node cannot be started again.
+    package func crash() {
+        guard !stopping else { return }
+        stopping = true
+        started = false
+        inboundTask?.cancel()
+        maintenanceTask?.cancel()
+        for list in waiters.values {
+            for waiter in list { waiter.resume(returning: .failure(NodeError(.stopped, "the node crashed"))) }
+        }
+        waiters = [:]
     }
 
     /// Called when nym-client's message stream finishes (the transport was closed).
@@ -359,6 +390,8 @@ public actor Node {
         guard let store else { return }
         try store.save(book)
         lastBookSave = now()
+        savedBookChanges = book.changes
+        bookChangedAt = nil
     }
 
     // MARK: - Helpers
