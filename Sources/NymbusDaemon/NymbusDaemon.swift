@@ -21,6 +21,8 @@ public actor NymbusDaemon {
     private let bridge: TopicBridge
     private let logger: Logger
     private var started = false
+    /// The data directory's lock, held from `init` until `stop()` (or the process ends).
+    private let lock: DataDirectoryLock?
 
     /// Builds the parts; nothing connects until `start()`.
     ///
@@ -28,6 +30,8 @@ public actor NymbusDaemon {
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         var configuration = configuration
         let directory = try configuration.dataDirectory.map { path throws(DaemonError) in try DataDirectory(path: path) }
+        let lock = try directory.map { directory throws(DaemonError) in try DataDirectoryLock(directory: directory) }
+        self.lock = lock
         if let directory {
             configuration.node.dataDirectory = directory.path
             configuration.pubsub.authorSecret = try Self.loadOrCreateAuthorSecret(in: directory)
@@ -100,6 +104,18 @@ public actor NymbusDaemon {
         await pubsub.stop()
         await node.stop()
         await transport.close()
+        lock?.release()
+    }
+
+    /// Ends the daemon as `kill -9` would: the node stops at once without a word to its peers
+    /// or a file written, the broker socket and the nym-client link close, the data directory's
+    /// lock is released (the kernel would). For crash tests.
+    package func crash() async {
+        started = false
+        await node.crash()
+        await broker.stop()
+        await transport.close()
+        lock?.release()
     }
 
     /// This node's Nym address if it is visible; nil in hidden mode.

@@ -261,6 +261,7 @@ extension Node {
         lastAddressFetch = at
         let id = dial(target, into: &fx)
         addressFetches.insert(id)
+        statistics.addressFetches += 1
         logger.debug("fetching addresses", metadata: ["peer": "\(PeerID(id))", "address": "\(short(target))"])
     }
 }
