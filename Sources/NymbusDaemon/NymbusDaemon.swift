@@ -64,6 +64,12 @@ public actor NymbusDaemon {
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
     public func start() async throws(DaemonError) {
         guard !started else { return }
+        // What needs no nym-client is checked first, so a bad file is reported at once.
+        if let directory = configuration.node.dataDirectory {
+            do { try await pubsub.keepHeldPublishes(in: directory) } catch {
+                throw DaemonError(.corruptFile, error.reason)
+            }
+        }
         do { try await transport.start() } catch {
             throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
         }

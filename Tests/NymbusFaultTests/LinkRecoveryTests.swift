@@ -168,4 +168,37 @@ import Testing
         await third.stop()
         await net.shutdown()
     }
+
+    /// Reproduction 4: publishes accepted while no peer is linked survive a clean stop and a
+    /// crash (`held-publishes.json`), and go out after the restart, each reaching the
+    /// subscriber exactly once; the file is gone once they are out.
+    @Test(.timeLimit(.minutes(2))) func heldPublishesSurviveAStopAndACrash() async throws {
+        let net = try await FaultNetwork.start(clients: 2, persistent: true) { _, node in Self.quickProbes(&node) }
+        try await net.startNode(0)
+        let topic = Topic.named("held")
+        let log = await DeliveryLog.start(await net.pubsub(0).subscribe(topic))
+        let file = net.root + "/n1/data/held-publishes.json"
+        for (round, end) in ["stop", "crash"].enumerated() {
+            try await net.startNode(1)  // no bootstrap, empty book: no peer
+            for n in 0..<3 {
+                let result = try await net.pubsub(1).publish(Array("\(end)-\(n)".utf8), to: topic)
+                #expect(result.queued)
+            }
+            #expect(await net.pubsub(1).pendingPublishes == 3)
+            #expect(FileManager.default.fileExists(atPath: file))
+            if end == "stop" { await net.stopNode(1) } else { await net.crashNode(1) }
+            try await net.startNode(1, bootstrap: [0])
+            let expected = Set((0...round).flatMap { r in (0..<3).map { "\(["stop", "crash"][r])-\($0)" } })
+            let arrived = await eventually { await log.contains(all: expected) }
+            let got = await log.payloads
+            #expect(arrived, "after the \(end): \(got)")
+            #expect(await eventually { !FileManager.default.fileExists(atPath: file) })
+            #expect(await net.pubsub(1).pendingPublishes == 0)
+            await net.stopNode(1)
+            let check = MultisetCheck(got: await log.payloads, expected: expected)
+            #expect(check.isExact, "\(check)")
+        }
+        await log.stop()
+        await net.shutdown()
+    }
 }
