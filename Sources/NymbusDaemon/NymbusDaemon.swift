@@ -64,7 +64,14 @@ public actor NymbusDaemon {
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
     public func start() async throws(DaemonError) {
         guard !started else { return }
-        // What needs no nym-client is checked first, so a bad file is reported at once.
+        // What needs no nym-client is checked first, so a bad directory or file is reported at
+        // once rather than after nym-client answers.
+        do { try broker.checkSocketDirectory() } catch {
+            throw DaemonError(.startFailed, "Cannot use the broker socket: \(error.reason)")
+        }
+        do { try await node.loadState() } catch {
+            throw DaemonError(.startFailed, "Cannot start the node: \(error.reason)")
+        }
         if let directory = configuration.node.dataDirectory {
             do { try await pubsub.keepHeldPublishes(in: directory) } catch {
                 throw DaemonError(.corruptFile, error.reason)

@@ -27,6 +27,8 @@ public actor Node {
     // MARK: State
     var started = false
     var stopping = false
+    /// Whether the book and the discouragement list were read from disk (`loadState`).
+    var stateLoaded = false
     /// This node's own address (learnt from nym-client; never sent by a hidden node).
     var selfAddress: Recipient?
     /// Addresses found to be ourselves (by the version nonce); never dialed again.
@@ -110,34 +112,7 @@ public actor Node {
                 "hidden node could not learn its own address; it will not filter it out",
                 metadata: ["error": "\(error)"])
         }
-        if let store {
-            do {
-                if let loaded = try store.load(limits: configuration.bookLimits, now: unixNow()) {
-                    book = loaded
-                    logger.info("address book loaded", metadata: ["entries": "\(book.count)"])
-                }
-            } catch {
-                guard error.code == .corruptAddressBook, configuration.continueWithCorruptAddressBook else {
-                    throw error
-                }
-                logger.error("address book corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
-            }
-        }
-        if let discouragementStore {
-            do {
-                if let loaded = try discouragementStore.load(
-                    duration: discouraged.duration, capacity: discouraged.capacity, now: unixNow())
-                {
-                    discouraged = loaded
-                    logger.info("discouragement list loaded", metadata: ["entries": "\(discouraged.count)"])
-                }
-            } catch {
-                guard error.code == .corruptDiscouragementList, configuration.continueWithCorruptDiscouragementList
-                else { throw error }
-                logger.error(
-                    "discouragement list corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
-            }
-        }
+        try loadState()
         if let me = selfAddress { book.remove(me) }
         let unix = unixNow()
         for address in configuration.bootstrap where address != selfAddress {
@@ -179,6 +154,45 @@ public actor Node {
             }
         }
         await maintain()
+    }
+
+    /// Reads the address book and the discouragement list from the data directory (once; `start()`
+    /// calls it if nobody did). Needs no nym-client, so a daemon calls it before connecting and
+    /// a corrupt file is reported at once.
+    ///
+    /// Throws `NodeError.corruptAddressBook` or `.corruptDiscouragementList` (the file is moved
+    /// aside first) unless the configuration says to go on without it.
+    public func loadState() throws(NodeError) {
+        guard !stateLoaded else { return }
+        if let store {
+            do {
+                if let loaded = try store.load(limits: configuration.bookLimits, now: unixNow()) {
+                    book = loaded
+                    logger.info("address book loaded", metadata: ["entries": "\(book.count)"])
+                }
+            } catch {
+                guard error.code == .corruptAddressBook, configuration.continueWithCorruptAddressBook else {
+                    throw error
+                }
+                logger.error("address book corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
+            }
+        }
+        if let discouragementStore {
+            do {
+                if let loaded = try discouragementStore.load(
+                    duration: discouraged.duration, capacity: discouraged.capacity, now: unixNow())
+                {
+                    discouraged = loaded
+                    logger.info("discouragement list loaded", metadata: ["entries": "\(discouraged.count)"])
+                }
+            } catch {
+                guard error.code == .corruptDiscouragementList, configuration.continueWithCorruptDiscouragementList
+                else { throw error }
+                logger.error(
+                    "discouragement list corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
+            }
+        }
+        stateLoaded = true
     }
 
     /// Stops the node: says `bye(.shuttingDown)` to every peer, fails pending `connect`s, and

@@ -201,4 +201,47 @@ import Testing
         await log.stop()
         await net.shutdown()
     }
+
+    /// Reproduction 6: with nym-client unreachable, a socket directory that is not private and
+    /// a corrupt `peers.json` are reported at once, not after nym-client answers.
+    @Test(.timeLimit(.minutes(1))) func configurationErrorsDoNotWaitForNymClient() async throws {
+        let root = temporaryDirectory("pre")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var nymClient = try NymClientConfiguration(url: "ws://127.0.0.1:1/")  // nothing listens on port 1
+        nymClient.startTimeout = .seconds(30)
+        var node = NodeConfiguration()
+        node.outboundTarget = 0
+        // A socket directory open to others.
+        let open = root + "/open"
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: open)
+        let first = try NymbusDaemon(
+            configuration: DaemonConfiguration(
+                nymClient: nymClient, node: node, socketPath: open + "/n.sock", dataDirectory: root + "/d1"),
+            logger: faultLogger("pre1"))
+        do {
+            try await first.start()
+            Issue.record("started with a socket directory of mode 0755")
+        } catch {
+            #expect(error.code == .startFailed)
+            #expect(error.reason.hasPrefix("Cannot use the broker socket: directory '\(open)' of the broker socket has mode 0755"))
+        }
+        await first.stop()
+        // A corrupt address book.
+        let data = root + "/d2"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: data + "/peers.json"))
+        let second = try NymbusDaemon(
+            configuration: DaemonConfiguration(
+                nymClient: nymClient, node: node, socketPath: root + "/s2/n.sock", dataDirectory: data),
+            logger: faultLogger("pre2"))
+        do {
+            try await second.start()
+            Issue.record("started with a corrupt peers.json")
+        } catch {
+            #expect(error.code == .startFailed)
+            #expect(error.reason.hasPrefix("Cannot start the node: address book \(data)/peers.json is corrupt"))
+        }
+        await second.stop()
+    }
 }
