@@ -28,4 +28,60 @@ public protocol MixnetTransport: Sendable {
     func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError)
     /// Messages as they arrive, in arrival order (the mixnet itself keeps no order).
     var inbound: AsyncStream<ReceivedMessage> { get }
+
+    // MARK: Lanes (nym-client's connection ids, NYM-CLIENT.md §5.3)
+
+    /// Whether `laneReports` carries nym-client's `LaneQueueLength` answers. A transport that
+    /// cannot report lanes is used unpaced: the node then sends as soon as it has something.
+    var reportsLaneQueueLengths: Bool { get }
+    /// `send` on lane `lane` (nil: nym-client's general lane). With a lane, nym-client answers
+    /// with the lane's queue length on `laneReports`.
+    func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError)
+    /// `sendAnonymous` on lane `lane`; answered like `send(_:to:lane:)`.
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
+        async throws(NymClientError)
+    /// `reply` on lane `lane`; answered like `send(_:to:lane:)`.
+    func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError)
+    /// `GetLaneQueueLength`: asks how many packets wait in `lane`; the answer comes on `laneReports`.
+    func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError)
+    /// `ClosedConnection`: nym-client drops the packets of `lane` it has not sent yet.
+    func closeLane(_ lane: UInt64) async
+    /// nym-client's `LaneQueueLength` answers, in the order they arrive.
+    var laneReports: AsyncStream<LaneReport> { get }
+}
+
+/// One `LaneQueueLength` answer: `length` packets wait in lane `lane` of nym-client's send queue.
+public struct LaneReport: Sendable, Equatable {
+    public var lane: UInt64
+    public var length: Int
+
+    public init(lane: UInt64, length: Int) {
+        self.lane = lane
+        self.length = length
+    }
+}
+
+extension MixnetTransport {
+    /// No lane reports unless the transport says so.
+    public var reportsLaneQueueLengths: Bool { false }
+
+    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError) {
+        try await send(message, to: recipient)
+    }
+
+    public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
+        async throws(NymClientError)
+    {
+        try await sendAnonymous(message, to: recipient, replySurbs: replySurbs)
+    }
+
+    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError) {
+        try await reply(message, to: tag)
+    }
+
+    public func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError) {}
+
+    public func closeLane(_ lane: UInt64) async {}
+
+    public var laneReports: AsyncStream<LaneReport> { AsyncStream { $0.finish() } }
 }

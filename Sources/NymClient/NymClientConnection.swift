@@ -24,6 +24,10 @@ public actor NymClientConnection: MixnetTransport {
     /// reconnects). It finishes after `close()`.
     public nonisolated let inbound: AsyncStream<ReceivedMessage>
     private nonisolated let inboundContinuation: AsyncStream<ReceivedMessage>.Continuation
+    /// nym-client's `LaneQueueLength` answers (the newest are kept if the reader falls behind:
+    /// a newer report supersedes an older one of the same lane).
+    public nonisolated let laneReports: AsyncStream<LaneReport>
+    private nonisolated let laneContinuation: AsyncStream<LaneReport>.Continuation
 
     private let configuration: NymClientConfiguration
     private var logger: Logger
@@ -78,6 +82,7 @@ public actor NymClientConnection: MixnetTransport {
         self.backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maxBackoff)
         (inbound, inboundContinuation) = AsyncStream.makeStream(
             of: ReceivedMessage.self, bufferingPolicy: .bufferingOldest(max(1, configuration.maxBufferedInbound)))
+        (laneReports, laneContinuation) = AsyncStream.makeStream(of: LaneReport.self, bufferingPolicy: .bufferingNewest(4096))
     }
 
     // MARK: Lifecycle
@@ -155,6 +160,7 @@ public actor NymClientConnection: MixnetTransport {
         }
         await runTask?.value
         inboundContinuation.finish()
+        laneContinuation.finish()
         logger.info("nym-client connection closed")
     }
 
@@ -179,6 +185,37 @@ public actor NymClientConnection: MixnetTransport {
     /// `reply` to a sender tag; returns once queued.
     public func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
         try enqueue(.reply(senderTag: tag, data: message, connectionID: nil))
+    }
+
+    /// Whether `laneReports` carries nym-client's answers: always, over the WebSocket API.
+    public nonisolated var reportsLaneQueueLengths: Bool { true }
+
+    /// `send` on lane `lane` (connection id); nym-client answers with the lane's length.
+    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError) {
+        try enqueue(.send(recipient: recipient, data: message, connectionID: lane))
+    }
+
+    /// `sendAnonymous` on lane `lane`; nym-client answers with the lane's length.
+    public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
+        async throws(NymClientError)
+    {
+        try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: lane))
+    }
+
+    /// `reply` on lane `lane`; nym-client answers with the lane's length.
+    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError) {
+        try enqueue(.reply(senderTag: tag, data: message, connectionID: lane))
+    }
+
+    /// `GetLaneQueueLength`, in order with the sends; the answer comes on `laneReports`.
+    public func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError) {
+        try enqueue(.getLaneQueueLength(lane))
+    }
+
+    /// `ClosedConnection`: nym-client drops what it has not sent of `lane`. Best effort: with the
+    /// send queue full the request is skipped (the lane empties by itself).
+    public func closeLane(_ lane: UInt64) async {
+        try? enqueue(.closedConnection(lane))
     }
 
     /// Queues any request (binary frame) in order with the sends.
@@ -394,7 +431,7 @@ public actor NymClientConnection: MixnetTransport {
             address = recipient
             for id in Array(readyWaiters.keys) { finishWaiter(id, .success(())) }
         case .laneQueueLength(let lane, let length):
-            logger.debug("lane queue length", metadata: ["lane": "\(lane)", "length": "\(length)"])
+            laneContinuation.yield(LaneReport(lane: lane, length: Int(clamping: length)))
         case .error(let kind, let message):
             errorResponseCount += 1
             logger.warning(

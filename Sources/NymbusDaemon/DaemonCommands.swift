@@ -9,7 +9,8 @@ import NymbusWire
 /// Never includes an IP address: peers are shown by Nym address (visible) or as hidden.
 enum DaemonCommands {
     static func run(
-        _ arguments: [[UInt8]], transport: NymClientConnection, node: Node, pubsub: PubSub<Node>
+        _ arguments: [[UInt8]], transport: NymClientConnection, node: Node, pubsub: PubSub<Node>,
+        broker: BrokerServer? = nil
     ) async throws(BrokerBackendError) -> RESPValue? {
         switch String(decoding: arguments.first ?? [], as: UTF8.self) {
         case "NYMBUS.PEERS":
@@ -33,12 +34,24 @@ enum DaemonCommands {
             let topics = await pubsub.statistics
             let seen = await pubsub.seenCacheUsage
             let address = await node.advertisedAddress
+            let queues = await node.sendQueues
+            let brokerStats = await broker?.stats()
             return .map([
                 "mode": .bulk(address == nil ? "hidden" : "visible"),
                 "address": .bulk(address?.description ?? "hidden"),
                 "nym-client-connected": .integer(await transport.isConnected ? 1 : 0),
                 "nym-client-reconnects": .integer(Int64(await transport.reconnectCount)),
                 "nym-client-queued": .integer(Int64(await transport.queuedMessageCount)),
+                "nym-client-lane-packets": .integer(Int64(queues.nymClientPackets)),
+                "nym-client-sends-refused": .integer(Int64(node_.sendFailures)),
+                "nym-client-inbound-dropped": .integer(Int64(await transport.droppedInboundCount)),
+                "link-queue-messages": .integer(Int64(queues.messages)),
+                "link-queue-object-packets": .integer(Int64(queues.objectPackets)),
+                "link-objects-left-to-repair": .integer(Int64(node_.objectsRefusedLinkFull)),
+                "link-messages-dropped-on-close": .integer(Int64(node_.messagesDroppedOnClose)),
+                "publishers-waiting-for-links": .integer(Int64(queues.publishersWaiting)),
+                "publish-waits-for-links": .integer(Int64(node_.publishWaits)),
+                "lane-answers-lost": .integer(Int64(node_.laneAnswersLost)),
                 "peers": .integer(Int64(peers.count)),
                 "peers-outbound": .integer(Int64(peers.filter { $0.direction == .outbound }.count)),
                 "peers-inbound": .integer(Int64(peers.filter { $0.direction == .inbound }.count)),
@@ -53,6 +66,10 @@ enum DaemonCommands {
                 "objects-forwarded": .integer(Int64(topics.forwarded)),
                 "objects-duplicate": .integer(Int64(topics.duplicates)),
                 "publishes-waiting": .integer(Int64(await pubsub.pendingPublishes)),
+                "publish-waits-for-peer": .integer(Int64(topics.heldQueueWaits)),
+                "subscription-overflow": .integer(Int64(topics.subscriptionOverflow)),
+                "broker-slow-subscribers-disconnected": .integer(Int64(brokerStats?.slowClientDisconnects ?? 0)),
+                "broker-publishes-refused": .integer(Int64(brokerStats?.publishesRejected ?? 0)),
                 "seen-cache-entries": .integer(Int64(seen.count)),
                 "seen-cache-bytes": .integer(Int64(seen.bytes)),
                 "repair-inv-sent": .integer(Int64(topics.invSent)),

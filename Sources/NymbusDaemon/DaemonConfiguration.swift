@@ -17,6 +17,9 @@ public struct DaemonConfiguration: Sendable {
     public var dataDirectory: String?
     /// Most bytes queued for one slow broker subscriber before it is disconnected.
     public var brokerMaxOutputBytes: Int = 8 * 1024 * 1024
+    /// How long a publisher waits for a first peer once the publish queue is full, before
+    /// `PUBLISH` is answered with an error (spec/broker.md §9). Publishes are held meanwhile.
+    public var noPeerPublishWait: Duration = .seconds(30)
 
     public init(
         nymClient: NymClientConfiguration, node: NodeConfiguration, pubsub: PubSubConfiguration = PubSubConfiguration(),

@@ -48,17 +48,21 @@ public actor NymbusDaemon {
         self.node = node
         self.pubsub = pubsub
         let store = try TopicStore(directory: directory)
+        let brokerReference = BrokerReference()
         let bridge = TopicBridge(
-            pubsub: pubsub, store: store, maxPayloadBytes: configuration.pubsub.maxPayloadBytes, logger: logger
+            pubsub: pubsub, store: store, maxPayloadBytes: configuration.pubsub.maxPayloadBytes,
+            noPeerWait: configuration.noPeerPublishWait, logger: logger
         ) {
             arguments throws(BrokerBackendError) -> RESPValue? in
-            try await DaemonCommands.run(arguments, transport: transport, node: node, pubsub: pubsub)
+            try await DaemonCommands.run(
+                arguments, transport: transport, node: node, pubsub: pubsub, broker: brokerReference.broker)
         }
         self.bridge = bridge
         self.broker = BrokerServer(
             configuration: BrokerConfiguration(
                 socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
             backend: bridge, logger: logger)
+        brokerReference.broker = self.broker
     }
 
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
@@ -88,7 +92,7 @@ public actor NymbusDaemon {
             case .connected(let info): await pubsub?.peerConnected(info.id)
             case .disconnected(let peer, _): await pubsub?.peerDisconnected(peer)
             }
-            // The broker accepts publishes at once only while a peer is linked (PublishQueue).
+            // Publishing is refused only after no peer was linked for a while (TopicBridge).
             if let node { bridge.setLinked(!(await node.peers().isEmpty)) }
         }
         await pubsub.start()
@@ -149,4 +153,10 @@ public actor NymbusDaemon {
         try directory.write(name, Data((Hex.encode(secret.copyBytes()) + "\n").utf8))
         return secret
     }
+}
+
+/// The broker, for `NYMBUS.STATUS`, which the broker's own backend answers: set once after both exist.
+final class BrokerReference: @unchecked Sendable {
+    // Written once in `NymbusDaemon.init` before any command can run, then only read.
+    nonisolated(unsafe) var broker: BrokerServer?
 }

@@ -12,13 +12,11 @@ import Synchronization
 /// together (`PubSub.publish(batch:to:)`): natural batching, no timer and no added delay when
 /// traffic is light.
 ///
-/// Two ways in:
-/// - ``offer(_:)`` takes a run at once or refuses it (full, a waiter ahead, or no peer linked),
-///   and never suspends: the broker answers `:n` right away. Those messages can no longer be
-///   refused, so it is only allowed while a peer is linked; with one, the topic layer cannot
-///   refuse them (sizes and topics were checked before). A loss is still counted, never silent.
-/// - ``submit(_:)`` waits for room, and for the topic layer's answer per message, so a refusal
-///   (no peer and the held queue full) reaches the client as `-ERR`.
+/// What enters is accepted for good: the topic layer behind it never refuses a message for want
+/// of room; it makes the drainer wait (for room in the links' queues, or for a peer). So the
+/// queue fills up when the node cannot take more, and then a publisher waits in
+/// ``enqueue(_:)`` — the broker stops reading its socket meanwhile — instead of being answered
+/// and dropped (spec/broker.md §9).
 final class PublishQueue: Sendable {
     /// One message: where it goes and what it carries.
     struct Entry: Sendable {
@@ -39,23 +37,15 @@ final class PublishQueue: Sendable {
         }
     }
 
-    /// Where a `submit` waits: the answer per entry, or nil to wait for room and try again.
-    typealias Reply = CheckedContinuation<[BrokerBackendError?]?, Never>
-
-    /// A run taken from the queue, with whoever waits for its answers.
-    struct Round: Sendable {
-        var entries: [Entry]
-        /// For each `submit` in the round: the range of its entries and its waiter.
-        var replies: [(range: Range<Int>, reply: Reply)]
-    }
-
     private struct State {
-        var round = Round(entries: [], replies: [])
+        var entries: [Entry] = []
         var bytes = 0
-        var linked = false
         var closed = false
-        var roomWaiters: [CheckedContinuation<Void, Never>] = []
-        var drainer: CheckedContinuation<Round?, Never>?
+        /// Publishers waiting for room, in arrival order; each is let in ahead of new offers.
+        var roomWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiting = 0
+        var nextWaiterID: UInt64 = 0
+        var drainer: CheckedContinuation<[Entry]?, Never>?
     }
 
     /// Most messages and payload bytes waiting; a single run larger than this is still taken
@@ -70,65 +60,57 @@ final class PublishQueue: Sendable {
     }
 
     /// Messages waiting to be sealed.
-    var waiting: Int { state.withLock { $0.round.entries.count } }
+    var waiting: Int { state.withLock { $0.entries.count } }
 
-    /// Whether a peer is linked (the node reports changes); while not, ``offer(_:)`` refuses.
-    func setLinked(_ linked: Bool) {
-        state.withLock { $0.linked = linked }
-    }
+    /// Publishers waiting for room.
+    var publishersWaiting: Int { state.withLock { $0.waiting } }
 
-    /// Takes `entries` without waiting, or refuses them all (returns false).
+    /// Takes `entries` without waiting if there is room and nobody waits for it already.
     func offer(_ entries: [Entry]) -> Bool {
-        let bytes = Self.payloadBytes(entries)
-        let (accepted, drainer) = state.withLock { state -> (Bool, CheckedContinuation<Round?, Never>?) in
-            guard state.linked, !state.closed, state.roomWaiters.isEmpty,
-                hasRoom(state, count: entries.count, bytes: bytes)
-            else {
-                return (false, nil)
-            }
-            append(&state, entries, bytes: bytes)
-            return (true, takeDrainer(&state))
-        }
-        drainer?.resume(returning: takeRound())
-        return accepted
+        take(entries, asWaiter: false)
     }
 
-    /// Queues `entries` once there is room and returns the topic layer's answer for each.
-    func submit(_ entries: [Entry]) async -> [BrokerBackendError?] {
-        let bytes = Self.payloadBytes(entries)
+    /// Takes `entries` once there is room; false only once the queue is closed. `giveUp` is
+    /// asked each time the queue is still full after `recheck`: true stops waiting (and
+    /// returns false) without taking anything.
+    func enqueue(_ entries: [Entry], recheck: Duration = .milliseconds(250), giveUp: @Sendable () async -> Bool = { false })
+        async -> Bool
+    {
+        if take(entries, asWaiter: false) { return true }
+        state.withLock { $0.waiting += 1 }
+        defer { state.withLock { $0.waiting -= 1 } }
         while true {
-            let outcome = await withCheckedContinuation { (reply: Reply) in
-                let (decision, drainer) = state.withLock { state -> (Bool?, CheckedContinuation<Round?, Never>?) in
-                    if state.closed { return (nil, nil) }
-                    guard hasRoom(state, count: entries.count, bytes: bytes) else { return (false, nil) }
-                    let start = state.round.entries.count
-                    append(&state, entries, bytes: bytes)
-                    state.round.replies.append((start..<state.round.entries.count, reply))
-                    return (true, takeDrainer(&state))
-                }
-                switch decision {
-                case nil: reply.resume(returning: entries.map { _ in BrokerBackendError(.unavailable, "the node is stopping") })
-                case false?: reply.resume(returning: nil)
-                case true?: drainer?.resume(returning: takeRound())
-                }
+            if state.withLock({ $0.closed }) { return false }
+            let id = state.withLock { state -> UInt64 in
+                state.nextWaiterID += 1
+                return state.nextWaiterID
             }
-            if let outcome { return outcome }
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: recheck)
+                self?.wake(id)
+            }
             await withCheckedContinuation { (room: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.closed || hasRoom(state, count: entries.count, bytes: bytes) { return true }
-                    state.roomWaiters.append(room)
+                    if state.closed || hasRoom(state, count: entries.count, bytes: Self.payloadBytes(entries)) {
+                        return true
+                    }
+                    state.roomWaiters.append((id, room))
                     return false
                 }
                 if now { room.resume() }
             }
+            timer.cancel()
+            if take(entries, asWaiter: true) { return true }
+            if state.withLock({ $0.closed }) { return false }
+            if await giveUp() { return false }
         }
     }
 
     /// Waits for the next round of messages; nil once the queue is closed and empty.
-    func next() async -> Round? {
-        await withCheckedContinuation { (drainer: CheckedContinuation<Round?, Never>) in
+    func next() async -> [Entry]? {
+        await withCheckedContinuation { (drainer: CheckedContinuation<[Entry]?, Never>) in
             let ready = state.withLock { state -> Bool in
-                if !state.round.entries.isEmpty || !state.round.replies.isEmpty || state.closed { return true }
+                if !state.entries.isEmpty || state.closed { return true }
                 state.drainer = drainer
                 return false
             }
@@ -140,7 +122,7 @@ final class PublishQueue: Sendable {
     func close() {
         let (waiters, drainer) = state.withLock { state in
             state.closed = true
-            let waiters = state.roomWaiters
+            let waiters = state.roomWaiters.map(\.continuation)
             state.roomWaiters.removeAll()
             let drainer = state.drainer
             state.drainer = nil
@@ -152,14 +134,30 @@ final class PublishQueue: Sendable {
 
     // MARK: - Inside the lock
 
-    private func hasRoom(_ state: State, count: Int, bytes: Int) -> Bool {
-        state.round.entries.isEmpty
-            || (state.round.entries.count + count <= maxMessages && state.bytes + bytes <= maxBytes)
+    private func take(_ entries: [Entry], asWaiter: Bool) -> Bool {
+        let bytes = Self.payloadBytes(entries)
+        let (accepted, drainer) = state.withLock { state -> (Bool, CheckedContinuation<[Entry]?, Never>?) in
+            guard !state.closed, asWaiter || state.waiting == 0, hasRoom(state, count: entries.count, bytes: bytes)
+            else { return (false, nil) }
+            state.entries.append(contentsOf: entries)
+            state.bytes += bytes
+            defer { state.drainer = nil }
+            return (true, state.drainer)
+        }
+        drainer?.resume(returning: takeRound())
+        return accepted
     }
 
-    private func append(_ state: inout State, _ entries: [Entry], bytes: Int) {
-        state.round.entries.append(contentsOf: entries)
-        state.bytes += bytes
+    private func wake(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let index = state.roomWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.roomWaiters.remove(at: index).continuation
+        }
+        waiter?.resume()
+    }
+
+    private func hasRoom(_ state: State, count: Int, bytes: Int) -> Bool {
+        state.entries.isEmpty || (state.entries.count + count <= maxMessages && state.bytes + bytes <= maxBytes)
     }
 
     /// Payload bytes of `entries`, counted once per call, outside the lock.
@@ -167,21 +165,14 @@ final class PublishQueue: Sendable {
         entries.reduce(0) { $0 + $1.payload.count }
     }
 
-    private func takeDrainer(_ state: inout State) -> CheckedContinuation<Round?, Never>? {
-        defer { state.drainer = nil }
-        return state.drainer
-    }
-
     /// Takes everything queued (nil when closed and empty) and wakes those waiting for room.
-    private func takeRound() -> Round? {
-        let (round, waiters) = state.withLock { state -> (Round?, [CheckedContinuation<Void, Never>]) in
-            if state.round.entries.isEmpty && state.round.replies.isEmpty {
-                return (state.closed ? nil : Round(entries: [], replies: []), [])
-            }
-            let round = state.round
-            state.round = Round(entries: [], replies: [])
+    private func takeRound() -> [Entry]? {
+        let (round, waiters) = state.withLock { state -> ([Entry]?, [CheckedContinuation<Void, Never>]) in
+            if state.entries.isEmpty { return (state.closed ? nil : [], []) }
+            let round = state.entries
+            state.entries = []
             state.bytes = 0
-            let waiters = state.roomWaiters
+            let waiters = state.roomWaiters.map(\.continuation)
             state.roomWaiters.removeAll()
             return (round, waiters)
         }

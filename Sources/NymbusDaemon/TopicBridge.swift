@@ -3,6 +3,7 @@ import NymbusBroker
 import NymbusCrypto
 import NymbusNode
 import NymbusPubSub
+import Synchronization
 
 /// Connects the broker's channels to the topic layer: what local clients publish is sealed and
 /// flooded, and what arrives for a channel they listen to is handed back to the broker.
@@ -21,7 +22,7 @@ actor TopicBridge: BrokerBackend {
     private let extraCommand: ExtraCommand
     private var knownPublic: Set<[UInt8]> = []
     private var interest: (channels: Set<[UInt8]>, patterns: Set<[UInt8]>) = ([], [])
-    private var active: [[UInt8]: (subscription: Subscription, pump: Task<Void, Never>)] = [:]
+    private var active: [[UInt8]: SinkSubscription] = [:]
     /// Bound on remembered public channel names, so a client cannot grow this without limit.
     static let maxKnownChannels = 10_000
     /// Channel → topic, answerable on the broker's event loop.
@@ -31,22 +32,37 @@ actor TopicBridge: BrokerBackend {
     /// The topic layer's payload limit, checked before a message is taken.
     private nonisolated let maxPayloadBytes: Int
     private var drainer: Task<Void, Never>?
-    /// Messages the broker accepted at once that the topic layer then refused (only possible if
-    /// every peer left and the held queue filled up within one round); logged, never silent.
+    /// Messages the broker accepted that the topic layer then refused. The topic layer refuses
+    /// nothing for want of room (it waits), so only a sealing failure could count here; logged,
+    /// never silent.
     private(set) var lostAfterAcceptance = 0
+    /// Publishes answered `-ERR` because no peer was linked for longer than `noPeerWait`.
+    private nonisolated let refusals = Atomic<Int>(0)
+    /// Since when no peer is linked (monotonic nanoseconds), or -1 while one is.
+    private nonisolated let unlinkedSince = Atomic<Int64>(0)
+    /// How long a publisher may wait for a peer before `PUBLISH` is refused.
+    private nonisolated let noPeerWait: Duration
 
     init(
-        pubsub: PubSub<Node>, store: TopicStore, maxPayloadBytes: Int, logger: Logger,
-        extraCommand: @escaping ExtraCommand
+        pubsub: PubSub<Node>, store: TopicStore, maxPayloadBytes: Int, noPeerWait: Duration = .seconds(30),
+        logger: Logger, extraCommand: @escaping ExtraCommand
     ) {
         self.pubsub = pubsub
         self.store = store
         self.directory = ChannelDirectory(joined: store.topics)
         self.queue = PublishQueue()
         self.maxPayloadBytes = maxPayloadBytes
+        self.noPeerWait = noPeerWait
         self.logger = logger
         self.extraCommand = extraCommand
+        self.unlinkedSince.store(Self.monotonicNanoseconds(), ordering: .relaxed)
     }
+
+    private static func monotonicNanoseconds() -> Int64 {
+        let now = ContinuousClock.now - Self.processStart
+        return now.components.seconds * 1_000_000_000 + now.components.attoseconds / 1_000_000_000
+    }
+    private static let processStart = ContinuousClock.now
 
     /// Where deliveries go (the broker's fan-out); set once the broker exists.
     func attach(deliver: @escaping Deliver) async {
@@ -56,16 +72,29 @@ actor TopicBridge: BrokerBackend {
             drainer = Task { [weak self] in
                 while let round = await queue.next() {
                     guard let self else { return }
-                    await self.publish(round)
+                    await self.publish(round: round)
                 }
             }
         }
         await reconcile()
     }
 
-    /// Whether the node has a linked peer; publishes are accepted at once only while it has.
+    /// Whether the node has a linked peer. While none is, publishes are held (bounded); once none
+    /// has been linked for `noPeerWait` and the queue is full, `PUBLISH` is refused.
     nonisolated func setLinked(_ linked: Bool) {
-        queue.setLinked(linked)
+        if linked {
+            unlinkedSince.store(-1, ordering: .relaxed)
+        } else {
+            _ = unlinkedSince.compareExchange(expected: -1, desired: Self.monotonicNanoseconds(), ordering: .relaxed)
+        }
+    }
+
+    /// Whether no peer has been linked for longer than `noPeerWait`.
+    private nonisolated var noPeerForTooLong: Bool {
+        let since = unlinkedSince.load(ordering: .relaxed)
+        guard since >= 0 else { return false }
+        let wait = noPeerWait.components.seconds * 1_000_000_000 + noPeerWait.components.attoseconds / 1_000_000_000
+        return Self.monotonicNanoseconds() - since > wait
     }
 
     /// Joined private channels and remembered public ones.
@@ -74,8 +103,9 @@ actor TopicBridge: BrokerBackend {
     }
 
     func stop() async {
-        for (_, entry) in active { entry.pump.cancel() }
+        for (_, subscription) in active { await pubsub.unsubscribe(subscription) }
         active.removeAll()
+        await pubsub.shutdown()
         queue.close()
         await drainer?.value
         drainer = nil
@@ -87,10 +117,25 @@ actor TopicBridge: BrokerBackend {
         if let error = await publish([BrokerMessage(channel: channel, payload: payload)]).first ?? nil { throw error }
     }
 
+    /// Waits for room in the publish queue (the broker reads nothing more from this client
+    /// meanwhile); refuses only when no peer has been linked for `noPeerWait`.
     func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
         let (entries, indexes, errors) = check(messages)
         guard !entries.isEmpty else { return errors }
-        return merge(errors, await queue.submit(entries), at: indexes)
+        let noPeerWait = self.noPeerWait
+        let accepted = await queue.enqueue(entries) { [weak self] in self?.noPeerForTooLong ?? true }
+        guard !accepted else { return errors }
+        let refusal: BrokerBackendError
+        if noPeerForTooLong {
+            refusals.add(indexes.count, ordering: .relaxed)
+            refusal = BrokerBackendError(
+                .unavailable,
+                "no peer has been linked for over \(noPeerWait.components.seconds) s and the publish queue is full; "
+                    + "this node keeps trying to link (see NYMBUS.PEERS, and check that nym-client runs)")
+        } else {
+            refusal = BrokerBackendError(.unavailable, "the node is stopping")
+        }
+        return merge(errors, [BrokerBackendError?](repeating: refusal, count: indexes.count), at: indexes)
     }
 
     nonisolated func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? {
@@ -142,15 +187,15 @@ actor TopicBridge: BrokerBackend {
         return errors
     }
 
-    /// Seals one round: each topic's messages in order, packed into as few objects as fit.
-    private func publish(_ round: PublishQueue.Round) async {
-        var answers = [BrokerBackendError?](repeating: nil, count: round.entries.count)
+    /// Seals one round: each topic's messages in order, packed into as few objects as fit. The
+    /// topic layer waits (for room in the links' queues, or for a peer) rather than refuse.
+    private func publish(round entries: [PublishQueue.Entry]) async {
         // Group by topic, keeping each topic's order. A round usually holds a few topics, in
         // long runs: compare with the previous entry's group before searching the others.
         var groups: [(topic: Topic, indexes: [Int])] = []
         var current = -1
         var currentRef: TopicRef?
-        for (index, entry) in round.entries.enumerated() {
+        for (index, entry) in entries.enumerated() {
             if entry.topicRef !== currentRef {
                 currentRef = entry.topicRef
                 let id = entry.topic.id
@@ -162,34 +207,25 @@ actor TopicBridge: BrokerBackend {
             }
             groups[current].indexes.append(index)
         }
-        for (topic, indexes) in groups {
-            let results = await pubsub.publish(batch: indexes.map { round.entries[$0].payload }, to: topic)
-            for (index, result) in zip(indexes, results) {
-                guard case .failure(let error) = result else { continue }
-                answers[index] = Self.brokerError(error)
-            }
-        }
-        var answered = [Bool](repeating: false, count: round.entries.count)
-        for (range, reply) in round.replies {
-            for index in range { answered[index] = true }
-            reply.resume(returning: Array(answers[range]))
-        }
         var lost = 0
         var reason = ""
-        for (index, answer) in answers.enumerated() where !answered[index] {
-            guard let answer else { continue }
-            lost += 1
-            reason = answer.reason
+        for (topic, indexes) in groups {
+            let results = await pubsub.publish(batch: indexes.map { entries[$0].payload }, to: topic, whenHeldFull: .wait)
+            for result in results {
+                guard case .failure(let error) = result else { continue }
+                lost += 1
+                reason = error.reason
+            }
         }
         if lost > 0 {
             lostAfterAcceptance += lost
-            logger.warning(
+            logger.error(
                 "accepted publishes refused by the topic layer", metadata: ["count": "\(lost)", "reason": "\(reason)"])
         }
         // Remember each channel once (for PSUBSCRIBE); runs of one channel are hashed once.
         var previous: [UInt8]?
         var seen: Set<[UInt8]> = []
-        for entry in round.entries where entry.channel != previous {
+        for entry in entries where entry.channel != previous {
             previous = entry.channel
             if seen.insert(entry.channel).inserted { await remember(entry.channel) }
         }
@@ -229,7 +265,13 @@ actor TopicBridge: BrokerBackend {
             }
             entries.append(RESPMapEntry(key: .bulk("broker-queue-waiting"), value: .integer(Int64(queue.waiting))))
             entries.append(
+                RESPMapEntry(key: .bulk("broker-publishers-waiting"), value: .integer(Int64(queue.publishersWaiting))))
+            entries.append(
                 RESPMapEntry(key: .bulk("broker-publishes-lost"), value: .integer(Int64(lostAfterAcceptance))))
+            entries.append(
+                RESPMapEntry(
+                    key: .bulk("broker-publishes-refused-no-peer"),
+                    value: .integer(Int64(refusals.load(ordering: .relaxed)))))
             return .map(entries)
         default:
             if let reply = try await extraCommand(arguments) { return reply }
@@ -331,26 +373,24 @@ actor TopicBridge: BrokerBackend {
         for channel in candidates where interest.patterns.contains(where: { RedisGlob.matches(pattern: $0, string: channel) }) {
             wanted.insert(channel)
         }
-        for (channel, entry) in active where !wanted.contains(channel) {
-            entry.pump.cancel()
-            let subscription = entry.subscription
+        for (channel, subscription) in active where !wanted.contains(channel) {
             active[channel] = nil
-            Task { [pubsub] in await pubsub.unsubscribe(subscription) }
+            await pubsub.unsubscribe(subscription)
         }
         for channel in wanted where active[channel] == nil {
             guard let topic = try? topic(for: channel) else { continue }
-            let subscription = await pubsub.subscribe(topic)
+            // The broker already delivered this node's own publishes to its subscribers. The topic
+            // layer awaits each delivery, so what it accepts reaches the broker's per-subscriber
+            // output (where the slow-subscriber rule applies) and is never dropped on the way.
+            let subscription = await pubsub.subscribe(topic, includeOwn: false) { delivery in
+                _ = await deliver(channel, delivery.payload)
+            }
             // Another reconcile may have run while this one waited: keep one subscription per channel.
             if active[channel] != nil {
                 await pubsub.unsubscribe(subscription)
                 continue
             }
-            let pump = Task {
-                for await delivery in subscription where !delivery.isOwn {
-                    _ = await deliver(channel, delivery.payload)
-                }
-            }
-            active[channel] = (subscription, pump)
+            active[channel] = subscription
         }
     }
 

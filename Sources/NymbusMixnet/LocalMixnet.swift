@@ -280,6 +280,14 @@ public actor LocalMixnet {
         router.senderTag(from: sender, to: recipient)
     }
 
+    /// Packets waiting for `endpoint`'s Poisson sender, in every lane (0 when unpaced).
+    public func queuedPackets(_ endpoint: Int) -> Int { router.queuedPackets(endpoint: endpoint) }
+
+    /// Packets `endpoint` has waiting in lane `lane`, as nym-client's `LaneQueueLength` reports them.
+    public func laneQueueLength(_ endpoint: Int, lane: UInt64) -> Int {
+        router.laneQueueLength(endpoint: endpoint, lane: lane)
+    }
+
     /// Messages waiting for an app to attach to `endpoint`.
     public func inboxCount(_ endpoint: Int) -> Int { router.inboxCount(endpoint) }
 

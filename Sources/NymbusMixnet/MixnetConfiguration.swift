@@ -15,6 +15,10 @@ public struct MixnetConfiguration: Sendable {
     public var clientCount: Int = 3
     /// Mean of the exponential delay of each hop; `.zero` delivers immediately.
     public var hopDelay: Duration = .milliseconds(15)
+    /// Mean of the exponential interval between two packets an endpoint sends (nym-client's
+    /// `message_sending_average_delay`: 20 ms, about 50 packets/s); `.zero` sends at once, with
+    /// no bandwidth limit, for tests that need raw speed.
+    public var sendDelay: Duration = .milliseconds(20)
     /// Probability that a message (or SURB control message) is lost in the mixnet.
     public var lossProbability: Double = 0
     /// Probability that a data message is delivered twice (each copy delayed independently).
@@ -38,6 +42,12 @@ public struct MixnetConfiguration: Sendable {
     /// The defaults described above.
     public init() {}
 
+    /// nym-client's hidden `--fastmode`: 10 ms per hop and a 4 ms send delay (~250 packets/s).
+    public mutating func useFastMode() {
+        hopDelay = .milliseconds(10)
+        sendDelay = .milliseconds(4)
+    }
+
     func validate() throws(MixnetError) {
         guard MixnetConfiguration.isLoopback(host) else {
             throw MixnetError(
@@ -52,6 +62,7 @@ public struct MixnetConfiguration: Sendable {
             throw MixnetError(.invalidConfiguration, "\(clientCount) clients from port \(firstPort) do not fit")
         }
         guard hopDelay >= .zero else { throw MixnetError(.invalidConfiguration, "hop delay must not be negative") }
+        guard sendDelay >= .zero else { throw MixnetError(.invalidConfiguration, "send delay must not be negative") }
         guard (0...1).contains(lossProbability), (0...1).contains(duplicateProbability) else {
             throw MixnetError(.invalidConfiguration, "loss and duplicate probabilities must be within 0...1")
         }

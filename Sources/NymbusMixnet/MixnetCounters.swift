@@ -24,6 +24,11 @@ public struct MixnetCounters: Sendable, Equatable {
     public var inboxDropped = 0
     /// Inbox messages and queued replies lost when an endpoint's nym-client "process" restarted.
     public var lostOnRestart = 0
+    /// Sphinx packets that left endpoints' Poisson senders (app data and SURB traffic, not cover).
+    public var packetsSent = 0
+    /// Messages dropped by `ClosedConnection` before all their packets left, and those packets.
+    public var messagesDroppedClosedLane = 0
+    public var packetsDroppedClosedLane = 0
     /// Requests answered with an `error` (malformed, unknown, too short, empty).
     public var requestsRejected = 0
 

@@ -49,6 +49,9 @@ public struct MixnetRandom: RandomNumberGenerator, Sendable {
     /// A uniform double in `[0, 1)` with 53 random bits.
     mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
+    /// A uniform integer in `0..<count` (`count` must be positive).
+    mutating func index(_ count: Int) -> Int { Int.random(in: 0..<count, using: &self) }
+
     /// `true` with probability `p` (never for 0, always for 1).
     mutating func chance(_ p: Double) -> Bool {
         guard p > 0 else { return false }

@@ -21,7 +21,7 @@ extension MixnetRouter {
         updateBook(holder, tag) {
             $0.queue.append(
                 SurbBook.PendingReply(
-                    data: data, packetsTotal: packets, packetsLeft: packets, latestArrival: now, lane: connectionID))
+                    data: data, packetsTotal: packets, packetsLeft: packets, lane: connectionID))
         }
         var actions = sendQueuedReplies(holder: holder, tag: tag, now: now)
         actions += requestSurbsIfNeeded(holder: holder, tag: tag, now: now)
@@ -57,7 +57,6 @@ extension MixnetRouter {
             spendable -= take
             book.available -= take
             first.packetsLeft -= take
-            first.latestArrival = max(first.latestArrival, now + pathDelay(packets: take))
             if first.packetsLeft == 0 {
                 book.queue.removeFirst()
                 finished.append(first)
@@ -75,16 +74,10 @@ extension MixnetRouter {
                         toAddress: endpoints[owner].address, senderTag: tag, bytes: reply.data,
                         surbCount: reply.packetsTotal)))
             count { $0.messagesRouted += 1 }
-            let message = ReceivedMessage(data: reply.data, senderTag: nil)
-            if random.chance(configuration.lossProbability) {
-                count { $0.droppedByLoss += 1 }
-            } else {
-                schedule(.data(to: owner, message: message, surbs: 0), at: reply.latestArrival)
-            }
-            if random.chance(configuration.duplicateProbability) {
-                count { $0.duplicated += 1 }
-                schedule(.data(to: owner, message: message, surbs: 0), at: now + pathDelay(packets: reply.packetsTotal))
-            }
+            // Every packet has its SURB: the reply joins its lane for the Poisson sender.
+            submit(
+                .data(to: owner, message: ReceivedMessage(data: reply.data, senderTag: nil), surbs: 0), from: holder,
+                lane: .init(reply.lane), packets: reply.packetsTotal, isData: true, now: now)
         }
         return actions
     }
@@ -113,7 +106,9 @@ extension MixnetRouter {
             $0.pendingReception += amount
         }
         count { $0.surbRequests += 1 }
-        transmitControl(.surbRequest(holder: holder, sender: owner, tag: tag, amount: amount), packets: 1, now: now)
+        submit(
+            .surbRequest(holder: holder, sender: owner, tag: tag, amount: amount), from: holder, lane: .surbRequest,
+            packets: 1, isData: false, now: now)
         return [
             .tap(
                 MixnetTapEvent(
@@ -145,9 +140,9 @@ extension MixnetRouter {
                     MixnetTapEvent(
                         kind: .surbTopUp, from: sender, fromAddress: endpoints[sender].address, to: holder,
                         toAddress: holderAddress, senderTag: currentTag, bytes: [], surbCount: batch)))
-            transmitControl(
-                .surbTopUp(holder: holder, tag: currentTag, amount: batch),
-                packets: NymPacketSizes.additionalSurbPackets(surbs: batch), now: now)
+            submit(
+                .surbTopUp(holder: holder, tag: currentTag, amount: batch), from: sender, lane: .additionalSurbs,
+                packets: NymPacketSizes.additionalSurbPackets(surbs: batch), isData: false, now: now)
         }
         return actions
     }

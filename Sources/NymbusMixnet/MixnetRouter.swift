@@ -8,10 +8,13 @@ import NymbusCrypto
 /// and timers wait in an event queue; `nextDeadline` says when to call `advance(to:)` again.
 /// Randomness (delays, loss, duplicates, sender tags) comes from an injected seedable generator.
 ///
-/// What it models (NYM-CLIENT.md §5, §6, §10):
-/// - every message is split into ~1.6 KB packets; each packet crosses 4 hops with an
-///   exponential delay per hop; a message arrives when its slowest packet does, so there is no
-///   ordering between messages;
+/// What it models (NYM-CLIENT.md §5, §6, §7, §10):
+/// - every message is split into ~1.6 KB packets that wait in the sending endpoint's lanes for
+///   its Poisson sender, which lets one packet leave per exponential interval (`sendDelay`, 20 ms
+///   mean as nym-client: ~50 packets/s per endpoint, SURB top-ups and requests included) and picks
+///   lanes as nym-client does (`PacedSender`); `LaneQueueLength` reports a lane's waiting packets;
+/// - each packet crosses 4 hops with an exponential delay per hop; a message arrives when its
+///   slowest packet does, so there is no ordering between messages;
 /// - a message is lost or duplicated with the configured probabilities;
 /// - `send` arrives with no tag; `sendAnonymous` with a stable per-(sender, recipient) tag and
 ///   N SURBs for the receiver's book of that tag (no book for N = 0);
@@ -37,6 +40,18 @@ struct MixnetRouter {
         var books: [SenderTag: SurbBook] = [:]
         /// Packets that reached the gateway while the endpoint was offline.
         var heldByGateway: [(packet: Packet, arrived: Duration)] = []
+        /// Messages waiting, as packets, for this endpoint's Poisson sender.
+        var outbox = PacedSender<Outgoing>()
+        /// Whether the sender's next tick is scheduled.
+        var ticking = false
+    }
+
+    /// A message in an endpoint's outbox: what travels once its last packet has left.
+    struct Outgoing {
+        /// Nil for a message to an address no endpoint has: its packets leave, then are lost.
+        let packet: Packet?
+        /// App data may be duplicated; SURB control messages only lost.
+        let isData: Bool
     }
 
     /// Something travelling through the mixnet, or a timer.
@@ -49,6 +64,8 @@ struct MixnetRouter {
         case surbTopUp(holder: Int, tag: SenderTag, amount: Int)
         /// The holder's periodic look at a book with waiting replies.
         case inspect(holder: Int, tag: SenderTag)
+        /// The endpoint's Poisson sender lets its next packet go.
+        case sendTick(endpoint: Int)
     }
 
     let configuration: MixnetConfiguration
@@ -116,6 +133,7 @@ struct MixnetRouter {
             counters.lostOnRestart += endpoints[endpoint].inbox.count
             endpoints[endpoint].inbox = []
             endpoints[endpoint].inboxBytes = 0
+            counters.lostOnRestart += endpoints[endpoint].outbox.removeAll().count
             for tag in endpoints[endpoint].books.keys {
                 counters.lostOnRestart += endpoints[endpoint].books[tag]?.queue.count ?? 0
                 endpoints[endpoint].books[tag]?.queue = []
@@ -152,9 +170,10 @@ struct MixnetRouter {
                     toAddress: recipient, senderTag: nil, bytes: data, surbCount: 0))
         ]
         counters.messagesRouted += 1
-        transmit(
-            to: target, message: ReceivedMessage(data: data, senderTag: nil), surbs: 0,
-            packets: NymPacketSizes.sendPackets(dataCount: data.count), now: now)
+        submit(
+            target.map { .data(to: $0, message: ReceivedMessage(data: data, senderTag: nil), surbs: 0) }, from: sender,
+            lane: .init(connectionID), packets: NymPacketSizes.sendPackets(dataCount: data.count), isData: true,
+            now: now)
         actions += laneAnswer(sender, connectionID)
         return actions
     }
@@ -176,25 +195,42 @@ struct MixnetRouter {
                     toAddress: recipient, senderTag: tag, bytes: data, surbCount: surbs))
         ]
         counters.messagesRouted += 1
-        transmit(
-            to: target, message: ReceivedMessage(data: data, senderTag: tag), surbs: surbs,
-            packets: NymPacketSizes.anonymousPackets(dataCount: data.count, surbs: surbs), now: now)
+        submit(
+            target.map { .data(to: $0, message: ReceivedMessage(data: data, senderTag: tag), surbs: surbs) }, from: sender,
+            lane: .init(connectionID), packets: NymPacketSizes.anonymousPackets(dataCount: data.count, surbs: surbs),
+            isData: true, now: now)
         actions += laneAnswer(sender, connectionID)
         return actions
     }
 
     /// `ClosedConnection`: nym-client drops that lane's packets still waiting for the Poisson
-    /// sender. The stand-in sends at once, so nothing is waiting; accepted, never answered.
-    mutating func closedConnection(from endpoint: Int, connectionID: UInt64) {}
+    /// sender (a message already partly sent never completes). Accepted, never answered.
+    mutating func closedConnection(from endpoint: Int, connectionID: UInt64) {
+        guard endpoints.indices.contains(endpoint) else { return }
+        let before = endpoints[endpoint].outbox.queuedPackets
+        let dropped = endpoints[endpoint].outbox.close(.init(connectionID))
+        counters.messagesDroppedClosedLane += dropped.count
+        counters.packetsDroppedClosedLane += before - endpoints[endpoint].outbox.queuedPackets
+    }
 
-    /// Reply fragments of `endpoint` waiting for SURBs on `lane` (0 when there are none).
+    /// nym-client's `LaneQueueLength`: packets of `endpoint`'s lane `lane` waiting for the Poisson
+    /// sender, plus packets of its replies on that lane still waiting for SURBs.
     func laneQueueLength(endpoint: Int, lane: UInt64) -> Int {
         guard endpoints.indices.contains(endpoint) else { return 0 }
-        var total = 0
+        var total = endpoints[endpoint].outbox.packets(in: .init(lane))
+        // A reply still short of SURBs: unpaced, its packets with SURBs are already gone; paced,
+        // they wait in the lane with the rest (the stand-in releases a reply whole).
+        let paced = configuration.sendDelay > .zero
         for book in endpoints[endpoint].books.values {
-            for reply in book.queue where reply.lane == lane { total += reply.packetsLeft }
+            for reply in book.queue where reply.lane == lane { total += paced ? reply.packetsTotal : reply.packetsLeft }
         }
         return total
+    }
+
+    /// Packets of `endpoint` waiting for its Poisson sender, in every lane.
+    func queuedPackets(endpoint: Int) -> Int {
+        guard endpoints.indices.contains(endpoint) else { return 0 }
+        return endpoints[endpoint].outbox.queuedPackets
     }
 
     func laneAnswer(_ endpoint: Int, _ connectionID: UInt64?) -> [RouterAction] {
@@ -293,31 +329,62 @@ struct MixnetRouter {
         return slowest
     }
 
-    /// Puts app data into the mixnet towards `target`, applying loss and duplication.
-    mutating func transmit(to target: Int?, message: ReceivedMessage, surbs: Int, packets: Int, now: Duration) {
-        guard let target else {
+    /// Hands a message of `packets` packets from `sender` to its nym-client's sender: queued in
+    /// `lane` for the Poisson stream, or, unpaced (`sendDelay` zero), into the mixnet at once.
+    mutating func submit(_ packet: Packet?, from sender: Int, lane: PacedSender<Outgoing>.Lane, packets: Int, isData: Bool, now: Duration) {
+        let outgoing = Outgoing(packet: packet, isData: isData)
+        guard configuration.sendDelay > .zero else {
+            counters.packetsSent += max(1, packets)
+            release(outgoing, packets: packets, arrival: now + pathDelay(packets: packets), now: now)
+            return
+        }
+        endpoints[sender].outbox.enqueue(outgoing, packets: packets, lane: lane)
+        if !endpoints[sender].ticking {
+            endpoints[sender].ticking = true
+            schedule(.sendTick(endpoint: sender), at: now + random.exponential(mean: configuration.sendDelay))
+        }
+    }
+
+    /// One tick of `endpoint`'s Poisson sender: one packet leaves (a cover packet when nothing
+    /// waits, which the stand-in does not route) and the next tick is drawn.
+    mutating func tick(_ endpoint: Int, now: Duration) {
+        let mean = configuration.hopDelay
+        let hadWork = !endpoints[endpoint].outbox.isEmpty
+        let sent = endpoints[endpoint].outbox.sendOne(using: &random) { random in
+            var total = Duration.zero
+            for _ in 0..<MixnetConfiguration.hopCount { total += random.exponential(mean: mean) }
+            return now + total
+        }
+        if hadWork { counters.packetsSent += 1 }
+        if let (outgoing, arrival, packets) = sent {
+            release(outgoing, packets: packets, arrival: arrival, now: now)
+        }
+        if endpoints[endpoint].outbox.isEmpty {
+            endpoints[endpoint].ticking = false
+        } else {
+            schedule(.sendTick(endpoint: endpoint), at: now + random.exponential(mean: configuration.sendDelay))
+        }
+    }
+
+    /// A message whose last packet left at `now` and whose slowest packet arrives at `arrival`:
+    /// it is lost, arrives, and (app data only) may arrive twice.
+    private mutating func release(_ outgoing: Outgoing, packets: Int, arrival: Duration, now: Duration) {
+        guard let packet = outgoing.packet else {
             counters.droppedNoRoute += 1
             return
         }
         if random.chance(configuration.lossProbability) {
             counters.droppedByLoss += 1
         } else {
-            schedule(.data(to: target, message: message, surbs: surbs), at: now + pathDelay(packets: packets))
+            schedule(packet, at: arrival)
         }
-        if random.chance(configuration.duplicateProbability) {
+        if outgoing.isData, case .data(let to, let message, _) = packet,
+            random.chance(configuration.duplicateProbability)
+        {
             counters.duplicated += 1
             // The copy carries the data again, but SURBs are only ever stored once.
-            schedule(.data(to: target, message: message, surbs: 0), at: now + pathDelay(packets: packets))
+            schedule(.data(to: to, message: message, surbs: 0), at: now + pathDelay(packets: packets))
         }
-    }
-
-    /// Puts a SURB control message into the mixnet (it can be lost, never duplicated).
-    mutating func transmitControl(_ packet: Packet, packets: Int, now: Duration) {
-        if random.chance(configuration.lossProbability) {
-            counters.droppedByLoss += 1
-            return
-        }
-        schedule(packet, at: now + pathDelay(packets: packets))
     }
 
     /// Handles a packet or timer reaching its destination at `now`.
@@ -344,6 +411,9 @@ struct MixnetRouter {
             return receivedSurbs(holder: holder, tag: tag, count: amount, fromRequest: true, now: now)
         case .inspect(let holder, let tag):
             return inspect(holder: holder, tag: tag, now: now)
+        case .sendTick(let endpoint):
+            tick(endpoint, now: now)
+            return []
         }
     }
 

@@ -12,8 +12,6 @@ struct SurbBook: Sendable {
         let packetsTotal: Int
         /// Packets still without a SURB.
         var packetsLeft: Int
-        /// When the slowest packet already sent arrives.
-        var latestArrival: Duration
         /// The connection id (lane) it was sent on, if any.
         let lane: UInt64?
     }

@@ -8,6 +8,8 @@ import NymbusWire
 /// free of suspension points means no other call can see a half-applied message.
 struct Effects {
     struct Packet {
+        /// The link it belongs to; nil (or a link already closed) sends it on the general lane.
+        let session: SessionID?
         let path: PeerPath
         let bytes: [UInt8]
         let surbs: UInt32
@@ -18,6 +20,8 @@ struct Effects {
     /// `object`, `inv` and `getdata` from established peers, in arrival order, for the topic layer.
     var topicMessages: [(Message, PeerID)] = []
     var customs: [(any WireCodable, UInt32, PeerID)] = []
+    /// Lanes of closed links, for nym-client to drop what it has not sent of them.
+    var closedLanes: [UInt64] = []
 }
 
 extension Node {
@@ -314,13 +318,14 @@ extension Node {
         let surbs = session.surbs(for: message)
         sessions[id] = session
         let bytes = Envelope(sessionID: id, message: message).encode()
-        fx.packets.append(Effects.Packet(path: session.path, bytes: bytes, surbs: surbs, command: message.command))
+        fx.packets.append(
+            Effects.Packet(session: id, path: session.path, bytes: bytes, surbs: surbs, command: message.command))
     }
 
     /// Queues a `bye` for a session that may not (or no longer) exist.
     func sendBye(_ code: ReasonCode, _ reason: String, session id: SessionID, path: PeerPath, into fx: inout Effects) {
         let bytes = Envelope(sessionID: id, message: .bye(ByeMessage(code: code, reason: truncated(reason)))).encode()
-        fx.packets.append(Effects.Packet(path: path, bytes: bytes, surbs: 0, command: .bye))
+        fx.packets.append(Effects.Packet(session: nil, path: path, bytes: bytes, surbs: 0, command: .bye))
     }
 
     /// Handles a completed handshake: book, event, waiters, and our `getaddr` on links we dialed.
@@ -390,6 +395,7 @@ extension Node {
         into fx: inout Effects
     ) {
         guard let session = sessions.removeValue(forKey: id) else { return }
+        dropOutbox(of: id, into: &fx)
         closedSessions.insert(id)
         closedLinks.closed(id, path: session.path, code: code)
         let wasAddressFetch = addressFetches.remove(id) != nil
@@ -485,30 +491,14 @@ extension Node {
 
     // MARK: - Performing effects
 
-    /// Hands queued packets to nym-client, then reports events and calls handlers. Returns how
-    /// many packets nym-client accepted (the rest are counted in `sendFailures`).
+    /// Queues packets for their links (or sends them, `Node+Sending.swift`), closes the lanes of
+    /// closed links, then reports events and calls handlers. Returns how many packets were queued
+    /// or sent (a refusal is counted where it happened).
     @discardableResult
     func perform(_ fx: Effects) async -> Int {
         var accepted = 0
-        for packet in fx.packets {
-            do {
-                switch packet.path {
-                case .visible(let address):
-                    try await transport.send(packet.bytes, to: address)
-                case .anonymousOutbound(let address):
-                    try await transport.sendAnonymous(packet.bytes, to: address, replySurbs: packet.surbs)
-                case .anonymousInbound(let tag):
-                    try await transport.reply(packet.bytes, to: tag)
-                }
-                statistics.messagesOut[packet.command, default: 0] += 1
-                statistics.bytesOut += packet.bytes.count
-                accepted += 1
-            } catch {
-                statistics.sendFailures += 1
-                logger.warning(
-                    "nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
-            }
-        }
+        for packet in fx.packets where await dispatch(packet) { accepted += 1 }
+        for lane in fx.closedLanes { await transport.closeLane(lane) }
         if let handler = peerHandler {
             for event in fx.events { await handler(event) }
         }

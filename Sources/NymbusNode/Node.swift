@@ -63,6 +63,18 @@ public actor Node {
     var emptyAddressFetches = 0
     var inboundTask: Task<Void, Never>?
     var maintenanceTask: Task<Void, Never>?
+    var laneTask: Task<Void, Never>?
+    /// Each link's messages waiting for nym-client, and its lane (`Node+Sending.swift`).
+    var outboxes: [SessionID: LinkOutbox] = [:]
+    var lanes: [SessionID: UInt64] = [:]
+    var laneSessions: [UInt64: SessionID] = [:]
+    var nextLane: UInt64 = 1
+    var pumpTask: Task<Void, Never>?
+    var pumpRequested = false
+    /// Publishers waiting in `waitForSendRoom()`.
+    var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Links whose full outbox was logged (once per episode: until the link closes).
+    var linkFullLogged: Set<SessionID> = []
 
     /// Counters about traffic and misbehaviour.
     public internal(set) var statistics = NodeStatistics()
@@ -145,6 +157,13 @@ public actor Node {
             }
             await self?.inboundEnded()
         }
+        let reports = transport.laneReports
+        laneTask = Task { [weak self] in
+            for await report in reports {
+                guard let self else { return }
+                await self.laneReported(report)
+            }
+        }
         let interval = configuration.maintenanceInterval
         maintenanceTask = Task { [weak self] in
             while !Task.isCancelled {
@@ -202,6 +221,7 @@ public actor Node {
         stopping = true
         inboundTask?.cancel()
         maintenanceTask?.cancel()
+        laneTask?.cancel()
         var fx = Effects()
         for id in Array(sessions.keys) {
             closeSession(
@@ -209,6 +229,7 @@ public actor Node {
                 error: NodeError(.stopped, "the node is stopping"), into: &fx)
         }
         await perform(fx)
+        wakeRoomWaiters()
         saveBook()
         saveDiscouragement()
         started = false
@@ -223,10 +244,14 @@ public actor Node {
         started = false
         inboundTask?.cancel()
         maintenanceTask?.cancel()
+        laneTask?.cancel()
+        pumpTask?.cancel()
+        outboxes = [:]
         for list in waiters.values {
             for waiter in list { waiter.resume(returning: .failure(NodeError(.stopped, "the node crashed"))) }
         }
         waiters = [:]
+        wakeRoomWaiters()
     }
 
     /// Called when nym-client's message stream finishes (the transport was closed).
@@ -337,8 +362,9 @@ public actor Node {
         return await perform(fx) == 1
     }
 
-    /// Sends a pub/sub object to every established peer except `except`; returns how many sends
-    /// nym-client accepted (not merely queued: a refused send is not counted).
+    /// Sends a pub/sub object to every established peer except `except`; returns how many links
+    /// took it (into their outbox, on its way to nym-client). A link whose outbox is full refuses
+    /// it (`objectsRefusedLinkFull`); gossip repair then offers the object to that peer later.
     public func broadcastObject(_ object: [UInt8], except: PeerID?) async -> Int {
         guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
             statistics.sendFailures += 1

@@ -105,10 +105,22 @@ public struct NodeConfiguration: Sendable {
     public var addrRelayMaxEntries = 10
     /// Only addresses seen this recently are relayed (Bitcoin Core: 10 min).
     public var addrRelayFreshness: Duration = .seconds(600)
-    /// Messages per second a link may send on average (nym-client carries ~50 packets/s).
-    public var messageRate: Double = 50
-    /// Burst of messages a link may send at once (e.g. nym-client flushing its buffer).
-    public var messageBurst: Double = 500
+    /// Mixnet packets per second a link may send us on average. One nym-client sends at most
+    /// ~50 packets/s (~250 in `--fastmode`) over all its links together, so an honest peer at full
+    /// speed stays far below this; only a flood (or a peer with no pacing at all) reaches it.
+    public var packetRate: Double = 500
+    /// Packets a link may send us at once: 200 s of a nym-client's whole output at full speed.
+    public var packetBurst: Double = 10_000
+    /// Packets of one link nym-client may hold in its lane; more wait in the node's outbox
+    /// (`LaneQueueLength` is the signal). Small, so control messages overtake objects and a closed
+    /// link leaves little behind; large enough that the Poisson sender never idles for lack of it.
+    public var laneWindow = 8
+    /// Object packets that may wait in one link's outbox; an object past it is refused for that
+    /// link (repair offers it later). Publishers wait while the outboxes together hold this many
+    /// per established link.
+    public var linkQueuePackets = 64
+    /// How often a node asks nym-client about a full lane that still has messages waiting.
+    public var lanePollInterval: Duration = .milliseconds(20)
     /// Messages held per session while its handshake completes (the mixnet reorders).
     public var pendingLimit = 8
     /// Bytes held per session while its handshake completes (bounds 64 half-open links to 16 MiB).

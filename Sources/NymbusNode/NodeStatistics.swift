@@ -73,6 +73,15 @@ public struct NodeStatistics: Sendable, Equatable {
     /// Topic-layer sends (`object`, `inv`, `getdata` to one peer) for a link that had closed
     /// meanwhile (a race with churn, not a refusal): not sent, not counted in `sendFailures`.
     public var sendsToClosedLinks = 0
+    /// Objects a link's outbox refused because `linkQueuePackets` object packets already waited
+    /// there: not sent on that link now; gossip repair announces them to the peer later.
+    public var objectsRefusedLinkFull = 0
+    /// Messages still waiting in a link's outbox when the link closed (nothing to send them to).
+    public var messagesDroppedOnClose = 0
+    /// Times a publisher waited for room in the outboxes (`waitForSendRoom()`).
+    public var publishWaits = 0
+    /// `LaneQueueLength` answers that never came (a reconnect lost them); the lane was asked again.
+    public var laneAnswersLost = 0
 
     public init() {}
 }

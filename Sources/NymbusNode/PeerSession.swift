@@ -14,8 +14,8 @@ struct SessionSettings: Sendable {
     var probeAttempts = 2
     var pendingLimit = 8
     var pendingByteLimit = 256 * 1024
-    var messageRate: Double = 50
-    var messageBurst: Double = 500
+    var packetRate: Double = 500
+    var packetBurst: Double = 10_000
     var addrRate: Double = 0.1
     var addrBurst: Double = 1000
     var addrGrant: Double = 1000
@@ -32,8 +32,8 @@ struct SessionSettings: Sendable {
         probeAttempts = max(1, c.probeAttempts)
         pendingLimit = c.pendingLimit
         pendingByteLimit = c.pendingByteLimit
-        messageRate = c.messageRate
-        messageBurst = c.messageBurst
+        packetRate = c.packetRate
+        packetBurst = c.packetBurst
         addrRate = c.addrRate
         addrBurst = c.addrBurst
         addrGrant = c.addrGrantOnGetaddr
@@ -159,7 +159,7 @@ struct PeerSession: Sendable {
         self.phase = role == .initiator ? .awaitingPeer : .awaitingVerack
         self.lastReceived = now
         self.messageBucket = TokenBucket(
-            rate: settings.messageRate, capacity: settings.messageBurst, initial: settings.messageBurst, now: now)
+            rate: settings.packetRate, capacity: settings.packetBurst, initial: settings.packetBurst, now: now)
         // Bitcoin Core starts the address bucket at 1 token.
         self.addrBucket = TokenBucket(rate: settings.addrRate, capacity: settings.addrBurst, initial: 1, now: now)
     }
@@ -225,11 +225,11 @@ struct PeerSession: Sendable {
     mutating func receive(_ message: Message, size: Int = 0, packets: Int = 1, now: Double) -> [SessionAction] {
         lastReceived = max(lastReceived, now)
         packetsSinceTopUp += max(1, packets)
-        guard messageBucket.take(now: now) else {
+        guard messageBucket.take(Double(max(1, packets)), now: now) else {
             return [
                 .close(
                     .flood,
-                    "more than \(Int(settings.messageBurst)) messages at once (\(settings.messageRate)/s allowed)",
+                    "more than \(Int(settings.packetBurst)) mixnet packets at once (\(Int(settings.packetRate)) packets/s allowed)",
                     notify: true, discourage: true)
             ]
         }

@@ -21,4 +21,13 @@ public protocol ObjectNetwork: Sendable {
 
     /// Records misbehaviour by `peer`: it forwarded an object no honest relay forwards.
     func penalizeInvalidObject(from peer: Peer, reason: String) async
+
+    /// Returns once the peers' send queues have room for another object of this node's own:
+    /// how a publisher is slowed to the pace the mixnet carries (spec/node.md §13).
+    func waitForSendRoom() async
+}
+
+extension ObjectNetwork {
+    /// A network with no send queues of its own never makes a publisher wait.
+    public func waitForSendRoom() async {}
 }

@@ -19,6 +19,18 @@ public actor PubSub<Network: ObjectNetwork> {
     private struct TopicState {
         let topic: Topic
         var subscribers: [UInt64: AsyncStream<Delivery>.Continuation] = [:]
+        /// Sinks, and whether each wants this node's own publishes too.
+        var sinks: [UInt64: (sink: DeliverySink, includeOwn: Bool)] = [:]
+
+        var isEmpty: Bool { subscribers.isEmpty && sinks.isEmpty }
+    }
+
+    /// What to do with a publish while no peer is linked and the held queue is full.
+    public enum WhenHeldFull: Sendable {
+        /// Refuse it with `queueFull` (the caller learns at once).
+        case refuse
+        /// Wait until a peer links and the held queue has room (the caller is slowed instead).
+        case wait
     }
 
     private struct PendingPublish {
@@ -46,6 +58,12 @@ public actor PubSub<Network: ObjectNetwork> {
     private var pendingChanged = false
     private var flushing = false
     private var nextSubscriptionID: UInt64 = 1
+    /// Publishers waiting for room in the held queue (`WhenHeldFull.wait`).
+    private var heldRoomWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set by `shutdown()`: nothing waits any more.
+    private var closing = false
+    /// Whether a subscription overflow was logged (once per process: the counter tells the rest).
+    private var overflowLogged = false
     var stats = PubSubStatistics()
     /// Gossip repair state (`PubSub+Repair.swift`).
     var repair: GossipRepair<Network.Peer>
@@ -97,6 +115,23 @@ public actor PubSub<Network: ObjectNetwork> {
         return Subscription(id: id, topic: topic, stream: stream)
     }
 
+    /// Subscribes `sink` to `topic`: every object published to it from now on (this node's own
+    /// only with `includeOwn`) is handed to the sink once, in the order the topic layer accepted
+    /// them. The topic layer awaits the sink, so nothing is buffered or dropped on the way: a
+    /// slow sink slows the layer (and, through the node, the links) instead.
+    public func subscribe(_ topic: Topic, includeOwn: Bool = true, sink: @escaping DeliverySink) -> SinkSubscription {
+        let id = nextSubscriptionID
+        nextSubscriptionID += 1
+        topics[topic.id, default: TopicState(topic: topic)].sinks[id] = (sink, includeOwn)
+        return SinkSubscription(id: id, topicID: topic.id)
+    }
+
+    /// Ends a sink subscription; its sink gets nothing more.
+    public func unsubscribe(_ subscription: SinkSubscription) {
+        topics[subscription.topicID]?.sinks[subscription.id] = nil
+        if topics[subscription.topicID]?.isEmpty == true { topics[subscription.topicID] = nil }
+    }
+
     /// Subscribes to the public topic `name`.
     public func subscribe(name: String) -> Subscription { subscribe(Topic.named(name)) }
 
@@ -121,7 +156,7 @@ public actor PubSub<Network: ObjectNetwork> {
 
     private func removeSubscriber(_ id: UInt64, topic: TopicID) {
         topics[topic]?.subscribers[id] = nil
-        if topics[topic]?.subscribers.isEmpty == true { topics[topic] = nil }
+        if topics[topic]?.isEmpty == true { topics[topic] = nil }
     }
 
     // MARK: Types
@@ -176,7 +211,9 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   around it may share an object), `queueFull` for every payload of an object that no peer
     ///   could take and the held queue could not hold.
     @discardableResult
-    public func publish(batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil) async
+    public func publish(
+        batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse
+    ) async
         -> [Result<PublishResult, PubSubError>]
     {
         var results = [Result<PublishResult, PubSubError>?](repeating: nil, count: payloads.count)
@@ -204,7 +241,8 @@ public actor PubSub<Network: ObjectNetwork> {
                 let type = entries.count == 1 ? ObjectType.rawBytes : ObjectType.rawBytesBatch
                 let object = try seal(body, type: type, topic: topic, author: mode, now: now)
                 let (id, sent, local) = try await emit(
-                    object, payload: body, entries: entries, topic: topic, author: mode, now: now)
+                    object, payload: body, entries: entries, topic: topic, author: mode, now: now,
+                    whenHeldFull: whenHeldFull)
                 if entries.count > 1 {
                     stats.publishedBatches += 1
                     stats.batchedPayloads += entries.count
@@ -228,7 +266,8 @@ public actor PubSub<Network: ObjectNetwork> {
     /// - Returns: the object's id (a hash of the whole object, computed once here), peers it went
     ///   to now, and local deliveries per entry.
     private func emit(
-        _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64
+        _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64,
+        whenHeldFull: WhenHeldFull = .refuse
     ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
@@ -236,16 +275,29 @@ public actor PubSub<Network: ObjectNetwork> {
         if router.recordOwn(id, now: now) == .full { stats.droppedCacheFull += 1 }
 
         await flushPending()
-        let sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
+        // The links' queues bound what this node has in flight: wait for room, never drop.
+        if pending.isEmpty { await network.waitForSendRoom() }
+        var sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
         if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
         if sent == 0 {
-            guard pending.count < configuration.maxQueuedObjects,
-                pendingBytes + bytes.count <= configuration.maxQueuedBytes
-            else {
-                throw PubSubError(
-                    .queueFull,
-                    "no peer is connected and \(pending.count) publishes (\(pendingBytes) bytes) are already waiting")
+            while !closing, pending.count >= configuration.maxQueuedObjects
+                || pendingBytes + bytes.count > configuration.maxQueuedBytes
+            {
+                guard whenHeldFull == .wait else {
+                    throw PubSubError(
+                        .queueFull,
+                        "no peer is connected and \(pending.count) publishes (\(pendingBytes) bytes) are already waiting")
+                }
+                stats.heldQueueWaits += 1
+                await withCheckedContinuation { heldRoomWaiters.append($0) }
             }
+            // A peer may have linked while this waited: send now rather than hold.
+            if pending.isEmpty, !closing {
+                sent = await network.broadcastObject(bytes, except: nil)
+                if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
+            }
+        }
+        if sent == 0 {
             pending.append(PendingPublish(object: object, bytes: bytes, topic: topic, payload: payload, author: mode))
             pendingBytes += bytes.count
             do { try saveHeld() } catch {
@@ -260,10 +312,23 @@ public actor PubSub<Network: ObjectNetwork> {
         }
         stats.published += 1
         stats.transmissions += sent
-        let local = deliver(
+        let local = await deliver(
             entries, authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
             object: object, id: id, now: now, isOwn: true)
         return (id, sent, local)
+    }
+
+    /// Ends every wait (the node is stopping): publishes that would wait for the held queue are
+    /// held beyond its bound instead, and are lost with the process unless a peer takes them first.
+    public func shutdown() {
+        closing = true
+        wakeHeldRoomWaiters()
+    }
+
+    private func wakeHeldRoomWaiters() {
+        let waiters = heldRoomWaiters
+        heldRoomWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Publishes a registered custom value.
@@ -381,6 +446,7 @@ public actor PubSub<Network: ObjectNetwork> {
                 pendingBytes -= pending[index].bytes.count
                 pending.remove(at: index)
             }
+            wakeHeldRoomWaiters()
             stats.transmissions += sent
             stats.flushed += 1
             saveHeldLogging()
@@ -430,7 +496,8 @@ public actor PubSub<Network: ObjectNetwork> {
                 do {
                     let (plaintext, entries) = try object.openEntries(
                         with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    deliver(entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
+                    await deliver(
+                        entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
                 } catch {
                     if error.code == .badAuthorSignature {
                         stats.badAuthorSignature += 1
@@ -457,13 +524,14 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     /// Hands each of an object's payloads (one, or a batch's entries in order) to every local
-    /// subscription of its topic. Returns the subscriptions each payload reached.
+    /// subscription of its topic: sinks are awaited, streams buffer (bounded, overflow counted).
+    /// Returns the subscriptions each payload reached.
     @discardableResult
     private func deliver(
         _ entries: [[UInt8]], authorKey: Ed25519.PublicKey?, object: TopicObject, id: MessageID, now: Int64,
         isOwn: Bool
-    ) -> [Int] {
-        guard let state = topics[object.topicID], !state.subscribers.isEmpty else {
+    ) async -> [Int] {
+        guard let state = topics[object.topicID], !state.isEmpty else {
             return [Int](repeating: 0, count: entries.count)
         }
         let isBatch = object.objectType == ObjectType.rawBytesBatch
@@ -484,10 +552,21 @@ public actor PubSub<Network: ObjectNetwork> {
             for continuation in state.subscribers.values {
                 switch continuation.yield(delivery) {
                 case .enqueued: handed += 1
-                case .dropped: stats.subscriptionOverflow += 1
+                case .dropped:
+                    stats.subscriptionOverflow += 1
+                    if !overflowLogged {
+                        overflowLogged = true
+                        logger.warning(
+                            "a subscription stream is full; deliveries to it are dropped until it is read",
+                            metadata: ["buffer": "\(configuration.subscriptionBuffer)"])
+                    }
                 case .terminated: break
                 @unknown default: break
                 }
+            }
+            for (sink, includeOwn) in state.sinks.values where includeOwn || !isOwn {
+                await sink(delivery)
+                handed += 1
             }
             stats.deliveries += handed
             reached.append(handed)

@@ -18,6 +18,8 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var deliveries = 0
     /// Deliveries a full subscription buffer refused.
     public var subscriptionOverflow = 0
+    /// Times a publish waited for room in the held queue (no peer linked).
+    public var heldQueueWaits = 0
     /// Accepted objects passed on to at least one peer.
     public var forwarded = 0
     /// Per-peer copies sent: forwards, publishes and flushed publishes.

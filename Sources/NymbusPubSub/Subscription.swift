@@ -15,3 +15,15 @@ public struct Subscription: AsyncSequence, Sendable {
     /// Iterates the deliveries.
     public func makeAsyncIterator() -> AsyncStream<Delivery>.Iterator { stream.makeAsyncIterator() }
 }
+
+/// What receives deliveries pushed by `PubSub.subscribe(_:includeOwn:sink:)`: awaited for each
+/// delivery, so a slow sink slows the topic layer instead of losing deliveries.
+public typealias DeliverySink = @Sendable (Delivery) async -> Void
+
+/// A subscription whose deliveries go to a sink; pass it to `PubSub.unsubscribe(_:)`.
+public struct SinkSubscription: Sendable, Hashable {
+    /// Identifies the subscription.
+    public let id: UInt64
+    /// The topic subscribed to.
+    public let topicID: TopicID
+}

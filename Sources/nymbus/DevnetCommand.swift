@@ -31,6 +31,7 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(name: .long, help: "First mixnet port (endpoint i on PORT+i); 0 picks free ports.") var port: Int = 0
     @Flag(name: .long, help: "Publish a message on node 0 and show it arriving at the others.") var demo = false
     @Flag(name: .long, help: "With --demo: exit after the demo instead of running until Ctrl-C.") var exitAfterDemo = false
+    @OptionGroup var pacing: MixnetPacingOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -57,8 +58,9 @@ struct DevnetCommand: AsyncParsableCommand {
         configuration.mixnet.hopDelay = .microseconds(Int64((hopDelayMilliseconds * 1000).rounded()))
         configuration.mixnet.lossProbability = loss
         configuration.mixnet.stateDirectory = directory + "/mixnet"
+        pacing.apply(to: &configuration.mixnet)
         let devnet = try Devnet(configuration: configuration, logger: logger)
-        print("starting a local mixnet (\(hopDelayMilliseconds) ms mean per hop) and \(nodes) node(s), \(hidden) hidden…")
+        print("starting a local mixnet (\(hopDelayMilliseconds) ms mean per hop, \(MixnetPacingOptions.describe(configuration.mixnet))) and \(nodes) node(s), \(hidden) hidden…")
         fflush(nil)
         let (nodes, demo) = (self.nodes, self.demo)
         let interrupted = try await untilSignal(signals) {

@@ -58,6 +58,8 @@ struct MixnetCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seed for delays, losses, duplicates and sender tags (default: random).")
     var seed: UInt64?
 
+    @OptionGroup var pacing: MixnetPacingOptions
+
     func validate() throws {
         guard MixnetConfiguration.isLoopback(host) else {
             throw ValidationError(
@@ -86,6 +88,7 @@ struct MixnetCommand: AsyncParsableCommand {
         configuration.duplicateProbability = duplicate
         configuration.stateDirectory = stateDirectory
         configuration.seed = seed
+        pacing.apply(to: &configuration)
 
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let mixnet = try LocalMixnet(configuration: configuration, logger: Logger(label: "nymbus.mixnet"))
@@ -93,7 +96,8 @@ struct MixnetCommand: AsyncParsableCommand {
         let endpoints = await mixnet.endpoints
         print(
             "nymbus mixnet: \(endpoints.count) endpoint(s), mean delay \(hopDelayMilliseconds) ms per hop "
-                + "× \(MixnetConfiguration.hopCount) hops, loss \(loss), duplicate \(duplicate)")
+                + "× \(MixnetConfiguration.hopCount) hops, \(MixnetPacingOptions.describe(configuration)), "
+                + "loss \(loss), duplicate \(duplicate)")
         for endpoint in endpoints {
             print("endpoint \(endpoint.index)  \(endpoint.url)  \(endpoint.address)")
         }

@@ -1,11 +1,12 @@
 import NymbusBroker
 import NymbusPubSub
+import Synchronization
 import Testing
 
 @testable import NymbusDaemon
 
-/// The queue between the broker's event loop and the topic layer: what it takes at once, what
-/// waits, what it refuses, and that answers reach the right waiter.
+/// The queue between the broker's event loop and the topic layer: what it takes at once, who
+/// waits for room and in which order, when a waiting publisher gives up, and closing.
 @Suite struct PublishQueueTests {
     private let topic = Topic.named("queue")
 
@@ -13,54 +14,57 @@ import Testing
         payloads.map { PublishQueue.Entry(topic: topic, channel: Array("queue".utf8), payload: Array($0.utf8)) }
     }
 
-    @Test func offerNeedsALinkedPeerAndRoom() async {
+    private func texts(_ round: [PublishQueue.Entry]?) -> [String]? {
+        round?.map { String(decoding: $0.payload, as: UTF8.self) }
+    }
+
+    @Test func offerTakesWhatFitsWithOrWithoutAPeer() async {
         let queue = PublishQueue(maxMessages: 4, maxBytes: 100)
-        #expect(!queue.offer(entries("a")))  // no peer yet: the topic layer could refuse it
-        queue.setLinked(true)
         #expect(queue.offer(entries("a", "b", "c")))
         #expect(!queue.offer(entries("d", "e")))  // 5 > 4 messages
         #expect(queue.offer(entries("d")))
-        let round = await queue.next()
-        #expect(round?.entries.map { String(decoding: $0.payload, as: UTF8.self) } == ["a", "b", "c", "d"])
-        #expect(round?.replies.isEmpty == true)
+        #expect(texts(await queue.next()) == ["a", "b", "c", "d"])
         // Bytes count too; a run larger than the limit is still taken by an empty queue.
         #expect(queue.offer([PublishQueue.Entry(topic: topic, channel: [1], payload: Array(repeating: 7, count: 150))]))
         #expect(!queue.offer(entries("x")))
-        #expect((await queue.next())?.entries.first?.payload.count == 150)
+        #expect((await queue.next())?.first?.payload.count == 150)
     }
 
-    @Test func submitWaitsForRoomGetsItsOwnAnswersAndGoesBeforeLaterOffers() async throws {
+    @Test func aWaitingPublisherGoesBeforeLaterOffers() async throws {
         let queue = PublishQueue(maxMessages: 2, maxBytes: 100)
-        queue.setLinked(true)
         #expect(queue.offer(entries("a", "b")))
-        let submitted = Task { await queue.submit(entries("c", "d")) }
-        // The submitter waits for room; meanwhile an offer may not overtake it.
-        let refusedWhileWaiting = await eventually(timeout: .seconds(10)) { !queue.offer(entries("e")) }
-        #expect(refusedWhileWaiting)
-        let first = try #require(await queue.next())
-        #expect(first.entries.map(\.payload) == [Array("a".utf8), Array("b".utf8)])
-        let second = try #require(await queue.next())
-        #expect(second.entries.map(\.payload) == [Array("c".utf8), Array("d".utf8)])
-        #expect(second.replies.count == 1)
-        #expect(second.replies.first?.range == 0..<2)
-        let refusal = BrokerBackendError(.unavailable, "full")
-        second.replies.first?.reply.resume(returning: [nil, refusal])
-        let answers = await submitted.value
-        #expect(answers.count == 2)
-        #expect(answers[0] == nil)
-        #expect(answers[1]?.reason == "full")
+        let waiting = Task { await queue.enqueue(entries("c", "d")) }
+        // The publisher waits for room; meanwhile an offer may not overtake it.
+        let waitingSeen = await eventually(timeout: .seconds(10)) { queue.publishersWaiting == 1 }
+        #expect(waitingSeen)
+        #expect(!queue.offer(entries("e")))
+        #expect(texts(await queue.next()) == ["a", "b"])
+        #expect(await waiting.value)
+        #expect(queue.publishersWaiting == 0)
+        #expect(texts(await queue.next()) == ["c", "d"])
+        #expect(queue.offer(entries("e")))
+    }
+
+    @Test func aWaitingPublisherGivesUpOnlyWhenAskedAndTakesNothing() async {
+        let queue = PublishQueue(maxMessages: 1, maxBytes: 100)
+        #expect(queue.offer(entries("a")))
+        let asked = Atomic<Int>(0)
+        let accepted = await queue.enqueue(entries("b"), recheck: .milliseconds(1)) {
+            asked.add(1, ordering: .relaxed).newValue >= 3  // gives up on the third check
+        }
+        #expect(!accepted)
+        #expect(asked.load(ordering: .relaxed) == 3)
+        #expect(queue.waiting == 1)
+        #expect(texts(await queue.next()) == ["a"])
     }
 
     @Test func closeRefusesNewWorkAndHandsOverWhatIsLeft() async {
         let queue = PublishQueue()
-        queue.setLinked(true)
         #expect(queue.offer(entries("left")))
         queue.close()
         #expect(!queue.offer(entries("late")))
-        let answers = await queue.submit(entries("late"))
-        #expect(answers.count == 1)
-        #expect(answers.first??.reason == "the node is stopping")
-        #expect((await queue.next())?.entries.map(\.payload) == [Array("left".utf8)])
+        #expect(await queue.enqueue(entries("late")) == false)
+        #expect(texts(await queue.next()) == ["left"])
         #expect(await queue.next() == nil)
     }
 }

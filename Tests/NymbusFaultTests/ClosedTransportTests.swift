@@ -47,6 +47,7 @@ private struct CapturingHandler: LogHandler {
         var configuration = MixnetConfiguration()
         configuration.clientCount = 2
         configuration.hopDelay = .milliseconds(1)
+        configuration.sendDelay = .zero
         let mixnet = try LocalMixnet(configuration: configuration, logger: faultLogger("mixnet"))
         try await mixnet.start()
         let endpoints = await mixnet.endpoints

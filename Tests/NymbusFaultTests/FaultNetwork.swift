@@ -38,13 +38,14 @@ actor FaultNetwork {
 
     /// Starts a mixnet of `clients` endpoints; no node runs yet.
     static func start(
-        clients: Int, hopDelay: Duration = .milliseconds(5), startupDelay: Duration = .zero,
-        persistent: Bool = false,
+        clients: Int, hopDelay: Duration = .milliseconds(5), sendDelay: Duration = .zero,
+        startupDelay: Duration = .zero, persistent: Bool = false,
         configure: @escaping @Sendable (Int, inout NodeConfiguration) -> Void = { _, _ in }
     ) async throws -> FaultNetwork {
         var configuration = MixnetConfiguration()
         configuration.clientCount = clients
         configuration.hopDelay = hopDelay
+        configuration.sendDelay = sendDelay
         configuration.startupDelay = startupDelay
         let mixnet = try LocalMixnet(configuration: configuration, logger: faultLogger("mixnet"))
         try await mixnet.start()

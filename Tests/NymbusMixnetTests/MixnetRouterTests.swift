@@ -11,11 +11,12 @@ import Testing
     let c = Recipient.random()
 
     func makeRouter(
-        hopDelay: Duration = .zero, loss: Double = 0, duplicate: Double = 0, seed: UInt64 = 7,
-        surbs: MixnetSurbPolicy = MixnetSurbPolicy()
+        hopDelay: Duration = .zero, sendDelay: Duration = .zero, loss: Double = 0, duplicate: Double = 0,
+        seed: UInt64 = 7, surbs: MixnetSurbPolicy = MixnetSurbPolicy()
     ) -> MixnetRouter {
         var configuration = MixnetConfiguration()
         configuration.hopDelay = hopDelay
+        configuration.sendDelay = sendDelay
         configuration.lossProbability = loss
         configuration.duplicateProbability = duplicate
         configuration.surbs = surbs
@@ -236,6 +237,7 @@ import Testing
     @Test func inboxIsBoundedOldestFirst() {
         var configuration = MixnetConfiguration()
         configuration.hopDelay = .zero
+        configuration.sendDelay = .zero
         configuration.inboxMessageLimit = 3
         configuration.inboxByteLimit = 1000
         var router = MixnetRouter(configuration: configuration, random: MixnetRandom(seed: 1))

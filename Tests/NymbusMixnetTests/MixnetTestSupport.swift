@@ -11,12 +11,14 @@ enum MixnetTestSupport {
 
     /// A started mixnet with zero delay (unless told otherwise) on free ports.
     static func startMixnet(
-        clients: Int = 3, hopDelay: Duration = .zero, loss: Double = 0, duplicate: Double = 0, seed: UInt64 = 1,
+        clients: Int = 3, hopDelay: Duration = .zero, sendDelay: Duration = .zero, loss: Double = 0,
+        duplicate: Double = 0, seed: UInt64 = 1,
         surbs: MixnetSurbPolicy = MixnetSurbPolicy(), stateDirectory: String? = nil
     ) async throws -> LocalMixnet {
         var configuration = MixnetConfiguration()
         configuration.clientCount = clients
         configuration.hopDelay = hopDelay
+        configuration.sendDelay = sendDelay
         configuration.lossProbability = loss
         configuration.duplicateProbability = duplicate
         configuration.seed = seed

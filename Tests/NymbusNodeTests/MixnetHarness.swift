@@ -18,13 +18,15 @@ final class MixnetHarness: Sendable {
         self.endpoints = endpoints
     }
 
-    /// Starts a mixnet of `clients` endpoints with `hopDelay` per hop.
-    static func start(clients: Int, hopDelay: Duration = .milliseconds(1), loss: Double = 0, duplicates: Double = 0)
-        async throws -> MixnetHarness
-    {
+    /// Starts a mixnet of `clients` endpoints with `hopDelay` per hop, unpaced unless `sendDelay` is given.
+    static func start(
+        clients: Int, hopDelay: Duration = .milliseconds(1), loss: Double = 0, duplicates: Double = 0,
+        sendDelay: Duration = .zero
+    ) async throws -> MixnetHarness {
         var configuration = MixnetConfiguration()
         configuration.clientCount = clients
         configuration.hopDelay = hopDelay
+        configuration.sendDelay = sendDelay
         configuration.lossProbability = loss
         configuration.duplicateProbability = duplicates
         configuration.seed = UInt64.random(in: 1...UInt64.max)

@@ -195,8 +195,8 @@ import Testing
     @Test func malformedOversizedAndFloodingPeersAreDisconnectedAndDiscouraged() async throws {
         let t = ScriptedTransport()
         var config = testConfiguration()
-        config.messageBurst = 20
-        config.messageRate = 1
+        config.packetBurst = 20
+        config.packetRate = 1
         let node = Node(transport: t, configuration: config, logger: testLogger())
         try await node.start()
         let good = Recipient.random()

@@ -333,8 +333,8 @@ enum Handshakes {
 
     @Test func floodClosesTheLink() {
         var settings = SessionSettings()
-        settings.messageRate = 1
-        settings.messageBurst = 5
+        settings.packetRate = 1
+        settings.packetBurst = 5
         var s = established(settings: settings)  // the verack took one token
         for i in 0..<4 { #expect(s.receive(.ping(nonce: UInt64(i)), now: 0) == [.send(.pong(nonce: UInt64(i)))]) }
         let actions = s.receive(.ping(nonce: 9), now: 0)

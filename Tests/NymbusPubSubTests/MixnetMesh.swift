@@ -43,12 +43,13 @@ final class MixnetMesh: Sendable {
     /// Starts `count` nodes (those in `hidden` in hidden mode) with no links yet.
     static func start(
         count: Int, hidden: Set<Int> = [], hopDelay: Duration = .milliseconds(15), loss: Double = 0,
-        seed: UInt64 = 1, pubsub configure: (Int, inout PubSubConfiguration) -> Void = { _, _ in },
+        sendDelay: Duration = .zero, seed: UInt64 = 1, pubsub configure: (Int, inout PubSubConfiguration) -> Void = { _, _ in },
         transport wrap: (Int, NymClientConnection) -> any MixnetTransport = { $1 }
     ) async throws -> MixnetMesh {
         var mc = MixnetConfiguration()
         mc.clientCount = count
         mc.hopDelay = hopDelay
+        mc.sendDelay = sendDelay
         mc.lossProbability = loss
         mc.seed = seed
         let mixnet = try LocalMixnet(

@@ -52,8 +52,8 @@ func unlimitedNode(bootstrap: [Recipient]) -> NodeConfiguration {
     var node = NodeConfiguration(mode: .visible)
     node.bootstrap = bootstrap
     node.outboundTarget = bootstrap.count
-    node.messageRate = 1e9
-    node.messageBurst = 1e9
+    node.packetRate = 1e9
+    node.packetBurst = 1e9
     return node
 }
 
@@ -72,6 +72,7 @@ do {
         var configuration = MixnetConfiguration()
         configuration.clientCount = 2
         configuration.hopDelay = .zero
+        configuration.sendDelay = .zero
         let mixnet = try LocalMixnet(configuration: configuration, logger: logger)
         try await mixnet.start()
         let endpoints = await mixnet.endpoints

@@ -19,6 +19,7 @@ enum PeersProcess {
             var configuration = MixnetConfiguration()
             configuration.clientCount = peers + 1
             configuration.hopDelay = .zero
+            configuration.sendDelay = .zero
             let mixnet = try LocalMixnet(configuration: configuration, logger: quiet)
             try await mixnet.start()
             let endpoints = await mixnet.endpoints

@@ -81,6 +81,7 @@ enum OverlayBench {
         configuration.hidden = hidden
         configuration.mixnet.hopDelay = .microseconds(Int64(hopDelayMs * 1000))
         configuration.mixnet.seed = seed
+        configuration.mixnet.sendDelay = .zero  // flood copies and latency without the send budget (FlowBench has it)
         // Every node's first dial goes to the seed (node 0), whose 64 inbound slots fill up; a
         // node refused there asks for addresses again only after `addressFetchInterval` (60 s).
         // Shortened, as the tests do, so the benchmark does not wait a minute for late joiners.

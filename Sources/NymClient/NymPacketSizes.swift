@@ -24,10 +24,10 @@ public enum NymPacketSizes {
     public static func replyPackets(dataCount: Int) -> Int { packets(forMessageBytes: dataCount + 3) }
 
     /// Packets for a message of the original sender that carries only `surbs` additional SURBs.
-    static func additionalSurbPackets(surbs: Int) -> Int { packets(forMessageBytes: 2 + 16 + 1 + 4 + surbs * surbSize) }
+    public static func additionalSurbPackets(surbs: Int) -> Int { packets(forMessageBytes: 2 + 16 + 1 + 4 + surbs * surbSize) }
 
     /// Packets for `bytes` bytes of serialized message: never fewer than one.
-    static func packets(forMessageBytes bytes: Int) -> Int {
+    public static func packets(forMessageBytes bytes: Int) -> Int {
         guard bytes > 0 else { return 1 }
         return max(1, (bytes + fragmentPayload - 1) / fragmentPayload)
     }

@@ -1,0 +1,166 @@
+import NymbusWire
+
+/// What one link has waiting for nym-client, and how much of it nym-client still holds.
+///
+/// A node hands each link's messages to nym-client on that link's own lane (connection id) and
+/// keeps nym-client's share small: a message goes only while the lane holds fewer than `window`
+/// packets, as nym-client's `LaneQueueLength` answers report it (spec/node.md §13). Everything
+/// else waits here, control messages first, then repair (`inv`, `getdata`), then objects; the
+/// objects waiting are bounded in packets, and an object that does not fit is refused (the topic
+/// layer counts it and repair announces it later).
+///
+/// Pure: no I/O, no clock of its own. nym-client answers every request that carries a
+/// connection id with the lane's length, in request order, so the outbox keeps the requests
+/// whose answers are outstanding and knows, after each answer, exactly what the lane holds.
+struct LinkOutbox {
+    /// Where a message queues: lower goes first.
+    enum Priority: Int, CaseIterable {
+        /// Handshake, keepalive, address gossip, `bye`, `reject`.
+        case control = 0
+        /// Gossip repair's `inv` and `getdata`.
+        case repair = 1
+        /// Pub/sub objects and custom objects.
+        case bulk = 2
+
+        init(_ command: Command) {
+            switch command {
+            case .object, .custom: self = .bulk
+            case .inv, .getdata: self = .repair
+            default: self = .control
+            }
+        }
+    }
+
+    /// One message waiting.
+    struct Item {
+        let bytes: [UInt8]
+        let surbs: UInt32
+        let command: Command
+        /// Sphinx packets it costs nym-client.
+        let packets: Int
+    }
+
+    /// A request whose `LaneQueueLength` answer has not come yet.
+    private struct Outstanding {
+        let sequence: UInt64
+        /// Packets the request added to the lane (0 for a plain query).
+        let packets: Int
+        let sentAt: Double
+    }
+
+    private var queues: [[Item]] = Array(repeating: [], count: Priority.allCases.count)
+    private var heads: [Int] = Array(repeating: 0, count: Priority.allCases.count)
+    /// Packets of bulk items waiting here.
+    private(set) var bulkPackets = 0
+    /// Messages waiting here, every priority.
+    private(set) var count = 0
+    private var outstanding: [Outstanding] = []
+    private var outstandingPackets = 0
+    private var nextSequence: UInt64 = 0
+    /// nym-client's last report of the lane.
+    private(set) var reported = 0
+
+    /// Packets nym-client holds for this lane, as far as the answers so far tell.
+    var inClient: Int { reported + outstandingPackets }
+
+    /// Whether a plain query is waiting for its answer.
+    var isQuerying: Bool { outstanding.contains { $0.packets == 0 } }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Queues `item`; false (and nothing queued) for a bulk item that would take the waiting
+    /// bulk packets over `bulkLimit`. A lone item larger than the limit still fits an empty queue.
+    mutating func push(_ item: Item, bulkLimit: Int) -> Bool {
+        let priority = Priority(item.command)
+        if priority == .bulk {
+            guard bulkPackets == 0 || bulkPackets + item.packets <= bulkLimit else { return false }
+            bulkPackets += item.packets
+        }
+        queues[priority.rawValue].append(item)
+        count += 1
+        return true
+    }
+
+    /// Takes the messages nym-client may have now: highest priority first, while the lane holds
+    /// fewer than `window` packets. Each one taken is an outstanding request (its sequence
+    /// number comes back with it, for `failed(_:)`).
+    mutating func take(window: Int, now: Double) -> [(item: Item, sequence: UInt64)] {
+        var out: [(Item, UInt64)] = []
+        for priority in Priority.allCases {
+            let p = priority.rawValue
+            while inClient < window, heads[p] < queues[p].count {
+                let item = queues[p][heads[p]]
+                heads[p] += 1
+                count -= 1
+                if priority == .bulk { bulkPackets -= item.packets }
+                out.append((item, record(packets: item.packets, now: now)))
+            }
+            compact(p)
+        }
+        return out
+    }
+
+    /// A query for the lane's length is about to be sent.
+    mutating func querying(now: Double) -> UInt64 { record(packets: 0, now: now) }
+
+    /// nym-client refused the request `sequence` (it never reached the lane): forget it, and put a
+    /// message back at the head of its queue.
+    mutating func failed(_ sequence: UInt64, item: Item?) {
+        if let index = outstanding.firstIndex(where: { $0.sequence == sequence }) {
+            outstandingPackets -= outstanding[index].packets
+            outstanding.remove(at: index)
+        }
+        guard let item else { return }
+        let p = Priority(item.command).rawValue
+        if heads[p] > 0 {
+            heads[p] -= 1
+            queues[p][heads[p]] = item
+        } else {
+            queues[p].insert(item, at: 0)
+        }
+        count += 1
+        if p == Priority.bulk.rawValue { bulkPackets += item.packets }
+    }
+
+    /// nym-client's answer for the oldest outstanding request: the lane holds `length` packets.
+    mutating func answered(length: Int) {
+        if !outstanding.isEmpty {
+            outstandingPackets -= outstanding.removeFirst().packets
+        }
+        reported = max(0, length)
+    }
+
+    /// Answers older than `timeout` that never came (a reconnect lost them): forget them all, so
+    /// the lane is asked again instead of waiting forever. Returns whether any were forgotten.
+    mutating func expireAnswers(olderThan timeout: Double, now: Double) -> Bool {
+        guard let first = outstanding.first, now - first.sentAt > timeout else { return false }
+        outstanding.removeAll()
+        outstandingPackets = 0
+        return true
+    }
+
+    /// Drops everything waiting (the link closed); returns how many messages were dropped.
+    mutating func removeAll() -> Int {
+        let dropped = count
+        self = LinkOutbox()
+        return dropped
+    }
+
+    private mutating func record(packets: Int, now: Double) -> UInt64 {
+        let sequence = nextSequence
+        nextSequence &+= 1
+        outstanding.append(Outstanding(sequence: sequence, packets: packets, sentAt: now))
+        outstandingPackets += packets
+        return sequence
+    }
+
+    private mutating func compact(_ p: Int) {
+        if heads[p] == queues[p].count {
+            queues[p].removeAll(keepingCapacity: true)
+            heads[p] = 0
+        } else if heads[p] > 64, heads[p] * 2 > queues[p].count {
+            queues[p].removeFirst(heads[p])
+            heads[p] = 0
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Logging
+import NymClient
+import NymbusWire
+
+/// Handing messages to nym-client at the pace it can carry (spec/node.md §13).
+///
+/// Every link has its own lane (a nym-client connection id) and a `LinkOutbox`. A message for an
+/// established or half-open link waits in that outbox and goes to nym-client only while the lane
+/// holds fewer than `laneWindow` packets, as nym-client's `LaneQueueLength` answers tell: so
+/// nym-client's queue stays small, control messages overtake objects, and an object that a link
+/// cannot take yet waits in a bounded queue or is refused there (counted, left to repair). One
+/// pump task hands messages over, so each lane's requests reach nym-client in the order the
+/// outbox counted them. A `bye` for a link already gone, and anything sent while nym-client
+/// reports no lanes, goes straight out on the general lane.
+extension Node {
+    /// Queues one packet of `fx` for its link, or sends it at once when it belongs to no link.
+    /// Returns whether it was queued or sent.
+    func dispatch(_ packet: Effects.Packet) async -> Bool {
+        guard let id = packet.session, sessions[id] != nil, transport.reportsLaneQueueLengths else {
+            return await sendNow(packet, lane: nil)
+        }
+        let item = LinkOutbox.Item(
+            bytes: packet.bytes, surbs: packet.surbs, command: packet.command, packets: packets(of: packet))
+        _ = laneID(for: id)
+        guard outboxes[id, default: LinkOutbox()].push(item, bulkLimit: configuration.linkQueuePackets) else {
+            statistics.objectsRefusedLinkFull += 1
+            if !linkFullLogged.contains(id) {
+                linkFullLogged.insert(id)
+                logger.warning(
+                    "a link cannot take objects as fast as they come; later ones wait for repair",
+                    metadata: [
+                        "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.bulkPackets ?? 0)",
+                        "limit": "\(configuration.linkQueuePackets)",
+                    ])
+            }
+            return false
+        }
+        schedulePump()
+        return true
+    }
+
+    /// Packets nym-client needs for `packet` on its path (NYM-CLIENT.md §6).
+    func packets(of packet: Effects.Packet) -> Int {
+        guard let id = packet.session, let session = sessions[id] else {
+            return NymPacketSizes.sendPackets(dataCount: packet.bytes.count)
+        }
+        switch session.path {
+        case .visible: return NymPacketSizes.sendPackets(dataCount: packet.bytes.count)
+        case .anonymousOutbound:
+            return NymPacketSizes.anonymousPackets(dataCount: packet.bytes.count, surbs: Int(packet.surbs))
+        case .anonymousInbound: return NymPacketSizes.replyPackets(dataCount: packet.bytes.count)
+        }
+    }
+
+    /// The lane of session `id`, made on first use.
+    func laneID(for id: SessionID) -> UInt64 {
+        if let lane = lanes[id] { return lane }
+        let lane = nextLane
+        nextLane &+= 1
+        if nextLane == 0 { nextLane = 1 }
+        lanes[id] = lane
+        laneSessions[lane] = id
+        return lane
+    }
+
+    /// Forgets a closed link's outbox and lane; nym-client drops what it has not sent of the lane.
+    func dropOutbox(of id: SessionID, into fx: inout Effects) {
+        if var outbox = outboxes.removeValue(forKey: id) {
+            statistics.messagesDroppedOnClose += outbox.removeAll()
+        }
+        linkFullLogged.remove(id)
+        if let lane = lanes.removeValue(forKey: id) {
+            laneSessions[lane] = nil
+            fx.closedLanes.append(lane)
+        }
+        wakeRoomWaiters()
+    }
+
+    /// Sends one message to nym-client now; counts it, or counts the refusal.
+    func sendNow(_ packet: Effects.Packet, lane: UInt64?) async -> Bool {
+        do {
+            switch packet.path {
+            case .visible(let address):
+                try await transport.send(packet.bytes, to: address, lane: lane)
+            case .anonymousOutbound(let address):
+                try await transport.sendAnonymous(packet.bytes, to: address, replySurbs: packet.surbs, lane: lane)
+            case .anonymousInbound(let tag):
+                try await transport.reply(packet.bytes, to: tag, lane: lane)
+            }
+            statistics.messagesOut[packet.command, default: 0] += 1
+            statistics.bytesOut += packet.bytes.count
+            return true
+        } catch {
+            statistics.sendFailures += 1
+            logger.warning(
+                "nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    // MARK: - The pump
+
+    func schedulePump() {
+        pumpRequested = true
+        guard pumpTask == nil else { return }
+        pumpTask = Task { [weak self] in await self?.runPump() }
+    }
+
+    /// Hands every outbox what its lane can take, asks nym-client about lanes that are full and
+    /// still have messages waiting, and comes back after `lanePollInterval` while any do.
+    private func runPump() async {
+        while pumpRequested, !stopping {
+            pumpRequested = false
+            let at = now()
+            var waiting = false
+            for id in Array(outboxes.keys) {
+                guard var outbox = outboxes[id], !outbox.isEmpty, let session = sessions[id] else { continue }
+                let lane = laneID(for: id)
+                if outbox.expireAnswers(olderThan: Self.laneAnswerTimeout, now: at) {
+                    statistics.laneAnswersLost += 1
+                }
+                let taken = outbox.take(window: configuration.laneWindow, now: at)
+                var query: UInt64?
+                if !outbox.isEmpty, !outbox.isQuerying { query = outbox.querying(now: at) }
+                outboxes[id] = outbox
+                if !outbox.isEmpty { waiting = true }
+                for (item, sequence) in taken {
+                    let packet = Effects.Packet(
+                        session: id, path: session.path, bytes: item.bytes, surbs: item.surbs, command: item.command)
+                    if await !sendNow(packet, lane: lane) {
+                        outboxes[id]?.failed(sequence, item: item)
+                        waiting = true
+                    }
+                }
+                if let query {
+                    do { try await transport.requestLaneQueueLength(lane) } catch {
+                        outboxes[id]?.failed(query, item: nil)
+                    }
+                }
+            }
+            wakeRoomWaiters()
+            if waiting, !pumpRequested {
+                try? await Task.sleep(for: configuration.lanePollInterval)
+                pumpRequested = true
+            }
+        }
+        pumpTask = nil
+    }
+
+    /// nym-client's answer about `lane` arrived.
+    func laneReported(_ report: LaneReport) {
+        guard let id = laneSessions[report.lane], outboxes[id] != nil else { return }
+        outboxes[id]?.answered(length: report.length)
+        if outboxes[id]?.isEmpty == false { schedulePump() }
+    }
+
+    /// How long an answer may be missing before the lane is asked again (a reconnect lost it).
+    static var laneAnswerTimeout: Double { 5 }
+
+    // MARK: - Room for new objects
+
+    /// Object packets waiting in every outbox.
+    var queuedObjectPackets: Int { outboxes.values.reduce(0) { $0 + $1.bulkPackets } }
+
+    /// How many object packets may wait before a publisher has to: `linkQueuePackets` per
+    /// established link, so one stuck link (which refuses objects past its own bound) cannot
+    /// stop publishing while the others drain.
+    var admissionLimit: Int {
+        configuration.linkQueuePackets * max(1, sessions.values.filter(\.isEstablished).count)
+    }
+
+    /// Returns once the links have room for more objects: how a publisher is slowed to the pace
+    /// nym-client can carry instead of having its messages dropped.
+    public func waitForSendRoom() async {
+        while !stopping, queuedObjectPackets >= admissionLimit {
+            statistics.publishWaits += 1
+            await withCheckedContinuation { roomWaiters.append($0) }
+        }
+    }
+
+    func wakeRoomWaiters() {
+        guard !roomWaiters.isEmpty, stopping || queuedObjectPackets < admissionLimit else { return }
+        let waiters = roomWaiters
+        roomWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// What waits to be sent: messages and object packets in the outboxes, and packets nym-client
+    /// holds in the links' lanes as last reported.
+    public var sendQueues: SendQueueDepths {
+        var depths = SendQueueDepths()
+        for outbox in outboxes.values {
+            depths.messages += outbox.count
+            depths.objectPackets += outbox.bulkPackets
+            depths.nymClientPackets += outbox.inClient
+        }
+        depths.publishersWaiting = roomWaiters.count
+        return depths
+    }
+}
+
+/// The depths of a node's send queues, for `NYMBUS.STATUS`.
+public struct SendQueueDepths: Sendable, Equatable {
+    /// Messages waiting in the links' outboxes.
+    public var messages = 0
+    /// Object packets among them (bounded per link by `linkQueuePackets`).
+    public var objectPackets = 0
+    /// Packets nym-client holds in the links' lanes (kept under `laneWindow` per link).
+    public var nymClientPackets = 0
+    /// Publishers waiting for room.
+    public var publishersWaiting = 0
+
+    public init() {}
+}
