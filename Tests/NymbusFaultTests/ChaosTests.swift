@@ -26,7 +26,7 @@ import Testing
         let hidden = Set((nodes - hiddenCount)..<nodes)
         let publisher = nodes  // one more endpoint, visible, never killed
         let target = 3
-        let net = try await FaultNetwork.start(clients: nodes + 1, persistent: true) { _, node in
+        let net = try await FaultNetwork.start(clients: nodes + 1, sendDelay: .milliseconds(20), persistent: true) { _, node in
             LinkRecoveryTests.quickProbes(&node)
             node.outboundTarget = target
             node.addressFetchInterval = .seconds(1)
