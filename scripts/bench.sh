@@ -11,13 +11,15 @@
 #            node) and against a redis-server started here on a Unix socket
 #   overlay  OverlayBench: a 50-node devnet in one process, 0 and 15 ms mixing delay per hop
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
+#   relink   RelinkBench: relink time after a peer is killed (visible, hidden dialer) and the
+#            keepalive's packets per idle link per minute
 # Needs: swift, libsodium (make deps), redis-server, redis-benchmark (make bench installs them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,overlay,memory}
+ONLY=${BENCH_ONLY:-object,broker,overlay,memory,relink}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -189,6 +191,10 @@ fi
 
 if wanted overlay; then
     run overlay "$BIN/OverlayBench" --nodes 50 --hidden 5 --objects 50 --delays 0,15
+fi
+
+if wanted relink; then
+    run relink "$BIN/RelinkBench" --samples 10 --idle-seconds 120
 fi
 
 if wanted memory; then

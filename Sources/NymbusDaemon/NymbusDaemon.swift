@@ -126,8 +126,9 @@ public actor NymbusDaemon {
 
     /// Ends the daemon as `kill -9` would: the node stops at once without a word to its peers
     /// or a file written, the broker socket and the nym-client link close, the data directory's
-    /// lock is released (the kernel would). For crash tests.
-    package func crash() async {
+    /// lock is released (the kernel would). For crash tests and the relink benchmark; the
+    /// daemon cannot be started again.
+    public func crash() async {
         started = false
         await node.crash()
         await broker.stop()

@@ -406,7 +406,9 @@ extension Node {
             switch code {
             case .selfConnection, .noInbound: redials.forget(address)
             case _ where discourage: redials.forget(address)
-            case _ where session.isEstablished: redials.lost(address, now: now(), jitter: jitter)
+            case _ where session.isEstablished:
+                redials.lost(address, now: now(), jitter: jitter)
+                emptyAddressFetches = 0  // the network changed: fetching may find something again
             default: redials.failed(address, now: now(), jitter: jitter)
             }
         }
