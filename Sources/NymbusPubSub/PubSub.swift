@@ -319,7 +319,9 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     /// Ends every wait (the node is stopping): publishes that would wait for the held queue are
-    /// held beyond its bound instead, and are lost with the process unless a peer takes them first.
+    /// held beyond its bound instead. With `keepHeldPublishes(in:)` they are on disk too, and the
+    /// next start takes back as many as the bound allows (the rest are counted, `heldDroppedAtLoad`);
+    /// without it they are lost with the process unless a peer takes them first.
     public func shutdown() {
         closing = true
         wakeHeldRoomWaiters()
