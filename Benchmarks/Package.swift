@@ -45,6 +45,8 @@ let package = Package(
             name: "RelinkBench",
             dependencies: [
                 "BenchSupport",
+                .product(name: "NymbusCrypto", package: "nymbus"),
+                .product(name: "NymbusWire", package: "nymbus"),
                 .product(name: "NymbusDaemon", package: "nymbus"),
                 .product(name: "NymbusNode", package: "nymbus"),
                 .product(name: "NymbusMixnet", package: "nymbus"),

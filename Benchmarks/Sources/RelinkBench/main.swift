@@ -19,9 +19,11 @@
 import BenchSupport
 import Logging
 import NymClient
+import NymbusCrypto
 import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
+import NymbusWire
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +52,7 @@ func temporaryDirectory() throws -> String {
 }
 
 /// A daemon on `endpoint` of `mixnet`.
-func daemon(
+func startDaemon(
     _ mixnet: LocalMixnet, endpoint: Int, directory: String, hidden: Bool, bootstrap: [Recipient], target: Int,
     adjust: (inout NodeConfiguration) -> Void
 ) async throws -> NymbusDaemon {
@@ -62,13 +64,13 @@ func daemon(
     var nymClient = try NymClientConfiguration(url: endpoints[endpoint].url)
     nymClient.startTimeout = .seconds(60)
     nymClient.maxBackoff = .seconds(1)
-    let daemon = try NymbusDaemon(
+    let started = try NymbusDaemon(
         configuration: DaemonConfiguration(
             nymClient: nymClient, node: node, socketPath: directory + "/n\(endpoint).sock",
             dataDirectory: directory + "/d\(endpoint)"),
         logger: quiet)
-    try await daemon.start()
-    return daemon
+    try await started.start()
+    return started
 }
 
 /// The session of `dialer`'s established outbound link to `address` that `listener` sees too.
@@ -102,9 +104,9 @@ func relink() async throws -> (kill: [String: [Double]], clean: [String: [Double
         node.silenceProbe = .milliseconds(Int64(probeSeconds * 1000))
         node.pongWaitMinimum = .milliseconds(Int64(probeSeconds * 1000 / 6))
     }
-    var server = try await daemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
-    let p = try await daemon(mixnet, endpoint: 1, directory: directory, hidden: false, bootstrap: [v], target: 1, adjust: adjust)
-    let h = try await daemon(mixnet, endpoint: 2, directory: directory, hidden: true, bootstrap: [v], target: 1, adjust: adjust)
+    var server = try await startDaemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
+    let p = try await startDaemon(mixnet, endpoint: 1, directory: directory, hidden: false, bootstrap: [v], target: 1, adjust: adjust)
+    let h = try await startDaemon(mixnet, endpoint: 2, directory: directory, hidden: true, bootstrap: [v], target: 1, adjust: adjust)
     var kill: [String: [Double]] = [:]
     var clean: [String: [Double]] = [:]
     for sample in 0..<(2 * samples) {
@@ -119,7 +121,7 @@ func relink() async throws -> (kill: [String: [Double]], clean: [String: [Double
         }
         let killed = sample % 2 == 0
         if killed { await server.crash() } else { await server.stop() }
-        server = try await daemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
+        server = try await startDaemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
         let restarted = ContinuousClock.now
         var pending = Set(dialers.map(\.0))
         while !pending.isEmpty {
@@ -153,8 +155,8 @@ func keepalive(hidden: Bool, adjust: @escaping @Sendable (inout NodeConfiguratio
     let directory = try temporaryDirectory()
     defer { _ = system("rm -rf '\(directory)'") }
     let v = await mixnet.endpoints[0].address
-    let server = try await daemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
-    let dialer = try await daemon(mixnet, endpoint: 1, directory: directory, hidden: hidden, bootstrap: [v], target: 1, adjust: adjust)
+    let server = try await startDaemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
+    let dialer = try await startDaemon(mixnet, endpoint: 1, directory: directory, hidden: hidden, bootstrap: [v], target: 1, adjust: adjust)
     guard await waitFor(.seconds(60), { await link(from: dialer, to: v, seenBy: server) != nil }) else {
         throw Failure(description: "no link")
     }
