@@ -4,7 +4,7 @@
 //   RelinkBench [--samples 10] [--idle-seconds 120] [--probe-seconds 2]
 //
 // 1. Relink. A visible node V; a visible node P and a hidden node H each keep one outbound link
-//    to V. V is killed (as by kill -9: no bye, nothing written) and started again on the same
+//    to V (H may link to P as well). V is killed (as by kill -9: no bye, nothing written) and started again on the same
 //    nym-client endpoint; the figure is the time from the restart until each dialer holds a new
 //    link to V that both ends see (p50/p99 over the samples). Baseline, same run: V stopped
 //    cleanly (its bye tells the dialers at once) and started again. The dialers must notice
@@ -106,7 +106,9 @@ func relink() async throws -> (kill: [String: [Double]], clean: [String: [Double
     }
     var server = try await startDaemon(mixnet, endpoint: 0, directory: directory, hidden: false, bootstrap: [], target: 0, adjust: adjust)
     let p = try await startDaemon(mixnet, endpoint: 1, directory: directory, hidden: false, bootstrap: [v], target: 1, adjust: adjust)
-    let h = try await startDaemon(mixnet, endpoint: 2, directory: directory, hidden: true, bootstrap: [v], target: 1, adjust: adjust)
+    // H can also link to P (V tells it P's address); with a target of 2 it keeps both, so a
+    // lost link to V leaves it below target and it must come back to V.
+    let h = try await startDaemon(mixnet, endpoint: 2, directory: directory, hidden: true, bootstrap: [v], target: 2, adjust: adjust)
     var kill: [String: [Double]] = [:]
     var clean: [String: [Double]] = [:]
     for sample in 0..<(2 * samples) {
@@ -126,7 +128,14 @@ func relink() async throws -> (kill: [String: [Double]], clean: [String: [Double
         var pending = Set(dialers.map(\.0))
         while !pending.isEmpty {
             guard ContinuousClock.now - restarted < .seconds(120) else {
-                throw Failure(description: "no relink within 120 s (\(pending.sorted()))")
+                var detail = ""
+                for (name, dialer) in dialers {
+                    detail += " \(name): \(await dialer.node.peers().map { "\($0.direction) \($0.id)" }) \(await dialer.node.statistics);"
+                }
+                detail += " V: \(await server.node.peers().map { "\($0.direction) \($0.mode) \($0.id)" }) \(await server.node.statistics)"
+                throw Failure(
+                    description: "no relink within 120 s after \(killed ? "a kill" : "a clean stop") (sample \(sample)): "
+                        + "\(pending.sorted());\(detail)")
             }
             for (name, dialer) in dialers where pending.contains(name) {
                 if let now = await link(from: dialer, to: v, seenBy: server), now != before[name] {
@@ -201,7 +210,7 @@ do {
     let old: @Sendable (inout NodeConfiguration) -> Void = { node in
         node.silenceProbe = .seconds(1_000_000)
     }
-    for hidden in [false, true] {
+    for hidden in [false, true] where idleSeconds > 0 {
         let name = hidden ? "hidden" : "visible"
         let figure = try await keepalive(hidden: hidden, adjust: new)
         let base = try await keepalive(hidden: hidden, adjust: old)
