@@ -313,7 +313,7 @@ public actor NymClientConnection: MixnetTransport {
                 let elapsed = (ContinuousClock.now - firstFailure).seconds
                 if report.shouldReport(elapsed: elapsed) {
                     logger.warning(
-                        "\(UnreachableReport.message(url: configuration.url, elapsed: elapsed, attempts: failures, error: error.reason))")
+                        "\(UnreachableReport.message(port: configuration.port, path: configuration.path, elapsed: elapsed, attempts: failures, error: error.reason))")
                 } else {
                     logger.debug("nym-client not reachable", metadata: ["attempts": "\(failures)"])
                 }

@@ -45,10 +45,13 @@ public struct UnreachableReport: Sendable, Equatable {
     }
 
     /// The report, as a sentence: where, for how long, what went wrong, what to check.
-    public static func message(url: String, elapsed: Double, attempts: Int, error: String) -> String {
+    /// `endpoint` names where nym-client should listen without an IP address (no log line holds
+    /// one): its port, and its path when that is not `/`.
+    public static func message(port: Int, path: String, elapsed: Double, attempts: Int, error: String) -> String {
         let tried = elapsed < 1 ? "" : " for \(duration(elapsed)) (\(attempts) attempts)"
-        return "Cannot reach nym-client at \(url)\(tried): \(plain(error)). "
-            + "Is nym-client running and listening there? Still trying."
+        let at = path == "/" || path.isEmpty ? "port \(port)" : "port \(port), path \(path)"
+        return "Cannot reach nym-client on \(at)\(tried): \(plain(error)). "
+            + "Is nym-client running and listening there (--nym-client)? Still trying."
     }
 
     /// `12 s`, `3 min 5 s`, `2 h 1 min`.

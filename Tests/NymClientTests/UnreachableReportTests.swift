@@ -17,16 +17,18 @@ import Testing
         #expect(again)
     }
 
-    @Test func theMessageIsASentenceNamingTheURLAndTheTime() {
+    /// A sentence naming the port (never the host: no log line holds an IP address), how long
+    /// it has tried, and the system error in words.
+    @Test func theMessageIsASentenceNamingThePortAndTheTime() {
         #expect(
             UnreachableReport.message(
-                url: "ws://127.0.0.1:1977/", elapsed: 0, attempts: 1,
+                port: 1977, path: "/", elapsed: 0, attempts: 1,
                 error: "connection reset (error set): Connection refused (errno: 111)")
-                == "Cannot reach nym-client at ws://127.0.0.1:1977/: connection refused. "
-                + "Is nym-client running and listening there? Still trying.")
+                == "Cannot reach nym-client on port 1977: connection refused. "
+                + "Is nym-client running and listening there (--nym-client)? Still trying.")
         #expect(
-            UnreachableReport.message(url: "ws://[::1]:1978/", elapsed: 185, attempts: 9, error: "timed out")
-                == "Cannot reach nym-client at ws://[::1]:1978/ for 3 min 5 s (9 attempts): timed out. "
-                + "Is nym-client running and listening there? Still trying.")
+            UnreachableReport.message(port: 1978, path: "/ws", elapsed: 185, attempts: 9, error: "timed out")
+                == "Cannot reach nym-client on port 1978, path /ws for 3 min 5 s (9 attempts): timed out. "
+                + "Is nym-client running and listening there (--nym-client)? Still trying.")
     }
 }
