@@ -105,7 +105,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "NymbusExamplesTests",
-            dependencies: ["custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusWire", logging,
+            dependencies: ["custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", logging,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict),

@@ -42,6 +42,18 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
+            name: "FlowBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "NymbusDaemon", package: "nymbus"),
+                .product(name: "NymbusPubSub", package: "nymbus"),
+                .product(name: "NymbusBroker", package: "nymbus"),
+                .product(name: "NymbusNode", package: "nymbus"),
+                .product(name: "NymbusMixnet", package: "nymbus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
             name: "RelinkBench",
             dependencies: [
                 "BenchSupport",

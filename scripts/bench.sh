@@ -10,6 +10,7 @@
 #   broker   redis-benchmark and BrokerBench against the Nymbus broker (alone, and inside a
 #            node) and against a redis-server started here on a Unix socket
 #   overlay  OverlayBench: a 50-node devnet in one process, 0 and 15 ms mixing delay per hop
+#   flow     FlowBench: 3- and 20-node devnets paced as nym-client; sustained rate, latency, memory
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
 #   relink   RelinkBench: relink time after a peer is killed (visible, hidden dialer) and the
 #            keepalive's packets per idle link per minute
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,overlay,memory,relink}
+ONLY=${BENCH_ONLY:-object,broker,overlay,flow,memory,relink}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -191,6 +192,11 @@ fi
 
 if wanted overlay; then
     run overlay "$BIN/OverlayBench" --nodes 50 --hidden 5 --objects 50 --delays 0,15
+fi
+
+if wanted flow; then
+    # The flow-control issue: a paced local mixnet (nym-client's send budget), plain RESP clients.
+    run flow "$BIN/FlowBench" --nodes "${FLOW_NODES:-3,20}" --overload "${FLOW_OVERLOAD:-60}" --steady "${FLOW_STEADY:-20}"
 fi
 
 if wanted relink; then

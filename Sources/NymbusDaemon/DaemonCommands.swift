@@ -70,6 +70,7 @@ enum DaemonCommands {
                 "subscription-overflow": .integer(Int64(topics.subscriptionOverflow)),
                 "broker-slow-subscribers-disconnected": .integer(Int64(brokerStats?.slowClientDisconnects ?? 0)),
                 "broker-publishes-refused": .integer(Int64(brokerStats?.publishesRejected ?? 0)),
+                "broker-socket-rebinds": .integer(Int64(await broker?.socketRebinds ?? 0)),
                 "seen-cache-entries": .integer(Int64(seen.count)),
                 "seen-cache-bytes": .integer(Int64(seen.bytes)),
                 "repair-inv-sent": .integer(Int64(topics.invSent)),

@@ -54,7 +54,7 @@ final class PublishQueue: Sendable {
     let maxBytes: Int
     private let state = Mutex(State())
 
-    init(maxMessages: Int = 8192, maxBytes: Int = 1024 * 1024) {
+    init(maxMessages: Int = 2048, maxBytes: Int = 256 * 1024) {
         self.maxMessages = maxMessages
         self.maxBytes = maxBytes
     }

@@ -22,7 +22,7 @@ extension Node {
         let item = LinkOutbox.Item(
             bytes: packet.bytes, surbs: packet.surbs, command: packet.command, packets: packets(of: packet))
         _ = laneID(for: id)
-        guard outboxes[id, default: LinkOutbox()].push(item, bulkLimit: configuration.linkQueuePackets) else {
+        guard outboxes[id, default: LinkOutbox()].push(item, bulkLimit: configuration.linkQueueLimitPackets) else {
             statistics.objectsRefusedLinkFull += 1
             if !linkFullLogged.contains(id) {
                 linkFullLogged.insert(id)
@@ -30,7 +30,7 @@ extension Node {
                     "a link cannot take objects as fast as they come; later ones wait for repair",
                     metadata: [
                         "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.bulkPackets ?? 0)",
-                        "limit": "\(configuration.linkQueuePackets)",
+                        "limit": "\(configuration.linkQueueLimitPackets)",
                     ])
             }
             return false

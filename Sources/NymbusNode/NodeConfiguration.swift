@@ -115,10 +115,14 @@ public struct NodeConfiguration: Sendable {
     /// (`LaneQueueLength` is the signal). Small, so control messages overtake objects and a closed
     /// link leaves little behind; large enough that the Poisson sender never idles for lack of it.
     public var laneWindow = 8
-    /// Object packets that may wait in one link's outbox; an object past it is refused for that
-    /// link (repair offers it later). Publishers wait while the outboxes together hold this many
-    /// per established link.
+    /// Object packets per established link that may wait in the outboxes before this node's own
+    /// publishers wait for room (`waitForSendRoom()`): about a second of a nym-client's output
+    /// per link, so a burst is smoothed without adding much latency.
     public var linkQueuePackets = 64
+    /// Object packets that may wait in one link's outbox; an object past it is refused for that
+    /// link (counted; repair offers it later). Well above `linkQueuePackets`, so only a link that
+    /// drains far slower than the others (or relaying faster than the link carries) gets here.
+    public var linkQueueLimitPackets = 256
     /// How often a node asks nym-client about a full lane that still has messages waiting.
     public var lanePollInterval: Duration = .milliseconds(20)
     /// Messages held per session while its handshake completes (the mixnet reorders).

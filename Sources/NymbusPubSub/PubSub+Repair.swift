@@ -27,6 +27,8 @@ extension PubSub {
         for outgoing in repair.heartbeat(peers: peers, now: clock()) {
             await sendRepair(outgoing.message, to: outgoing.peer)
         }
+        // Held publishes wait for a link with room: retried here too, not only when a link comes up.
+        if !peers.isEmpty, pendingPublishes > 0 { await flushPending() }
     }
 
     /// Call when a link to `peer` comes up: it gets an `inv` of every cached object (the last

@@ -76,6 +76,46 @@ import Testing
         await second.stop()
     }
 
+    /// A cleaned directory (the socket and its lock file removed under a running node) must not
+    /// leave the node unreachable: the broker binds again, and locks the path again so a second
+    /// broker cannot take it meanwhile.
+    @Test func aRemovedSocketFileIsBoundAgainWithItsLock() async throws {
+        let (broker, socket) = try await startBroker()
+        defer { socket.remove() }
+        await broker.checkSocketFile()
+        #expect(await broker.socketRebinds == 0)  // nothing to do while the file is there
+        #expect(unlink(socket.path) == 0)
+        #expect(unlink(socket.path + ".lock") == 0)
+        #expect((try? await TestClient.connect(socket.path)) == nil)
+        await broker.checkSocketFile()
+        #expect(await broker.socketRebinds == 1)
+        #expect(mode(socket.path) == 0o600)
+        let client = try await TestClient.connect(socket.path)
+        try await client.command("PING")
+        #expect(try await client.read() == .simpleString("PONG"))
+        let second = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger)
+        let error = await #expect(throws: BrokerError.self) { try await second.start() }
+        #expect(error?.code == .alreadyRunning)
+        await broker.stop()
+        #expect(!FileManager.default.fileExists(atPath: socket.path))
+        #expect(!FileManager.default.fileExists(atPath: socket.path + ".lock"))
+    }
+
+    /// A socket of another program now at the path is left alone.
+    @Test func aSocketAnotherProgramPutAtThePathIsNotTakenOver() async throws {
+        let (broker, socket) = try await startBroker()
+        defer { socket.remove() }
+        #expect(unlink(socket.path) == 0)
+        let foreign = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(unixDomainSocketPath: socket.path).get()
+        await broker.checkSocketFile()
+        #expect(await broker.socketRebinds == 0)
+        try await foreign.close()
+        await broker.stop()
+    }
+
     @Test func anotherProgramListeningOnThePathIsRefused() async throws {
         let socket = TemporarySocket()
         defer { socket.remove() }

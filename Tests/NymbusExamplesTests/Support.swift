@@ -66,12 +66,16 @@ struct TestDevnet {
     let daemons: [NymbusDaemon]
     var sockets: [String] { daemons.map(\.broker.socketPath) }
 
-    static func start(_ name: String, nodes: Int = 3, hidden: Int = 1) async throws -> TestDevnet {
+    /// Starts `nodes` nodes on a local mixnet paced as nym-client (20 ms per packet), with
+    /// `hopDelay` per hop (nym-client: 15 ms).
+    static func start(
+        _ name: String, nodes: Int = 3, hidden: Int = 1, hopDelay: Duration = .milliseconds(1)
+    ) async throws -> TestDevnet {
         let directory = temporaryDirectory(name)
         var configuration = DevnetConfiguration(directory: directory)
         configuration.nodes = nodes
         configuration.hidden = hidden
-        configuration.mixnet.hopDelay = .milliseconds(1)
+        configuration.mixnet.hopDelay = hopDelay
         let devnet = try Devnet(configuration: configuration, logger: Logger(label: "examples-test") { _ in SwiftLogNoOpLogHandler() })
         try await devnet.start()
         if nodes > 1 {
@@ -83,9 +87,10 @@ struct TestDevnet {
 
     /// Runs `body` against a fresh devnet and stops it afterwards, also when `body` throws.
     static func with(
-        _ name: String, nodes: Int = 3, hidden: Int = 1, _ body: (TestDevnet) async throws -> Void
+        _ name: String, nodes: Int = 3, hidden: Int = 1, hopDelay: Duration = .milliseconds(1),
+        _ body: (TestDevnet) async throws -> Void
     ) async throws {
-        let net = try await start(name, nodes: nodes, hidden: hidden)
+        let net = try await start(name, nodes: nodes, hidden: hidden, hopDelay: hopDelay)
         do { try await body(net) } catch {
             await net.stop()
             throw error

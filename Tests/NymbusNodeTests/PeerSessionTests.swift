@@ -331,6 +331,23 @@ enum Handshakes {
         #expect(s.receive(.addr(entries), now: 20) == [.deliver(.addr(entries))])
     }
 
+    @Test func theFloodLimitCountsMixnetPacketsNotMessages() {
+        var settings = SessionSettings()
+        settings.packetRate = 1
+        settings.packetBurst = 20
+        var s = established(settings: settings)  // the verack took one token: 19 left
+        let object = Message.object([UInt8](repeating: 1, count: 9000))
+        for _ in 0..<3 { #expect(s.receive(object, size: 9000, packets: 6, now: 0) == [.deliver(object)]) }
+        // 18 packets taken; a 6-packet object does not fit the last one, a 1-packet ping does.
+        #expect(s.receive(.ping(nonce: 1), packets: 1, now: 0) == [.send(.pong(nonce: 1))])
+        let actions = s.receive(object, size: 9000, packets: 6, now: 0)
+        if case .close(.flood, let reason, true, true) = actions.first {
+            #expect(reason == "more than 20 mixnet packets at once (1 packets/s allowed)")
+        } else {
+            Issue.record("expected a flood close, got \(actions)")
+        }
+    }
+
     @Test func floodClosesTheLink() {
         var settings = SessionSettings()
         settings.packetRate = 1

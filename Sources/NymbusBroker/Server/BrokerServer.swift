@@ -27,6 +27,11 @@ public actor BrokerServer {
         case stopped
     }
     private var phase = Phase.idle
+    private var watchdog: Task<Void, Never>?
+    /// Times the socket file was found gone (or replaced) and bound again.
+    public private(set) var socketRebinds = 0
+    /// How often the broker checks that its socket file is still the one it bound.
+    public static let socketCheckInterval: Duration = .seconds(2)
 
     /// Creates a broker; nothing is bound until ``start()``.
     ///
@@ -93,6 +98,56 @@ public actor BrokerServer {
         }
         phase = .running(channel: channel, lock: lock, socketInode: inode, interestTask: interestTask)
         logger.info("broker listening", metadata: ["socket": "\(path)"])
+        watchdog = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.socketCheckInterval)
+                await self?.checkSocketFile()
+            }
+        }
+    }
+
+    /// Binds the socket again if its file is gone or is no longer the one this broker bound: a
+    /// program cleaning a directory (tmp cleaners, a second `devnet` on the same directory, a
+    /// user) must not leave a running node unreachable with no word. Never takes over a socket
+    /// another program listens on.
+    public func checkSocketFile() async {
+        guard case .running(let old, let lock, let inode, let interestTask) = phase else { return }
+        let path = configuration.socketPath
+        guard BrokerSocketFile.inode(of: path) != inode else { return }
+        if BrokerSocketFile.isListening(path) {
+            logger.error(
+                "another program now listens on this broker's socket path; clients reach it, not this node",
+                metadata: ["socket": "\(path)"])
+            return
+        }
+        do throws(BrokerError) {
+            // A cleaned directory took the lock file too: lock a new one, so a second broker
+            // cannot start on this path meanwhile.
+            var heldLock = lock
+            if !BrokerSocketFile.lockFileIsHeld(lock, for: path) {
+                heldLock = try BrokerSocketFile.acquireLock(for: path)
+                BrokerSocketFile.closeLock(lock)
+                phase = .running(channel: old, lock: heldLock, socketInode: inode, interestTask: interestTask)
+            }
+            // Close the old listener first: NIO unlinks whatever socket file is at the path when a
+            // Unix-domain listener closes, so closing it after binding would remove the new one.
+            try? await old.close()
+            try BrokerSocketFile.clearStaleSocket(path)
+            let (channel, newInode) = try await bind(path)
+            guard case .running = phase else {
+                try? await channel.close()
+                return
+            }
+            phase = .running(channel: channel, lock: heldLock, socketInode: newInode, interestTask: interestTask)
+            socketRebinds += 1
+            logger.error(
+                "the broker socket file was removed or replaced while the node ran; listening on a new one",
+                metadata: ["socket": "\(path)", "rebinds": "\(socketRebinds)"])
+        } catch {
+            logger.error(
+                "the broker socket file was removed and cannot be bound again",
+                metadata: ["socket": "\(path)", "error": "\(error)"])
+        }
     }
 
     private func bind(_ path: String) async throws(BrokerError) -> (any Channel, UInt64) {
@@ -131,6 +186,8 @@ public actor BrokerServer {
     public func stop() async {
         guard case .running(let channel, let lock, let inode, let interestTask) = phase else { return }
         phase = .stopped
+        watchdog?.cancel()
+        watchdog = nil
         try? await channel.close()
         let stateBox = state
         if let closing = try? await eventLoop.submit({ stateBox.value.closeAllClients() }).get() {

@@ -108,6 +108,16 @@ enum BrokerSocketFile {
         throw BrokerError(.fileSystem, "cannot take the lock '\(lockPath)': it keeps being replaced")
     }
 
+    /// Whether the lock file at the path is still the file `descriptor` locked.
+    static func lockFileIsHeld(_ descriptor: Int32, for socketPath: String) -> Bool {
+        var held = stat()
+        guard fstat(descriptor, &held) == 0, let current = inode(of: socketPath + ".lock") else { return false }
+        return UInt64(held.st_ino) == current
+    }
+
+    /// Closes a lock whose file is already gone (the path now has a new lock file).
+    static func closeLock(_ descriptor: Int32) { close(descriptor) }
+
     /// Releases the lock taken by ``acquireLock(for:)`` and removes the lock file.
     static func releaseLock(_ descriptor: Int32, for socketPath: String) {
         unlink(socketPath + ".lock")
@@ -167,6 +177,13 @@ enum BrokerSocketFile {
         guard lstat(socketPath, &info) == 0 else {
             throw BrokerError(.fileSystem, "cannot inspect '\(socketPath)': \(errorText())")
         }
+        return UInt64(info.st_ino)
+    }
+
+    /// The inode of the file at `path`, or nil if there is none.
+    static func inode(of path: String) -> UInt64? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
         return UInt64(info.st_ino)
     }
 
