@@ -102,13 +102,26 @@ actor TopicBridge: BrokerBackend {
         (store.topics.keys.sorted { $0.lexicographicallyPrecedes($1) }, active.keys.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
-    func stop() async {
+    /// Stops taking publishes and hands what was accepted to the topic layer: the drainer gets
+    /// up to `drain` to send it at the links' pace, then publishers stop waiting for room and
+    /// the rest goes into the links' queues (`NymbusDaemon.stop()` lets the node send them
+    /// before it says `bye`).
+    func stop(drain: Duration = .seconds(10)) async {
         for (_, subscription) in active { await pubsub.unsubscribe(subscription) }
         active.removeAll()
-        await pubsub.shutdown()
         queue.close()
+        let pubsub = self.pubsub
+        let deadline = Task {
+            try? await Task.sleep(for: drain)
+            await pubsub.shutdown()
+        }
         await drainer?.value
         drainer = nil
+        deadline.cancel()
+        await pubsub.shutdown()
+        if queue.waiting > 0 {
+            logger.warning("publishes left in the queue at stop", metadata: ["count": "\(queue.waiting)"])
+        }
     }
 
     // MARK: BrokerBackend

@@ -76,8 +76,22 @@ extension Node {
         wakeRoomWaiters()
     }
 
+    /// What became of a message handed to nym-client.
+    enum SendOutcome {
+        case sent
+        /// Not taken, for now (its send queue is full): try again later.
+        case later
+        /// Not taken and never will be (closed transport, a request nym-client cannot carry).
+        case refused
+    }
+
     /// Sends one message to nym-client now; counts it, or counts the refusal.
+    @discardableResult
     func sendNow(_ packet: Effects.Packet, lane: UInt64?) async -> Bool {
+        await send(packet, lane: lane) == .sent
+    }
+
+    func send(_ packet: Effects.Packet, lane: UInt64?) async -> SendOutcome {
         do {
             switch packet.path {
             case .visible(let address):
@@ -89,12 +103,23 @@ extension Node {
             }
             statistics.messagesOut[packet.command, default: 0] += 1
             statistics.bytesOut += packet.bytes.count
-            return true
+            transportFullLogged = false
+            return .sent
         } catch {
+            if error.code == .queueFull, lane != nil {
+                // The WebSocket queue is full (nym-client unreachable for a while): the message
+                // stays at the head of its outbox. Logged once per episode.
+                statistics.sendRetries += 1
+                if !transportFullLogged {
+                    transportFullLogged = true
+                    logger.warning("nym-client is not taking messages; links' messages wait in their outboxes")
+                }
+                return .later
+            }
             statistics.sendFailures += 1
             logger.warning(
                 "nym-client refused a message", metadata: ["command": "\(packet.command)", "error": "\(error)"])
-            return false
+            return .refused
         }
     }
 
@@ -127,9 +152,13 @@ extension Node {
                 for (item, sequence) in taken {
                     let packet = Effects.Packet(
                         session: id, path: session.path, bytes: item.bytes, surbs: item.surbs, command: item.command)
-                    if await !sendNow(packet, lane: lane) {
+                    switch await send(packet, lane: lane) {
+                    case .sent: break
+                    case .later:
                         outboxes[id]?.failed(sequence, item: item)
                         waiting = true
+                    case .refused:
+                        outboxes[id]?.failed(sequence, item: nil)
                     }
                 }
                 if let query {
@@ -172,14 +201,32 @@ extension Node {
     /// Returns once the links have room for more objects: how a publisher is slowed to the pace
     /// nym-client can carry instead of having its messages dropped.
     public func waitForSendRoom() async {
-        while !stopping, queuedObjectPackets >= admissionLimit {
+        while !stopping, !sendWaitersReleased, queuedObjectPackets >= admissionLimit {
             statistics.publishWaits += 1
             await withCheckedContinuation { roomWaiters.append($0) }
         }
     }
 
+    /// Waits until every outbox is empty or `timeout` passed (a clean stop hands nym-client what
+    /// was accepted before saying `bye`); returns the messages still waiting.
+    @discardableResult
+    public func drainOutboxes(timeout: Duration) async -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while sendQueues.messages > 0, ContinuousClock.now < deadline, !stopping {
+            try? await Task.sleep(for: configuration.lanePollInterval)
+        }
+        return sendQueues.messages
+    }
+
+    /// Lets every publisher go, now and from now on (the node's owner is shutting down).
+    public func releaseSendWaiters() {
+        sendWaitersReleased = true
+        wakeRoomWaiters()
+    }
+
     func wakeRoomWaiters() {
-        guard !roomWaiters.isEmpty, stopping || queuedObjectPackets < admissionLimit else { return }
+        guard !roomWaiters.isEmpty, stopping || sendWaitersReleased || queuedObjectPackets < admissionLimit
+        else { return }
         let waiters = roomWaiters
         roomWaiters.removeAll()
         for waiter in waiters { waiter.resume() }

@@ -73,6 +73,10 @@ public actor Node {
     var pumpRequested = false
     /// Publishers waiting in `waitForSendRoom()`.
     var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Whether nym-client's full send queue was logged (once per episode).
+    var transportFullLogged = false
+    /// Set by `releaseSendWaiters()`: publishers no longer wait.
+    var sendWaitersReleased = false
     /// Links whose full outbox was logged (once per episode: until the link closes).
     var linkFullLogged: Set<SessionID> = []
 

@@ -80,6 +80,8 @@ public struct NodeStatistics: Sendable, Equatable {
     public var messagesDroppedOnClose = 0
     /// Times a publisher waited for room in the outboxes (`waitForSendRoom()`).
     public var publishWaits = 0
+    /// Sends put back in their outbox because nym-client's WebSocket queue was full (retried).
+    public var sendRetries = 0
     /// `LaneQueueLength` answers that never came (a reconnect lost them); the lane was asked again.
     public var laneAnswersLost = 0
 

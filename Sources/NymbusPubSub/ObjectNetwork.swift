@@ -25,9 +25,15 @@ public protocol ObjectNetwork: Sendable {
     /// Returns once the peers' send queues have room for another object of this node's own:
     /// how a publisher is slowed to the pace the mixnet carries (spec/node.md §13).
     func waitForSendRoom() async
+
+    /// Lets every publisher waiting in `waitForSendRoom()` go, now and from now on (shutdown:
+    /// the queues get what is left, beyond their bounds, instead of holding the stop up).
+    func releaseSendWaiters() async
 }
 
 extension ObjectNetwork {
     /// A network with no send queues of its own never makes a publisher wait.
     public func waitForSendRoom() async {}
+
+    public func releaseSendWaiters() async {}
 }

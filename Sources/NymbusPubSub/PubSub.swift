@@ -319,12 +319,15 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     /// Ends every wait (the node is stopping): publishes that would wait for the held queue are
-    /// held beyond its bound instead. With `keepHeldPublishes(in:)` they are on disk too, and the
-    /// next start takes back as many as the bound allows (the rest are counted, `heldDroppedAtLoad`);
-    /// without it they are lost with the process unless a peer takes them first.
-    public func shutdown() {
+    /// held beyond its bound instead, and publishes waiting for room on the links go into the
+    /// links' queues beyond their bound. Held publishes are on disk too with
+    /// `keepHeldPublishes(in:)`, and the next start takes back as many as the bound allows (the
+    /// rest are counted, `heldDroppedAtLoad`); anything else no peer takes before the process
+    /// ends is lost.
+    public func shutdown() async {
         closing = true
         wakeHeldRoomWaiters()
+        await network.releaseSendWaiters()
     }
 
     private func wakeHeldRoomWaiters() {

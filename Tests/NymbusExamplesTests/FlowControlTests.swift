@@ -158,10 +158,11 @@ import Testing
     }
 
     /// Reproduction 1: 10 redis-py clients pipeline 1 KiB messages on node 0; redis-py
-    /// subscribers on nodes 1 and 2 get every one exactly once.
+    /// subscribers on nodes 1 and 2 (node 2 hidden: its links answer it by reply SURBs, on
+    /// lanes too) get every one exactly once.
     @Test(.timeLimit(.minutes(5))) func manyPipeliningPublishersLoseNothingAtTheSubscribers() async throws {
         let python = try await requirePythonWithRedis()
-        try await TestDevnet.with("flow1", nodes: 3, hidden: 0, hopDelay: .milliseconds(15)) { net in
+        try await TestDevnet.with("flow1", nodes: 3, hidden: 1, hopDelay: .milliseconds(15)) { net in
             let clients = 10
             let perClient = 40
             let total = clients * perClient

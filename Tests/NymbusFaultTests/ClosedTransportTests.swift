@@ -72,9 +72,13 @@ private struct CapturingHandler: LogHandler {
         #expect(await eventually { await nodes[0].statistics.messagesOut[.getaddr, default: 0] == 1 })
 
         await transports[0].close()
-        #expect(await nodes[0].sendObject([1, 2, 3], to: peer) == false)
-        // Broadcasts report what nym-client accepted, not what was queued: none here.
-        #expect(await nodes[0].broadcastObject([4, 5, 6], except: nil) == 0)
+        // The link's outbox takes both (sends report the links that took a message); nym-client
+        // then refuses each for good (its connection is closed), and each refusal is counted and
+        // logged once: no retry loop.
+        #expect(await nodes[0].sendObject([1, 2, 3], to: peer) == true)
+        #expect(await nodes[0].broadcastObject([4, 5, 6], except: nil) == 1)
+        #expect(await eventually { await nodes[0].statistics.sendFailures == 2 })
+        #expect(await eventually { await nodes[0].sendQueues.messages == 0 })
         let statistics = await nodes[0].statistics
         #expect(statistics.sendFailures == 2)
         #expect(statistics.messagesOut[.object, default: 0] == 0)

@@ -43,7 +43,14 @@ import Testing
     /// 6. under a fresh sender tag: objects with a forged membership signature;
     /// 7. comes back under each punished identity and is refused.
     @Test(.timeLimit(.minutes(3))) func nodeSurvivesAHostilePeer() async throws {
-        let net = try await FaultNetwork.start(clients: 5) { _, node in node.outboundTarget = 0 }
+        // The flood limit scaled down (a 2000-packet burst, 100 packets/s) so the verdict comes
+        // after a few thousand replays even on a loaded machine; the defaults (10 000, 500/s) are
+        // the same mechanism with larger numbers (spec/node.md §13).
+        let net = try await FaultNetwork.start(clients: 5) { _, node in
+            node.outboundTarget = 0
+            node.packetBurst = 2000
+            node.packetRate = 100
+        }
         for index in 0..<3 { try await net.startNode(index) }
         try await net.link([(1, 0), (2, 0)])
         let target = await net.address(0)
@@ -189,8 +196,8 @@ import Testing
         #expect(await eventually { await topicStats().duplicates == duplicatesBefore + 100 })
         #expect(await topicStats().penalties == 0, "a replay is a duplicate, not an offence")
         #expect(await node.peers().contains { $0.id == peer }, "100 replays stay within the rate limit")
-        // Then replays as fast as it can: at more than 500 at once or 50/s sustained the link is
-        // closed. How fast they arrive depends on the machine, so it keeps going until told.
+        // Then replays as fast as it can: at more than 2000 packets at once or 100/s sustained the
+        // link is closed. How fast they arrive depends on the machine, so it keeps going until told.
         var replays = 0
         let floodDeadline = ContinuousClock.now + .seconds(60)
         while replays < 20_000, ContinuousClock.now < floodDeadline {
