@@ -131,13 +131,15 @@ extension Node {
         pumpTask = Task { [weak self] in await self?.runPump() }
     }
 
-    /// Hands every outbox what its lane can take, asks nym-client about lanes that are full and
-    /// still have messages waiting, and comes back after `lanePollInterval` while any do.
+    /// Hands every outbox what its lane can take and asks nym-client about lanes that are full
+    /// with messages still waiting. Runs again at once when an answer arrives (`laneReported`),
+    /// and after `lanePollInterval` while messages wait, whichever comes first.
     private func runPump() async {
+        var waiting = false
         while pumpRequested, !stopping {
             pumpRequested = false
+            waiting = false
             let at = now()
-            var waiting = false
             for id in Array(outboxes.keys) {
                 guard var outbox = outboxes[id], !outbox.isEmpty, let session = sessions[id] else { continue }
                 let lane = laneID(for: id)
@@ -168,12 +170,20 @@ extension Node {
                 }
             }
             wakeRoomWaiters()
-            if waiting, !pumpRequested {
-                try? await Task.sleep(for: configuration.lanePollInterval)
-                pumpRequested = true
-            }
         }
         pumpTask = nil
+        if waiting, !stopping, pollTask == nil {
+            let interval = configuration.lanePollInterval
+            pollTask = Task { [weak self] in
+                try? await Task.sleep(for: interval)
+                await self?.pollDue()
+            }
+        }
+    }
+
+    private func pollDue() {
+        pollTask = nil
+        schedulePump()
     }
 
     /// nym-client's answer about `lane` arrived.

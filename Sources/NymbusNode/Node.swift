@@ -70,6 +70,7 @@ public actor Node {
     var laneSessions: [UInt64: SessionID] = [:]
     var nextLane: UInt64 = 1
     var pumpTask: Task<Void, Never>?
+    var pollTask: Task<Void, Never>?
     var pumpRequested = false
     /// Publishers waiting in `waitForSendRoom()`.
     var roomWaiters: [CheckedContinuation<Void, Never>] = []
@@ -226,6 +227,7 @@ public actor Node {
         inboundTask?.cancel()
         maintenanceTask?.cancel()
         laneTask?.cancel()
+        pollTask?.cancel()
         var fx = Effects()
         for id in Array(sessions.keys) {
             closeSession(
