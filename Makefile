@@ -13,11 +13,12 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config; \
 	fi
 
-# The broker tests talk to the broker with real Redis clients: redis-cli and redis-py.
+# The broker tests talk to the broker with real Redis clients (redis-cli, redis-py) and compare
+# stream replies with redis-server's.
 test-deps: deps
-	@if ! command -v redis-cli >/dev/null 2>&1; then \
-		echo "installing redis-tools with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools; \
+	@if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
+		echo "installing redis-tools and redis-server with apt-get (the stream tests compare replies with redis-server's)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools redis-server; \
 	fi
 	@if ! python3 -c "import redis" >/dev/null 2>&1; then \
 		echo "installing redis-py with pip"; \

@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Streams are stored in SQLite (WAL mode) through GRDB: a proven store, not a hand-written log.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +53,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "NymbusBroker",
-            dependencies: ["NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
+            dependencies: [
+                "NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ] + nio,
             swiftSettings: strict),
         .target(
             name: "NymbusDaemon",

@@ -9,6 +9,8 @@
 #   object   ObjectBench: receive/publish pipeline vs libsodium doing only the crypto, one core
 #   broker   redis-benchmark and BrokerBench against the Nymbus broker (alone, and inside a
 #            node) and against a redis-server started here on a Unix socket
+#   streams  XADD (redis-benchmark -P 16) and XREADGROUP+XACK (scripts/streams_bench.py) against the
+#            broker with streams.sqlite (everysec) and redis-server with appendonly yes, everysec
 #   overlay  OverlayBench: a 50-node devnet in one process, 0 and 15 ms mixing delay per hop
 #   flow     FlowBench: 3- and 20-node devnets paced as nym-client; sustained rate, latency, memory
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
@@ -20,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,overlay,flow,memory,relink}
+ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -188,6 +190,73 @@ if wanted broker; then
     run broker-fanout "$BIN/BrokerBench" --server "nymbus-node=$NODE_SOCK" --server "nymbus-broker=$LOOPBACK_SOCK" \
         --server "redis=$REDIS_SOCK" --messages 100000 --subscribers 1,10,50
     for pid in "$NODE_PID" "$PEER_PID" "$LOOPBACK_PID" "$REDIS_PID"; do kill "$pid" 2>/dev/null || true; done
+fi
+
+if wanted streams; then
+    echo
+    echo "== streams: redis-server (appendonly yes, appendfsync everysec) and the Nymbus broker (streams.sqlite, everysec)"
+    mkdir -m 700 -p "$WORK/redis-aof" "$WORK/streams"
+    redis-server --port 0 --unixsocket "$WORK/redis-aof/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly yes --appendfsync everysec --dir "$WORK/redis-aof" --daemonize no >"$WORK/redis-aof.log" 2>&1 &
+    AOF_PID=$!
+    PIDS+=("$AOF_PID")
+    "$BIN/BrokerServe" loopback --socket "$WORK/streams/run/nymbus.sock" --streams "$WORK/streams" \
+        >"$WORK/streams.log" 2>&1 &
+    STREAMS_PID=$!
+    PIDS+=("$STREAMS_PID")
+    STREAMS_SOCK=$(wait_ready "$WORK/streams.log" "$STREAMS_PID" "the broker with a stream store")
+    AOF_SOCK="$WORK/redis-aof/redis.sock"
+    for _ in $(seq 1 100); do
+        redis-cli -s "$AOF_SOCK" PING >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ROUNDS=${BENCH_ROUNDS:-3}
+    declare -A XRPS XCPU GRPS GCPU
+    median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+    for round in $(seq 1 "$ROUNDS"); do
+        for server in redis nymbus; do
+            case $server in
+                redis) sock=$AOF_SOCK pid=$AOF_PID ;;
+                nymbus) sock=$STREAMS_SOCK pid=$STREAMS_PID ;;
+            esac
+            redis-cli -s "$sock" DEL bench bench-q >/dev/null
+            before=$(cpu_seconds "$pid")
+            line=$(redis-benchmark -s "$sock" -n 100000 -P 16 -q XADD bench '*' f hello 2>&1 | tr '\r' '\n' |
+                grep 'requests per second' | tail -n 1 || true)
+            after=$(cpu_seconds "$pid")
+            rps=$(sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' <<<"$line")
+            cpu=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a) * 1e6 / 100000 }')
+            XRPS[$server]="${XRPS[$server]:-} ${rps:-0}"
+            XCPU[$server]="${XCPU[$server]:-} $cpu"
+            python3 "$ROOT/scripts/streams_bench.py" "$sock" fill 50000
+            before=$(cpu_seconds "$pid")
+            out=$(python3 "$ROOT/scripts/streams_bench.py" "$sock" consume 50000)
+            after=$(cpu_seconds "$pid")
+            grps=$(awk '{ printf "%.0f", $2 / $4 }' <<<"$out")
+            gcpu=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a) * 1e6 / 50000 }')
+            GRPS[$server]="${GRPS[$server]:-} $grps"
+            GCPU[$server]="${GCPU[$server]:-} $gcpu"
+            printf 'round %d %-7s XADD %10s/s (%6s µs CPU each)  XREADGROUP+XACK %8s entries/s (%6s µs CPU each)\n' \
+                "$round" "$server" "${rps:-0}" "$cpu" "$grps" "$gcpu"
+        done
+    done
+    for metric in XRPS XCPU GRPS GCPU; do
+        declare -n values=$metric
+        for server in redis nymbus; do values[$server]=$(median <<<"${values[$server]}"); done
+        unset -n values
+    done
+    awk -v xr="${XRPS[nymbus]}" -v xb="${XRPS[redis]}" -v xc="${XCPU[nymbus]}" -v xcb="${XCPU[redis]}" \
+        -v gr="${GRPS[nymbus]}" -v gb="${GRPS[redis]}" -v gc="${GCPU[nymbus]}" -v gcb="${GCPU[redis]}" 'BEGIN {
+        r = (xb > 0) ? xr / xb : 0
+        printf "@row\tXADD -P16 everysec (redis-benchmark), nymbus-broker\t%.0f/s\t%.0f/s redis aof\t%.2f\t≥ 0.50\t%s\n", xr, xb, r, (r >= 0.5 ? "yes" : "NO")
+        r = (xc > 0) ? xcb / xc : 0
+        printf "@row\tXADD server CPU per entry, nymbus-broker\t%.2f µs\t%.2f µs redis aof\t%.2f\t≥ 0.50\t%s\n", xc, xcb, r, (r >= 0.5 ? "yes" : "NO")
+        r = (gb > 0) ? gr / gb : 0
+        printf "@row\tXREADGROUP+XACK (COUNT 100, redis-py), nymbus-broker\t%.0f/s\t%.0f/s redis aof\t%.2f\t≥ 0.50\t%s\n", gr, gb, r, (r >= 0.5 ? "yes" : "NO")
+        r = (gc > 0) ? gcb / gc : 0
+        printf "@row\tXREADGROUP+XACK server CPU per entry, nymbus-broker\t%.2f µs\t%.2f µs redis aof\t%.2f\t≥ 0.50\t%s\n", gc, gcb, r, (r >= 0.5 ? "yes" : "NO")
+    }' >>"$ROWS"
+    for pid in "$STREAMS_PID" "$AOF_PID"; do kill "$pid" 2>/dev/null || true; done
 fi
 
 if wanted overlay; then

@@ -4,6 +4,13 @@
     python3 chat.py --socket S new <room>                 # make a room; prints its invite
     python3 chat.py --socket S join <invite> --nick alice # join, then type lines; Ctrl-D leaves
     python3 chat.py --socket S join <invite> --nick bob   # (on another node)
+    python3 chat.py --socket S join <invite> --nick bob --history 20  # ...and show the last 20 lines
+
+`--history N` makes the node keep the room's history in a stream (a Redis stream whose key is the
+channel, stored on the node's disk; spec/broker.md "Streams") and prints the last N lines kept
+there before the live ones. The node appends every message of the room that reaches it, also
+while this program is not running, so a member who comes back sees what was said meanwhile
+(as long as their node was up).
 
 `new` asks the node for a fresh private topic (NYMBUS.TOPIC NEW <room>); the reply is the local
 channel name (`~room`) and an invite string. Give the invite to the people you want in the room,
@@ -20,7 +27,8 @@ What this does NOT give you (read docs/THREAT-MODEL.md):
   * The node keeps the room's secret in its data directory (topics.json) until you leave it with
     `redis-cli -s S NYMBUS.TOPIC LEAVE ~room`.
   * Delivery is best effort and unordered, like Redis pub/sub: lines can arrive out of order
-    (the mixnet delays each message independently) and a member who is offline misses them.
+    (the mixnet delays each message independently) and a member whose node is offline misses
+    them. With --history the node's disk holds the room in plaintext (mode 0600).
 
 Message format (one published payload): JSON {"v": 1, "id": <random hex>, "nick": ..., "text": ...}.
 """
@@ -95,9 +103,25 @@ def new_room(client: redis.Redis, room: str) -> int:
     return 0
 
 
-def join_room(client: redis.Redis, invite: str, nick: str, channel_name) -> int:
+def show_history(client: redis.Redis, channel: str, count: int, say) -> None:
+    """Makes the node keep a stream for the room (idempotent) and prints its last `count` lines."""
+    try:
+        client.xgroup_create(channel, "chat-history", id="$", mkstream=True)
+    except redis.ResponseError as error:
+        if not str(error).startswith("BUSYGROUP"):
+            raise
+    for _, fields in reversed(client.xrevrange(channel, count=count)):
+        decoded = decode(fields.get(b"message", b""))
+        if decoded is not None:
+            _, who, text = decoded
+            say("[history] <%s> %s" % (who, text))
+
+
+def join_room(client: redis.Redis, invite: str, nick: str, channel_name, history: int = 0) -> int:
     args = ["NYMBUS.JOIN", invite] + ([channel_name] if channel_name else [])
     channel = client.execute_command(*args).decode()
+    if history > 0:
+        show_history(client, channel, history, Printer())
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(channel)
     reply = pubsub.parse_response(block=True)  # wait for the confirmation
@@ -151,6 +175,8 @@ def main(argv=None) -> int:
     join.add_argument("invite")
     join.add_argument("--nick", required=True, help="a label shown with your lines (not authentication)")
     join.add_argument("--channel", help="local channel name to use (default: ~ + the invite's label)")
+    join.add_argument("--history", type=int, default=0, metavar="N",
+                      help="keep the room's history on the node and show its last N lines first")
     args = parser.parse_args(argv)
     if args.command == "join" and not (1 <= len(args.nick) <= MAX_NICK and args.nick.isprintable()):
         parser.error("--nick must be 1 to %d printable characters" % MAX_NICK)
@@ -163,7 +189,7 @@ def main(argv=None) -> int:
     try:
         if args.command == "new":
             return new_room(client, args.room)
-        return join_room(client, args.invite, args.nick, args.channel)
+        return join_room(client, args.invite, args.nick, args.channel, args.history)
     except redis.ConnectionError as error:
         print("error: cannot reach the Nymbus broker at %s (%s); is `nymbus run` or `nymbus devnet` running?"
               % (args.socket, error), file=sys.stderr)

@@ -55,9 +55,45 @@ public protocol BrokerBackend: Sendable {
     /// - Returns: the reply; RESP3-only types are downgraded for RESP2 clients (see ``RESPValue``).
     /// - Throws: ``BrokerBackendError``; the client gets `-ERR <reason>`.
     func nymbusCommand(_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue
+
+    /// Where a local `XADD` to `channel` goes besides the local stream: ``StreamDestination/local``
+    /// (nothing leaves: a standalone broker) or ``StreamDestination/overlay`` (the entry is kept in
+    /// the outbox, in the same transaction as the entry, and sent as an object of the topic).
+    ///
+    /// Called on the broker's event loop, so it must answer at once. Throwing refuses the XADD
+    /// (`-ERR <reason>`), e.g. for a private topic that is not joined or an entry over the limit.
+    func streamDestination(channel: [UInt8], payloadBytes: Int) throws(BrokerBackendError) -> StreamDestination
+
+    /// The complete set of stream keys (channels the node keeps a stream for), sent at start and
+    /// after every change; a node listens to each as a topic so it can append what arrives.
+    /// Like ``interestChanged(channels:patterns:)``, only the newest set is delivered.
+    func streamsChanged(_ channels: Set<[UInt8]>) async
+
+    /// New items are in the outbox (their transaction committed): send them. Called on the
+    /// broker's event loop; must not block.
+    func outboxReady()
+}
+
+/// Where a local XADD's entry goes besides the local stream.
+public enum StreamDestination: Sendable, Equatable {
+    /// Only the local stream (a broker without an overlay).
+    case local
+    /// Also to every node of the topic: through the durable outbox.
+    case overlay
 }
 
 extension BrokerBackend {
+    /// Streams stay local.
+    public func streamDestination(channel: [UInt8], payloadBytes: Int) throws(BrokerBackendError) -> StreamDestination {
+        .local
+    }
+
+    /// Ignores stream keys.
+    public func streamsChanged(_ channels: Set<[UInt8]>) async {}
+
+    /// Nothing to send.
+    public func outboxReady() {}
+
     /// Never answers at once: every publish goes through ``publish(_:)``.
     public func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? { nil }
 

@@ -16,6 +16,8 @@ public struct BrokerConfiguration: Sendable {
     /// Most clients connected at once; more are told `-ERR max number of clients reached` and
     /// closed. Default 10,000 (Redis's `maxclients`).
     public var maxClients: Int
+    /// How much each stream keeps (oldest entries go first); see ``StreamRetention``.
+    public var streamRetention = StreamRetention()
 
     /// Creates a configuration; see each property for the defaults.
     public init(
@@ -30,5 +32,24 @@ public struct BrokerConfiguration: Sendable {
         self.maxOutputBytes = max(64 * 1024, maxOutputBytes)
         self.slowClientGrace = slowClientGrace
         self.maxClients = max(1, maxClients)
+    }
+}
+
+/// How much each stream keeps: after every append the oldest entries beyond any of these limits
+/// are removed (exactly, like `XTRIM ... =`). 0 turns a limit off. Defaults in spec/broker.md.
+public struct StreamRetention: Sendable, Equatable {
+    /// Most entries. Default 1,000,000.
+    public var maxLength: Int
+    /// Oldest entry age in milliseconds, by the time in the entry's id against the wall clock.
+    /// Default 0 (off, like JetStream's `MaxAge`): explicit ids such as `1-1` would be "old".
+    public var maxAgeMilliseconds: Int64
+    /// Most field and value bytes. Default 256 MiB.
+    public var maxBytes: Int
+
+    /// Creates limits; see each property for the defaults.
+    public init(maxLength: Int = 1_000_000, maxAgeMilliseconds: Int64 = 0, maxBytes: Int = 256 << 20) {
+        self.maxLength = maxLength
+        self.maxAgeMilliseconds = maxAgeMilliseconds
+        self.maxBytes = maxBytes
     }
 }

@@ -6,7 +6,7 @@ public struct BrokerError: Error, Hashable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case socketPathTooLong, unsafeDirectory, notASocket, alreadyRunning, bindFailed, fileSystem, invalidState
+            case socketPathTooLong, unsafeDirectory, notASocket, alreadyRunning, bindFailed, fileSystem, invalidState, streamStore
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,8 @@ public struct BrokerError: Error, Hashable, CustomStringConvertible {
         public static let fileSystem = Code(.fileSystem)
         /// `start` was called twice, or after `stop`.
         public static let invalidState = Code(.invalidState)
+        /// The stream store could not be opened or read.
+        public static let streamStore = Code(.streamStore)
 
         public var description: String { base.rawValue }
     }

@@ -24,6 +24,9 @@ public struct BrokerStats: Hashable, Sendable {
     public var slowClientDisconnects: UInt64 = 0
     /// Connections closed for malformed RESP.
     public var protocolErrors: UInt64 = 0
+    /// Messages that should have been appended to a stream and were not (store write failed, or
+    /// the stream's ids were exhausted): shed load, counted here and in INFO.
+    public var streamAppendsFailed: UInt64 = 0
     /// Commands executed (including refused ones).
     public var commandsProcessed: UInt64 = 0
 

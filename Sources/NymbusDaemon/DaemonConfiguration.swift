@@ -1,4 +1,5 @@
 public import NymClient
+public import NymbusBroker
 public import NymbusNode
 public import NymbusPubSub
 
@@ -17,6 +18,9 @@ public struct DaemonConfiguration: Sendable {
     public var dataDirectory: String?
     /// Most bytes queued for one slow broker subscriber before it is disconnected.
     public var brokerMaxOutputBytes: Int = 8 * 1024 * 1024
+    /// When stream changes are synced to disk (`streams.sqlite` in the data directory), like
+    /// Redis's `appendfsync`; `everysec` by default.
+    public var streamFsync: StreamFsyncPolicy = .everysec
     /// How long a publisher waits for a first peer once the publish queue is full, before
     /// `PUBLISH` is answered with an error (spec/broker.md §9). Publishes are held meanwhile.
     public var noPeerPublishWait: Duration = .seconds(30)

@@ -19,6 +19,10 @@ public actor NymbusDaemon {
     public nonisolated let broker: BrokerServer
     public nonisolated let configuration: DaemonConfiguration
     private let bridge: TopicBridge
+    /// Streams on disk (`streams.sqlite`), when the node has a data directory.
+    private let streamStore: SQLiteStreamStore?
+    /// Sends what local XADDs stored for the other nodes (needs the store).
+    private let outbox: StreamOutbox?
     private let logger: Logger
     private var started = false
     /// The data directory's lock, held from `init` until `stop()` (or the process ends).
@@ -58,10 +62,25 @@ public actor NymbusDaemon {
                 arguments, transport: transport, node: node, pubsub: pubsub, broker: brokerReference.broker)
         }
         self.bridge = bridge
+        if let directory {
+            do {
+                streamStore = try SQLiteStreamStore(path: directory.file("streams.sqlite"), fsync: configuration.streamFsync)
+            } catch {
+                throw DaemonError(.corruptFile, error.reason)
+            }
+        } else {
+            streamStore = nil
+        }
+        let directoryLookup = bridge.channelTopic
+        outbox = streamStore.map { store in
+            StreamOutbox(store: store, pubsub: pubsub, logger: logger) { channel throws(BrokerBackendError) in
+                try directoryLookup(channel)
+            }
+        }
         self.broker = BrokerServer(
             configuration: BrokerConfiguration(
                 socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
-            backend: bridge, logger: logger)
+            backend: bridge, logger: logger, streamStore: streamStore)
         brokerReference.broker = self.broker
     }
 
@@ -106,7 +125,11 @@ public actor NymbusDaemon {
             throw DaemonError(.startFailed, "cannot start the broker: \(error.reason)")
         }
         let broker = self.broker
+        // Streams first: the pumps `attach` starts capture where stream entries go.
+        await bridge.attachStreams(
+            deliverEntry: { channel, fields in await broker.deliver(channel: channel, streamEntry: fields) }, outbox: outbox)
         await bridge.attach { channel, payload in await broker.deliver(channel: channel, payload: payload) }
+        await outbox?.start()
         started = true
         let mode = configuration.node.mode
         logger.info("nymbus node started", metadata: ["mode": "\(mode)", "socket": "\(broker.socketPath)"])
@@ -117,6 +140,8 @@ public actor NymbusDaemon {
     public func stop() async {
         started = false
         await broker.stop()
+        await outbox?.stop()
+        streamStore?.close()
         await bridge.stop()
         await pubsub.stop()
         // What was accepted goes to nym-client before the links say `bye` (bounded).

@@ -14,6 +14,7 @@ import Synchronization
 actor TopicBridge: BrokerBackend {
     typealias Deliver = @Sendable (_ channel: [UInt8], _ payload: [UInt8]) async -> Int
     typealias ExtraCommand = @Sendable (_ arguments: [[UInt8]]) async throws(BrokerBackendError) -> RESPValue?
+    typealias DeliverEntry = @Sendable (_ channel: [UInt8], _ fields: [[UInt8]]) async -> Int
 
     private let pubsub: PubSub<Node>
     private let logger: Logger
@@ -36,6 +37,14 @@ actor TopicBridge: BrokerBackend {
     /// nothing for want of room (it waits), so only a sealing failure could count here; logged,
     /// never silent.
     private(set) var lostAfterAcceptance = 0
+    /// Channels the broker keeps a stream for: listened to like subscribed channels.
+    private var streamChannels: Set<[UInt8]> = []
+    /// Where stream entries from the network go (the broker), and the outbox that sends local ones.
+    private var deliverEntry: DeliverEntry?
+    private var outbox: StreamOutbox?
+    private nonisolated let outboxWake = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Stream entry objects (type 2) that did not decode: dropped, counted.
+    private(set) var malformedStreamEntries = 0
     /// Publishes answered `-ERR` because no peer was linked for longer than `noPeerWait`.
     private nonisolated let refusals = Atomic<Int>(0)
     /// Since when no peer is linked (monotonic nanoseconds), or -1 while one is.
@@ -79,6 +88,16 @@ actor TopicBridge: BrokerBackend {
         await reconcile()
     }
 
+    /// Where stream entries from the network go, and the outbox that sends local XADDs.
+    func attachStreams(deliverEntry: @escaping DeliverEntry, outbox: StreamOutbox?) async {
+        self.deliverEntry = deliverEntry
+        self.outbox = outbox
+        var wake: (@Sendable () -> Void)?
+        if let outbox { wake = { outbox.signal() } }
+        outboxWake.withLock { $0 = wake }
+        await reconcile()
+    }
+
     /// Whether the node has a linked peer. While none is, publishes are held (bounded); once none
     /// has been linked for `noPeerWait` and the queue is full, `PUBLISH` is refused.
     nonisolated func setLinked(_ linked: Bool) {
@@ -95,6 +114,12 @@ actor TopicBridge: BrokerBackend {
         guard since >= 0 else { return false }
         let wait = noPeerWait.components.seconds * 1_000_000_000 + noPeerWait.components.attoseconds / 1_000_000_000
         return Self.monotonicNanoseconds() - since > wait
+    }
+
+    /// The topic a channel names (for the outbox), answerable from any thread.
+    nonisolated var channelTopic: @Sendable ([UInt8]) throws(BrokerBackendError) -> Topic {
+        let directory = self.directory
+        return { channel throws(BrokerBackendError) in try directory.topic(for: channel) }
     }
 
     /// Joined private channels and remembered public ones.
@@ -254,6 +279,25 @@ actor TopicBridge: BrokerBackend {
         }
     }
 
+    nonisolated func streamDestination(channel: [UInt8], payloadBytes: Int) throws(BrokerBackendError) -> StreamDestination {
+        guard payloadBytes <= maxPayloadBytes else {
+            throw BrokerBackendError(
+                .payloadTooLarge, "stream entry of \(payloadBytes) bytes is over the object limit of \(maxPayloadBytes)")
+        }
+        _ = try directory.reference(for: channel)
+        return .overlay
+    }
+
+    func streamsChanged(_ channels: Set<[UInt8]>) async {
+        streamChannels = channels
+        for channel in channels { await remember(channel) }
+        await reconcile()
+    }
+
+    nonisolated func outboxReady() {
+        outboxWake.withLock { $0 }?()
+    }
+
     func interestChanged(channels: Set<[UInt8]>, patterns: Set<[UInt8]>) async {
         interest = (channels, patterns)
         for channel in channels { await remember(channel) }
@@ -285,6 +329,14 @@ actor TopicBridge: BrokerBackend {
                 RESPMapEntry(
                     key: .bulk("broker-publishes-refused-no-peer"),
                     value: .integer(Int64(refusals.load(ordering: .relaxed)))))
+            entries.append(RESPMapEntry(key: .bulk("streams"), value: .integer(Int64(streamChannels.count))))
+            entries.append(
+                RESPMapEntry(key: .bulk("stream-entries-malformed"), value: .integer(Int64(malformedStreamEntries))))
+            if let outbox {
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-waiting"), value: .integer(Int64(await outbox.waiting))))
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-sent"), value: .integer(Int64(await outbox.sent))))
+                entries.append(RESPMapEntry(key: .bulk("stream-outbox-dropped"), value: .integer(Int64(await outbox.dropped))))
+            }
             return .map(entries)
         default:
             if let reply = try await extraCommand(arguments) { return reply }
@@ -382,7 +434,7 @@ actor TopicBridge: BrokerBackend {
     private func reconcile() async {
         guard let deliver else { return }
         let candidates = knownPublic.union(store.topics.keys)
-        var wanted = interest.channels.filter { !ChannelName.isPrivate($0) || store.topics[$0] != nil }
+        var wanted = interest.channels.union(streamChannels).filter { !ChannelName.isPrivate($0) || store.topics[$0] != nil }
         for channel in candidates where interest.patterns.contains(where: { RedisGlob.matches(pattern: $0, string: channel) }) {
             wanted.insert(channel)
         }
@@ -395,8 +447,19 @@ actor TopicBridge: BrokerBackend {
             // The broker already delivered this node's own publishes to its subscribers. The topic
             // layer awaits each delivery, so what it accepts reaches the broker's per-subscriber
             // output (where the slow-subscriber rule applies) and is never dropped on the way.
-            let subscription = await pubsub.subscribe(topic, includeOwn: false) { delivery in
-                _ = await deliver(channel, delivery.payload)
+            let deliverEntry = self.deliverEntry
+            let maxItem = maxPayloadBytes
+            let subscription = await pubsub.subscribe(topic, includeOwn: false) { [weak self] delivery in
+                if delivery.objectType == ObjectType.streamEntry {
+                    // An XADD elsewhere: its field/value pairs (spec/pubsub.md §5.2).
+                    guard let fields = try? StreamEntryPayload.decode(delivery.payload, maxItem: maxItem) else {
+                        await self?.countMalformedStreamEntry()
+                        return
+                    }
+                    _ = await deliverEntry?(channel, fields)
+                } else {
+                    _ = await deliver(channel, delivery.payload)
+                }
             }
             // Another reconcile may have run while this one waited: keep one subscription per channel.
             if active[channel] != nil {
@@ -405,6 +468,11 @@ actor TopicBridge: BrokerBackend {
             }
             active[channel] = subscription
         }
+    }
+
+    private func countMalformedStreamEntry() {
+        malformedStreamEntries += 1
+        logger.debug("dropped a stream entry object that does not decode")
     }
 
     private func arity(_ command: String, _ usage: String) -> BrokerBackendError {

@@ -7,6 +7,9 @@ public enum ObjectType {
     /// Several raw-bytes payloads of one publisher in one object (`BatchPayload`, spec/pubsub.md
     /// §5.1). Each entry is delivered as its own type-0 `Delivery`.
     public static let rawBytesBatch: UInt32 = 1
+    /// The field/value pairs of one stream entry (`XADD`; `StreamEntryPayload`, spec/pubsub.md
+    /// §5.2), delivered as one `Delivery` of this type.
+    public static let streamEntry: UInt32 = 2
     /// Custom `WireCodable` types use ids from here up; ids below are reserved for Nymbus.
     public static let firstCustom: UInt32 = 0x1000
 }

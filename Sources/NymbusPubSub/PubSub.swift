@@ -265,7 +265,7 @@ public actor PubSub<Network: ObjectNetwork> {
     /// connected) and delivers `entries` (its payloads) to the local subscriptions.
     /// - Returns: the object's id (a hash of the whole object, computed once here), peers it went
     ///   to now, and local deliveries per entry.
-    private func emit(
+    func emit(
         _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64,
         whenHeldFull: WhenHeldFull = .refuse
     ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
@@ -458,7 +458,7 @@ public actor PubSub<Network: ObjectNetwork> {
         }
     }
 
-    private func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64)
+    func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64)
         throws(PubSubError)
         -> TopicObject
     {

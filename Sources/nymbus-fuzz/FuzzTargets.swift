@@ -16,6 +16,7 @@ enum FuzzTarget: String, CaseIterable {
     case object
     case plaintext
     case batch
+    case streamEntry = "stream-entry"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -46,6 +47,9 @@ enum FuzzTarget: String, CaseIterable {
         case .batch:
             guard let entries = try? BatchPayload.decode(bytes, maxEntry: 65_536) else { return }
             precondition(BatchPayload.encode(entries) == bytes, "batch: re-encoded batch payload differs")
+        case .streamEntry:
+            guard let items = try? StreamEntryPayload.decode(bytes, maxItem: 65_536) else { return }
+            precondition(StreamEntryPayload.encode(items) == bytes, "stream-entry: re-encoded payload differs")
         case .resp: RESPFuzzing.requests(bytes)
         case .respReply: RESPFuzzing.replies(bytes)
         case .nymText:
@@ -70,6 +74,11 @@ enum FuzzTarget: String, CaseIterable {
             return [
                 BatchPayload.encode([Array("hello".utf8), Array("nymbus".utf8)]),
                 BatchPayload.encode([[], [0xff], Array(repeating: 7, count: 300)]),
+            ]
+        case .streamEntry:
+            return [
+                StreamEntryPayload.encode([Array("item".utf8), Array("tea".utf8)]),
+                StreamEntryPayload.encode([[], [0xff], Array("n".utf8), Array(repeating: 7, count: 300)]),
             ]
         case .wire:
             return []  // spec/vectors/wire.txt seeds this target

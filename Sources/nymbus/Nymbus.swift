@@ -7,6 +7,6 @@ struct Nymbus: AsyncParsableCommand {
         abstract: "An anonymous publish/subscribe bus over the Nym mixnet.",
         subcommands: [
             RunCommand.self, DevnetCommand.self, PublishCommand.self, SubscribeCommand.self, StatusCommand.self,
-            TopicCommand.self, MixnetCommand.self,
+            TopicCommand.self, MixnetCommand.self, BrokerCommand.self,
         ])
 }

@@ -61,7 +61,7 @@ final class StateHarness {
             client.beginExec()
             for command in commands { complete(state.execute(command, from: client), client) }
             client.endExec(commandCount: commands.count)
-        case .done, .close:
+        case .done, .close, .block:
             break
         }
     }

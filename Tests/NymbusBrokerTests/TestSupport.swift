@@ -314,6 +314,16 @@ final class ChildProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
     }
 
+    /// The process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the process to end (after a kill); returns whether it did within 10 s.
+    func waitUntilExit() -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(1000) }
+        return !process.isRunning
+    }
+
     /// Runs a command to completion with optional stdin.
     static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil, timeout: Duration = .seconds(30)

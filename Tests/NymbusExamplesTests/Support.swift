@@ -13,6 +13,7 @@ enum ExamplePaths {
     static let examples = repository.appendingPathComponent("Examples")
     static let pubsubPy = examples.appendingPathComponent("python/pubsub.py").path
     static let chatPy = examples.appendingPathComponent("group-chat/chat.py").path
+    static let workerPoolPy = examples.appendingPathComponent("python/worker_pool.py").path
     static let redisCLIScript = examples.appendingPathComponent("redis-cli.sh").path
 
     /// A product built next to the test bundle (`swift build --build-tests` builds every product).
@@ -67,11 +68,11 @@ struct TestDevnet {
     var sockets: [String] { daemons.map(\.broker.socketPath) }
 
     /// Starts `nodes` nodes on a local mixnet paced as nym-client (20 ms per packet), with
-    /// `hopDelay` per hop (nym-client: 15 ms).
+    /// `hopDelay` per hop (nym-client: 15 ms); `directory` reuses a data directory (node-N inside).
     static func start(
-        _ name: String, nodes: Int = 3, hidden: Int = 1, hopDelay: Duration = .milliseconds(1)
+        _ name: String, nodes: Int = 3, hidden: Int = 1, hopDelay: Duration = .milliseconds(1), directory given: String? = nil
     ) async throws -> TestDevnet {
-        let directory = temporaryDirectory(name)
+        let directory = given ?? temporaryDirectory(name)
         var configuration = DevnetConfiguration(directory: directory)
         configuration.nodes = nodes
         configuration.hidden = hidden
@@ -191,6 +192,9 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     func terminate() { if process.isRunning { process.terminate() } }
+
+    /// The process id (for `kill -9` in tests).
+    var pid: Int32 { process.processIdentifier }
 
     /// Runs a command to completion with optional stdin.
     static func run(

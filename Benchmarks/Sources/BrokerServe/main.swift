@@ -1,9 +1,10 @@
 // BrokerServe: the Nymbus side of the broker benchmark, each as its own process like redis-server,
 // so scripts/bench.sh can read the CPU time of exactly the process that serves the clients.
 //
-//   BrokerServe loopback --socket PATH
+//   BrokerServe loopback --socket PATH [--streams DIR]
 //       The broker alone: RESP parsing, SUBSCRIBE/PUBLISH, fan-out, with the loopback backend
-//       (no overlay). This is the part that does what redis-server does.
+//       (no overlay). This is the part that does what redis-server does. With --streams, streams
+//       are stored in DIR/streams.sqlite (appendfsync everysec).
 //
 //   BrokerServe peer --dir DIR
 //       A local mixnet (2 endpoints, mixing delay 0) and node 1 on endpoint 1; prints
@@ -43,7 +44,7 @@ var keepAlive: [any Sendable] = []
 
 func usage() -> Never {
     Console.error(
-        "usage: BrokerServe loopback --socket PATH | peer --dir DIR | node --dir DIR --mixnet URL --peer ADDRESS")
+        "usage: BrokerServe loopback --socket PATH [--streams DIR] | peer --dir DIR | node --dir DIR --mixnet URL --peer ADDRESS")
     exit(2)
 }
 
@@ -61,8 +62,14 @@ do {
     switch mode {
     case "loopback":
         guard let socket = arguments.string("--socket") else { usage() }
+        // --streams DIR: streams in DIR/streams.sqlite (appendfsync everysec), as on a node.
+        let store = try arguments.string("--streams").map { directory in
+            try SQLiteStreamStore(path: directory + "/streams.sqlite", fsync: .everysec)
+        }
+        if let store { keepAlive.append(store) }
         let broker = BrokerServer(
-            configuration: BrokerConfiguration(socketPath: socket), backend: LoopbackBrokerBackend(), logger: logger)
+            configuration: BrokerConfiguration(socketPath: socket), backend: LoopbackBrokerBackend(), logger: logger,
+            streamStore: store)
         try await broker.start()
         keepAlive.append(broker)
         print("ready \(socket)")

@@ -55,6 +55,10 @@ final class BrokerClient {
     var capturedReplies: [ByteBuffer]?
     /// When the client connected, for `CLIENT LIST`'s `age`.
     let connectedAt: ContinuousClock.Instant
+    /// Replies of a running stream command, held until its changes are stored.
+    var heldReplies: [RESPValue]?
+    /// Lets a parked stream read's connection go on (set by the connection handler).
+    var resume: (() -> Void)?
     /// The connection; weak so a closed connection is not kept alive by the registry.
     weak var output: (any BrokerClientOutput)?
 
@@ -72,6 +76,10 @@ final class BrokerClient {
 
     /// Encodes `value` for this client's protocol and queues it.
     func reply(_ value: RESPValue) {
+        if heldReplies != nil {
+            heldReplies?.append(value)
+            return
+        }
         let version = protocolVersion
         guard capturedReplies == nil else {
             var buffer = ByteBufferAllocator().buffer(capacity: 64)

@@ -118,6 +118,78 @@ enum BrokerCommandTable {
             name: "info", arity: -1, flags: ["loading", "stale"], categories: ["@slow", "@dangerous"],
             allowedWhileSubscribed: false, summary: "Get information and statistics about the broker",
             since: "1.0.0", group: "server", subcommands: []),
+        BrokerCommandSpec(
+            name: "xadd", arity: -5, flags: ["write", "denyoom", "fast"], categories: ["@write", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Appends a new message to a stream (and, on a node, to the topic)",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xlen", arity: 2, flags: ["readonly", "fast"], categories: ["@read", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Return the number of messages in a stream",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xrange", arity: -4, flags: ["readonly"], categories: ["@read", "@stream", "@slow"],
+            allowedWhileSubscribed: false, summary: "Returns the messages from a stream within a range of IDs",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xrevrange", arity: -4, flags: ["readonly"], categories: ["@read", "@stream", "@slow"],
+            allowedWhileSubscribed: false, summary: "Returns the messages from a stream within a range of IDs in reverse order",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xdel", arity: -3, flags: ["write", "fast"], categories: ["@write", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Returns the number of messages after removing them from a stream",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xtrim", arity: -4, flags: ["write"], categories: ["@write", "@stream", "@slow"],
+            allowedWhileSubscribed: false, summary: "Deletes messages from the beginning of a stream",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xread", arity: -4, flags: ["readonly", "blocking"], categories: ["@read", "@stream", "@slow", "@blocking"],
+            allowedWhileSubscribed: false, summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xreadgroup", arity: -7, flags: ["write", "blocking"], categories: ["@write", "@stream", "@slow", "@blocking"],
+            allowedWhileSubscribed: false, summary: "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xgroup", arity: -2, flags: [], categories: ["@slow"],
+            allowedWhileSubscribed: false, summary: "A container for consumer groups commands",
+            since: "5.0.0", group: "stream", subcommands: [("create", -5), ("destroy", 4), ("setid", -5), ("createconsumer", 5), ("delconsumer", 5), ("help", 2)]),
+        BrokerCommandSpec(
+            name: "xack", arity: -4, flags: ["write", "fast"], categories: ["@write", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xpending", arity: -3, flags: ["readonly"], categories: ["@read", "@stream", "@slow"],
+            allowedWhileSubscribed: false, summary: "Returns the information and entries from a stream consumer group's pending entries list",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xclaim", arity: -6, flags: ["write", "fast"], categories: ["@write", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member",
+            since: "5.0.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xautoclaim", arity: -6, flags: ["write", "fast"], categories: ["@write", "@stream", "@fast"],
+            allowedWhileSubscribed: false, summary: "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member",
+            since: "6.2.0", group: "stream", subcommands: []),
+        BrokerCommandSpec(
+            name: "xinfo", arity: -2, flags: [], categories: ["@slow"],
+            allowedWhileSubscribed: false, summary: "A container for stream introspection commands",
+            since: "5.0.0", group: "stream", subcommands: [("stream", -3), ("groups", 3), ("consumers", 4), ("help", 2)]),
+        BrokerCommandSpec(
+            name: "type", arity: 2, flags: ["readonly", "fast"], categories: ["@keyspace", "@read", "@fast"],
+            allowedWhileSubscribed: false, summary: "Determines the type of value stored at a key (only streams are keys here)",
+            since: "1.0.0", group: "generic", subcommands: []),
+        BrokerCommandSpec(
+            name: "exists", arity: -2, flags: ["readonly", "fast"], categories: ["@keyspace", "@read", "@fast"],
+            allowedWhileSubscribed: false, summary: "Determines whether one or more keys exist",
+            since: "1.0.0", group: "generic", subcommands: []),
+        BrokerCommandSpec(
+            name: "del", arity: -2, flags: ["write"], categories: ["@keyspace", "@write", "@slow"],
+            allowedWhileSubscribed: false, summary: "Deletes one or more keys",
+            since: "1.0.0", group: "generic", subcommands: []),
+        BrokerCommandSpec(
+            name: "unlink", arity: -2, flags: ["write", "fast"], categories: ["@keyspace", "@write", "@fast"],
+            allowedWhileSubscribed: false, summary: "Asynchronously deletes one or more keys",
+            since: "4.0.0", group: "generic", subcommands: []),
     ]
 
     private static let byName: [String: BrokerCommandSpec] = Dictionary(

@@ -211,6 +211,33 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         case .exec(let commands):
             client.beginExec()
             pendingExec = (commands[...], commands.count)
+        case .block(let timeout):
+            startBlock(client: client, timeoutMilliseconds: timeout)
+        }
+    }
+
+    /// A stream read is parked: hold this connection (like a backend call) until the broker
+    /// serves it (an XADD woke it) or its timeout passes. The event loop is never blocked.
+    private func startBlock(client: BrokerClient, timeoutMilliseconds: Int64) {
+        guard let context else { return }
+        awaitingBackend = true
+        let loop = context.eventLoop
+        var timer: Scheduled<Void>?
+        client.resume = { [weak self] in
+            timer?.cancel()
+            client.resume = nil
+            // Go on in a later turn: the caller is in the middle of another client's command.
+            loop.assumeIsolated().execute {
+                guard let self else { return }
+                self.flushPending = true
+                self.backendFinished()
+            }
+        }
+        if timeoutMilliseconds > 0 {
+            let state = self.state
+            timer = loop.assumeIsolated().scheduleTask(in: .milliseconds(timeoutMilliseconds)) {
+                state.blockTimedOut(client)
+            }
         }
     }
 
@@ -317,6 +344,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             } else {
                 // Frames for the client itself (a subscribed publisher) come before the reply.
                 let receivers = state.fanOut(channel: message.channel, payload: message.payload, run: &run)
+                state.recordPublished(channel: message.channel, payload: message.payload)
                 published += 1
                 reply(.integer(Int64(receivers)))
             }
@@ -368,7 +396,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     // MARK: - Flow control and closing
 
     private func flushIfNeeded() {
-        guard flushPending, let context else { return }
+        guard flushPending || client?.heldReplies != nil, let context else { return }
         flushPending = false
         writeOutput(context)
         context.flush()
@@ -378,6 +406,8 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// Hands the replies and small frames gathered since the last write to the channel as one
     /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
     private func writeOutput(_ context: ChannelHandlerContext) {
+        // Stream replies are released once their changes are stored (one write per batch).
+        if let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
         let used = output.readableBytes
         guard used > 0 else { return }
         context.write(wrapOutboundOut(output), promise: nil)

@@ -20,6 +20,9 @@ public actor BrokerServer {
     private let logger: Logger
     private let interestStream: AsyncStream<InterestSnapshot>
     private let interestContinuation: AsyncStream<InterestSnapshot>.Continuation
+    private let streamKeysStream: AsyncStream<Set<[UInt8]>>
+    private let streamKeysContinuation: AsyncStream<Set<[UInt8]>>.Continuation
+    private var streamKeysTask: Task<Void, Never>?
 
     private enum Phase {
         case idle
@@ -40,11 +43,14 @@ public actor BrokerServer {
     ///   - backend: the overlay side (``LoopbackBrokerBackend`` for a standalone broker).
     ///   - eventLoop: the loop to run on; by default one of NIO's shared singleton loops.
     ///   - logger: where connection problems, slow subscribers and protocol errors are logged.
+    ///   - streamStore: where streams are kept durably (``SQLiteStreamStore``); nil keeps them in
+    ///     memory only (a standalone broker for tests).
     public init(
         configuration: BrokerConfiguration,
         backend: any BrokerBackend,
         eventLoop: (any EventLoop)? = nil,
-        logger: Logger = Logger(label: "nymbus.broker")
+        logger: Logger = Logger(label: "nymbus.broker"),
+        streamStore: (any StreamStorage)? = nil
     ) {
         let loop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         let (stream, continuation) = AsyncStream.makeStream(
@@ -55,8 +61,13 @@ public actor BrokerServer {
         self.logger = logger
         self.interestStream = stream
         self.interestContinuation = continuation
-        self.state = NIOLoopBoundBox.makeBoxSendingValue(
-            BrokerState(configuration: configuration, logger: logger, interest: continuation), eventLoop: loop)
+        let (keys, keysContinuation) = AsyncStream.makeStream(of: Set<[UInt8]>.self, bufferingPolicy: .bufferingNewest(1))
+        self.streamKeysStream = keys
+        self.streamKeysContinuation = keysContinuation
+        let state = BrokerState(configuration: configuration, logger: logger, interest: continuation, streamStore: streamStore)
+        state.backend = backend
+        state.streamKeys = keysContinuation
+        self.state = NIOLoopBoundBox.makeBoxSendingValue(state, eventLoop: loop)
     }
 
     /// The socket path clients connect to.
@@ -79,6 +90,20 @@ public actor BrokerServer {
             throw BrokerError(.invalidState, "the broker on '\(socketPath)' was already started")
         }
         let path = configuration.socketPath
+        let stateBox = state
+        let loaded = try? await eventLoop.submit { () -> StreamStoreError? in
+            do throws(StreamStoreError) {
+                let state = stateBox.value
+                try state.streams.load()
+                if state.streams.takeKeysChanged() { state.streamKeys?.yield(Set(state.streams.streams.keys)) }
+                return nil
+            } catch {
+                return error
+            }
+        }.get()
+        if let failure = loaded ?? nil {
+            throw BrokerError(.streamStore, "cannot read the stream store: \(failure.reason)")
+        }
         try BrokerSocketFile.prepareDirectory(for: path)
         let lock = try BrokerSocketFile.acquireLock(for: path)
         let channel: any Channel
@@ -95,6 +120,10 @@ public actor BrokerServer {
             for await snapshot in stream {
                 await backend.interestChanged(channels: snapshot.channels, patterns: snapshot.patterns)
             }
+        }
+        let keys = streamKeysStream
+        streamKeysTask = Task {
+            for await set in keys { await backend.streamsChanged(set) }
         }
         phase = .running(channel: channel, lock: lock, socketInode: inode, interestTask: interestTask)
         logger.info("broker listening", metadata: ["socket": "\(path)"])
@@ -197,6 +226,8 @@ public actor BrokerServer {
         BrokerSocketFile.releaseLock(lock, for: configuration.socketPath)
         interestContinuation.finish()
         await interestTask.value
+        streamKeysContinuation.finish()
+        await streamKeysTask?.value
         logger.info("broker stopped", metadata: ["socket": "\(configuration.socketPath)"])
     }
 
@@ -208,6 +239,23 @@ public actor BrokerServer {
         let stateBox = state
         let delivery = eventLoop.submit { stateBox.value.deliverFromNetwork(channel: channel, payload: payload) }
         return (try? await delivery.get()) ?? 0
+    }
+
+    /// Delivers a stream entry that arrived from the network (an XADD on another node): appended
+    /// to the channel's stream if this node keeps one, and sent to local subscribers of the channel
+    /// as the value of a lone `message` field or else the field/value list as a RESP array.
+    ///
+    /// - Returns: the number of local receivers.
+    public nonisolated func deliver(channel: [UInt8], streamEntry fields: [[UInt8]]) async -> Int {
+        let stateBox = state
+        let delivery = eventLoop.submit { stateBox.value.deliverStreamEntryFromNetwork(channel: channel, fields: fields) }
+        return (try? await delivery.get()) ?? 0
+    }
+
+    /// The channels this broker keeps a stream for.
+    public nonisolated func streamKeys() async -> Set<[UInt8]> {
+        let stateBox = state
+        return (try? await eventLoop.submit { Set(stateBox.value.streams.streams.keys) }.get()) ?? []
     }
 
     /// The broker's counters now.

@@ -95,6 +95,7 @@ extension BrokerState {
                 [
                     ("connected_clients", "\(current.connectedClients)"),
                     ("maxclients", "\(configuration.maxClients)"),
+                    ("blocked_clients", "\(blocked.count)"),
                     ("client_output_buffer_limit_bytes", "\(configuration.maxOutputBytes)"),
                 ]
             ),
@@ -112,6 +113,7 @@ extension BrokerState {
                     ("messages_from_network", "\(current.messagesFromNetwork)"),
                     ("messages_delivered", "\(current.messagesDelivered)"),
                     ("slow_client_disconnects", "\(current.slowClientDisconnects)"),
+                    ("stream_appends_failed", "\(current.streamAppendsFailed)"),
                     ("protocol_errors", "\(current.protocolErrors)"),
                 ]
             ),

@@ -1,4 +1,9 @@
 import Logging
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 
 /// The channel and pattern sets local clients are subscribed to, as sent to the backend.
@@ -20,6 +25,9 @@ enum CommandOutcome: Equatable {
     /// Run the queued commands of a transaction one by one with replies captured, then send
     /// them as one array (EXEC).
     case exec([[[UInt8]]])
+    /// A stream read is parked (XREAD/XREADGROUP BLOCK): hold the connection until
+    /// ``BrokerClient/resume`` is called; time out after the milliseconds given (0 = never).
+    case block(timeoutMilliseconds: Int64)
 }
 
 /// The broker's shared state and command semantics: clients, subscriptions, fan-out, counters.
@@ -42,11 +50,44 @@ final class BrokerState {
     /// batch of messages costs one write per subscriber, not one per message.
     private var unflushed: [ObjectIdentifier: any BrokerClientOutput] = [:]
     let startedAt = ContinuousClock.now
+    /// Streams (XADD, XREADGROUP, ...), with their store.
+    let streams: StreamKeyspace
+    /// Parked XREAD/XREADGROUP BLOCK calls by client id, and the clients waiting on each key in
+    /// the order they blocked.
+    var blocked: [Int64: BlockedRead] = [:]
+    var blockedByKey: [[UInt8]: [Int64]] = [:]
+    /// Keys that got entries during the running command; their blocked reads are served after it.
+    var readyKeys: [[UInt8]] = []
+    /// Unix time in milliseconds (stream ids, idle times); replaceable in tests.
+    var clock: () -> Int64 = BrokerState.wallClockMillis
+    /// The backend, for what stream commands ask it at once (``BrokerBackend/streamDestination(channel:payloadBytes:)``).
+    var backend: (any BrokerBackend)?
+    /// Where the set of stream keys goes when it changes (newest only).
+    var streamKeys: AsyncStream<Set<[UInt8]>>.Continuation?
+    /// Messages for local subscribers from the running stream command, sent once it is stored.
+    var pendingFanOut: [(channel: [UInt8], payload: [UInt8])] = []
+    /// Outbox items were stored since the backend was last told.
+    var outboxDirty = false
+    /// Clients whose stream replies wait for the next store write, in the order they ran.
+    var heldClients: [BrokerClient] = []
+    /// Messages appended since the last write (counted as failed appends if it fails).
+    var pendingAppends = 0
+    private var committing = false
 
-    init(configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation) {
+    init(
+        configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
+        streamStore: (any StreamStorage)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.interest = interest
+        self.streams = StreamKeyspace(store: streamStore)
+    }
+
+    static func wallClockMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     // MARK: - Clients
@@ -67,6 +108,8 @@ final class BrokerState {
     /// Removes a connection and all its subscriptions; safe to call twice.
     func unregister(_ client: BrokerClient) {
         guard clients.removeValue(forKey: client.id) != nil else { return }
+        if client.heldReplies != nil { commitPendingStreams() }
+        _ = unblock(client)
         removeAllSubscriptions(of: client)
         client.output = nil
         publishInterestIfChanged()
@@ -287,11 +330,27 @@ final class BrokerState {
         for output in outputs { output.flush() }
     }
 
-    /// A message for `channel` arrived from the network.
+    /// A message for `channel` arrived from the network: to local subscribers, and to the
+    /// channel's stream if the node keeps one.
     func deliverFromNetwork(channel: [UInt8], payload: [UInt8]) -> Int {
         stats.messagesFromNetwork += 1
         let receivers = fanOut(channel: channel, payload: payload)
         flushFanOut()
+        recordPublished(channel: channel, payload: payload)
+        commitAppended()
+        return receivers
+    }
+
+    /// A stream entry (an XADD on another node) arrived for `channel`: appended to the stream
+    /// if the node keeps one, and to local subscribers as ``subscriberPayload(_:)``.
+    func deliverStreamEntryFromNetwork(channel: [UInt8], fields: [[UInt8]]) -> Int {
+        stats.messagesFromNetwork += 1
+        let receivers = fanOut(channel: channel, payload: Self.subscriberPayload(fields))
+        flushFanOut()
+        if streams.streams[channel] != nil {
+            appendEntry(channel, fields)
+            commitAppended()
+        }
         return receivers
     }
 
@@ -306,6 +365,8 @@ final class BrokerState {
         }
         stats.messagesPublished += 1
         client.reply(.integer(Int64(fanOut(channel: channel, payload: payload))))
+        recordPublished(channel: channel, payload: payload)
+        commitAppended()
     }
 
     /// Counts a PUBLISH the backend refused and returns the reply for the client.
@@ -319,6 +380,7 @@ final class BrokerState {
     func finishPublishRun(_ run: FanOutRun, published: Int) {
         stats.messagesPublished += UInt64(published)
         stats.messagesDelivered += UInt64(run.delivered)
+        commitAppended()
     }
 
     /// The backend answered a `NYMBUS.*` command.
@@ -346,6 +408,11 @@ final class BrokerState {
         let name = Self.lowercased(rawName)
         let isNymbus = name.hasPrefix("nymbus.")
         let spec = isNymbus ? nil : BrokerCommandTable.lookup(name)
+        // Held stream replies go first: a command that is not a stream command is answered
+        // only after them.
+        if client.heldReplies != nil && !(spec?.group == "stream" || spec?.group == "generic") {
+            commitPendingStreams()
+        }
 
         if !isNymbus {
             guard let spec else {
@@ -433,9 +500,137 @@ final class BrokerState {
                 return .done
             }
             return .exec(queued)
-        default: client.reply(.err(Self.unknownCommandMessage(arguments)))
+        default:
+            if spec?.group == "stream" || spec?.group == "generic" { return runStreamCommand(name, arguments, client) }
+            client.reply(.err(Self.unknownCommandMessage(arguments)))
         }
         return .done
+    }
+
+    /// Runs a stream or key command. Its replies are held until what it changed is stored: the
+    /// store is written once for a whole pipelined run of stream commands (group commit), when
+    /// the connection's output is about to leave, before any other command of the client, or
+    /// before a read parks. A failed write turns every held reply into `-ERR stream store: ...`
+    /// (memory is rolled back to what the store holds), so no client is told of a change that
+    /// is not on disk.
+    private func runStreamCommand(_ name: String, _ arguments: [[UInt8]], _ client: BrokerClient) -> CommandOutcome {
+        if client.heldReplies == nil {
+            client.heldReplies = []
+            heldClients.append(client)
+        }
+        let outcome = executeStream(name, arguments, client) ?? .done
+        if case .block = outcome {
+            commitPendingStreams()
+            // The write failed: the read was answered with the error instead of parking.
+            if blocked[client.id] == nil { return .done }
+        } else if client.isExecuting {
+            commitPendingStreams()
+        }
+        return outcome
+    }
+
+    /// Whether some client has stream replies waiting for the store.
+    var hasHeldReplies: Bool { !heldClients.isEmpty }
+
+    /// Writes the pending stream changes (one transaction) and releases the held replies, in
+    /// order; see ``runStreamCommand(_:_:_:)``. Safe to call at any time; not reentrant.
+    /// - Parameter flushing: the client whose output is being written now (its handler sends the
+    ///   released replies itself); every other released client is flushed here.
+    func commitPendingStreams(flushing: BrokerClient? = nil) {
+        guard !committing else { return }
+        committing = true
+        defer { committing = false }
+        let clientsWaiting = heldClients
+        heldClients.removeAll()
+        var failure: StreamStoreError?
+        do throws(StreamStoreError) {
+            try streams.commit()
+        } catch {
+            failure = error
+        }
+        for client in clientsWaiting {
+            let held = client.heldReplies ?? []
+            client.heldReplies = nil
+            if let failure {
+                for _ in held { client.reply(.err("stream store: \(failure.reason)")) }
+                _ = unblock(client)
+            } else {
+                for reply in held { client.reply(reply) }
+            }
+            if client !== flushing { client.output?.flush() }
+        }
+        if let failure {
+            logger.error("stream store write failed", metadata: ["error": "\(failure.reason)"])
+            stats.streamAppendsFailed += UInt64(pendingAppends)
+            pendingAppends = 0
+            readyKeys.removeAll()
+            pendingFanOut.removeAll()
+            outboxDirty = false
+            return
+        }
+        pendingAppends = 0
+        afterStreamCommit()
+    }
+
+    /// What follows a stored stream change: local subscribers get the new entries, the backend
+    /// hears of new outbox items and of a changed key set, blocked reads are served.
+    func afterStreamCommit() {
+        if !pendingFanOut.isEmpty {
+            let messages = pendingFanOut
+            pendingFanOut.removeAll()
+            for message in messages { _ = fanOut(channel: message.channel, payload: message.payload) }
+            flushFanOut()
+        }
+        if outboxDirty {
+            outboxDirty = false
+            backend?.outboxReady()
+        }
+        if streams.takeKeysChanged() { streamKeys?.yield(Set(streams.streams.keys)) }
+        serveReadyKeys()
+    }
+
+    /// Appends a message of `channel` (a local PUBLISH or one from the network) to the channel's
+    /// stream, if the node keeps one, as the entry `message <payload>`; stored by
+    /// ``commitAppended()``.
+    func recordPublished(channel: [UInt8], payload: [UInt8]) {
+        guard !streams.streams.isEmpty, streams.streams[channel] != nil else { return }
+        appendEntry(channel, [Self.messageField, payload])
+    }
+
+    /// Appends `fields` to the stream of `channel` under a new local id.
+    func appendEntry(_ channel: [UInt8], _ fields: [[UInt8]]) {
+        let now = UInt64(max(0, clock()))
+        pendingAppends += 1
+        let appended = streams.update(channel) { stream -> Bool in
+            guard (try? stream.append(fields: fields, id: nil, now: now)) != nil else { return false }
+            _ = stream.applyRetention(configuration.streamRetention, now: Int64(now))
+            return true
+        }
+        if appended == true {
+            signalStream(channel)
+        } else {
+            stats.streamAppendsFailed += 1
+        }
+    }
+
+    /// Stores the appends of published and delivered messages. PUBLISH is fire and forget, so a
+    /// failed write is logged and counted (`stream_appends_failed`), never answered.
+    func commitAppended() {
+        guard streams.hasChanges || hasHeldReplies else { return }
+        commitPendingStreams()
+    }
+
+    /// The field a PUBLISH message has in a stream entry: `message <payload>`.
+    static let messageField = Array("message".utf8)
+
+    /// What a SUBSCRIBEr gets for a stream entry: the value alone for an entry that is just
+    /// `message <value>` (so XADD ch * message x and PUBLISH ch x look the same), otherwise the
+    /// field/value list as a RESP2 array of bulk strings (any Redis client library parses it).
+    static func subscriberPayload(_ fields: [[UInt8]]) -> [UInt8] {
+        if fields.count == 2 && fields[0] == messageField { return fields[1] }
+        var buffer = ByteBufferAllocator().buffer(capacity: 16 + fields.reduce(0) { $0 + $1.count + 16 })
+        RESPWriter.write(.array(fields.map { .bulkString($0) }), version: .resp2, into: &buffer)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
     /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
@@ -452,7 +647,8 @@ final class BrokerState {
     /// Whether a PUBLISH from `client` would go straight to the backend now: not queued in
     /// MULTI, not refused by the RESP2 subscribed-mode rule.
     func acceptsPlainPublish(from client: BrokerClient) -> Bool {
-        client.transaction == nil && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
+        client.transaction == nil && client.heldReplies == nil
+            && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
     }
 
     /// Counts PUBLISH commands taken by the handler's fast path

@@ -1,0 +1,123 @@
+import Foundation
+import NymbusBroker
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Three processes: a local mixnet (`nymbus mixnet`, unpaced) and two nodes (`nymbus run`).
+/// Node 0 takes a burst of pipelined XADD and is killed with SIGKILL in the middle; after it is
+/// started again, every id it answered is in its stream, and every one of those entries is in
+/// node 1's stream exactly once (the outbox sends what had not left; what had left and is sent
+/// again has the same message id and is dropped as seen).
+@Suite struct NodeKill9Tests {
+    @Test func everyAnsweredXADDReachesTheOtherNodeOnceAfterKill9() async throws {
+        let python = try await requirePythonWithRedis()
+        let nymbus = try ExamplePaths.builtProduct("nymbus")
+        let directory = temporaryDirectory("nodekill")
+        var children: [ChildProcess] = []
+        defer {
+            for child in children { kill(child.pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let mixnet = try ChildProcess(nymbus, ["mixnet", "--clients", "2", "--send-delay-ms", "0", "--hop-delay-ms", "1"])
+        children.append(mixnet)
+        #expect(await mixnet.waitForLine("Ready. Stop with Ctrl-C."), "mixnet: \(mixnet.stdout) \(mixnet.stderr)")
+        let endpoints = mixnet.lines.filter { $0.hasPrefix("endpoint ") }.map { $0.split(separator: " ").map(String.init) }
+        try #require(endpoints.count == 2, "\(mixnet.stdout)")
+        let (url0, url1, address1) = (endpoints[0][2], endpoints[1][2], endpoints[1][3])
+        let socket0 = directory + "/n0/nymbus.sock"
+        let socket1 = directory + "/n1/nymbus.sock"
+        let node0Arguments = ["run", "--nym-client", url0, "--data-dir", directory + "/n0", "--bootstrap", address1]
+        let node1 = try ChildProcess(nymbus, ["run", "--nym-client", url1, "--data-dir", directory + "/n1"])
+        children.append(node1)
+        var node0 = try ChildProcess(nymbus, node0Arguments)
+        children.append(node0)
+        #expect(await node1.waitForLine("broker: redis-cli -s \(socket1)"), "node 1: \(node1.stderr)")
+        #expect(await node0.waitForLine("broker: redis-cli -s \(socket0)"), "node 0: \(node0.stderr)")
+
+        let setup = try await ChildProcess.run(
+            python,
+            [
+                "-c",
+                """
+                import sys, time, redis
+                n0 = redis.Redis(unix_socket_path=sys.argv[1], socket_timeout=10)
+                n1 = redis.Redis(unix_socket_path=sys.argv[2], socket_timeout=10)
+                n1.xgroup_create("burst", "g", id="$", mkstream=True)
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    n0.xadd("burst", {"n": "probe"})
+                    time.sleep(0.2)
+                    if n1.xlen("burst") > 0:
+                        print("linked"); break
+                """,
+                socket0, socket1,
+            ], timeout: .seconds(60))
+        #expect(setup.stdout.contains("linked"), "\(setup.stdout) \(setup.stderr)")
+
+        let writer = try ChildProcess(
+            python,
+            [
+                "-c",
+                """
+                import sys, redis
+                r = redis.Redis(unix_socket_path=sys.argv[1], socket_timeout=10)
+                n = 0
+                while True:
+                    p = r.pipeline(transaction=False)
+                    for _ in range(10):
+                        p.xadd("burst", {"n": str(n)})
+                        n += 1
+                    for entry_id in p.execute():
+                        print(entry_id.decode())
+                    sys.stdout.flush()
+                """,
+                socket0,
+            ])
+        children.append(writer)
+        #expect(await eventually(timeout: .seconds(60)) { writer.lines.count >= 300 }, "writer: \(writer.stderr)")
+        kill(node0.pid, SIGKILL)
+        _ = await node0.waitForExit()
+        _ = await writer.waitForExit()
+        let answered = writer.lines
+        #expect(answered.count >= 300)
+
+        node0 = try ChildProcess(nymbus, node0Arguments)
+        children.append(node0)
+        #expect(await node0.waitForLine("broker: redis-cli -s \(socket0)"), "node 0 again: \(node0.stderr)")
+        let check = try await ChildProcess.run(
+            python,
+            [
+                "-c",
+                """
+                import sys, time, redis, collections
+                n0 = redis.Redis(unix_socket_path=sys.argv[1], socket_timeout=10)
+                n1 = redis.Redis(unix_socket_path=sys.argv[2], socket_timeout=10)
+                answered = [line for line in sys.stdin.read().split() if line]
+                local = [(i.decode(), f[b"n"].decode()) for i, f in n0.xrange("burst")]
+                local_ids = [i for i, _ in local]
+                assert local_ids[-len(answered) - 10:][:0] == [] and set(answered) <= set(local_ids), "answered ids missing locally"
+                wanted = {n for i, n in local if n != "probe"}
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    status = dict(zip(*[iter(n0.execute_command("NYMBUS.STATUS"))] * 2))
+                    remote = collections.Counter(f[b"n"].decode() for _, f in n1.xrange("burst"))
+                    if status.get(b"stream-outbox-waiting") == 0 and wanted <= set(remote):
+                        break
+                    time.sleep(0.2)
+                remote = collections.Counter(f[b"n"].decode() for _, f in n1.xrange("burst"))
+                missing = sorted(wanted - set(remote), key=int)
+                twice = sorted((n for n, c in remote.items() if c > 1 and n != "probe"), key=int)
+                print("local", len(wanted), "remote", sum(c for n, c in remote.items() if n != "probe"), "missing", missing[:10], "twice", twice[:10])
+                """,
+                socket0, socket1,
+            ], stdin: Array(answered.joined(separator: "\n").utf8), timeout: .seconds(120))
+        #expect(check.status == 0, "\(check.stderr)")
+        let summary = check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(summary.hasSuffix("missing [] twice []"), "\(summary)")
+        let counts = summary.split(separator: " ")
+        #expect(counts.count > 3 && counts[1] == counts[3], "\(summary)")
+    }
+}
