@@ -54,6 +54,19 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
+            name: "RelinkBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "NymbusCrypto", package: "nymbus"),
+                .product(name: "NymbusWire", package: "nymbus"),
+                .product(name: "NymbusDaemon", package: "nymbus"),
+                .product(name: "NymbusNode", package: "nymbus"),
+                .product(name: "NymbusMixnet", package: "nymbus"),
+                .product(name: "NymClient", package: "nymbus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
             name: "MemoryBench",
             dependencies: [
                 "BenchSupport",

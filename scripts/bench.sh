@@ -14,13 +14,15 @@
 #   overlay  OverlayBench: a 50-node devnet in one process, 0 and 15 ms mixing delay per hop
 #   flow     FlowBench: 3- and 20-node devnets paced as nym-client; sustained rate, latency, memory
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
+#   relink   RelinkBench: relink time after a peer is killed (visible, hidden dialer) and the
+#            keepalive's packets per idle link per minute
 # Needs: swift, libsodium (make deps), redis-server, redis-benchmark (make bench installs them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory}
+ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -264,6 +266,10 @@ fi
 if wanted flow; then
     # The flow-control issue: a paced local mixnet (nym-client's send budget), plain RESP clients.
     run flow "$BIN/FlowBench" --nodes "${FLOW_NODES:-3,20}" --overload "${FLOW_OVERLOAD:-60}" --steady "${FLOW_STEADY:-20}"
+fi
+
+if wanted relink; then
+    run relink "$BIN/RelinkBench" --samples 10 --idle-seconds 120
 fi
 
 if wanted memory; then

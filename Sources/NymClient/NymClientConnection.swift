@@ -301,16 +301,19 @@ public actor NymClientConnection: MixnetTransport {
 
     private func runLoop() async {
         var failures = 0
+        var firstFailure = ContinuousClock.now
+        var report = UnreachableReport()
         while lifecycle == .running {
             let connection: WebSocketDialer.Connection
             do {
                 connection = try await WebSocketDialer.connect(configuration, group: group)
             } catch {
                 failures += 1
-                if failures == 1 || failures % 20 == 0 {
-                    logger.info(
-                        "nym-client not reachable yet; retrying",
-                        metadata: ["attempts": "\(failures)", "error": "\(error.reason)"])
+                if failures == 1 { firstFailure = .now }
+                let elapsed = (ContinuousClock.now - firstFailure).seconds
+                if report.shouldReport(elapsed: elapsed) {
+                    logger.warning(
+                        "\(UnreachableReport.message(port: configuration.port, path: configuration.path, elapsed: elapsed, attempts: failures, error: error.reason))")
                 } else {
                     logger.debug("nym-client not reachable", metadata: ["attempts": "\(failures)"])
                 }
@@ -322,6 +325,7 @@ public actor NymClientConnection: MixnetTransport {
                 break
             }
             failures = 0
+            report.reset()
             await serve(connection)
             if lifecycle == .running { await sleepBackoff() }
         }

@@ -67,6 +67,8 @@ enum DaemonCommands {
                 "objects-duplicate": .integer(Int64(topics.duplicates)),
                 "publishes-waiting": .integer(Int64(await pubsub.pendingPublishes)),
                 "publish-waits-for-peer": .integer(Int64(topics.heldQueueWaits)),
+                "held-publishes-dropped-at-start": .integer(Int64(topics.heldDroppedAtLoad)),
+                "links-timed-out": .integer(Int64(node_.timeouts)),
                 "subscription-overflow": .integer(Int64(topics.subscriptionOverflow)),
                 "broker-slow-subscribers-disconnected": .integer(Int64(brokerStats?.slowClientDisconnects ?? 0)),
                 "broker-publishes-refused": .integer(Int64(brokerStats?.publishesRejected ?? 0)),

@@ -5,13 +5,15 @@ public struct DaemonError: Error, Hashable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case dataDirectory, corruptFile, startFailed, invalidConfiguration
+            case dataDirectory, dataDirectoryLocked, corruptFile, startFailed, invalidConfiguration
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The data directory cannot be created, read or written.
         public static let dataDirectory = Code(.dataDirectory)
+        /// Another node (its process id is in the message) holds the data directory's lock.
+        public static let dataDirectoryLocked = Code(.dataDirectoryLocked)
         /// A file in the data directory does not parse; it is left in place for inspection.
         public static let corruptFile = Code(.corruptFile)
         /// A part (nym-client connection, node, broker) failed to start.

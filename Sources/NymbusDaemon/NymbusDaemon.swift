@@ -26,6 +26,8 @@ public actor NymbusDaemon {
     private let logger: Logger
     private var started = false
     private var watchTask: Task<Void, Never>?
+    /// The data directory's lock, held from `init` until `stop()` (or the process ends).
+    private let lock: DataDirectoryLock?
 
     /// Builds the parts; nothing connects until `start()`.
     ///
@@ -33,6 +35,8 @@ public actor NymbusDaemon {
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         var configuration = configuration
         let directory = try configuration.dataDirectory.map { path throws(DaemonError) in try DataDirectory(path: path) }
+        let lock = try directory.map { directory throws(DaemonError) in try DataDirectoryLock(directory: directory) }
+        self.lock = lock
         if let directory {
             configuration.node.dataDirectory = directory.path
             configuration.pubsub.authorSecret = try Self.loadOrCreateAuthorSecret(in: directory)
@@ -84,6 +88,19 @@ public actor NymbusDaemon {
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
     public func start() async throws(DaemonError) {
         guard !started else { return }
+        // What needs no nym-client is checked first, so a bad directory or file is reported at
+        // once rather than after nym-client answers.
+        do { try broker.checkSocketDirectory() } catch {
+            throw DaemonError(.startFailed, "Cannot use the broker socket: \(error.reason)")
+        }
+        do { try await node.loadState() } catch {
+            throw DaemonError(.startFailed, "Cannot start the node: \(error.reason)")
+        }
+        if let directory = configuration.node.dataDirectory {
+            do { try await pubsub.keepHeldPublishes(in: directory) } catch {
+                throw DaemonError(.corruptFile, error.reason)
+            }
+        }
         do { try await transport.start() } catch {
             throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
         }
@@ -136,6 +153,19 @@ public actor NymbusDaemon {
         if left > 0 { logger.warning("messages not sent before stopping", metadata: ["count": "\(left)"]) }
         await node.stop()
         await transport.close()
+        lock?.release()
+    }
+
+    /// Ends the daemon as `kill -9` would: the node stops at once without a word to its peers
+    /// or a file written, the broker socket and the nym-client link close, the data directory's
+    /// lock is released (the kernel would). For crash tests and the relink benchmark; the
+    /// daemon cannot be started again.
+    public func crash() async {
+        started = false
+        await node.crash()
+        await broker.stop()
+        await transport.close()
+        lock?.release()
     }
 
     /// Checks the peer count a few times per threshold and logs one warning per spell without

@@ -84,7 +84,11 @@ public struct AddressBook: Sendable {
     public let limits: AddressBookLimits
     /// The secret bucket key (32 bytes).
     let key: [UInt8]
-    private(set) var entries: [Recipient: AddressBookEntry] = [:]
+    private(set) var entries: [Recipient: AddressBookEntry] = [:] {
+        didSet { changes &+= 1 }
+    }
+    /// Counts changes to the entries, so the node knows when the book needs writing.
+    private(set) var changes = 0
     private var newSlots: [Int: Recipient] = [:]
     private var triedSlots: [Int: Recipient] = [:]
 

@@ -5,7 +5,7 @@ import NymbusWire
 ///
 /// Why: a `bye` can be lost like any message. An initiator whose last handshake `verack` was
 /// lost, and which then missed the responder's `bye(timeout)`, believes in a link the other side
-/// closed, and would only notice after the 20-minute keepalive timeout. Answering its next
+/// closed, and would only notice at its next silence probe. Answering its next
 /// message on that link with the `bye` again ends the half-open link at once. At most one
 /// reminder per link per ``reminderInterval``, and only along the path the link already used:
 /// one message in gives at most one message out, never more.

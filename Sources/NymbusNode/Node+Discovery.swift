@@ -66,7 +66,8 @@ extension Node {
                 && !self.ownAddresses.contains(entry.address)
                 && !self.discouraged.isDiscouraged(.address(entry.address), now: unix)
         }
-        guard !entries.isEmpty else { return }
+        // Answered even when empty: an address fetch waits for this answer to close its link,
+        // and would otherwise sit as a second inbound link until its timeout.
         for entry in entries { sessions[id]?.markKnown(entry.address) }
         let wire = entries.map {
             AddressEntry(address: $0.address, lastSeen: $0.lastSeen, services: Services(rawValue: $0.services))
@@ -125,6 +126,8 @@ extension Node {
             }
         }
         if addressFetches.contains(id) {
+            let added = entries.contains { book.entry(for: $0.address)?.lastTry == 0 && !ownAddresses.contains($0.address) }
+            emptyAddressFetches = added ? 0 : emptyAddressFetches + 1
             closeSession(
                 id, code: .normal, reason: "address fetch complete", notify: true, discourage: false, error: nil,
                 into: &fx)
@@ -168,6 +171,7 @@ extension Node {
             if addressFetches.contains(id), let since = session.establishedAt,
                 at - since >= configuration.handshakeTimeout.seconds
             {
+                emptyAddressFetches += 1
                 closeSession(
                     id, code: .normal, reason: "address fetch unanswered", notify: true, discourage: false, error: nil,
                     into: &fx)
@@ -180,14 +184,28 @@ extension Node {
         discouraged.prune(now: unixNow())
         saveDiscouragement()
         fillOutbound(into: &fx)
-        if store != nil, at - lastBookSave >= configuration.bookSaveInterval.seconds {
-            saveBook()
-        }
+        saveBookIfDue(now: at)
         await perform(fx)
     }
 
-    /// Dials bootstrap addresses, then book addresses, until the outbound target is met
-    /// (counting links still in their handshake). Never two outbound links to one address.
+    /// Writes the book `bookSaveDelay` after it first changed (debounced: one write however
+    /// many changes), and every `bookSaveInterval` anyway.
+    func saveBookIfDue(now at: Double) {
+        guard store != nil else { return }
+        if book.changes != savedBookChanges {
+            let since = bookChangedAt ?? at
+            bookChangedAt = since
+            if at - since >= configuration.bookSaveDelay.seconds {
+                saveBook()
+                return
+            }
+        }
+        if at - lastBookSave >= configuration.bookSaveInterval.seconds { saveBook() }
+    }
+
+    /// Dials due redials (bootstrap addresses, the last run's peers, lost peers), then book
+    /// addresses, until the outbound target is met (counting links still in their handshake).
+    /// Never two outbound links to one address.
     func fillOutbound(into fx: inout Effects) {
         let outbound = sessions.values.filter { $0.role == .initiator && !addressFetches.contains($0.id) }
         var deficit = configuration.outboundTarget - outbound.count
@@ -198,9 +216,11 @@ extension Node {
             !taken.contains(address) && address != self.selfAddress && !self.ownAddresses.contains(address)
                 && !self.discouraged.isDiscouraged(.address(address), now: unix)
         }
-        while deficit > 0, !bootstrapQueue.isEmpty {
-            let address = bootstrapQueue.removeFirst()
-            guard usable(address, taken) else { continue }
+        for address in redials.due(now: now()) where deficit > 0 {
+            guard usable(address, taken) else {
+                if !taken.contains(address) { redials.forget(address) }
+                continue
+            }
             _ = dial(address, into: &fx)
             taken.insert(address)
             deficit -= 1
@@ -225,7 +245,10 @@ extension Node {
     /// answer is otherwise never repeated). At most one at a time, one per `addressFetchInterval`.
     func fetchAddresses(into fx: inout Effects) {
         let at = now()
-        guard addressFetches.isEmpty, at - lastAddressFetch >= configuration.addressFetchInterval.seconds else {
+        // Each fetch that brought nothing new doubles the wait (up to 64 intervals): a small
+        // network where everyone is below target would otherwise fetch once a minute forever.
+        let interval = configuration.addressFetchInterval.seconds * Double(1 << min(emptyAddressFetches, 6))
+        guard addressFetches.isEmpty, at - lastAddressFetch >= interval else {
             return
         }
         let alive = sessions.values.filter { $0.role == .initiator && $0.isEstablished }.compactMap(\.dialedAddress)
@@ -238,6 +261,7 @@ extension Node {
         lastAddressFetch = at
         let id = dial(target, into: &fx)
         addressFetches.insert(id)
+        statistics.addressFetches += 1
         logger.debug("fetching addresses", metadata: ["peer": "\(PeerID(id))", "address": "\(short(target))"])
     }
 }

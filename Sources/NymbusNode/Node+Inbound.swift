@@ -336,6 +336,7 @@ extension Node {
         let services = session.peerVersion?.services.rawValue ?? 0
         if session.role == .initiator, let address = session.dialedAddress {
             book.markGood(address, services: services, now: unix)
+            if !addressFetches.contains(id) { redials.linked(address) }
             let actions = session.requestAddresses()
             sessions[id] = session
             apply(actions, to: id, into: &fx)
@@ -355,6 +356,7 @@ extension Node {
                     address: address, lastSeen: UInt32(clamping: unix), services: Services(rawValue: services)),
                 from: id, into: &fx)
         }
+        probeOlderLinks(like: session, into: &fx)
         logger.info(
             "peer connected",
             metadata: [
@@ -363,6 +365,28 @@ extension Node {
             ])
         fx.events.append(.connected(info))
         finishDial(id, with: .success(info.id))
+    }
+
+    /// A new inbound link from a peer that already has an inbound link here (the same proven
+    /// address, or the same sender tag) usually means the peer restarted and the old link is
+    /// dead: ping the old one now instead of at its next silence. Only a probe: anyone can open
+    /// a link, and must not be able to close someone else's.
+    func probeOlderLinks(like session: PeerSession, into fx: inout Effects) {
+        guard session.role == .responder else { return }
+        let address = session.provenAddress
+        let tag = session.path.expectedTag
+        guard address != nil || tag != nil else { return }
+        let at = now()
+        for (id, other) in sessions
+        where id != session.id && other.role == .responder && other.isEstablished
+            && ((address != nil && other.provenAddress == address) || (tag != nil && other.path.expectedTag == tag))
+        {
+            var other = other
+            let actions = other.probe(now: at, nonce: SecureRandom.uint64())
+            sessions[id] = other
+            statistics.earlyProbes += actions.isEmpty ? 0 : 1
+            apply(actions, to: id, into: &fx)
+        }
     }
 
     /// Removes a session: optional `bye`, discouragement, event, waiters.
@@ -375,6 +399,19 @@ extension Node {
         closedSessions.insert(id)
         closedLinks.closed(id, path: session.path, code: code)
         let wasAddressFetch = addressFetches.remove(id) != nil
+        if !wasAddressFetch, let address = session.dialedAddress {
+            // Relink (spec/node.md §7): a lost link at once, a failed dial with backoff; never
+            // ourselves, a hidden peer, or one we discouraged.
+            let jitter = Double.random(in: 0.5...1.5)
+            switch code {
+            case .selfConnection, .noInbound: redials.forget(address)
+            case _ where discourage: redials.forget(address)
+            case _ where session.isEstablished:
+                redials.lost(address, now: now(), jitter: jitter)
+                emptyAddressFetches = 0  // the network changed: fetching may find something again
+            default: redials.failed(address, now: now(), jitter: jitter)
+            }
+        }
         if notify { sendBye(code, reason, session: id, path: session.path, into: &fx) }
         if discourage {
             let at = unixNow()

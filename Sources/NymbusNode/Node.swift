@@ -27,6 +27,8 @@ public actor Node {
     // MARK: State
     var started = false
     var stopping = false
+    /// Whether the book and the discouragement list were read from disk (`loadState`).
+    var stateLoaded = false
     /// This node's own address (learnt from nym-client; never sent by a hidden node).
     var selfAddress: Recipient?
     /// Addresses found to be ourselves (by the version nonce); never dialed again.
@@ -48,11 +50,17 @@ public actor Node {
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
     var dialOutcomes: [SessionID: Result<PeerID, NodeError>] = [:]
     var connectRequested: Set<SessionID> = []
-    var bootstrapQueue: [Recipient] = []
+    /// Bootstrap addresses, the last run's peers and lost peers, redialed with backoff.
+    var redials: RedialSchedule
     /// Short links opened only to ask for addresses (not peers for anything else).
     var addressFetches: Set<SessionID> = []
     var lastAddressFetch: Double = -.infinity
     var lastBookSave: Double = 0
+    /// `book.changes` when the book was last written, and when it first changed since.
+    var savedBookChanges = 0
+    var bookChangedAt: Double?
+    /// Address fetches in a row that brought no new address (each doubles the interval).
+    var emptyAddressFetches = 0
     var inboundTask: Task<Void, Never>?
     var maintenanceTask: Task<Void, Never>?
     var laneTask: Task<Void, Never>?
@@ -88,6 +96,8 @@ public actor Node {
         self.discouragementStore = configuration.dataDirectory.map { DiscouragementStore(directory: $0) }
         self.book = AddressBook(limits: configuration.bookLimits)
         self.discouraged = DiscouragementList(duration: Int64(configuration.discouragementDuration.seconds))
+        self.redials = RedialSchedule(
+            base: configuration.relinkDelay.seconds, maximum: configuration.relinkMaximumDelay.seconds)
     }
 
     // MARK: - Clocks
@@ -119,6 +129,65 @@ public actor Node {
                 "hidden node could not learn its own address; it will not filter it out",
                 metadata: ["error": "\(error)"])
         }
+        try loadState()
+        if let me = selfAddress { book.remove(me) }
+        let unix = unixNow()
+        for address in configuration.bootstrap where address != selfAddress {
+            book.add(address, services: 0, lastSeen: UInt32(clamping: unix), source: .bootstrap, now: unix)
+        }
+        var random = SecureRNG()
+        let at = now()
+        // Bootstrap addresses first, in random order (the tiny offsets keep the order), then
+        // the peers this node linked to most recently, as Bitcoin Core's anchors: after a
+        // crash the book's 10-minute redial delay would otherwise keep them out of reach.
+        let bootstrap = Array(Set(configuration.bootstrap.filter { $0 != selfAddress })).shuffled(using: &random)
+        for (i, address) in bootstrap.enumerated() { redials.addBootstrap(address, now: at + Double(i) * 1e-6) }
+        let recent = book.allEntries.filter { $0.tried && $0.lastSuccess > 0 }
+            .sorted { $0.lastSuccess > $1.lastSuccess }.prefix(configuration.outboundTarget)
+        for (i, entry) in recent.enumerated() { redials.addKnown(entry.address, now: at + 1e-3 + Double(i) * 1e-6) }
+        started = true
+        lastBookSave = at
+        savedBookChanges = book.changes
+        logger.info(
+            "node started",
+            metadata: [
+                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrap.count)",
+                "book": "\(book.count)", "redial": "\(recent.count)",
+            ])
+        let stream = transport.inbound
+        inboundTask = Task { [weak self] in
+            for await message in stream {
+                guard let self else { return }
+                await self.handleReceived(message)
+            }
+            await self?.inboundEnded()
+        }
+        let reports = transport.laneReports
+        laneTask = Task { [weak self] in
+            for await report in reports {
+                guard let self else { return }
+                await self.laneReported(report)
+            }
+        }
+        let interval = configuration.maintenanceInterval
+        maintenanceTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.maintain()
+            }
+        }
+        await maintain()
+    }
+
+    /// Reads the address book and the discouragement list from the data directory (once; `start()`
+    /// calls it if nobody did). Needs no nym-client, so a daemon calls it before connecting and
+    /// a corrupt file is reported at once.
+    ///
+    /// Throws `NodeError.corruptAddressBook` or `.corruptDiscouragementList` (the file is moved
+    /// aside first) unless the configuration says to go on without it.
+    public func loadState() throws(NodeError) {
+        guard !stateLoaded else { return }
         if let store {
             do {
                 if let loaded = try store.load(limits: configuration.bookLimits, now: unixNow()) {
@@ -147,45 +216,7 @@ public actor Node {
                     "discouragement list corrupt; starting with an empty one", metadata: ["error": "\(error.reason)"])
             }
         }
-        if let me = selfAddress { book.remove(me) }
-        let unix = unixNow()
-        for address in configuration.bootstrap where address != selfAddress {
-            book.add(address, services: 0, lastSeen: UInt32(clamping: unix), source: .bootstrap, now: unix)
-        }
-        var random = SecureRNG()
-        bootstrapQueue = configuration.bootstrap.filter { $0 != selfAddress }.shuffled(using: &random)
-        started = true
-        lastBookSave = now()
-        logger.info(
-            "node started",
-            metadata: [
-                "mode": "\(configuration.mode.rawValue)", "bootstrap": "\(bootstrapQueue.count)",
-                "book": "\(book.count)",
-            ])
-        let stream = transport.inbound
-        inboundTask = Task { [weak self] in
-            for await message in stream {
-                guard let self else { return }
-                await self.handleReceived(message)
-            }
-            await self?.inboundEnded()
-        }
-        let reports = transport.laneReports
-        laneTask = Task { [weak self] in
-            for await report in reports {
-                guard let self else { return }
-                await self.laneReported(report)
-            }
-        }
-        let interval = configuration.maintenanceInterval
-        maintenanceTask = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard let self, !Task.isCancelled else { return }
-                await self.maintain()
-            }
-        }
-        await maintain()
+        stateLoaded = true
     }
 
     /// Stops the node: says `bye(.shuttingDown)` to every peer, fails pending `connect`s, and
@@ -209,6 +240,24 @@ public actor Node {
         saveDiscouragement()
         started = false
         logger.info("node stopped")
+    }
+
+    /// Ends the node as `kill -9` would: its timers and reading stop at once, and nothing is
+    /// said to peers or written to disk. For crash tests; a node cannot be started again.
+    package func crash() {
+        guard !stopping else { return }
+        stopping = true
+        started = false
+        inboundTask?.cancel()
+        maintenanceTask?.cancel()
+        laneTask?.cancel()
+        pumpTask?.cancel()
+        outboxes = [:]
+        for list in waiters.values {
+            for waiter in list { waiter.resume(returning: .failure(NodeError(.stopped, "the node crashed"))) }
+        }
+        waiters = [:]
+        wakeRoomWaiters()
     }
 
     /// Called when nym-client's message stream finishes (the transport was closed).
@@ -387,6 +436,8 @@ public actor Node {
         guard let store else { return }
         try store.save(book)
         lastBookSave = now()
+        savedBookChanges = book.changes
+        bookChangedAt = nil
     }
 
     // MARK: - Helpers

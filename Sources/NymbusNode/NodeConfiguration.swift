@@ -46,8 +46,23 @@ public struct NodeConfiguration: Sendable {
     public var inboundMax = 64
     /// Time between pings on a link (Bitcoin Core: 2 min).
     public var pingInterval: Duration = .seconds(120)
-    /// A link silent this long, or with a ping unanswered this long, is dropped (Bitcoin Core: 20 min).
+    /// A link silent this long is dropped whatever else happens (Bitcoin Core: 20 min); the
+    /// silence probe below normally ends a dead link long before.
     public var peerTimeout: Duration = .seconds(20 * 60)
+    /// A link from which nothing arrived for this long is probed with a ping (the responder
+    /// waits 1.5 times as long, so an idle link carries only the initiator's pings). Traffic of
+    /// any kind counts as a sign of life, so busy links are never probed.
+    public var silenceProbe: Duration = .seconds(30)
+    /// The least time a probe waits for its pong; otherwise the link's measured round trip
+    /// decides (RFC 6298: smoothed RTT + 4 × its variation).
+    public var pongWaitMinimum: Duration = .seconds(5)
+    /// Pings sent (the first and its repeats) without an answer before the link is closed.
+    public var probeAttempts = 2
+    /// A lost outbound link is dialed again after this (then with doubling backoff while dials
+    /// fail), and so are bootstrap addresses and the peers of the last run.
+    public var relinkDelay: Duration = .seconds(1)
+    /// The longest backoff between two redials of one address.
+    public var relinkMaximumDelay: Duration = .seconds(300)
     /// A handshake must complete within this (Bitcoin Core: 60 s; a Nym round trip is ~1-2 s).
     public var handshakeTimeout: Duration = .seconds(60)
     /// How often timers are checked and missing outbound links are dialed.
@@ -61,6 +76,9 @@ public struct NodeConfiguration: Sendable {
     public var addressFetchInterval: Duration = .seconds(60)
     /// How often the book is written to disk (Bitcoin Core: 15 min), besides at `stop()`.
     public var bookSaveInterval: Duration = .seconds(15 * 60)
+    /// A changed book is written this long after the change at the latest (debounced: one
+    /// write per delay however many changes), so a crash loses at most this much of it.
+    public var bookSaveDelay: Duration = .seconds(3)
     /// How long a misbehaving address or tag is refused (Bitcoin Core bans: 24 h).
     public var discouragementDuration: Duration = .seconds(24 * 3600)
     /// Addresses accepted per second per link (Bitcoin Core: 0.1).

@@ -50,6 +50,10 @@ public struct NodeStatistics: Sendable, Equatable {
     public var timeouts = 0
     /// Pongs that did not echo the outstanding ping nonce.
     public var pongMismatches = 0
+    /// Address-fetch links opened (short links that only ask for addresses).
+    public var addressFetches = 0
+    /// Links pinged at once because the same peer opened a new one (it may have restarted).
+    public var earlyProbes = 0
     /// Address entries received in `addr`.
     public var addressesReceived = 0
     /// Address entries dropped by the per-peer token bucket.

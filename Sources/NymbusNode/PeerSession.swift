@@ -9,6 +9,9 @@ struct SessionSettings: Sendable {
     var handshakeTimeout: Double = 60
     var pingInterval: Double = 120
     var peerTimeout: Double = 1200
+    var silenceProbe: Double = 30
+    var pongWaitMinimum: Double = 5
+    var probeAttempts = 2
     var pendingLimit = 8
     var pendingByteLimit = 256 * 1024
     var packetRate: Double = 500
@@ -24,6 +27,9 @@ struct SessionSettings: Sendable {
         handshakeTimeout = c.handshakeTimeout.seconds
         pingInterval = c.pingInterval.seconds
         peerTimeout = c.peerTimeout.seconds
+        silenceProbe = c.silenceProbe.seconds
+        pongWaitMinimum = c.pongWaitMinimum.seconds
+        probeAttempts = max(1, c.probeAttempts)
         pendingLimit = c.pendingLimit
         pendingByteLimit = c.pendingByteLimit
         packetRate = c.packetRate
@@ -111,8 +117,17 @@ struct PeerSession: Sendable {
     private(set) var lastReceived: Double
     private(set) var pingNonce: UInt64?
     private(set) var pingSentAt: Double = 0
+    /// When the outstanding ping was last (re)sent, and how many times it went out.
+    private(set) var pingResentAt: Double = 0
+    private(set) var pingsUnanswered = 0
+    /// Whether the outstanding ping is a silence probe (it tops up only the SURBs used).
+    private(set) var pingIsProbe = false
     private(set) var lastPingAt: Double = 0
+    /// The last round trip measured (a pong, or the handshake).
     private(set) var rtt: Double?
+    /// Smoothed round trip and its mean deviation (RFC 6298), from the handshake and pongs.
+    private(set) var smoothedRTT: Double?
+    private(set) var rttVariation: Double = 0
     /// The lowest ping round trip seen (inbound eviction protects the fastest peers).
     private(set) var minimumRTT: Double?
     private(set) var getaddrAnswered = false
@@ -292,6 +307,9 @@ struct PeerSession: Sendable {
         phase = .established
         establishedAt = now
         lastPingAt = now
+        // Our first message went out at `createdAt`; the handshake's last needed answer is one
+        // mixnet round trip after it, the link's first round-trip sample.
+        sampleRTT(now - createdAt, minimum: false)
         var actions: [SessionAction] = [.established]
         let held = pending
         pending = []
@@ -308,10 +326,9 @@ struct PeerSession: Sendable {
             return [.send(.pong(nonce: nonce))]
         case .pong(let nonce):
             guard let outstanding = pingNonce, outstanding == nonce else { return [.note(.pongMismatch)] }
-            let measured = now - pingSentAt
-            rtt = measured
-            minimumRTT = min(minimumRTT ?? measured, measured)
+            sampleRTT(now - pingSentAt, minimum: true)
             pingNonce = nil
+            pingsUnanswered = 0
             return []
         case .getaddr:
             // Answered once per link, and only for peers that dialed us (Bitcoin Core ignores
@@ -360,16 +377,85 @@ struct PeerSession: Sendable {
         if now - lastReceived >= settings.peerTimeout {
             return [.close(.timeout, "silent for \(Int(now - lastReceived)) s", notify: true, discourage: false)]
         }
-        if pingNonce != nil, now - pingSentAt >= settings.peerTimeout {
-            return [.close(.timeout, "no pong for \(Int(now - pingSentAt)) s", notify: true, discourage: false)]
+        if let outstanding = pingNonce {
+            if now - pingSentAt >= settings.peerTimeout {
+                // A peer that keeps talking but never answers pings.
+                return [.close(.timeout, "no pong for \(Int(now - pingSentAt)) s", notify: true, discourage: false)]
+            }
+            // The wait runs from the last send of the ping or the last thing heard, whichever is
+            // later: a busy link is not judged on a pong stuck behind its traffic, a dead one
+            // falls silent and is.
+            let wait = pongWait
+            guard now - max(pingResentAt, lastReceived) >= wait else { return [] }
+            guard pingsUnanswered < settings.probeAttempts else {
+                return [
+                    .close(
+                        .timeout,
+                        "no answer to \(pingsUnanswered) pings, \(Self.format(wait)) s each "
+                            + "(round trip about \(Self.format(smoothedRTT ?? 0)) s)",
+                        notify: true, discourage: false)
+                ]
+            }
+            // Sent again with the same nonce: a late pong to either copy answers it.
+            pingsUnanswered += 1
+            pingResentAt = now
+            return [.send(.ping(nonce: outstanding))]
         }
-        if pingNonce == nil, now - lastPingAt >= settings.pingInterval {
+        // The initiator probes an idle link; the responder waits half as long again, so on a
+        // quiet link only the initiator's pings (and their pongs) flow, and the responder probes
+        // only when those stop.
+        let silenceLimit = role == .initiator ? settings.silenceProbe : settings.silenceProbe * 1.5
+        let silent = now - lastReceived >= silenceLimit
+        if silent || now - lastPingAt >= settings.pingInterval {
             pingNonce = nonce
             pingSentAt = now
+            pingResentAt = now
+            pingsUnanswered = 1
+            pingIsProbe = silent && now - lastPingAt < settings.pingInterval
             lastPingAt = now
             return [.send(.ping(nonce: nonce))]
         }
         return []
+    }
+
+    /// Pings the peer now (a silence probe) unless a ping is already out: used when something
+    /// suggests the link may be dead, such as the same peer opening a new one.
+    mutating func probe(now: Double, nonce: UInt64) -> [SessionAction] {
+        guard isEstablished, pingNonce == nil else { return [] }
+        pingNonce = nonce
+        pingSentAt = now
+        pingResentAt = now
+        pingsUnanswered = 1
+        pingIsProbe = true
+        lastPingAt = now
+        return [.send(.ping(nonce: nonce))]
+    }
+
+    /// How long a ping may go unanswered before it is sent again (or, after `probeAttempts`
+    /// sends, the link is closed): the RFC 6298 retransmission timeout `srtt + 4 × rttvar` on
+    /// the round trips measured on this link, at least `pongWaitMinimum`, at most `peerTimeout`.
+    var pongWait: Double {
+        let rto = (smoothedRTT ?? settings.pongWaitMinimum) + 4 * rttVariation
+        return min(settings.peerTimeout, max(settings.pongWaitMinimum, rto))
+    }
+
+    /// Folds one round-trip sample into the estimate (RFC 6298 §2: α = 1/8, β = 1/4).
+    private mutating func sampleRTT(_ sample: Double, minimum: Bool) {
+        let sample = max(0, sample)
+        rtt = sample
+        if minimum { minimumRTT = min(minimumRTT ?? sample, sample) }
+        if let srtt = smoothedRTT {
+            rttVariation = 0.75 * rttVariation + 0.25 * abs(srtt - sample)
+            smoothedRTT = 0.875 * srtt + 0.125 * sample
+        } else {
+            smoothedRTT = sample
+            rttVariation = sample / 2
+        }
+    }
+
+    static func format(_ seconds: Double) -> String {
+        let tenths = Int((seconds * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     // MARK: - SURBs
@@ -385,7 +471,9 @@ struct PeerSession: Sendable {
             return policy.initial
         case .ping:
             packetsSinceTopUp = 0
-            return min(policy.maximum, max(policy.pingMinimum, used))
+            // A silence probe returns what the peer spent (at least the SURB for its pong);
+            // the periodic ping also refills the peer's stock to `pingMinimum`.
+            return min(policy.maximum, max(pingIsProbe ? 1 : policy.pingMinimum, used))
         case .getaddr:
             packetsSinceTopUp = 0
             return min(policy.maximum, max(policy.withGetaddr, used))

@@ -49,8 +49,13 @@ public actor PubSub<Network: ObjectNetwork> {
     var router: ObjectRouter
     private var topics: [TopicID: TopicState] = [:]
     private var registry = PayloadTypes()
-    private var pending: [PendingPublish] = []
+    private var pending: [PendingPublish] = [] {
+        didSet { pendingChanged = true }
+    }
     private var pendingBytes = 0
+    /// Where held publishes are kept across restarts (`keepHeldPublishes(in:)`), if anywhere.
+    private var heldFile: HeldPublishFile?
+    private var pendingChanged = false
     private var flushing = false
     private var nextSubscriptionID: UInt64 = 1
     /// Publishers waiting for room in the held queue (`WhenHeldFull.wait`).
@@ -295,6 +300,13 @@ public actor PubSub<Network: ObjectNetwork> {
         if sent == 0 {
             pending.append(PendingPublish(object: object, bytes: bytes, topic: topic, payload: payload, author: mode))
             pendingBytes += bytes.count
+            do { try saveHeld() } catch {
+                // Not accepted if it cannot be kept: the caller hears why, nothing goes out.
+                pending.removeLast()
+                pendingBytes -= bytes.count
+                pendingChanged = false
+                throw error
+            }
             stats.queued += 1
             logger.debug("no peer connected; publish held", metadata: ["waiting": "\(pending.count)"])
         }
@@ -308,7 +320,10 @@ public actor PubSub<Network: ObjectNetwork> {
 
     /// Ends every wait (the node is stopping): publishes that would wait for the held queue are
     /// held beyond its bound instead, and publishes waiting for room on the links go into the
-    /// links' queues beyond their bound; what no peer takes before the process ends is lost.
+    /// links' queues beyond their bound. Held publishes are on disk too with
+    /// `keepHeldPublishes(in:)`, and the next start takes back as many as the bound allows (the
+    /// rest are counted, `heldDroppedAtLoad`); anything else no peer takes before the process
+    /// ends is lost.
     public func shutdown() async {
         closing = true
         wakeHeldRoomWaiters()
@@ -337,6 +352,60 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Publishes waiting for a peer.
     public var pendingPublishes: Int { pending.count }
 
+    /// Keeps the publishes held while no peer is linked in `directory` (`held-publishes.json`,
+    /// rewritten atomically at every change), and takes back those a previous run left there
+    /// (after a clean stop or a crash); they go out when a peer links. Returns how many.
+    ///
+    /// - Throws: `persistence` if the file cannot be read or is corrupt (it is set aside first).
+    @discardableResult
+    public func keepHeldPublishes(in directory: String) throws(PubSubError) -> Int {
+        let file = HeldPublishFile(directory: directory)
+        let now = clock()
+        let loaded = try file.load(now: now, maxObjectBytes: configuration.maxObjectBytes)
+        heldFile = file
+        var taken = 0
+        for held in loaded {
+            let bytes = held.object.bytes
+            guard pending.count < configuration.maxQueuedObjects,
+                pendingBytes + bytes.count <= configuration.maxQueuedBytes
+            else {
+                stats.heldDroppedAtLoad += 1
+                continue
+            }
+            _ = router.recordOwn(held.object.messageID, now: now)
+            pending.append(
+                PendingPublish(
+                    object: held.object, bytes: bytes, topic: held.topic, payload: held.payload, author: held.author))
+            pendingBytes += bytes.count
+            taken += 1
+        }
+        if taken < loaded.count {
+            logger.error(
+                "held publishes over the queue's bounds were dropped",
+                metadata: ["dropped": "\(loaded.count - taken)", "file": "\(file.path)"])
+        }
+        if taken > 0 { logger.info("held publishes from the last run are waiting for a peer", metadata: ["count": "\(taken)"]) }
+        try saveHeld()
+        return taken
+    }
+
+    /// Rewrites the held-publish file if the queue changed since the last write.
+    private func saveHeld() throws(PubSubError) {
+        guard let heldFile, pendingChanged else { return }
+        try heldFile.save(
+            pending.map {
+                HeldPublishFile.Held(object: $0.object, topic: $0.topic, payload: $0.payload, author: $0.author)
+            })
+        pendingChanged = false
+    }
+
+    /// `saveHeld` for paths that cannot throw: a failed write is logged (the queue itself is intact).
+    private func saveHeldLogging() {
+        do { try saveHeld() } catch {
+            logger.error("held publishes not written", metadata: ["error": "\(error.reason)"])
+        }
+    }
+
     /// Call when a peer link comes up: sends the publishes held while no peer was connected, and
     /// starts gossip repair if nothing started it yet (see `peerConnected(_:)` for the catch-up).
     public func peerConnected() async {
@@ -362,6 +431,7 @@ public actor PubSub<Network: ObjectNetwork> {
                     logger.error("re-sealing a held publish failed", metadata: ["error": "\(error)"])
                     pendingBytes -= item.bytes.count
                     pending.removeFirst()
+                    saveHeldLogging()
                     continue
                 }
                 pendingBytes -= item.bytes.count
@@ -370,6 +440,7 @@ public actor PubSub<Network: ObjectNetwork> {
                 pending[0] = item
                 _ = router.recordOwn(item.object.messageID, now: now)
                 stats.resealed += 1
+                saveHeldLogging()
             }
             let sent = await network.broadcastObject(item.bytes, except: nil)
             guard sent > 0 else { return }
@@ -383,6 +454,7 @@ public actor PubSub<Network: ObjectNetwork> {
             wakeHeldRoomWaiters()
             stats.transmissions += sent
             stats.flushed += 1
+            saveHeldLogging()
         }
     }
 

@@ -9,7 +9,7 @@ public struct PubSubError: Error, Hashable, CustomStringConvertible {
             case payloadTooLarge, queueFull, unregisteredType, typeAlreadyRegistered, reservedType
             case invalidInvite, invalidConfiguration, malformedObject, unsupportedVersion
             case badSignature, decryptionFailed, badAuthorSignature, typeMismatch, cryptoFailure
-            case invalidBatch
+            case invalidBatch, persistence
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -17,6 +17,8 @@ public struct PubSubError: Error, Hashable, CustomStringConvertible {
         /// A publish's payload is larger than the configured maximum.
         public static let payloadTooLarge = Code(.payloadTooLarge)
         /// No peer is connected and the bounded queue for early publishes is full.
+        /// The file of held publishes cannot be read, written or decoded.
+        public static let persistence = Code(.persistence)
         public static let queueFull = Code(.queueFull)
         /// A `WireCodable` value was published whose type was never registered.
         public static let unregisteredType = Code(.unregisteredType)

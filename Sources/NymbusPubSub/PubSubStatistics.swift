@@ -36,6 +36,8 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var flushed = 0
     /// Held publishes re-sealed with a fresh timestamp before sending (they got a new id).
     public var resealed = 0
+    /// Held publishes from the last run left out because they exceeded the queue's bounds.
+    public var heldDroppedAtLoad = 0
     /// Peers penalised for forwarding an invalid object.
     public var penalties = 0
     /// Objects over the local size limit.

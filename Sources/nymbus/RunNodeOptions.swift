@@ -44,6 +44,11 @@ struct RunNodeOptions: ParsableArguments {
     @Option(name: .customLong("peer-timeout"), help: "Drop a peer silent this long, e.g. 20m.")
     var peerTimeout: String = "20m"
 
+    @Option(
+        name: .customLong("silence-probe"),
+        help: "Ping a link nothing arrived on for this long; it is dropped when the ping goes unanswered (e.g. 30s).")
+    var silenceProbe: String = "30s"
+
     func validate() throws {
         guard nymClient.hasPrefix("ws://") else {
             throw ValidationError("--nym-client must be a ws:// URL (nym-client serves plain WebSocket on loopback)")
@@ -55,6 +60,9 @@ struct RunNodeOptions: ParsableArguments {
         }
         guard let timeout = DurationText.parse(peerTimeout), timeout > ping else {
             throw ValidationError("--peer-timeout must be a duration longer than --ping-interval")
+        }
+        guard let probe = DurationText.parse(silenceProbe), probe > .zero else {
+            throw ValidationError("--silence-probe: \(silenceProbe) is not a duration like 30, 30s or 500ms")
         }
         for address in bootstrap {
             do { _ = try Recipient(string: address) } catch {
@@ -92,6 +100,7 @@ struct RunNodeOptions: ParsableArguments {
         configuration.inboundMax = inbound
         configuration.pingInterval = DurationText.parse(pingInterval) ?? configuration.pingInterval
         configuration.peerTimeout = DurationText.parse(peerTimeout) ?? configuration.peerTimeout
+        configuration.silenceProbe = DurationText.parse(silenceProbe) ?? configuration.silenceProbe
         return configuration
     }
 }

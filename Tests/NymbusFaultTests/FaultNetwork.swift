@@ -20,11 +20,16 @@ actor FaultNetwork {
     private(set) var daemons: [Int: NymbusDaemon] = [:]
     private(set) var hidden: Set<Int> = []
     private(set) var stopped: Set<Int> = []
+    /// Each node's bootstrap endpoints, for restarts.
+    private(set) var bootstraps: [Int: [Int]] = [:]
+    /// Whether nodes keep a data directory (book, discouragements, topics) across restarts.
+    nonisolated let persistent: Bool
 
     private init(
-        mixnet: LocalMixnet, root: String, endpoints: [MixnetEndpoint],
+        mixnet: LocalMixnet, root: String, endpoints: [MixnetEndpoint], persistent: Bool,
         configure: @escaping @Sendable (Int, inout NodeConfiguration) -> Void
     ) {
+        self.persistent = persistent
         self.mixnet = mixnet
         self.root = root
         self.endpoints = endpoints
@@ -34,7 +39,7 @@ actor FaultNetwork {
     /// Starts a mixnet of `clients` endpoints; no node runs yet.
     static func start(
         clients: Int, hopDelay: Duration = .milliseconds(5), sendDelay: Duration = .zero,
-        startupDelay: Duration = .zero,
+        startupDelay: Duration = .zero, persistent: Bool = false,
         configure: @escaping @Sendable (Int, inout NodeConfiguration) -> Void = { _, _ in }
     ) async throws -> FaultNetwork {
         var configuration = MixnetConfiguration()
@@ -45,7 +50,8 @@ actor FaultNetwork {
         let mixnet = try LocalMixnet(configuration: configuration, logger: faultLogger("mixnet"))
         try await mixnet.start()
         return FaultNetwork(
-            mixnet: mixnet, root: temporaryDirectory("net"), endpoints: await mixnet.endpoints, configure: configure)
+            mixnet: mixnet, root: temporaryDirectory("net"), endpoints: await mixnet.endpoints, persistent: persistent,
+            configure: configure)
     }
 
     /// Starts a daemon on endpoint `index`, bootstrapped from the endpoints in `bootstrap`.
@@ -64,10 +70,13 @@ actor FaultNetwork {
         nymClient.maxQueuedMessages = 8192
         let directory = root + "/n\(index)"
         let configuration = DaemonConfiguration(
-            nymClient: nymClient, node: node, socketPath: directory + "/s.sock", dataDirectory: nil)
+            nymClient: nymClient, node: node, socketPath: directory + "/s.sock",
+            dataDirectory: persistent ? directory + "/data" : nil)
         let daemon = try NymbusDaemon(configuration: configuration, logger: faultLogger("node-\(index)"))
         try await daemon.start()
         daemons[index] = daemon
+        stopped.remove(index)
+        bootstraps[index] = bootstrap
         if isHidden { hidden.insert(index) }
         return daemon
     }
@@ -87,11 +96,26 @@ actor FaultNetwork {
         await daemon.stop()
     }
 
+    /// Kills the daemon on `index` as `kill -9` would: no bye, nothing written, sockets closed.
+    func crashNode(_ index: Int) async {
+        guard let daemon = daemons[index], !stopped.contains(index) else { return }
+        stopped.insert(index)
+        await daemon.crash()
+    }
+
+    /// Starts a new daemon on `index` (after a stop or crash), as it was configured before.
+    @discardableResult
+    func restartNode(_ index: Int) async throws -> NymbusDaemon {
+        try await startNode(index, hidden: hidden.contains(index), bootstrap: bootstraps[index] ?? [])
+    }
+
     func daemon(_ index: Int) -> NymbusDaemon { daemons[index]! }
     func node(_ index: Int) -> Node { daemons[index]!.node }
     func pubsub(_ index: Int) -> PubSub<Node> { daemons[index]!.pubsub }
     func transport(_ index: Int) -> NymClientConnection { daemons[index]!.transport }
     func address(_ index: Int) -> Recipient { endpoints[index].address }
+    /// Every endpoint's address, by index.
+    var addresses: [Recipient] { endpoints.map(\.address) }
 
     /// Indices of running daemons, ascending.
     var live: [Int] { daemons.keys.filter { !stopped.contains($0) }.sorted() }

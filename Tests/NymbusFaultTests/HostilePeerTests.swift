@@ -52,6 +52,10 @@ import Testing
             node.outboundTarget = 0
             node.packetBurst = 500
             node.packetRate = 10
+            // The attacker never answers pings: on a loaded machine its link sat silent past the
+            // silence probe and ended by timeout before the flood verdict. The probe has its own
+            // tests (LinkRecoveryTests); here every verdict must come from the offences.
+            node.silenceProbe = .seconds(3600)
         }
         for index in 0..<3 { try await net.startNode(index) }
         try await net.link([(1, 0), (2, 0)])

@@ -45,6 +45,7 @@ extension NodeSingleTests {
         let clock = ManualClock()
         var config = testConfiguration(clock: clock)
         config.inboundMax = 4
+        config.silenceProbe = .seconds(100_000)  // one periodic ping per link, answered below
         let node = Node(transport: t, configuration: config, logger: testLogger())
         let events = Inbox<PeerEvent>()
         await node.setPeerHandler { await events.add($0) }
@@ -65,10 +66,11 @@ extension NodeSingleTests {
         }
         clock.advance(by: .milliseconds(200))
         pong(links[3])
-        #expect(await eventually { await node.peers().first { $0.id.sessionID == links[3] }?.rtt != nil })
+        // (Every link has a round trip from its handshake already; wait for the pong's.)
+        #expect(await eventually { await node.peers().first { $0.id.sessionID == links[3] }?.rtt == .milliseconds(200) })
         clock.advance(by: .milliseconds(1800))
         for link in links.prefix(3) { pong(link) }
-        #expect(await eventually { await node.peers().allSatisfy { $0.rtt != nil } })
+        #expect(await eventually { await node.peers().filter { $0.rtt == .milliseconds(2000) }.count == 3 })
 
         // e arrives: d is protected as the fastest quarter, a as the oldest half of a, b, c;
         // c, the newest of b and c, is evicted.

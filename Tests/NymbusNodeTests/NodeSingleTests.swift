@@ -517,7 +517,10 @@ import Testing
     @Test func silentPeerIsDroppedAfterTheTimeout() async throws {
         let t = ScriptedTransport()
         let clock = ManualClock()
-        let node = Node(transport: t, configuration: testConfiguration(clock: clock), logger: testLogger())
+        var config = testConfiguration(clock: clock)
+        config.silenceProbe = .seconds(100_000)  // the periodic ping and the hard limit alone
+        config.pongWaitMinimum = .seconds(100_000)
+        let node = Node(transport: t, configuration: config, logger: testLogger())
         let events = Inbox<PeerEvent>()
         await node.setPeerHandler { await events.add($0) }
         try await node.start()
@@ -601,7 +604,9 @@ import Testing
     @Test func anUnansweredPingDropsAPeerThatOnlyChatters() async throws {
         let t = ScriptedTransport()
         let clock = ManualClock()
-        let node = Node(transport: t, configuration: testConfiguration(clock: clock), logger: testLogger())
+        var config = testConfiguration(clock: clock)
+        config.silenceProbe = .seconds(100_000)  // its chatter is never silence anyway
+        let node = Node(transport: t, configuration: config, logger: testLogger())
         try await node.start()
         let session = await visibleHandshake(node, t, from: .random())
         await clock.advance(by: .seconds(120), running: node)

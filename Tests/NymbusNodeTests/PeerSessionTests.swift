@@ -177,6 +177,7 @@ enum Handshakes {
     @Test func pingIsAnsweredAndPongMeasured() {
         var settings = SessionSettings()
         settings.pingInterval = 120
+        settings.silenceProbe = 10_000  // the periodic ping alone (the probe is tested below)
         var s = established(settings: settings)
         #expect(s.receive(.ping(nonce: 42), now: 1) == [.send(.pong(nonce: 42))])
         #expect(s.tick(now: 119, nonce: 7) == [])
@@ -192,6 +193,8 @@ enum Handshakes {
         var settings = SessionSettings()
         settings.pingInterval = 10
         settings.peerTimeout = 60
+        settings.silenceProbe = 10_000
+        settings.pongWaitMinimum = 10_000  // only the hard silence limit
         var s = established(settings: settings)
         #expect(s.tick(now: 10, nonce: 1) == [.send(.ping(nonce: 1))])
         #expect(s.tick(now: 59, nonce: 2) == [])
@@ -203,10 +206,92 @@ enum Handshakes {
         var settings = SessionSettings()
         settings.pingInterval = 10
         settings.peerTimeout = 60
+        settings.pongWaitMinimum = 1
         var s = established(settings: settings)
         _ = s.tick(now: 10, nonce: 1)
         for t in stride(from: 11.0, to: 71, by: 5) { _ = s.receive(.object([1]), now: t) }
         #expect(s.tick(now: 70, nonce: 2) == [.close(.timeout, "no pong for 60 s", notify: true, discourage: false)])
+    }
+
+    /// An initiator whose handshake took 2 s (the first round-trip sample: srtt 2, rttvar 1,
+    /// so a pong may take 2 + 4 × 1 = 6 s) probes after 30 s of silence, sends the ping once
+    /// more after 6 s, and closes the link 6 s after that.
+    @Test func silenceIsProbedAndJudgedOnTheMeasuredRoundTrip() {
+        var settings = SessionSettings()
+        settings.silenceProbe = 30
+        settings.pongWaitMinimum = 1
+        var (s, _) = Handshakes.initiator(settings: settings, nonce: 11)
+        _ = s.receive(.version(Handshakes.version(nonce: 99)), now: 1)
+        #expect(s.receive(.verack(VerackMessage(echoNonce: 11)), now: 2) == [.established])
+        #expect(s.smoothedRTT == 2 && s.rttVariation == 1 && s.pongWait == 6)
+        #expect(s.tick(now: 31.9, nonce: 5) == [])
+        #expect(s.tick(now: 32, nonce: 5) == [.send(.ping(nonce: 5))])
+        #expect(s.tick(now: 37.9, nonce: 6) == [])
+        #expect(s.tick(now: 38, nonce: 6) == [.send(.ping(nonce: 5))])  // the same nonce again
+        #expect(s.tick(now: 43.9, nonce: 7) == [])
+        #expect(
+            s.tick(now: 44, nonce: 7) == [
+                .close(
+                    .timeout, "no answer to 2 pings, 6.0 s each (round trip about 2.0 s)", notify: true,
+                    discourage: false)
+            ])
+    }
+
+    /// A pong (to either copy of the ping) keeps the link and is a round-trip sample; anything
+    /// else arriving pushes the deadline back (so a busy link is never closed for a slow pong
+    /// before the hard limit).
+    @Test func anAnsweredProbeKeepsTheLink() {
+        var settings = SessionSettings()
+        settings.silenceProbe = 30
+        settings.pongWaitMinimum = 1
+        var (s, _) = Handshakes.initiator(settings: settings, nonce: 11)
+        _ = s.receive(.version(Handshakes.version(nonce: 99)), now: 1)
+        _ = s.receive(.verack(VerackMessage(echoNonce: 11)), now: 2)
+        #expect(s.tick(now: 32, nonce: 5) == [.send(.ping(nonce: 5))])
+        _ = s.receive(.object([1]), now: 37)
+        #expect(s.tick(now: 42.9, nonce: 6) == [])  // 6 s after the object, not after the ping
+        #expect(s.tick(now: 43, nonce: 6) == [.send(.ping(nonce: 5))])
+        #expect(s.receive(.pong(nonce: 5), now: 44) == [])
+        #expect(s.rtt == 12 && s.pingNonce == nil && s.pingsUnanswered == 0)
+        // srtt = 7/8 × 2 + 1/8 × 12 = 3.25; rttvar = 3/4 × 1 + 1/4 × 10 = 3.25
+        #expect(s.smoothedRTT == 3.25 && s.rttVariation == 3.25 && s.pongWait == 16.25)
+        #expect(s.tick(now: 73.9, nonce: 8) == [])
+        #expect(s.tick(now: 74, nonce: 8) == [.send(.ping(nonce: 8))])
+    }
+
+    /// On an idle link only the initiator probes: the responder waits 1.5 × as long, and the
+    /// initiator's pings reset its silence.
+    @Test func theResponderProbesOnlyWhenTheInitiatorFallsSilent() {
+        var settings = SessionSettings()
+        settings.silenceProbe = 30
+        var s = established(settings: settings)
+        #expect(s.tick(now: 30, nonce: 1) == [])
+        #expect(s.receive(.ping(nonce: 3), now: 31) == [.send(.pong(nonce: 3))])
+        #expect(s.tick(now: 75.9, nonce: 1) == [])
+        #expect(s.tick(now: 76, nonce: 1) == [.send(.ping(nonce: 1))])
+    }
+
+    /// A hidden initiator's probe returns only the SURBs the peer used (at least the one for
+    /// its pong); the periodic ping refills to `pingMinimum`.
+    @Test func aProbeTopsUpOnlyWhatWasUsed() {
+        var settings = SessionSettings()
+        settings.silenceProbe = 30
+        settings.pingInterval = 120
+        var (s, _) = Handshakes.initiator(path: .anonymousOutbound(Recipient.random()), settings: settings, nonce: 11)
+        _ = s.receive(.version(Handshakes.version(nonce: 99)), now: 0)
+        _ = s.receive(.verack(VerackMessage(echoNonce: 11)), now: 0)
+        _ = s.surbs(for: .getaddr)  // resets the count
+        #expect(s.tick(now: 30, nonce: 5) == [.send(.ping(nonce: 5))])
+        #expect(s.surbs(for: .ping(nonce: 5)) == 1)
+        _ = s.receive(.pong(nonce: 5), now: 31)
+        _ = s.receive(.object([1]), size: 5000, packets: 4, now: 31)
+        #expect(s.tick(now: 61, nonce: 6) == [.send(.ping(nonce: 6))])
+        #expect(s.surbs(for: .ping(nonce: 6)) == 5)  // the pong and the 4-packet object
+        _ = s.receive(.pong(nonce: 6), now: 62)
+        _ = s.receive(.object([1]), now: 180)
+        _ = s.surbs(for: .object([1]))
+        #expect(s.tick(now: 181, nonce: 7) == [.send(.ping(nonce: 7))])  // periodic: 2 min after the last
+        #expect(s.surbs(for: .ping(nonce: 7)) == 10)
     }
 
     @Test func handshakeTimesOut() {

@@ -73,6 +73,12 @@ public actor BrokerServer {
     /// The socket path clients connect to.
     public nonisolated var socketPath: String { configuration.socketPath }
 
+    /// Checks (and creates, mode 0700) the socket's directory without binding anything, so a
+    /// daemon can report a bad directory before it waits for nym-client. `start()` checks again.
+    public nonisolated func checkSocketDirectory() throws(BrokerError) {
+        try BrokerSocketFile.prepareDirectory(for: configuration.socketPath)
+    }
+
     /// Prepares the directory, takes the lock, replaces a stale socket, binds and sets the
     /// socket to mode 0600.
     ///
