@@ -119,13 +119,17 @@ import Testing
 
     struct StatusError: Error { let reply: String }
 
-    /// Every loss and misbehaviour counter of every node is zero.
-    static func expectNoLossAnywhere(_ net: TestDevnet, _ context: String) async throws {
-        let counters = [
+    /// Every loss and misbehaviour counter of every node is zero. With `relaysMayDefer`, objects a
+    /// relay's link refused and left to repair are allowed (not a loss: the subscribers' exact
+    /// counts prove repair delivered them); they happen when both nodes publish flat out, since
+    /// relayed objects do not wait for room and a loaded machine drains the lanes slowly.
+    static func expectNoLossAnywhere(_ net: TestDevnet, _ context: String, relaysMayDefer: Bool = false) async throws {
+        var counters = [
             "broker-publishes-lost", "broker-publishes-refused", "broker-publishes-refused-no-peer",
             "broker-slow-subscribers-disconnected", "subscription-overflow", "nym-client-inbound-dropped",
-            "nym-client-sends-refused", "link-objects-left-to-repair", "misbehaving-peers",
+            "nym-client-sends-refused", "misbehaving-peers",
         ]
+        if !relaysMayDefer { counters.append("link-objects-left-to-repair") }
         for (index, socket) in net.sockets.enumerated() {
             let fields = try await status(socket)
             for name in counters {
@@ -253,7 +257,7 @@ import Testing
                 let fromNetwork = await daemon.broker.stats().messagesFromNetwork
                 #expect(fromNetwork == UInt64(perNode))
             }
-            try await Self.expectNoLossAnywhere(net, "both publishing")
+            try await Self.expectNoLossAnywhere(net, "both publishing", relaysMayDefer: true)
         }
     }
 }
