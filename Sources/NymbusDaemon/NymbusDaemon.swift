@@ -149,7 +149,7 @@ public actor NymbusDaemon {
         await bridge.stop()
         await pubsub.stop()
         // What was accepted goes to nym-client before the links say `bye` (bounded).
-        let left = await node.drainOutboxes(timeout: .seconds(5))
+        let left = await node.drainOutboxes(timeout: .seconds(3))
         if left > 0 { logger.warning("messages not sent before stopping", metadata: ["count": "\(left)"]) }
         await node.stop()
         await transport.close()

@@ -131,7 +131,7 @@ actor TopicBridge: BrokerBackend {
     /// up to `drain` to send it at the links' pace, then publishers stop waiting for room and
     /// the rest goes into the links' queues (`NymbusDaemon.stop()` lets the node send them
     /// before it says `bye`).
-    func stop(drain: Duration = .seconds(10)) async {
+    func stop(drain: Duration = .seconds(5)) async {
         for (_, subscription) in active { await pubsub.unsubscribe(subscription) }
         active.removeAll()
         queue.close()
