@@ -24,8 +24,9 @@ public actor NymClientConnection: MixnetTransport {
     /// reconnects). It finishes after `close()`.
     public nonisolated let inbound: AsyncStream<ReceivedMessage>
     private nonisolated let inboundContinuation: AsyncStream<ReceivedMessage>.Continuation
-    /// nym-client's `LaneQueueLength` answers (the newest are kept if the reader falls behind:
-    /// a newer report supersedes an older one of the same lane).
+    /// nym-client's `LaneQueueLength` answers. Each answers a request the app made with a
+    /// connection id, so a reader that paces its lanes keeps few outstanding; past 4096 the oldest
+    /// are dropped and counted (`droppedLaneReportCount`).
     public nonisolated let laneReports: AsyncStream<LaneReport>
     private nonisolated let laneContinuation: AsyncStream<LaneReport>.Continuation
 
@@ -64,6 +65,8 @@ public actor NymClientConnection: MixnetTransport {
     public private(set) var undecodableFrameCount = 0
     /// Received messages dropped because `inbound` already buffered `maxBufferedInbound`.
     public private(set) var droppedInboundCount = 0
+    /// `LaneQueueLength` answers dropped because `laneReports` already buffered 4096.
+    public private(set) var droppedLaneReportCount = 0
     /// Messages waiting for the socket.
     public var queuedMessageCount: Int { queue.count }
     /// Messages sent again after reconnects because they may have been in flight (`resendWindow`).
@@ -431,7 +434,9 @@ public actor NymClientConnection: MixnetTransport {
             address = recipient
             for id in Array(readyWaiters.keys) { finishWaiter(id, .success(())) }
         case .laneQueueLength(let lane, let length):
-            laneContinuation.yield(LaneReport(lane: lane, length: Int(clamping: length)))
+            if case .dropped = laneContinuation.yield(LaneReport(lane: lane, length: Int(clamping: length))) {
+                droppedLaneReportCount += 1
+            }
         case .error(let kind, let message):
             errorResponseCount += 1
             logger.warning(

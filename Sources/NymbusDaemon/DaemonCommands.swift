@@ -49,6 +49,8 @@ enum DaemonCommands {
                 "link-queue-object-packets": .integer(Int64(queues.objectPackets)),
                 "link-objects-left-to-repair": .integer(Int64(node_.objectsRefusedLinkFull)),
                 "link-messages-dropped-on-close": .integer(Int64(node_.messagesDroppedOnClose)),
+                "link-messages-dropped-queue-full": .integer(Int64(node_.messagesDroppedQueueFull)),
+                "nym-client-lane-reports-dropped": .integer(Int64(await transport.droppedLaneReportCount)),
                 "publishers-waiting-for-links": .integer(Int64(queues.publishersWaiting)),
                 "publish-waits-for-links": .integer(Int64(node_.publishWaits)),
                 "lane-answers-lost": .integer(Int64(node_.laneAnswersLost)),

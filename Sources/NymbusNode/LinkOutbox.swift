@@ -68,17 +68,40 @@ struct LinkOutbox {
 
     var isEmpty: Bool { count == 0 }
 
-    /// Queues `item`; false (and nothing queued) for a bulk item that would take the waiting
-    /// bulk packets over `bulkLimit`. A lone item larger than the limit still fits an empty queue.
-    mutating func push(_ item: Item, bulkLimit: Int) -> Bool {
+    /// What `push` did.
+    enum PushResult: Equatable {
+        case queued
+        /// Queued; the oldest repair message was dropped to make room.
+        case queuedDroppingOldest
+        /// Not queued: a bulk item over `bulkLimit`, or a control message over `messageLimit`.
+        case refused
+    }
+
+    /// Queues `item`. A bulk item that would take the waiting bulk packets over `bulkLimit` is
+    /// refused (a lone item larger than the limit still fits an empty queue); a control message
+    /// past `messageLimit` control messages is refused; a repair message past `messageLimit`
+    /// repair messages replaces the oldest one.
+    mutating func push(_ item: Item, bulkLimit: Int, messageLimit: Int = .max) -> PushResult {
         let priority = Priority(item.command)
-        if priority == .bulk {
-            guard bulkPackets == 0 || bulkPackets + item.packets <= bulkLimit else { return false }
+        let p = priority.rawValue
+        var result = PushResult.queued
+        switch priority {
+        case .bulk:
+            guard bulkPackets == 0 || bulkPackets + item.packets <= bulkLimit else { return .refused }
             bulkPackets += item.packets
+        case .control:
+            guard queues[p].count - heads[p] < messageLimit else { return .refused }
+        case .repair:
+            if queues[p].count - heads[p] >= messageLimit {
+                heads[p] += 1
+                count -= 1
+                compact(p)
+                result = .queuedDroppingOldest
+            }
         }
-        queues[priority.rawValue].append(item)
+        queues[p].append(item)
         count += 1
-        return true
+        return result
     }
 
     /// Takes the messages nym-client may have now: highest priority first, while the lane holds

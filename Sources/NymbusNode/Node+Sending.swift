@@ -22,21 +22,48 @@ extension Node {
         let item = LinkOutbox.Item(
             bytes: packet.bytes, surbs: packet.surbs, command: packet.command, packets: packets(of: packet))
         _ = laneID(for: id)
-        guard outboxes[id, default: LinkOutbox()].push(item, bulkLimit: configuration.linkQueueLimitPackets) else {
-            statistics.objectsRefusedLinkFull += 1
-            if !linkFullLogged.contains(id) {
-                linkFullLogged.insert(id)
-                logger.warning(
-                    "a link cannot take objects as fast as they come; later ones wait for repair",
-                    metadata: [
-                        "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.bulkPackets ?? 0)",
-                        "limit": "\(configuration.linkQueueLimitPackets)",
-                    ])
+        let result = outboxes[id, default: LinkOutbox()].push(
+            item, bulkLimit: configuration.linkQueueLimitPackets, messageLimit: Self.linkQueueMessageLimit)
+        switch result {
+        case .queued:
+            break
+        case .queuedDroppingOldest:
+            statistics.messagesDroppedQueueFull += 1
+            logQueueFullOnce(id, objects: false)
+        case .refused:
+            if LinkOutbox.Priority(item.command) == .bulk {
+                statistics.objectsRefusedLinkFull += 1
+            } else {
+                statistics.messagesDroppedQueueFull += 1
             }
+            logQueueFullOnce(id, objects: LinkOutbox.Priority(item.command) == .bulk)
             return false
         }
         schedulePump()
         return true
+    }
+
+    /// Most control, and most repair, messages one link's outbox holds. Honest traffic never comes
+    /// near it (a handshake, a ping per probe, one `inv` per heartbeat); a link that stopped
+    /// draining while its peer keeps asking (pongs to a ping flood) would otherwise grow without
+    /// bound. A new control message is refused past it; repair drops its oldest (it repeats itself).
+    static var linkQueueMessageLimit: Int { 256 }
+
+    /// Logs, once per link, that its outbox is shedding load (counters tell the rest).
+    private func logQueueFullOnce(_ id: SessionID, objects: Bool) {
+        guard linkFullLogged.insert(id).inserted else { return }
+        if objects {
+            logger.warning(
+                "a link cannot take objects as fast as they come; later ones wait for repair",
+                metadata: [
+                    "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.bulkPackets ?? 0)",
+                    "limit": "\(configuration.linkQueueLimitPackets)",
+                ])
+        } else {
+            logger.warning(
+                "a link's control or repair queue is full; messages are dropped until it drains",
+                metadata: ["peer": "\(PeerID(id))", "limit": "\(Self.linkQueueMessageLimit)"])
+        }
     }
 
     /// Packets nym-client needs for `packet` on its path (NYM-CLIENT.md §6).
@@ -141,7 +168,11 @@ extension Node {
             waiting = false
             let at = now()
             for id in Array(outboxes.keys) {
-                guard var outbox = outboxes[id], !outbox.isEmpty, let session = sessions[id] else { continue }
+                guard outboxes[id]?.isEmpty == false, let session = sessions[id],
+                    // Taken out while it changes (no await until it is back), so its queues are
+                    // changed in place rather than copied on every pass.
+                    var outbox = outboxes.removeValue(forKey: id)
+                else { continue }
                 let lane = laneID(for: id)
                 if outbox.expireAnswers(olderThan: Self.laneAnswerTimeout, now: at) {
                     statistics.laneAnswersLost += 1
@@ -149,8 +180,8 @@ extension Node {
                 let taken = outbox.take(window: configuration.laneWindow, now: at)
                 var query: UInt64?
                 if !outbox.isEmpty, !outbox.isQuerying { query = outbox.querying(now: at) }
-                outboxes[id] = outbox
                 if !outbox.isEmpty { waiting = true }
+                outboxes[id] = outbox
                 for (item, sequence) in taken {
                     let packet = Effects.Packet(
                         session: id, path: session.path, bytes: item.bytes, surbs: item.surbs, command: item.command)

@@ -76,6 +76,9 @@ public struct NodeStatistics: Sendable, Equatable {
     /// Objects a link's outbox refused because `linkQueuePackets` object packets already waited
     /// there: not sent on that link now; gossip repair announces them to the peer later.
     public var objectsRefusedLinkFull = 0
+    /// Control or repair messages a link's outbox dropped because it already held
+    /// `linkQueueMessageLimit` of them (a link that stopped draining while its peer keeps asking).
+    public var messagesDroppedQueueFull = 0
     /// Messages still waiting in a link's outbox when the link closed (nothing to send them to).
     public var messagesDroppedOnClose = 0
     /// Times a publisher waited for room in the outboxes (`waitForSendRoom()`).

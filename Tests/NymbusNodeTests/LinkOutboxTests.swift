@@ -13,17 +13,17 @@ import Testing
     @Test func controlGoesBeforeRepairBeforeObjects() {
         var outbox = LinkOutbox()
         let r1 = outbox.push(item(.object, tag: 1), bulkLimit: 100)
-        #expect(r1)
+        #expect(r1 == .queued)
         let r2 = outbox.push(item(.inv, tag: 2), bulkLimit: 100)
-        #expect(r2)
+        #expect(r2 == .queued)
         let r3 = outbox.push(item(.ping, tag: 3), bulkLimit: 100)
-        #expect(r3)
+        #expect(r3 == .queued)
         let r4 = outbox.push(item(.custom, tag: 4), bulkLimit: 100)
-        #expect(r4)
+        #expect(r4 == .queued)
         let r5 = outbox.push(item(.getdata, tag: 5), bulkLimit: 100)
-        #expect(r5)
+        #expect(r5 == .queued)
         let r6 = outbox.push(item(.bye, tag: 6), bulkLimit: 100)
-        #expect(r6)
+        #expect(r6 == .queued)
         let taken = outbox.take(window: 100, now: 0).map { $0.item.bytes[0] }
         #expect(taken == [3, 6, 2, 5, 1, 4])
         #expect(outbox.isEmpty)
@@ -33,28 +33,28 @@ import Testing
     @Test func objectsAreBoundedInPacketsAndALoneLargeOneStillFits() {
         var outbox = LinkOutbox()
         let r7 = outbox.push(item(.object, packets: 41), bulkLimit: 10)
-        #expect(r7)  // an empty queue takes anything
+        #expect(r7 == .queued)  // an empty queue takes anything
         let r8 = outbox.push(item(.object, packets: 1), bulkLimit: 10)
-        #expect(!r8)
+        #expect(r8 == .refused)
         let r9 = outbox.push(item(.ping), bulkLimit: 10)
-        #expect(r9)  // control is never refused
+        #expect(r9 == .queued)  // control is never refused
         #expect(outbox.bulkPackets == 41)
         #expect(outbox.count == 2)
         _ = outbox.take(window: 100, now: 0)
         #expect(outbox.bulkPackets == 0)
         let r10 = outbox.push(item(.object, packets: 6), bulkLimit: 10)
-        #expect(r10)
+        #expect(r10 == .queued)
         let r11 = outbox.push(item(.object, packets: 4), bulkLimit: 10)
-        #expect(r11)
+        #expect(r11 == .queued)
         let r12 = outbox.push(item(.object, packets: 1), bulkLimit: 10)
-        #expect(!r12)
+        #expect(r12 == .refused)
     }
 
     @Test func theWindowFollowsTheLanesAnswersInRequestOrder() {
         var outbox = LinkOutbox()
         for i in 0..<10 {
             let pushed = outbox.push(item(.object, packets: 3, tag: UInt8(i)), bulkLimit: 1000)
-            #expect(pushed)
+            #expect(pushed == .queued)
         }
         // Window 8: three 3-packet objects (0 → 3 → 6 → 9 packets in the lane).
         let r13 = outbox.take(window: 8, now: 0)
@@ -89,9 +89,9 @@ import Testing
     @Test func aRefusedSendGoesBackToTheHeadAndLeavesNoOutstandingAnswer() {
         var outbox = LinkOutbox()
         let r17 = outbox.push(item(.object, packets: 2, tag: 1), bulkLimit: 100)
-        #expect(r17)
+        #expect(r17 == .queued)
         let r18 = outbox.push(item(.object, packets: 2, tag: 2), bulkLimit: 100)
-        #expect(r18)
+        #expect(r18 == .queued)
         let taken = outbox.take(window: 100, now: 0)
         #expect(taken.count == 2)
         outbox.failed(taken[1].sequence, item: taken[1].item)
@@ -105,9 +105,9 @@ import Testing
     @Test func answersLostToAReconnectAreForgottenAfterTheTimeout() {
         var outbox = LinkOutbox()
         let r20 = outbox.push(item(.object, packets: 8), bulkLimit: 100)
-        #expect(r20)
+        #expect(r20 == .queued)
         let r21 = outbox.push(item(.object, packets: 1), bulkLimit: 100)
-        #expect(r21)
+        #expect(r21 == .queued)
         _ = outbox.take(window: 8, now: 10)
         #expect(outbox.inClient == 8)
         let r22 = outbox.expireAnswers(olderThan: 5, now: 14)
@@ -117,6 +117,23 @@ import Testing
         #expect(outbox.inClient == 0)
         let r24 = outbox.take(window: 8, now: 16)
         #expect(r24.count == 1)
+    }
+
+    @Test func controlPastItsLimitIsRefusedAndRepairDropsItsOldest() {
+        var outbox = LinkOutbox()
+        for i in 0..<3 {
+            let control = outbox.push(item(.pong, tag: UInt8(i)), bulkLimit: 10, messageLimit: 3)
+            #expect(control == .queued)
+            let repair = outbox.push(item(.inv, tag: UInt8(10 + i)), bulkLimit: 10, messageLimit: 3)
+            #expect(repair == .queued)
+        }
+        let control = outbox.push(item(.pong, tag: 3), bulkLimit: 10, messageLimit: 3)
+        #expect(control == .refused)
+        let repair = outbox.push(item(.inv, tag: 13), bulkLimit: 10, messageLimit: 3)
+        #expect(repair == .queuedDroppingOldest)
+        #expect(outbox.count == 6)
+        let taken = outbox.take(window: 100, now: 0).map { $0.item.bytes[0] }
+        #expect(taken == [0, 1, 2, 11, 12, 13])
     }
 
     @Test func removeAllCountsWhatWasDropped() {
