@@ -105,7 +105,6 @@ public actor NymbusDaemon {
             throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
         }
         let pubsub = self.pubsub
-        await node.setObjectHandler { [weak pubsub] object, peer in await pubsub?.handleIncoming(object: object, from: peer) }
         let bridge = self.bridge
         await node.setPeerHandler { [weak pubsub, weak node] event in
             switch event {

@@ -17,7 +17,7 @@ struct LinkOutbox {
     enum Priority: Int, CaseIterable {
         /// Handshake, keepalive, address gossip, `bye`, `reject`.
         case control = 0
-        /// Gossip repair's `inv` and `getdata`.
+        /// Gossip repair's `inv` and `getdata`, and dissemination's `prune` and `graft`.
         case repair = 1
         /// Pub/sub objects and custom objects.
         case bulk = 2
@@ -25,7 +25,7 @@ struct LinkOutbox {
         init(_ command: Command) {
             switch command {
             case .object, .custom: self = .bulk
-            case .inv, .getdata: self = .repair
+            case .inv, .getdata, .prune, .graft: self = .repair
             default: self = .control
             }
         }

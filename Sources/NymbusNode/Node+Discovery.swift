@@ -13,10 +13,10 @@ extension Node {
             answerGetaddr(id, into: &fx)
         case .addr(let entries):
             ingestAddr(entries, from: id, into: &fx)
-        case .object, .inv, .getdata:
-            fx.topicMessages.append((message, PeerID(id)))
         case .custom(let object):
             deliverCustom(object, from: id, into: &fx)
+        case let message where message.command.isTopicLayer:
+            fx.topicMessages.append((message, PeerID(id)))
         default:
             break
         }

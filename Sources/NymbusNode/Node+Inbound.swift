@@ -17,7 +17,7 @@ struct Effects {
     }
     var packets: [Packet] = []
     var events: [PeerEvent] = []
-    /// `object`, `inv` and `getdata` from established peers, in arrival order, for the topic layer.
+    /// Topic-layer messages from established peers, in arrival order.
     var topicMessages: [(Message, PeerID)] = []
     var customs: [(any WireCodable, UInt32, PeerID)] = []
     /// Lanes of closed links, for nym-client to drop what it has not sent of them.
@@ -504,13 +504,8 @@ extension Node {
         if let handler = peerHandler {
             for event in fx.events { await handler(event) }
         }
-        for (message, peer) in fx.topicMessages {
-            switch message {
-            case .object(let bytes):
-                if let handler = objectHandler { await handler(bytes, peer) }
-            default:
-                if let handler = inventoryHandler { await handler(message, peer) }
-            }
+        if let handler = topicMessageHandler {
+            for (message, peer) in fx.topicMessages { await handler(message, peer) }
         }
         for (value, typeID, peer) in fx.customs {
             if let handler = customHandlers[typeID] { await handler(value, peer) }

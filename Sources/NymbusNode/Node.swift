@@ -43,8 +43,7 @@ public actor Node {
     var getaddrCache: GetaddrCache?
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
-    var objectHandler: (@Sendable ([UInt8], PeerID) async -> Void)?
-    var inventoryHandler: (@Sendable (Message, PeerID) async -> Void)?
+    var topicMessageHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
@@ -317,15 +316,12 @@ public actor Node {
             .sorted { $0.connectedSince < $1.connectedSince }
     }
 
-    /// Sets the handler for every `object` message from an established peer (the pub/sub layer).
-    public func setObjectHandler(_ handler: @escaping @Sendable (_ object: [UInt8], _ from: PeerID) async -> Void) {
-        objectHandler = handler
-    }
-
-    /// Sets the handler for every `inv` and `getdata` message from an established peer (the
-    /// pub/sub layer's gossip repair). The handler receives only those two cases of `Message`.
-    public func setInventoryHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
-        inventoryHandler = handler
+    /// Sets the handler for every topic-layer message from an established peer
+    /// (`Command.isTopicLayer`: objects and their dissemination), in arrival order. The node
+    /// checks such messages against the wire limits and the link's rate limits and passes them
+    /// on without looking inside: what they mean is the topic layer's business.
+    public func setTopicMessageHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
+        topicMessageHandler = handler
     }
 
     /// Sets the handler for peer connect and disconnect events.
@@ -333,55 +329,50 @@ public actor Node {
         peerHandler = handler
     }
 
-    /// Sends a pub/sub object to one established peer over its path. Objects over the wire limit
-    /// (`sendFailures`) and peers no longer linked (`sendsToClosedLinks`) are counted and dropped.
-    /// Returns whether nym-client accepted it.
-    @discardableResult
-    public func sendObject(_ object: [UInt8], to peer: PeerID) async -> Bool {
-        await sendTopicMessage(.object(object), to: peer)
+    /// The median over the established links of the RFC 6298 retransmission timeout each link
+    /// measured (handshake and pongs): how long an answer over the mixnet may take, for timers
+    /// that must scale with the mixnet rather than with a LAN. Nil before any link measured one.
+    public func roundTripTimeout() -> Duration? {
+        let timeouts = sessions.values.filter { $0.isEstablished && !addressFetches.contains($0.id) }
+            .compactMap(\.retransmissionTimeout).sorted()
+        guard !timeouts.isEmpty else { return nil }
+        return .milliseconds(Int64((timeouts[timeouts.count / 2] * 1000).rounded(.up)))
     }
 
-    /// Sends a topic-layer message (`object`, `inv` or `getdata`) to one established peer over its
-    /// path; returns whether nym-client accepted it. Anything else, or a message outside the wire
-    /// limits (an empty or oversized object, 0 or more than 500 ids), is counted in
-    /// `sendFailures` and not sent; so is a send to a peer no longer linked, in `sendsToClosedLinks`.
+    /// Sends a topic-layer message to one established peer over its path; returns whether its
+    /// link took it (into the outbox, on its way to nym-client).
     @discardableResult
     public func sendTopicMessage(_ message: Message, to peer: PeerID) async -> Bool {
-        let limits = configuration.wireLimits
-        let fits: Bool
-        switch message {
-        case .object(let bytes): fits = !bytes.isEmpty && bytes.count <= limits.maxObject
-        case .inv(let ids), .getdata(let ids): fits = !ids.isEmpty && ids.count <= limits.maxInventory
-        default: fits = false
-        }
-        guard fits else {
-            statistics.sendFailures += 1
-            logger.warning("topic message not sent: not a topic message or out of bounds", metadata: ["peer": "\(peer)", "command": "\(message.command)"])
-            return false
-        }
-        guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
-            statistics.sendsToClosedLinks += 1
-            return false
-        }
-        var fx = Effects()
-        enqueue(message, on: peer.sessionID, into: &fx)
-        return await perform(fx) == 1
+        await !sendTopicMessage(message, toEach: [peer]).isEmpty
     }
 
-    /// Sends a pub/sub object to every established peer except `except`; returns how many links
-    /// took it (into their outbox, on its way to nym-client). A link whose outbox is full refuses
-    /// it (`objectsRefusedLinkFull`); gossip repair then offers the object to that peer later.
-    public func broadcastObject(_ object: [UInt8], except: PeerID?) async -> Int {
-        guard !object.isEmpty, object.count <= configuration.wireLimits.maxObject else {
+    /// Sends one topic-layer message to each of `peers`; returns the peers whose link took it. A
+    /// message that is not a topic-layer message or is outside the wire limits is counted in
+    /// `sendFailures` and sent nowhere; a peer no longer linked is counted in
+    /// `sendsToClosedLinks`; a link whose outbox is full refuses an object
+    /// (`objectsRefusedLinkFull`) and gossip repair offers it to that peer later.
+    @discardableResult
+    public func sendTopicMessage(_ message: Message, toEach peers: [PeerID]) async -> [PeerID] {
+        guard message.command.isTopicLayer, message.fits(configuration.wireLimits) else {
             statistics.sendFailures += 1
-            return 0
+            logger.warning(
+                "topic message not sent: not a topic message or out of bounds", metadata: ["command": "\(message.command)"])
+            return []
         }
         var fx = Effects()
-        for (id, session) in sessions
-        where session.isEstablished && id != except?.sessionID && !addressFetches.contains(id) {
-            enqueue(.object(object), on: id, into: &fx)
+        for peer in peers {
+            guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
+                statistics.sendsToClosedLinks += 1
+                continue
+            }
+            enqueue(message, on: peer.sessionID, into: &fx)
         }
-        return await perform(fx)
+        // Enqueueing a message makes packets only: no events, handlers or closed lanes to run.
+        var took: [PeerID] = []
+        for packet in fx.packets where await dispatch(packet) {
+            if let session = packet.session { took.append(PeerID(session)) }
+        }
+        return took
     }
 
     /// Closes the link with `bye(code, reason)` and discourages the peer (for the pub/sub layer's

@@ -341,7 +341,7 @@ struct PeerSession: Sendable {
             var actions: [SessionAction] = [.deliver(.addr(Array(entries.prefix(allowed))))]
             if allowed < entries.count { actions.append(.note(.addressesRateLimited(entries.count - allowed))) }
             return actions
-        case .object, .custom, .inv, .getdata:
+        case .object, .custom, .inv, .getdata, .prune, .graft:
             return [.deliver(message)]
         case .version, .verack, .bye, .reject:
             return []  // handled in `receive`, never held in `pending`
@@ -438,6 +438,10 @@ struct PeerSession: Sendable {
         let rto = (smoothedRTT ?? settings.pongWaitMinimum) + 4 * rttVariation
         return min(settings.peerTimeout, max(settings.pongWaitMinimum, rto))
     }
+
+    /// The RFC 6298 retransmission timeout `srtt + 4 × rttvar` measured on this link (handshake
+    /// and pongs), in seconds, before any floor or ceiling; nil before the first sample.
+    var retransmissionTimeout: Double? { smoothedRTT.map { $0 + 4 * rttVariation } }
 
     /// Folds one round-trip sample into the estimate (RFC 6298 §2: α = 1/8, β = 1/4).
     private mutating func sampleRTT(_ sample: Double, minimum: Bool) {

@@ -34,7 +34,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// What a heartbeat, a link or an `inv` makes the node send.
     struct Outgoing: Sendable {
         let peer: Peer
-        let message: RepairMessage
+        let message: TopicMessage
     }
 
     /// An id some peer announced and we do not have.
@@ -47,6 +47,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         let since: Int64
         /// Requests made so far.
         var attempts: Int
+        /// No request before this (clock seconds): the pushed copy may still be on its way.
+        var notBefore: Int64 = .min
     }
 
     let settings: Settings
@@ -60,6 +62,10 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// Wanted ids in arrival order (may hold ids no longer wanted; compacted as it grows).
     private var wantOrder: [MessageID] = []
     private var inFlight: [Peer: Int] = [:]
+    /// Seconds an id announced to us waits before it is asked for (0: asked at once). With
+    /// tree dissemination the announcement usually outruns nothing: the object is on its way over
+    /// an eager link, so asking at once would only fetch it twice (spec/pubsub.md §15).
+    var requestDelay: Int64 = 0
 
     init(settings: Settings, cache: MessageCache<Peer>) {
         self.settings = settings
@@ -113,7 +119,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// current request to expire. Returns the `getdata` messages to send to `peer`.
     mutating func receivedInv(
         _ ids: [MessageID], from peer: Peer, now: Int64, isSeen: (MessageID) -> Bool
-    ) -> [RepairMessage] {
+    ) -> [TopicMessage] {
         var asked: [MessageID] = []
         for id in ids {
             if isSeen(id) {
@@ -131,7 +137,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 continue
             }
             guard wants.count < settings.maxRequests else { continue }  // over the cap: ignored
-            if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
+            if requestDelay > 0 {
+                wants[id] = Want(announcers: [peer], requested: nil, since: now, attempts: 0, notBefore: now + requestDelay)
+            } else if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
                 wants[id] = Want(
                     announcers: [], requested: (peer, now + settings.requestTimeout), since: now, attempts: 1)
                 inFlight[peer, default: 0] += 1
@@ -141,7 +149,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             }
             wantOrder.append(id)
         }
-        return chunks(asked, RepairMessage.getdata)
+        return chunks(asked, TopicMessage.getdata)
     }
 
     /// A `getdata` from `peer`: the bytes of each id still in the cache and old enough to have
@@ -164,9 +172,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
 
     /// A link came up: every cached id old enough to announce, in one or more `inv`s (none if
     /// the cache has nothing the peer lacks). Only once per peer.
-    mutating func peerConnected(_ peer: Peer) -> [RepairMessage] {
+    mutating func peerConnected(_ peer: Peer) -> [TopicMessage] {
         guard greeted.insert(peer).inserted else { return [] }
-        return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), RepairMessage.inv)
+        return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), TopicMessage.inv)
     }
 
     /// A link closed: its requests are freed (their ids wait for another announcer) and it is
@@ -209,7 +217,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 out += peerConnected(peer).map { Outgoing(peer: peer, message: $0) }
             } else if oldest <= newest {
                 let ids = cache.announce(windows: oldest...newest, to: peer)
-                out += chunks(ids, RepairMessage.inv).map { Outgoing(peer: peer, message: $0) }
+                out += chunks(ids, TopicMessage.inv).map { Outgoing(peer: peer, message: $0) }
             }
         }
         out += requestWaiting(connected: connected, now: now)
@@ -242,6 +250,11 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             }
             want.announcers.removeAll { !connected.contains($0) }
             if want.attempts >= settings.maxAttempts { want.announcers = [] }
+            if want.requested == nil, want.notBefore > now, want.notBefore <= now + requestDelay, !want.announcers.isEmpty {
+                wants[id] = want  // still waiting for the pushed copy
+                kept.append(id)
+                continue
+            }
             if let index = want.announcers.firstIndex(where: { inFlight[$0, default: 0] < settings.maxRequestsPerPeer }) {
                 let peer = want.announcers.remove(at: index)
                 want.requested = (peer, now + settings.requestTimeout)
@@ -259,7 +272,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         }
         wantOrder = kept
         return peerOrder.flatMap { peer in
-            chunks(asks[peer] ?? [], RepairMessage.getdata).map { Outgoing(peer: peer, message: $0) }
+            chunks(asks[peer] ?? [], TopicMessage.getdata).map { Outgoing(peer: peer, message: $0) }
         }
     }
 
@@ -268,7 +281,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         inFlight[peer] = n > 1 ? n - 1 : nil
     }
 
-    private func chunks(_ ids: [MessageID], _ make: ([MessageID]) -> RepairMessage) -> [RepairMessage] {
+    private func chunks(_ ids: [MessageID], _ make: ([MessageID]) -> TopicMessage) -> [TopicMessage] {
         stride(from: 0, to: ids.count, by: settings.maxInventory).map {
             make(Array(ids[$0..<min($0 + settings.maxInventory, ids.count)]))
         }

@@ -1,33 +1,25 @@
 public import Logging
 public import NymbusNode
-import NymbusWire
+public import NymbusWire
 
-/// The node is the topic layer's network: objects travel in the overlay's `object` message,
-/// repair in `inv` and `getdata`.
+/// The node is the topic layer's network: every topic message travels as the overlay message
+/// of the same name (`object`, `inv`, `getdata`, `prune`, `graft`).
 extension Node: ObjectNetwork {
     public typealias Peer = PeerID
 
-    /// Sends `inv`, `getdata` or `object` to one established peer; false if nym-client refused
-    /// it or the peer is gone.
-    public func send(_ message: RepairMessage, to peer: PeerID) async -> Bool {
-        switch message {
-        case .inv(let ids): await sendTopicMessage(.inv(ids.map(\.inventoryID)), to: peer)
-        case .getdata(let ids): await sendTopicMessage(.getdata(ids.map(\.inventoryID)), to: peer)
-        case .object(let bytes): await sendTopicMessage(.object(bytes), to: peer)
-        }
+    /// Sends a topic message to established peers; returns those whose link took it.
+    public func send(_ message: TopicMessage, to peers: [PeerID]) async -> [PeerID] {
+        await sendTopicMessage(message.wireMessage, toEach: peers)
     }
 
     /// The established links (address-fetch links excluded).
     public func connectedPeers() async -> [PeerID] { peers().map(\.id) }
 
-    /// Routes every `inv` and `getdata` from an established peer to `handler`.
-    public func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, PeerID) async -> Void) async {
-        setInventoryHandler { message, peer in
-            switch message {
-            case .inv(let ids): await handler(.inv(ids.map(MessageID.init(inventoryID:))), peer)
-            case .getdata(let ids): await handler(.getdata(ids.map(MessageID.init(inventoryID:))), peer)
-            default: break
-            }
+    /// Routes every topic-layer message from an established peer to `handler`.
+    public func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, PeerID) async -> Void) async {
+        setTopicMessageHandler { message, peer in
+            guard let message = TopicMessage(wireMessage: message) else { return }
+            await handler(message, peer)
         }
     }
 
@@ -37,12 +29,37 @@ extension Node: ObjectNetwork {
     }
 }
 
+extension TopicMessage {
+    /// The overlay message that carries it.
+    var wireMessage: Message {
+        switch self {
+        case .object(let bytes): .object(bytes)
+        case .inv(let ids): .inv(ids.map(\.inventoryID))
+        case .getdata(let ids): .getdata(ids.map(\.inventoryID))
+        case .prune: .prune
+        case .graft(let ids): .graft(ids.map(\.inventoryID))
+        }
+    }
+
+    /// The topic message an overlay message carries, or nil for a link-layer message.
+    init?(wireMessage: Message) {
+        switch wireMessage {
+        case .object(let bytes): self = .object(bytes)
+        case .inv(let ids): self = .inv(ids.map(MessageID.init(inventoryID:)))
+        case .getdata(let ids): self = .getdata(ids.map(MessageID.init(inventoryID:)))
+        case .prune: self = .prune
+        case .graft(let ids): self = .graft(ids.map(MessageID.init(inventoryID:)))
+        case .version, .verack, .ping, .pong, .getaddr, .addr, .reject, .bye, .custom: return nil
+        }
+    }
+}
+
 extension PubSub where Network == Node {
-    /// A topic layer on `node`, wired in: the node hands it every `object`, `inv` and `getdata`
-    /// message, a new link flushes the publishes held while no peer was connected and gets a
-    /// catch-up `inv`, and the repair heartbeat runs.
+    /// A topic layer on `node`, wired in: the node hands it every topic message, a new link
+    /// flushes the publishes held while no peer was connected and gets a catch-up `inv`, and the
+    /// repair heartbeat runs.
     ///
-    /// This installs the node's object, inventory and peer handlers (each node has one of each).
+    /// This installs the node's topic-message and peer handlers (each node has one of each).
     /// A caller that needs peer events too should install its own peer handler and call
     /// `peerConnected(_:)` and `peerDisconnected(_:)` from it.
     public static func attached(
@@ -50,9 +67,6 @@ extension PubSub where Network == Node {
         logger: Logger = Logger(label: "nymbus.pubsub")
     ) async throws(PubSubError) -> PubSub<Node> {
         let pubsub = try PubSub(network: node, configuration: configuration, logger: logger)
-        await node.setObjectHandler { [weak pubsub] bytes, peer in
-            await pubsub?.handleIncoming(object: bytes, from: peer)
-        }
         await node.setPeerHandler { [weak pubsub] event in
             switch event {
             case .connected(let info): await pubsub?.peerConnected(info.id)
@@ -65,13 +79,13 @@ extension PubSub where Network == Node {
 }
 
 extension MessageID {
-    /// The id as the wire's `inv`/`getdata` entry.
+    /// The id as the wire's `inv`/`getdata`/`graft` entry.
     var inventoryID: InventoryID {
         // 32 bytes always make an inventory id.
         InventoryID(bytes: bytes)!
     }
 
-    /// The id an `inv`/`getdata` entry names.
+    /// The id an `inv`/`getdata`/`graft` entry names.
     init(inventoryID: InventoryID) {
         // 32 bytes always make a message id.
         self = MessageID(bytes: inventoryID.bytes)!

@@ -1,23 +1,24 @@
-/// What the topic layer needs from the peer layer: send an object to peers, send a repair
-/// message to one peer, list the peers, and punish a peer that sends garbage. `Node` conforms;
-/// tests of the router logic use an in-memory stand-in.
+/// What the topic layer needs from the peer layer: send a topic message to some peers, list the
+/// peers, hear every topic message from them, and punish a peer that sends garbage. `Node`
+/// conforms; tests of the router logic use an in-memory stand-in.
 public protocol ObjectNetwork: Sendable {
     /// How peers are named; opaque to the topic layer.
     associatedtype Peer: Hashable & Sendable
 
-    /// Sends `object` to every connected peer except `except`; returns how many sends the
-    /// transport accepted.
-    func broadcastObject(_ object: [UInt8], except: Peer?) async -> Int
+    /// Sends `message` to each of `peers`; returns the peers whose link took it (into its send
+    /// queue, on its way to the mixnet).
+    func send(_ message: TopicMessage, to peers: [Peer]) async -> [Peer]
 
-    /// Sends `message` to `peer` alone; returns whether the transport accepted it.
-    func send(_ message: RepairMessage, to peer: Peer) async -> Bool
+    /// Sends `message` to `peer` alone (an answer, an announcement, a request); returns whether
+    /// its link took it. Defaults to `send(_:to:)` with one peer.
+    func send(_ message: TopicMessage, to peer: Peer) async -> Bool
 
     /// The peers connected now.
     func connectedPeers() async -> [Peer]
 
-    /// Installs the handler for `inv` and `getdata` from peers (the topic layer installs it
-    /// itself when it starts, so callers that wire objects and peer events by hand get repair too).
-    func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, Peer) async -> Void) async
+    /// Installs the handler for every topic message from peers (the topic layer installs it
+    /// itself when it starts).
+    func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Peer) async -> Void) async
 
     /// Records misbehaviour by `peer`: it forwarded an object no honest relay forwards.
     func penalizeInvalidObject(from peer: Peer, reason: String) async
@@ -29,6 +30,10 @@ public protocol ObjectNetwork: Sendable {
     /// Lets every publisher waiting in `waitForSendRoom()` go, now and from now on (shutdown:
     /// the queues get what is left, beyond their bounds, instead of holding the stop up).
     func releaseSendWaiters() async
+
+    /// How long an answer over this network may take (for timers that must scale with the
+    /// mixnet); nil if nothing was measured yet.
+    func roundTripTimeout() async -> Duration?
 }
 
 extension ObjectNetwork {
@@ -36,4 +41,12 @@ extension ObjectNetwork {
     public func waitForSendRoom() async {}
 
     public func releaseSendWaiters() async {}
+
+    /// Nothing measured: the topic layer uses its configured timeouts.
+    public func roundTripTimeout() async -> Duration? { nil }
+
+    /// Sends `message` to `peer` alone; returns whether its link took it.
+    public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {
+        await !send(message, to: [peer]).isEmpty
+    }
 }

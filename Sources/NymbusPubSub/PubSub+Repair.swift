@@ -7,7 +7,7 @@ extension PubSub {
     public func start() async {
         guard !repairStarted else { return }
         repairStarted = true
-        await network.setRepairHandler { [weak self] message, peer in await self?.handleRepair(message, from: peer) }
+        await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
         guard let interval = configuration.heartbeatInterval else { return }
         let jitter = configuration.heartbeatJitter
         heartbeatTask = Task { [weak self] in
@@ -24,6 +24,7 @@ extension PubSub {
     /// again for objects whose request timed out.
     public func heartbeat() async {
         let peers = await network.connectedPeers()
+        if configuration.dissemination == .tree { repair.requestDelay = await graftDelay() }
         for outgoing in repair.heartbeat(peers: peers, now: clock()) {
             await sendRepair(outgoing.message, to: outgoing.peer)
         }
@@ -50,12 +51,14 @@ extension PubSub {
     /// heartbeat also notices peers that are gone.)
     public func peerDisconnected(_ peer: Network.Peer) {
         repair.peerDisconnected(peer)
+        tree.unlinked(peer)
     }
 
-    /// Handles a repair message from `peer`: an `inv` is answered with `getdata` for what this
-    /// node lacks, a `getdata` with the objects still in the cache, and an `object` goes through
-    /// the normal receive path.
-    public func handleRepair(_ message: RepairMessage, from peer: Network.Peer) async {
+    /// Handles a topic message from `peer`: an `object` goes through the receive path, an `inv`
+    /// is answered with `getdata` for what this node lacks, a `getdata` with the objects still
+    /// in the cache, `prune` and `graft` turn the link lazy or eager (a `graft`'s ids are
+    /// answered as a `getdata`'s).
+    public func handle(_ message: TopicMessage, from peer: Network.Peer) async {
         switch message {
         case .inv(let ids):
             stats.invReceived += 1
@@ -67,7 +70,25 @@ extension PubSub {
             }
         case .object(let bytes):
             await handleIncoming(object: bytes, from: peer)
+        case .prune:
+            stats.pruneReceived += 1
+            tree.pruned(by: peer)
+        case .graft(let ids):
+            stats.graftReceived += 1
+            tree.grafted(peer)
+            for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
+                stats.getdataServed += 1
+            }
         }
+    }
+
+    /// How long an id announced over a lazy link waits for its pushed copy: the links' median
+    /// retransmission timeout, rounded up to whole seconds (the repair clock's unit), within
+    /// 1 s…`requestTimeout`; `graftTimeout` until a link has measured one.
+    func graftDelay() async -> Int64 {
+        guard let timeout = await network.roundTripTimeout() else { return configuration.graftTimeout }
+        let seconds = Int64((Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up))
+        return min(configuration.requestTimeout, max(1, seconds))
     }
 
     /// Objects in the repair cache and their bytes.
@@ -81,7 +102,14 @@ extension PubSub {
         _ = repair.accepted(id, bytes: bytes, from: nil, now: now)
     }
 
-    private func sendRepair(_ message: RepairMessage, to peer: Network.Peer) async {
+    private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
+        var message = message
+        if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer) {
+            // An announced id that did not arrive in time: the tree above this node broke, so the
+            // announcer's link turns eager, and the request rides on the `graft`.
+            message = .graft(ids)
+            tree.grafted(peer)
+        }
         guard await network.send(message, to: peer) else { return }
         switch message {
         case .inv(let ids):
@@ -90,8 +118,13 @@ extension PubSub {
         case .getdata(let ids):
             stats.getdataSent += 1
             stats.getdataIdsSent += ids.count
+        case .graft(let ids):
+            stats.graftSent += 1
+            stats.getdataIdsSent += ids.count
         case .object:
             stats.getdataServed += 1
+        case .prune:
+            stats.pruneSent += 1
         }
     }
 }

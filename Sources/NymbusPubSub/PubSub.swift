@@ -68,6 +68,8 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Gossip repair state (`PubSub+Repair.swift`).
     var repair: GossipRepair<Network.Peer>
     var repairStarted = false
+    /// Eager and lazy links (`dissemination == .tree`).
+    var tree = PushTree<Network.Peer>()
     var heartbeatTask: Task<Void, Never>?
 
     /// The system clock in Unix seconds.
@@ -92,6 +94,7 @@ public actor PubSub<Network: ObjectNetwork> {
         self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
+        if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout }
     }
 
     deinit {
@@ -277,7 +280,7 @@ public actor PubSub<Network: ObjectNetwork> {
         await flushPending()
         // The links' queues bound what this node has in flight: wait for room, never drop.
         if pending.isEmpty { await network.waitForSendRoom() }
-        var sent = pending.isEmpty ? await network.broadcastObject(bytes, except: nil) : 0
+        var sent = pending.isEmpty ? await push(bytes, from: nil) : 0
         if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
         if sent == 0 {
             while !closing, pending.count >= configuration.maxQueuedObjects
@@ -293,7 +296,7 @@ public actor PubSub<Network: ObjectNetwork> {
             }
             // A peer may have linked while this waited: send now rather than hold.
             if pending.isEmpty, !closing {
-                sent = await network.broadcastObject(bytes, except: nil)
+                sent = await push(bytes, from: nil)
                 if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
             }
         }
@@ -442,7 +445,7 @@ public actor PubSub<Network: ObjectNetwork> {
                 stats.resealed += 1
                 saveHeldLogging()
             }
-            let sent = await network.broadcastObject(item.bytes, except: nil)
+            let sent = await push(item.bytes, from: nil)
             guard sent > 0 else { return }
             cacheOwn(item.object.messageID, bytes: item.bytes, now: now)
             // Other work may have run while sending; only this loop removes entries, so the
@@ -477,7 +480,13 @@ public actor PubSub<Network: ObjectNetwork> {
         switch router.route(bytes, now: now) {
         case .drop(let reason, let penalize, let detail):
             count(reason)
-            if reason == .duplicate, let id = router.lastID { repair.duplicate(id, from: peer) }
+            if reason == .duplicate, let id = router.lastID {
+                repair.duplicate(id, from: peer)
+                // A copy pushed over an eager link that another path beat: the link turns lazy.
+                if configuration.dissemination == .tree, tree.duplicate(from: peer) {
+                    if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
+                }
+            }
             logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             if penalize {
                 stats.penalties += 1
@@ -491,7 +500,7 @@ public actor PubSub<Network: ObjectNetwork> {
             if repair.accepted(id, bytes: forward, from: peer, now: now) { stats.repairedObjects += 1 }
             // Forward first: members and non-members then behave the same on the wire.
             if let forward {
-                let sent = await network.broadcastObject(forward, except: peer)
+                let sent = await push(forward, from: peer)
                 stats.transmissions += sent
                 if sent > 0 { stats.forwarded += 1 }
             } else {
@@ -513,6 +522,23 @@ public actor PubSub<Network: ObjectNetwork> {
                 }
             }
         }
+    }
+
+    /// Sends an object on its way: to every peer but `sender` (flood), or to the eager links but
+    /// `sender` (tree). A node of its own publish with every link lazy grafts one, so its object
+    /// is pushed rather than only announced. Returns how many links took it.
+    func push(_ bytes: [UInt8], from sender: Network.Peer?) async -> Int {
+        let connected = await network.connectedPeers()
+        guard configuration.dissemination == .tree else {
+            return await network.send(.object(bytes), to: connected.filter { $0 != sender }).count
+        }
+        var targets = tree.pushTargets(connected: connected, except: sender)
+        if targets.isEmpty, sender == nil, let peer = connected.randomElement() {
+            tree.grafted(peer)
+            if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
+            targets = [peer]
+        }
+        return await network.send(.object(bytes), to: targets).count
     }
 
     private func count(_ reason: ObjectRouter.DropReason) {

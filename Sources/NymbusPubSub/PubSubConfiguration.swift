@@ -6,6 +6,23 @@ public import NymbusCrypto
 /// at time t has a timestamp ≤ t + maxFuture, so any replay after t + maxAge + maxFuture is
 /// refused as too old, and until then its id is still in the seen cache. `validate()` checks it.
 public struct PubSubConfiguration: Sendable {
+    /// How objects spread over the links (spec/pubsub.md §15).
+    public enum Dissemination: String, Sendable, CaseIterable {
+        /// Every object over every link: N·d copies per object, the most robust and the most
+        /// expensive (the mixnet's send budget caps the whole overlay at a few objects per second).
+        case flood
+        /// Plumtree: objects pushed over a spanning tree of eager links, ids announced over the
+        /// rest; about one copy per node per object.
+        case tree
+    }
+
+    /// How objects spread. Default `tree`.
+    public var dissemination: Dissemination = .tree
+    /// Seconds an id announced over a lazy link waits for its pushed copy before the announcer is
+    /// grafted, while no link has measured a round trip; after that the links' median
+    /// retransmission timeout (RFC 6298) sets it, within 1 s…`requestTimeout`. Default 2.
+    public var graftTimeout: Int64 = 2
+
     /// Largest payload this node publishes or delivers. Default 64 KiB.
     public var maxPayloadBytes: Int = 64 * 1024
     /// Largest object this node accepts from a peer. Default and ceiling: 96 KiB.
@@ -105,6 +122,9 @@ public struct PubSubConfiguration: Sendable {
         guard heartbeatJitter >= 0, heartbeatJitter < 1 else { throw fail("heartbeatJitter must be within 0..<1") }
         guard gossipDelay >= 0, gossipHistory > gossipDelay else {
             throw fail("gossipHistory must exceed gossipDelay (at least one window is announced)")
+        }
+        guard graftTimeout > 0, graftTimeout <= requestTimeout else {
+            throw fail("graftTimeout must be within 1...requestTimeout seconds")
         }
         guard messageCacheWindow > 0, messageCacheCapacity >= 0, messageCacheBytes >= 0, requestTimeout > 0,
             maxRequestsPerPeer > 0, maxRequests > 0

@@ -79,6 +79,17 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Objects sent in answer to peers' `getdata` (not counted in `transmissions`).
     public var getdataServed = 0
 
+    // Dissemination (spec/pubsub.md §15).
+
+    /// `prune` messages sent: a duplicate arrived over an eager link, which turned lazy.
+    public var pruneSent = 0
+    /// `prune` messages received.
+    public var pruneReceived = 0
+    /// `graft` messages sent: an announced id did not arrive in time, the announcer's link turned eager.
+    public var graftSent = 0
+    /// `graft` messages received.
+    public var graftReceived = 0
+
     /// All zero.
     public init() {}
 

@@ -12,6 +12,8 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case custom = 0x11
     case inv = 0x12
     case getdata = 0x13
+    case prune = 0x14
+    case graft = 0x15
 
     /// The command's name (`version`, `ping`, ...), for logs and statistics.
     ///
@@ -31,6 +33,19 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .custom: "custom"
         case .inv: "inv"
         case .getdata: "getdata"
+        case .prune: "prune"
+        case .graft: "graft"
+        }
+    }
+}
+
+extension Command {
+    /// Whether the topic layer (pub/sub objects and their dissemination) handles this command
+    /// rather than the link layer: the node passes such messages through without naming them.
+    public var isTopicLayer: Bool {
+        switch self {
+        case .object, .inv, .getdata, .prune, .graft: true
+        case .version, .verack, .ping, .pong, .getaddr, .addr, .reject, .bye, .custom: false
         }
     }
 }

@@ -17,6 +17,12 @@ public enum Message: Equatable, Sendable {
     case inv([InventoryID])
     /// Ids of objects the sender asks for, each answered with an `object` if the peer still has it: 1…500 ids.
     case getdata([InventoryID])
+    /// "Stop pushing objects to me; announce them instead" (Plumtree's PRUNE, spec/pubsub.md
+    /// "Dissemination"): the link turns lazy at both ends. Empty payload.
+    case prune
+    /// "Push objects to me again, and send me these": the link turns eager at both ends, and
+    /// each id is answered as `getdata` would be (Plumtree's GRAFT): 0…500 ids.
+    case graft([InventoryID])
 
     /// The command byte this message travels under.
     public var command: Command {
@@ -33,6 +39,8 @@ public enum Message: Equatable, Sendable {
         case .custom: .custom
         case .inv: .inv
         case .getdata: .getdata
+        case .prune: .prune
+        case .graft: .graft
         }
     }
 
@@ -76,9 +84,11 @@ public enum Message: Equatable, Sendable {
         case .custom(let c):
             w.write(c.typeID)
             w.write(bytes: c.body)
-        case .inv(let ids), .getdata(let ids):
+        case .inv(let ids), .getdata(let ids), .graft(let ids):
             w.write(UInt16(truncatingIfNeeded: ids.count))
             for id in ids { w.write(bytes: id.bytes) }
+        case .prune:
+            break
         }
     }
 
@@ -150,18 +160,22 @@ public enum Message: Equatable, Sendable {
             message = .inv(try decodeInventory(&r, limit: limits.maxInventory, "inv"))
         case .getdata:
             message = .getdata(try decodeInventory(&r, limit: limits.maxInventory, "getdata"))
+        case .prune:
+            message = .prune
+        case .graft:
+            message = .graft(try decodeInventory(&r, limit: limits.maxInventory, allowEmpty: true, "graft"))
         }
         try r.expectEnd("message payload")
         return message
     }
 
-    /// A `u16` count (1…limit, checked against the bytes present before anything is allocated),
+    /// A `u16` count (1…limit, or 0…limit with `allowEmpty`, checked against the bytes present before anything is allocated),
     /// then that many 32-byte ids.
-    private static func decodeInventory(_ r: inout ByteReader, limit: Int, _ field: StaticString) throws(WireError)
-        -> [InventoryID]
-    {
+    private static func decodeInventory(
+        _ r: inout ByteReader, limit: Int, allowEmpty: Bool = false, _ field: StaticString
+    ) throws(WireError) -> [InventoryID] {
         let count = Int(try r.readUInt16(field))
-        guard count > 0 else { throw WireError(.invalidValue, "\(field) has no ids (count 0)") }
+        guard count > 0 || allowEmpty else { throw WireError(.invalidValue, "\(field) has no ids (count 0)") }
         try r.checkCount(count, limit: limit, minItemSize: InventoryID.byteLength, field)
         var ids: [InventoryID] = []
         ids.reserveCapacity(count)
@@ -181,6 +195,24 @@ public enum Message: Equatable, Sendable {
             return try Recipient(bytes: raw)
         } catch {
             throw WireError(.invalidValue, "\(field) is not a valid Nym address: \(error.reason)")
+        }
+    }
+}
+
+extension Message {
+    /// Whether a peer with `limits` would accept this message's payload: what a sender checks
+    /// before it spends mixnet packets on something the peer would refuse as malformed.
+    public func fits(_ limits: WireLimits) -> Bool {
+        switch self {
+        case .object(let bytes): !bytes.isEmpty && bytes.count <= limits.maxObject
+        case .inv(let ids), .getdata(let ids): !ids.isEmpty && ids.count <= limits.maxInventory
+        case .graft(let ids): ids.count <= limits.maxInventory
+        case .custom(let object): object.body.count <= limits.maxCustomBody
+        case .addr(let entries): entries.count <= limits.maxAddrEntries
+        case .reject(let r): r.reason.utf8.count <= limits.maxRejectReason
+        case .bye(let b): b.reason.utf8.count <= limits.maxByeReason
+        case .version(let v): v.userAgent.utf8.count <= limits.maxUserAgent
+        case .verack, .ping, .pong, .getaddr, .prune: true
         }
     }
 }

@@ -75,8 +75,8 @@ private struct CapturingHandler: LogHandler {
         // The link's outbox takes both (sends report the links that took a message); nym-client
         // then refuses each for good (its connection is closed), and each refusal is counted and
         // logged once: no retry loop.
-        #expect(await nodes[0].sendObject([1, 2, 3], to: peer) == true)
-        #expect(await nodes[0].broadcastObject([4, 5, 6], except: nil) == 1)
+        #expect(await nodes[0].sendTopicMessage(.object([1, 2, 3]), to: peer) == true)
+        #expect(await nodes[0].sendTopicMessage(.object([4, 5, 6]), toEach: nodes[0].peers().map(\.id)).count == 1)
         #expect(await eventually { await nodes[0].statistics.sendFailures == 2 })
         #expect(await eventually { await nodes[0].sendQueues.messages == 0 })
         let statistics = await nodes[0].statistics

@@ -30,10 +30,10 @@ import Testing
         // Objects both ways, on the link's path.
         let gotB = Inbox<[UInt8]>()
         let gotA = Inbox<[UInt8]>()
-        await b.setObjectHandler { bytes, _ in await gotB.add(bytes) }
-        await a.setObjectHandler { bytes, _ in await gotA.add(bytes) }
-        await a.sendObject([1, 2, 3], to: peer)
-        #expect(await b.broadcastObject([4, 5], except: nil) == 1)
+        await b.setTopicMessageHandler { message, _ in if case .object(let bytes) = message { await gotB.add(bytes) } }
+        await a.setTopicMessageHandler { message, _ in if case .object(let bytes) = message { await gotA.add(bytes) } }
+        await a.sendTopicMessage(.object([1, 2, 3]), to: peer)
+        #expect(await b.sendTopicMessage(.object([4, 5]), toEach: b.peers().map(\.id)).count == 1)
         #expect(
             await eventually {
                 let (b, a) = (await gotB.items, await gotA.items)
@@ -64,10 +64,10 @@ import Testing
         #expect(await v.knownAddresses().isEmpty)
         // Traffic both ways: objects, custom values, pings with SURB top-ups.
         let gotH = Inbox<[UInt8]>()
-        await h.setObjectHandler { bytes, _ in await gotH.add(bytes) }
+        await h.setTopicMessageHandler { message, _ in if case .object(let bytes) = message { await gotH.add(bytes) } }
         let gotV = Inbox<Greeting>()
         try await v.register(Greeting.self) { value, _ in await gotV.add(value) }
-        for i in 0..<30 { #expect(await v.broadcastObject(Array(repeating: UInt8(i), count: 3000), except: nil) == 1) }
+        for i in 0..<30 { #expect(await v.sendTopicMessage(.object(Array(repeating: UInt8(i), count: 3000)), toEach: v.peers().map(\.id)).count == 1) }
         try await h.send(Greeting(text: "from the shadows", count: 1), to: peer)
         #expect(
             await eventually {
@@ -193,7 +193,7 @@ import Testing
         let (a, ca) = try await net.node(0, mixnetConfiguration())
         let (b, cb) = try await net.node(1, mixnetConfiguration())
         let gotB = Inbox<[UInt8]>()
-        await b.setObjectHandler { bytes, _ in await gotB.add(bytes) }
+        await b.setTopicMessageHandler { message, _ in if case .object(let bytes) = message { await gotB.add(bytes) } }
         let good = try await a.connect(to: net.address(1))
 
         // 1. Garbage under a valid header.
@@ -249,7 +249,7 @@ import Testing
         #expect(await shadow.bye(on: s5)?.code == .malformed)
 
         // Nothing crashed; the honest link still carries traffic, the bad ones are gone.
-        await a.sendObject([7, 7, 7], to: good)
+        await a.sendTopicMessage(.object([7, 7, 7]), to: good)
         #expect(await eventually { await gotB.items == [[7, 7, 7]] })
         #expect(await a.peers().map(\.id) == [good])
         #expect(await a.isDiscouraged(net.address(2)))

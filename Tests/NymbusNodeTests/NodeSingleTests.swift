@@ -441,8 +441,13 @@ import Testing
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
         let inbox = Inbox<String>()
-        await node.setInventoryHandler { message, _ in await inbox.add("\(message.command)") }
-        await node.setObjectHandler { bytes, _ in await inbox.add("object \(bytes)") }
+        await node.setTopicMessageHandler { message, _ in
+            if case .object(let bytes) = message {
+                await inbox.add("object \(bytes)")
+            } else {
+                await inbox.add("\(message.command)")
+            }
+        }
         try await node.start()
         let peerAddress = Recipient.random()
         let session = await visibleHandshake(node, t, from: peerAddress)
@@ -450,12 +455,16 @@ import Testing
         t.inject(.inv([id]), session: session)
         t.inject(.object([1, 2]), session: session)
         t.inject(.getdata([id, id]), session: session)
-        #expect(await eventually { await inbox.items == ["inv", "object [1, 2]", "getdata"] })
+        t.inject(.prune, session: session)
+        t.inject(.graft([]), session: session)
+        #expect(await eventually { await inbox.items == ["inv", "object [1, 2]", "getdata", "prune", "graft"] })
         let peer = PeerID(session)
         #expect(await node.sendTopicMessage(.getdata([id]), to: peer))
         #expect(await node.sendTopicMessage(.inv([id]), to: peer))
-        let out = await t.log.waitFor(2) { $0.message?.command == .getdata || $0.message?.command == .inv }
-        #expect(out.map(\.message) == [.getdata([id]), .inv([id])])
+        #expect(await node.sendTopicMessage(.prune, to: peer))
+        #expect(await node.sendTopicMessage(.graft([id]), to: peer))
+        let out = await t.log.waitFor(4) { $0.message.map { $0.command.isTopicLayer } ?? false }
+        #expect(out.map(\.message) == [.getdata([id]), .inv([id]), .prune, .graft([id])])
         #expect(out.allSatisfy { $0.kind == .send(peerAddress) })
         // Not topic messages, or outside the limits: refused and counted; a gone peer: counted apart.
         #expect(await !node.sendTopicMessage(.ping(nonce: 1), to: peer))
@@ -465,6 +474,7 @@ import Testing
         let stats = await node.statistics
         #expect(stats.sendFailures == 3 && stats.sendsToClosedLinks == 1)
         #expect(stats.messagesIn[.inv] == 1 && stats.messagesIn[.getdata] == 1 && stats.messagesOut[.inv] == 1)
+        #expect(stats.messagesIn[.prune] == 1 && stats.messagesIn[.graft] == 1 && stats.messagesOut[.graft] == 1)
         // An inv with no ids does not decode: bye(malformed), link closed.
         var empty = Envelope(sessionID: session, message: .inv([id])).encode()
         empty.replaceSubrange(22..., with: [0, 0, 0, 2, 0, 0])

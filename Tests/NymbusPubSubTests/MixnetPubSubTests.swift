@@ -11,11 +11,15 @@ import Testing
 /// (per-hop exponential delays on; loss where stated), and every object crosses it.
 @Suite(.serialized) struct MixnetPubSubTests {
     /// 30 nodes, 6 of them hidden, random links (each node ≥ 3), default mixing delay (15 ms per
-    /// hop, 4 hops). A private topic with 10 members, 2 publishers (one hidden), 30 objects.
-    @Test(.timeLimit(.minutes(4))) func thirtyNodesDeliverEveryObjectExactlyOnce() async throws {
+    /// hop, 4 hops). A private topic with 10 members, 2 publishers (one hidden), 30 objects; with
+    /// flooding and with the eager/lazy tree.
+    @Test(.timeLimit(.minutes(4)), arguments: PubSubConfiguration.Dissemination.allCases)
+    func thirtyNodesDeliverEveryObjectExactlyOnce(_ dissemination: PubSubConfiguration.Dissemination) async throws {
         let count = 30
         let hidden: Set<Int> = [4, 9, 14, 19, 24, 29]
-        let mesh = try await MixnetMesh.start(count: count, hidden: hidden, hopDelay: .milliseconds(15), seed: 30)
+        let mesh = try await MixnetMesh.start(
+            count: count, hidden: hidden, hopDelay: .milliseconds(15), seed: 30,
+            pubsub: { _, config in config.dissemination = dissemination })
         let edges = MixnetMesh.randomEdges(count: count, hidden: hidden, minDegree: 3, seed: 7)
         try await mesh.link(edges)
 
@@ -75,15 +79,26 @@ import Testing
             #expect(s.delivered == (members.contains(i) ? objects : 0), "node \(i) delivered \(s.delivered)")
             #expect(s.dropped == 0 && s.penalties == 0 && s.decryptFailed == 0)
         }
-        // Non-members relay: every non-member with more than one link forwarded every object.
-        for i in 0..<count where !members.contains(i) {
-            #expect(stats[i].forwarded == objects, "non-member \(i) forwarded \(stats[i].forwarded)")
-        }
-        // Flooding sends each object once over each link in each direction, except back to
-        // where it came from: 2E − (N − 1) transmissions per object.
         let transmissions = stats.map(\.transmissions).reduce(0, +)
         let perObject = 2 * edges.count - (count - 1)
-        #expect(transmissions == objects * perObject)
+        switch dissemination {
+        case .flood:
+            // Non-members relay: every non-member with more than one link forwarded every object.
+            for i in 0..<count where !members.contains(i) {
+                #expect(stats[i].forwarded == objects, "non-member \(i) forwarded \(stats[i].forwarded)")
+            }
+            // Flooding sends each object once over each link in each direction, except back to
+            // where it came from: 2E − (N − 1) transmissions per object.
+            #expect(transmissions == objects * perObject)
+            #expect(stats.allSatisfy { $0.pruneSent == 0 && $0.graftSent == 0 })
+        case .tree:
+            // Pushes follow the eager links only, far fewer than flooding's; with the objects grafts
+            // and getdata fetched, at least one per node and object.
+            let served = stats.map(\.getdataServed).reduce(0, +)
+            #expect(transmissions + served >= objects * (count - 1) && transmissions < objects * perObject / 2)
+            #expect(stats.map(\.pruneSent).reduce(0, +) == stats.map(\.pruneReceived).reduce(0, +))
+            #expect(stats.map(\.pruneSent).reduce(0, +) > 0)
+        }
         // Every object sent was received: flood copies plus objects answering a `getdata` (repair
         // of an object still in flight when its id was announced; rare here, there is no loss).
         let received = stats.map(\.received).reduce(0, +)
@@ -92,7 +107,7 @@ import Testing
         let p50 = percentile(latencies, 0.5)
         let p99 = percentile(latencies, 0.99)
         print(
-            "30-node mesh: \(edges.count) links, \(transmissions) transmissions for \(objects) objects = \(Double(transmissions) / Double(objects)) per object (\(Double(transmissions) / Double(objects * (members.count - 1))) per remote delivery), latency p50 \(p50) p99 \(p99) over \(latencies.count) deliveries"
+            "30-node mesh (\(dissemination)): \(edges.count) links, \(transmissions) transmissions for \(objects) objects = \(Double(transmissions) / Double(objects)) per object (\(Double(transmissions) / Double(objects * (members.count - 1))) per remote delivery), latency p50 \(p50) p99 \(p99) over \(latencies.count) deliveries"
         )
         #expect(latencies.count == objects * (members.count - 1))
         await mesh.stop()
@@ -155,25 +170,25 @@ import Testing
         let far = [2, 3]
 
         // 1. A replayed old object (30 minutes old, validly signed).
-        #expect(await mesh.nodes[4].broadcastObject(try object(minutesAgo: 30), except: nil) == 2)
+        #expect(await mesh.nodes[4].sendTopicMessage(.object(try object(minutesAgo: 30)), toEach: mesh.nodes[4].peers().map(\.id)).count == 2)
         #expect(await eventually { await honest().filter { $0.droppedTooOld == 1 }.count == 2 })
         // 2. An object over the honest nodes' 16 KiB limit (32 KiB bucket).
         #expect(
-            await mesh.nodes[4].broadcastObject(try object(payload: [UInt8](repeating: 7, count: 20_000)), except: nil)
+            await mesh.nodes[4].sendTopicMessage(.object(try object(payload: [UInt8](repeating: 7, count: 20_000))), toEach: mesh.nodes[4].peers().map(\.id)).count
                 == 2)
         #expect(await eventually { await honest().filter { $0.droppedOversized == 1 }.count == 2 })
         // 3. Control: a valid object from the same attacker floods everywhere.
-        #expect(await mesh.nodes[4].broadcastObject(try object(payload: [9]), except: nil) == 2)
+        #expect(await mesh.nodes[4].sendTopicMessage(.object(try object(payload: [9])), toEach: mesh.nodes[4].peers().map(\.id)).count == 2)
         #expect(await eventually { await honest().allSatisfy { $0.accepted == 1 } })
         // 4. A forged object: the membership signature does not verify.
         var forged = try object(payload: [4])
         forged[forged.count - 1] ^= 0x20
-        #expect(await mesh.nodes[4].broadcastObject(forged, except: nil) == 2)
+        #expect(await mesh.nodes[4].sendTopicMessage(.object(forged), toEach: mesh.nodes[4].peers().map(\.id)).count == 2)
         #expect(await eventually { await honest().filter { $0.droppedBadSignature == 1 }.count == 2 })
         // 5. A tampered ciphertext, from the other attacker, to the other side of the ring.
         var tampered = try object(payload: [5])
         tampered[TopicObject.headerLength + 3] ^= 0x01
-        #expect(await mesh.nodes[5].broadcastObject(tampered, except: nil) == 2)
+        #expect(await mesh.nodes[5].sendTopicMessage(.object(tampered), toEach: mesh.nodes[5].peers().map(\.id)).count == 2)
         #expect(await eventually { await honest().filter { $0.droppedBadSignature == 1 }.count == 4 })
         try await Task.sleep(for: .milliseconds(500))  // anything that leaked would arrive by now
 

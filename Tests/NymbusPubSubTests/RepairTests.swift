@@ -15,6 +15,7 @@ import Testing
     ) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil  // heartbeats only when the test calls them
+        config.dissemination = .flood  // the repair rules alone; DisseminationTests cover the tree
         configure(&config)
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
@@ -36,13 +37,13 @@ import Testing
     static func unknownID() -> MessageID { MessageID(bytes: SecureRandom.bytes(32))! }
 
     /// The direct messages sent since the last call, as (peer, message), then forgets them.
-    static func take(_ network: RecordingNetwork) async -> [(Int, RepairMessage)] {
+    static func take(_ network: RecordingNetwork) async -> [(Int, TopicMessage)] {
         let out = await network.direct.map { ($0.peer, $0.message) }
         await network.clearDirect()
         return out
     }
 
-    static func same(_ a: [(Int, RepairMessage)], _ b: [(Int, RepairMessage)]) -> Bool {
+    static func same(_ a: [(Int, TopicMessage)], _ b: [(Int, TopicMessage)]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
@@ -54,7 +55,7 @@ import Testing
         await pubsub.handleIncoming(object: b.bytes, from: 2)
         let own = try await pubsub.publish(Array("mine".utf8), to: Self.topic).messageID
         // Peer 3 says it has `a`: it gets no announcement of it.
-        await pubsub.handleRepair(.inv([a.id]), from: 3)
+        await pubsub.handle(.inv([a.id]), from: 3)
         #expect(await Self.take(network).isEmpty, "an inv of what we have asks for nothing")
 
         // Heartbeat 1 closes the window the three arrived in: too new to announce.
@@ -63,7 +64,7 @@ import Testing
         // Heartbeat 2: one heartbeat old now. Each peer hears of what it is not known to have.
         // Heartbeat 3: still inside the gossip window, and no peer showed it has them: announced
         // again (an inv can be lost too). Heartbeat 4: out of the window, nothing.
-        let announced: [(Int, RepairMessage)] = [(1, .inv([b.id, own])), (2, .inv([a.id, own])), (3, .inv([b.id, own]))]
+        let announced: [(Int, TopicMessage)] = [(1, .inv([b.id, own])), (2, .inv([a.id, own])), (3, .inv([b.id, own]))]
         for _ in 2...3 {
             clock.advance(1)
             await pubsub.heartbeat()
@@ -79,7 +80,7 @@ import Testing
         await pubsub.heartbeat()
         #expect(Self.same(await Self.take(network), [(2, .inv([c.id]))]))
         // Peer 2 asks for it: now it is known to have it, and the next heartbeat says nothing.
-        _ = await pubsub.handleRepair(.getdata([c.id]), from: 2)
+        _ = await pubsub.handle(.getdata([c.id]), from: 2)
         _ = await Self.take(network)
         await pubsub.heartbeat()
         #expect(await Self.take(network).isEmpty)
@@ -105,20 +106,20 @@ import Testing
         await pubsub.handleIncoming(object: a.bytes, from: 1)
         await pubsub.handleIncoming(object: zeroHop.bytes, from: 1)
         // Not announced yet, so not served yet (nobody can probe what just arrived).
-        await pubsub.handleRepair(.getdata([a.id]), from: 2)
+        await pubsub.handle(.getdata([a.id]), from: 2)
         #expect(await Self.take(network).isEmpty)
         await pubsub.heartbeat()
         await pubsub.heartbeat()
         _ = await Self.take(network)
         // `a` once (asked twice), an unknown id and a hop-limit-0 object (not flooded, not cached): nothing.
-        await pubsub.handleRepair(.getdata([a.id, Self.unknownID(), a.id, zeroHop.id]), from: 2)
+        await pubsub.handle(.getdata([a.id, Self.unknownID(), a.id, zeroHop.id]), from: 2)
         #expect(Self.same(await Self.take(network), [(2, .object(Self.served(a.bytes)))]))
         #expect(await pubsub.statistics.getdataServed == 1)
         // Two minutes later the cache has let it go.
         clock.advance(120)
         await pubsub.heartbeat()
         _ = await Self.take(network)
-        await pubsub.handleRepair(.getdata([a.id]), from: 3)
+        await pubsub.handle(.getdata([a.id]), from: 3)
         #expect(await Self.take(network).isEmpty)
         #expect(await pubsub.messageCacheUsage.count == 0)
     }
@@ -126,10 +127,10 @@ import Testing
     @Test func eachIDIsRequestedOnceUntilTheRequestExpires() async throws {
         let (pubsub, network, clock) = try Self.make()
         let x = try Self.object(1, clock: clock)
-        await pubsub.handleRepair(.inv([x.id]), from: 1)
+        await pubsub.handle(.inv([x.id]), from: 1)
         #expect(Self.same(await Self.take(network), [(1, .getdata([x.id]))]))
-        await pubsub.handleRepair(.inv([x.id]), from: 2)
-        await pubsub.handleRepair(.inv([x.id]), from: 1)
+        await pubsub.handle(.inv([x.id]), from: 2)
+        await pubsub.handle(.inv([x.id]), from: 1)
         #expect(await Self.take(network).isEmpty, "already requested")
         #expect(await pubsub.repairRequests == (1, 1))
         clock.advance(9)
@@ -139,21 +140,21 @@ import Testing
         await pubsub.heartbeat()
         #expect(Self.same(await Self.take(network), [(2, .getdata([x.id]))]), "expired: ask the next announcer")
         // Peer 2 answers: new, so delivered, flooded to the others, and counted as repaired.
-        await pubsub.handleRepair(.object(x.bytes), from: 2)
+        await pubsub.handle(.object(x.bytes), from: 2)
         #expect(await network.sent == [RecordingNetwork.Sent(bytes: Self.served(x.bytes), except: 2)])
         var stats = await pubsub.statistics
         #expect(stats.accepted == 1 && stats.repairedObjects == 1 && stats.getdataSent == 2 && stats.getdataIdsSent == 2)
         #expect(await pubsub.repairRequests == (0, 0))
         // Peer 1's late answer is a duplicate; a further inv asks for nothing.
-        await pubsub.handleRepair(.object(x.bytes), from: 1)
-        await pubsub.handleRepair(.inv([x.id]), from: 3)
+        await pubsub.handle(.object(x.bytes), from: 1)
+        await pubsub.handle(.inv([x.id]), from: 3)
         #expect(await Self.take(network).isEmpty)
         stats = await pubsub.statistics
         #expect(stats.duplicates == 1 && stats.repairedObjects == 1)
         // A sole announcer is asked up to 5 times (the mixnet may lose a request or its answer),
         // then the id is given up.
         let y = Self.unknownID()
-        await pubsub.handleRepair(.inv([y]), from: 3)
+        await pubsub.handle(.inv([y]), from: 3)
         #expect(Self.same(await Self.take(network), [(3, .getdata([y]))]))
         for _ in 0..<4 {
             clock.advance(10)
@@ -169,8 +170,8 @@ import Testing
     @Test func aClosedLinkFreesItsRequestsAtOnce() async throws {
         let (pubsub, network, _) = try Self.make()
         let x = Self.unknownID()
-        await pubsub.handleRepair(.inv([x]), from: 1)
-        await pubsub.handleRepair(.inv([x]), from: 2)
+        await pubsub.handle(.inv([x]), from: 1)
+        await pubsub.handle(.inv([x]), from: 2)
         _ = await Self.take(network)
         await pubsub.peerDisconnected(1)
         await network.setPeers([2, 3])
@@ -186,14 +187,14 @@ import Testing
         }
         let first = (0..<500).map { _ in Self.unknownID() }
         let second = (0..<500).map { _ in Self.unknownID() }
-        await pubsub.handleRepair(.inv(first), from: 1)
+        await pubsub.handle(.inv(first), from: 1)
         #expect(Self.same(await Self.take(network), [(1, .getdata(Array(first.prefix(200))))]))
         // Peer 1 is at its 200; peer 2's ids fill the 600 (100 more), asked from peer 2 at once.
-        await pubsub.handleRepair(.inv(second), from: 2)
+        await pubsub.handle(.inv(second), from: 2)
         #expect(Self.same(await Self.take(network), [(2, .getdata(Array(second.prefix(100))))]))
         #expect(await pubsub.repairRequests == (600, 300))
         // Beyond the cap: ignored, nothing sent, nothing remembered.
-        await pubsub.handleRepair(.inv([Self.unknownID()]), from: 3)
+        await pubsub.handle(.inv([Self.unknownID()]), from: 3)
         #expect(await Self.take(network).isEmpty)
         #expect(await pubsub.repairRequests == (600, 300))
         // The 300 waiting for peer 1 stay waiting while its slots are full.
@@ -247,16 +248,16 @@ import Testing
         #expect(Self.same(await Self.take(network), [(2, .inv([a.id, b.id]))]))
         // Peer 2 announces what it has in turn: `a` (known) and `c` (new, asked for).
         let c = try Self.object(3, clock: clock)
-        await pubsub.handleRepair(.inv([a.id, c.id]), from: 2)
+        await pubsub.handle(.inv([a.id, c.id]), from: 2)
         #expect(Self.same(await Self.take(network), [(2, .getdata([c.id]))]))
-        await pubsub.handleRepair(.object(c.bytes), from: 2)
+        await pubsub.handle(.object(c.bytes), from: 2)
         #expect(await collector.waitFor(3).map(\.messageID) == [a.id, b.id, c.id])
         #expect(await network.sent.last == RecordingNetwork.Sent(bytes: Self.served(c.bytes), except: 2))
         #expect(await pubsub.statistics.repairedObjects == 1)
         // A forged answer is punished like any invalid object.
         var forged = try Self.object(4, clock: clock).bytes
         forged[forged.count - 1] ^= 1
-        await pubsub.handleRepair(.object(forged), from: 2)
+        await pubsub.handle(.object(forged), from: 2)
         #expect(await network.penalties.map(\.peer) == [2])
     }
 

@@ -66,11 +66,17 @@ actor RecordingNetwork: ObjectNetwork {
 
     func setSendDelay(_ delay: Duration) { sendDelay = delay }
 
-    func broadcastObject(_ object: [UInt8], except: Int?) async -> Int {
+    /// Pushes: recorded in `sent`, with `except` the one connected peer left out, if any.
+    func send(_ message: TopicMessage, to targets: [Int]) async -> [Int] {
         if sendDelay > .zero { try? await Task.sleep(for: sendDelay) }
-        let targets = peers.subtracting(except.map { [$0] } ?? []).subtracting(refusing)
-        if !targets.isEmpty { sent.append(Sent(bytes: object, except: except)) }
-        return targets.count
+        let took = targets.filter { peers.contains($0) && !refusing.contains($0) }
+        guard case .object(let object) = message else {
+            for peer in took { direct.append((peer, message)) }
+            return took
+        }
+        let left = peers.subtracting(targets)
+        if !took.isEmpty { sent.append(Sent(bytes: object, except: left.count == 1 ? left.first : nil)) }
+        return took
     }
 
     func penalizeInvalidObject(from peer: Int, reason: String) async {
@@ -78,7 +84,7 @@ actor RecordingNetwork: ObjectNetwork {
     }
 
     /// Messages sent to one peer (repair), in order.
-    private(set) var direct: [(peer: Int, message: RepairMessage)] = []
+    private(set) var direct: [(peer: Int, message: TopicMessage)] = []
     /// Peers whose sends the "transport" refuses.
     var refusing: Set<Int> = []
     private(set) var repairHandlerInstalled = false
@@ -86,7 +92,7 @@ actor RecordingNetwork: ObjectNetwork {
     func setRefusing(_ peers: Set<Int>) { refusing = peers }
     func clearDirect() { direct = [] }
 
-    func send(_ message: RepairMessage, to peer: Int) async -> Bool {
+    func send(_ message: TopicMessage, to peer: Int) async -> Bool {
         guard peers.contains(peer), !refusing.contains(peer) else { return false }
         direct.append((peer, message))
         return true
@@ -94,7 +100,7 @@ actor RecordingNetwork: ObjectNetwork {
 
     func connectedPeers() async -> [Int] { peers.sorted() }
 
-    func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, Int) async -> Void) async {
+    func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Int) async -> Void) async {
         repairHandlerInstalled = true
     }
 }

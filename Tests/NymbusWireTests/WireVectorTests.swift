@@ -61,6 +61,9 @@ enum Fixtures {
         "inv-two": .inv([id1, id2]),
         "getdata-one": .getdata([id2]),
         "getdata-three": .getdata([id2, id1, id3]),
+        "prune": .prune,
+        "graft-empty": .graft([]),
+        "graft-two": .graft([id3, id1]),
     ]
 
     static let id1 = InventoryID(bytes: Array(0x20..<0x40))!
@@ -116,7 +119,7 @@ enum Fixtures {
     /// 500 ids (the limit) round-trip; 501 built by a careless encoder are refused from the count.
     @Test func inventoryAtTheLimitDecodesAndOneMoreIsRefused() throws {
         let ids = (0..<501).map { i in InventoryID(bytes: (0..<32).map { UInt8(truncatingIfNeeded: i &+ $0) })! }
-        for make in [Message.inv, Message.getdata] {
+        for make in [Message.inv, Message.getdata, Message.graft] {
             let atLimit = Envelope(sessionID: Fixtures.session, message: make(Array(ids.prefix(500))))
             #expect(atLimit.encode().count == 26 + 2 + 500 * 32)
             #expect(try Envelope.decode(atLimit.encode()) == atLimit)

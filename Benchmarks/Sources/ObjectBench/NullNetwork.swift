@@ -6,13 +6,13 @@ struct NullNetwork: ObjectNetwork {
     typealias Peer = Int
     let peers: Int
 
-    func broadcastObject(_ object: [UInt8], except: Int?) async -> Int { except == nil ? peers : peers - 1 }
+    func send(_ message: TopicMessage, to targets: [Int]) async -> [Int] { targets }
 
-    func send(_ message: RepairMessage, to peer: Int) async -> Bool { true }
+    func send(_ message: TopicMessage, to peer: Int) async -> Bool { true }
 
     func connectedPeers() async -> [Int] { Array(0..<peers) }
 
-    func setRepairHandler(_ handler: @escaping @Sendable (RepairMessage, Int) async -> Void) async {}
+    func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Int) async -> Void) async {}
 
     func penalizeInvalidObject(from peer: Int, reason: String) async {}
 }

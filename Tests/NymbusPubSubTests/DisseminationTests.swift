@@ -1,0 +1,149 @@
+import NymbusCrypto
+import Testing
+
+@testable import NymbusPubSub
+
+/// Plumtree's eager/lazy rules on ONE node (spec/pubsub.md §15), with the in-memory network and
+/// a manual clock. Cross-node behaviour (trees forming, grafts after a relay dies) is tested over
+/// the local mixnet in `TreeMixnetTests`.
+@Suite struct DisseminationTests {
+    static func make(
+        peers: Set<Int> = [1, 2, 3], dissemination: PubSubConfiguration.Dissemination = .tree
+    ) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
+        var config = PubSubConfiguration()
+        config.heartbeatInterval = nil
+        config.dissemination = dissemination
+        config.graftTimeout = 2
+        let clock = TestClock()
+        let network = RecordingNetwork(peers: peers)
+        return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
+    }
+
+    static func take(_ network: RecordingNetwork) async -> [(Int, TopicMessage)] {
+        await RepairTests.take(network)
+    }
+
+    @Test func pushTreeStartsEagerAndMovesOnPruneAndGraft() {
+        var tree = PushTree<Int>()
+        #expect(tree.pushTargets(connected: [1, 2, 3], except: nil) == [1, 2, 3], "every link starts eager")
+        let first = tree.duplicate(from: 1)
+        let second = tree.duplicate(from: 1)
+        #expect(first, "an eager link that brought a duplicate is pruned")
+        #expect(!second, "only once")
+        #expect(tree.pushTargets(connected: [1, 2, 3], except: 2) == [3])
+        tree.pruned(by: 2)
+        #expect(tree.pushTargets(connected: [1, 2, 3], except: nil) == [3])
+        tree.grafted(1)
+        #expect(tree.isEager(1) && !tree.isEager(2) && tree.lazy == [2])
+        tree.unlinked(2)
+        #expect(tree.lazy.isEmpty && tree.isEager(2), "a new link to the same peer starts eager")
+    }
+
+    @Test func aDuplicateOverAnEagerLinkPrunesItOnce() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        #expect(await network.sent.map(\.except) == [1], "pushed to 2 and 3")
+        await pubsub.handleIncoming(object: x.bytes, from: 2)
+        #expect(Self.same(await Self.take(network), [(2, .prune)]))
+        await pubsub.handleIncoming(object: x.bytes, from: 2)
+        #expect(await Self.take(network).isEmpty, "a lazy link is not pruned again")
+        let y = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: y.bytes, from: 1)
+        #expect(await network.sent.last?.except == nil, "pushed to 3 only: 1 sent it, 2 is lazy")
+        let stats = await pubsub.statistics
+        #expect(stats.pruneSent == 1 && stats.duplicates == 2 && stats.transmissions == 3)
+    }
+
+    @Test func floodModeNeverPrunes() async throws {
+        let (pubsub, network, clock) = try Self.make(dissemination: .flood)
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        await pubsub.handleIncoming(object: x.bytes, from: 2)
+        #expect(await Self.take(network).isEmpty)
+        let y = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: y.bytes, from: 1)
+        let stats = await pubsub.statistics
+        #expect(stats.transmissions == 4 && stats.pruneSent == 0)
+    }
+
+    @Test func aPruneStopsPushesToThatPeer() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await pubsub.handle(.prune, from: 3)
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        // Sent to [2] only: 1 is the sender, 3 pruned us; RecordingNetwork names no single `except`.
+        let stats = await pubsub.statistics
+        #expect(await network.sent.count == 1 && stats.transmissions == 1 && stats.pruneReceived == 1)
+    }
+
+    @Test func anAnnouncedIDWaitsForItsPushThenGraftsTheAnnouncer() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await pubsub.handle(.prune, from: 2)
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handle(.inv([x.id]), from: 2)
+        #expect(await Self.take(network).isEmpty, "not asked at once: the pushed copy may be on its way")
+        clock.advance(1)
+        await pubsub.heartbeat()
+        #expect(await Self.take(network).allSatisfy { if case .inv = $0.1 { true } else { false } })
+        clock.advance(1)
+        await pubsub.heartbeat()
+        let out = await Self.take(network).filter { if case .inv = $0.1 { false } else { true } }
+        #expect(Self.same(out, [(2, .graft([x.id]))]), "the graft timeout passed: graft the lazy announcer")
+        await pubsub.handle(.object(x.bytes), from: 2)
+        let stats = await pubsub.statistics
+        #expect(stats.repairedObjects == 1 && stats.graftSent == 1)
+        // Peer 2 is eager again: the next object is pushed to it.
+        let y = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: y.bytes, from: 1)
+        #expect(await network.sent.last?.except == 1)
+    }
+
+    @Test func anIDThatArrivesInTimeIsNeverRequested() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handle(.inv([x.id]), from: 2)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        clock.advance(5)
+        await pubsub.heartbeat()
+        let requests = await Self.take(network).filter {
+            switch $0.1 {
+            case .getdata, .graft: true
+            default: false
+            }
+        }
+        #expect(requests.isEmpty)
+        #expect(await pubsub.repairRequests == (0, 0))
+    }
+
+    @Test func aGraftMakesThePeerEagerAndIsAnsweredLikeGetdata() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        await pubsub.handleIncoming(object: x.bytes, from: 3)  // 3 is pruned
+        _ = await Self.take(network)
+        await pubsub.heartbeat()
+        await pubsub.heartbeat()  // x is now old enough to serve
+        _ = await Self.take(network)
+        await pubsub.handle(.graft([x.id, RepairTests.unknownID()]), from: 3)
+        #expect(Self.same(await Self.take(network), [(3, .object(RepairTests.served(x.bytes)))]))
+        let y = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: y.bytes, from: 1)
+        #expect(await network.sent.last?.except == 1, "pushed to 2 and 3 again")
+        #expect(await pubsub.statistics.graftReceived == 1)
+    }
+
+    @Test func aPublisherWhoseLinksAreAllLazyGraftsOne() async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2])
+        await pubsub.handle(.prune, from: 1)
+        await pubsub.handle(.prune, from: 2)
+        _ = clock
+        let result = try await pubsub.publish([1], to: Topic.named("t"))
+        #expect(result.transmissions == 1)
+        let direct = await Self.take(network)
+        #expect(direct.count == 1 && direct.first?.1 == .graft([]))
+        #expect(await pubsub.statistics.graftSent == 1)
+    }
+
+    static func same(_ a: [(Int, TopicMessage)], _ b: [(Int, TopicMessage)]) -> Bool { RepairTests.same(a, b) }
+}
