@@ -49,6 +49,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         var attempts: Int
         /// No request before this (clock seconds): the pushed copy may still be on its way.
         var notBefore: Int64 = .min
+        /// Monotonic milliseconds of the first announcement, for `pushLag`.
+        var announcedAtMillis: Int64?
     }
 
     let settings: Settings
@@ -66,6 +68,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// tree dissemination the announcement usually outruns nothing: the object is on its way over
     /// an eager link, so asking at once would only fetch it twice (spec/pubsub.md §15).
     var requestDelay: Int64 = 0
+    /// How late pushed copies arrived after their announcement (only while `requestDelay` > 0).
+    private(set) var pushLag = PushLag()
 
     init(settings: Settings, cache: MessageCache<Peer>) {
         self.settings = settings
@@ -88,9 +92,14 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     // MARK: Objects
 
     /// An object this node accepted (from `peer`) or published (`peer` nil). With `bytes` (the
-    /// copy to forward: it was or will be flooded) it enters the cache; without (hop limit 0) it
+    /// copy it relays) it enters the cache; without, it
     /// only ends any want for it. Returns whether it answered our `getdata` to `peer`.
-    mutating func accepted(_ id: MessageID, bytes: [UInt8]?, from peer: Peer?, now: Int64) -> Bool {
+    ///
+    /// `nowMillis` (a monotonic clock) lets a push that an announcement beat be measured
+    /// (`pushLag`).
+    mutating func accepted(_ id: MessageID, bytes: [UInt8]?, from peer: Peer?, now: Int64, nowMillis: Int64? = nil)
+        -> Bool
+    {
         // The common case allocates nothing: an object nobody announced, not to be cached.
         if bytes == nil && wants.isEmpty { return false }
         var known: Set<Peer> = peer.map { [$0] } ?? []
@@ -101,6 +110,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 known.insert(request.peer)
                 release(request.peer)
                 repaired = request.peer == peer
+            } else if let announced = want.announcedAtMillis, let nowMillis {
+                pushLag.add(nowMillis - announced)
             }
         }
         if let bytes { cache.insert(id, bytes: bytes, window: window, now: now, knownBy: known) }
@@ -118,7 +129,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// requested from it while it has free request slots; the rest wait for a slot or for the
     /// current request to expire. Returns the `getdata` messages to send to `peer`.
     mutating func receivedInv(
-        _ ids: [MessageID], from peer: Peer, now: Int64, isSeen: (MessageID) -> Bool
+        _ ids: [MessageID], from peer: Peer, now: Int64, nowMillis: Int64? = nil, isSeen: (MessageID) -> Bool
     ) -> [TopicMessage] {
         var asked: [MessageID] = []
         for id in ids {
@@ -138,7 +149,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             }
             guard wants.count < settings.maxRequests else { continue }  // over the cap: ignored
             if requestDelay > 0 {
-                wants[id] = Want(announcers: [peer], requested: nil, since: now, attempts: 0, notBefore: now + requestDelay)
+                wants[id] = Want(
+                    announcers: [peer], requested: nil, since: now, attempts: 0, notBefore: now + requestDelay,
+                    announcedAtMillis: nowMillis)
             } else if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
                 wants[id] = Want(
                     announcers: [], requested: (peer, now + settings.requestTimeout), since: now, attempts: 1)

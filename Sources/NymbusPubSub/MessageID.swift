@@ -1,7 +1,7 @@
 public import NymbusCrypto
 
-/// An object's identity: BLAKE2b-256 of its signed bytes (every field except the hop limit and
-/// the signature), so relays decrementing the hop limit do not change it.
+/// An object's identity: BLAKE2b-256 of its signed bytes (every field except the reserved byte
+/// and the signature).
 ///
 /// Stored as four words rather than an array so a seen-cache entry needs no heap allocation.
 public struct MessageID: Hashable, Sendable, CustomStringConvertible {

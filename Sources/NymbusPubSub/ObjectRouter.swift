@@ -91,13 +91,4 @@ public struct ObjectRouter: Sendable {
     public mutating func recordOwn(_ id: MessageID, now: Int64) -> SeenCache.InsertResult {
         seen.insert(id, now: now)
     }
-
-    /// The bytes to forward: a copy with the hop limit one lower (it is outside the signature).
-    public static func forwardingBytes(_ bytes: [UInt8], hopLimit: UInt8) -> [UInt8] {
-        var copy = bytes
-        if copy.indices.contains(TopicObject.hopLimitOffset), hopLimit > 0 {
-            copy[TopicObject.hopLimitOffset] = hopLimit - 1
-        }
-        return copy
-    }
 }

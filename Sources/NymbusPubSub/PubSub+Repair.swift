@@ -62,7 +62,9 @@ extension PubSub {
         switch message {
         case .inv(let ids):
             stats.invReceived += 1
-            let asks = repair.receivedInv(ids, from: peer, now: clock()) { router.seen.contains($0) }
+            let asks = repair.receivedInv(ids, from: peer, now: clock(), nowMillis: Self.monotonicMillis()) {
+                router.seen.contains($0)
+            }
             for ask in asks { await sendRepair(ask, to: peer) }
         case .getdata(let ids):
             for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
@@ -82,13 +84,26 @@ extension PubSub {
         }
     }
 
-    /// How long an id announced over a lazy link waits for its pushed copy: the links' median
-    /// retransmission timeout, rounded up to whole seconds (the repair clock's unit), within
-    /// 1 s…`requestTimeout`; `graftTimeout` until a link has measured one.
+    /// How long an id announced over a lazy link waits for its pushed copy, in whole seconds (the
+    /// repair clock's unit) within 1 s…`requestTimeout`: the measured lag of pushes behind
+    /// announcements (`PushLag`) once there is one, else the links' median retransmission timeout,
+    /// else `graftTimeout`.
     func graftDelay() async -> Int64 {
-        guard let timeout = await network.roundTripTimeout() else { return configuration.graftTimeout }
-        let seconds = Int64((Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up))
-        return min(configuration.requestTimeout, max(1, seconds))
+        let milliseconds: Double
+        if let lag = repair.pushLag.timeoutMilliseconds {
+            milliseconds = lag
+        } else if let timeout = await network.roundTripTimeout() {
+            milliseconds = Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15
+        } else {
+            return configuration.graftTimeout
+        }
+        return min(configuration.requestTimeout, max(1, Int64((milliseconds / 1000).rounded(.up))))
+    }
+
+    /// Milliseconds of a monotonic clock, for measuring lags (never the wall clock, which jumps).
+    static func monotonicMillis() -> Int64 {
+        let elapsed = ContinuousClock.now - monotonicOrigin
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Objects in the repair cache and their bytes.
@@ -144,3 +159,6 @@ extension GossipRepair {
                 maxAge: c.messageCacheWindow, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
     }
 }
+
+/// The zero of `PubSub.monotonicMillis()`.
+private let monotonicOrigin = ContinuousClock.now

@@ -467,7 +467,7 @@ public actor PubSub<Network: ObjectNetwork> {
     {
         try TopicObject.seal(
             payload: payload, objectType: type, topic: topic, timestamp: UInt32(clamping: now / 60),
-            hopLimit: configuration.hopLimit, author: authorKeys.key(for: author, topic: topic.id),
+            author: authorKeys.key(for: author, topic: topic.id),
             buckets: configuration.buckets)
     }
 
@@ -495,17 +495,15 @@ public actor PubSub<Network: ObjectNetwork> {
             }
         case .accept(let object, let id):
             stats.accepted += 1
-            // What is flooded is also what the repair cache serves (nothing at hop limit 0).
-            let forward = object.hopLimit == 0 ? nil : ObjectRouter.forwardingBytes(bytes, hopLimit: object.hopLimit)
-            if repair.accepted(id, bytes: forward, from: peer, now: now) { stats.repairedObjects += 1 }
-            // Forward first: members and non-members then behave the same on the wire.
-            if let forward {
-                let sent = await push(forward, from: peer)
-                stats.transmissions += sent
-                if sent > 0 { stats.forwarded += 1 }
-            } else {
-                stats.hopLimitReached += 1
+            // Relayed byte for byte: nothing in a copy tells how far it came. The repair cache
+            // serves the same bytes.
+            if repair.accepted(id, bytes: bytes, from: peer, now: now, nowMillis: Self.monotonicMillis()) {
+                stats.repairedObjects += 1
             }
+            // Forward first: members and non-members then behave the same on the wire.
+            let sent = await push(bytes, from: peer)
+            stats.transmissions += sent
+            if sent > 0 { stats.forwarded += 1 }
             if let state = topics[object.topicID] {
                 do {
                     let (plaintext, entries) = try object.openEntries(

@@ -29,8 +29,6 @@ public struct PubSubConfiguration: Sendable {
     public var maxObjectBytes: Int = TopicObject.protocolMaxBytes
     /// Object sizes to pad to.
     public var buckets: SizeBuckets = .default
-    /// Hop limit of objects this node publishes (each relay decrements it; 0 stops forwarding).
-    public var hopLimit: UInt8 = 16
     /// Seconds an id stays in the seen cache. Default 20 min.
     public var seenWindow: Int64 = 20 * 60
     /// Most ids in the seen cache. Default 98 304 = ¾ · 2¹⁷, which fills a 2¹⁷-bucket hash table
@@ -98,9 +96,6 @@ public struct PubSubConfiguration: Sendable {
         }
         guard maxPayloadBytes >= 0, maxPayloadBytes <= buckets.maxPayload(withAuthor: true) else {
             throw fail("maxPayloadBytes must be within 0...\(buckets.maxPayload(withAuthor: true)) for these buckets")
-        }
-        guard hopLimit <= TopicObject.maxHopLimit else {
-            throw fail("hopLimit must be at most \(TopicObject.maxHopLimit)")
         }
         guard maxAge >= 60, maxFuture >= 60 else {
             throw fail("maxAge and maxFuture must be at least 60 s (timestamps are minutes)")

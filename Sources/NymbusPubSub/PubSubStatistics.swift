@@ -24,8 +24,6 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var forwarded = 0
     /// Per-peer copies sent: forwards, publishes and flushed publishes.
     public var transmissions = 0
-    /// Accepted objects not forwarded because their hop limit was 0.
-    public var hopLimitReached = 0
     /// Of `published`, the `rawBytesBatch` objects (each carrying several payloads).
     public var publishedBatches = 0
     /// Payloads carried inside `publishedBatches`.
@@ -42,7 +40,7 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var penalties = 0
     /// Objects over the local size limit.
     public var droppedOversized = 0
-    /// Objects that do not parse (bad length, bad topic id, hop limit over 32, …).
+    /// Objects that do not parse (bad length, bad topic id, reserved byte not 0, …).
     public var droppedMalformed = 0
     /// Objects with an unknown version byte (not penalised: a newer peer may send them).
     public var droppedUnsupportedVersion = 0

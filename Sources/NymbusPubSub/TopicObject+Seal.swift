@@ -8,14 +8,12 @@ extension TopicObject {
     ///   - objectType: 0 for raw bytes, or a registered `wireTypeID`.
     ///   - topic: supplies the encryption key and the membership key.
     ///   - timestamp: minutes since the Unix epoch.
-    ///   - hopLimit: at most `maxHopLimit`.
     ///   - author: signs the payload inside the ciphertext; nil publishes anonymously.
     ///   - buckets: the object is padded to the smallest bucket that holds it.
     ///   - nonce: 24 bytes; random unless a test vector fixes it.
     /// - Throws: `payloadTooLarge` if no bucket holds the object.
     public static func seal(
-        payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32, hopLimit: UInt8,
-        author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
+        payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32, author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
         nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
     ) throws(PubSubError) -> TopicObject {
         guard nonce.count == XChaCha20Poly1305.nonceLength else {
@@ -35,8 +33,7 @@ extension TopicObject {
             )
         }
         var object = TopicObject(
-            topicID: topic.id, objectType: objectType, timestamp: timestamp, hopLimit: min(hopLimit, maxHopLimit),
-            nonce: nonce, ciphertext: [], signature: [])
+            topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, ciphertext: [], signature: [])
         do {
             object.ciphertext = try XChaCha20Poly1305.seal(
                 plaintext.encoded(paddedLength: bucket - TopicObject.overhead), key: topic.encryptionKey, nonce: nonce,
@@ -55,7 +52,7 @@ extension TopicObject {
     /// - Throws: `invalidBatch` unless there are 2...65535 entries; `payloadTooLarge` if no bucket
     ///   holds the object.
     public static func seal(
-        batch entries: [[UInt8]], topic: Topic, timestamp: UInt32, hopLimit: UInt8, author: Ed25519.SigningKey?,
+        batch entries: [[UInt8]], topic: Topic, timestamp: UInt32, author: Ed25519.SigningKey?,
         buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
     ) throws(PubSubError) -> TopicObject {
         guard (BatchPayload.minimumEntries...BatchPayload.maximumEntries).contains(entries.count) else {
@@ -66,7 +63,7 @@ extension TopicObject {
         }
         return try seal(
             payload: BatchPayload.encode(entries), objectType: ObjectType.rawBytesBatch, topic: topic,
-            timestamp: timestamp, hopLimit: hopLimit, author: author, buckets: buckets, nonce: nonce)
+            timestamp: timestamp, author: author, buckets: buckets, nonce: nonce)
     }
 
     /// Decrypts with the topic key and checks the plaintext and any author signature.

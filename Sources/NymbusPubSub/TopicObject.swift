@@ -9,11 +9,11 @@ import NymbusWire
 ///      1    32  topic id (membership Ed25519 public key)
 ///     33     4  object type, u32 big-endian (0 = raw bytes)
 ///     37     4  timestamp, u32 minutes since the Unix epoch
-///     41     1  hop limit (0...32)
+///     41     1  reserved, 0 (once a hop limit: it told a neighbour how far an object came)
 ///     42    24  XChaCha20-Poly1305 nonce
 ///     66     4  ciphertext length n, u32 (21 ≤ n ≤ limit)
 ///     70     n  ciphertext (padded plaintext + 16-byte tag)
-///   70+n    64  membership signature over every byte except the hop limit and itself
+///   70+n    64  membership signature over every byte except the reserved byte and itself
 /// ```
 /// Relays check everything here without the topic secret; the plaintext is `ObjectPlaintext`.
 public struct TopicObject: Sendable, Equatable {
@@ -23,14 +23,14 @@ public struct TopicObject: Sendable, Equatable {
     public static let headerLength = 70
     /// Bytes of the membership signature.
     public static let signatureLength = 64
-    /// Offset of the hop-limit byte (excluded from the signature and the message id).
-    public static let hopLimitOffset = 41
+    /// Offset of the reserved byte (once a hop limit; excluded from the signature and the message
+    /// id). It must be 0: a byte relays could change would tell how far an object travelled, or
+    /// let a relay mark the copies it passes on (spec/pubsub.md §4).
+    public static let reservedOffset = 41
     /// Bytes an object adds to its plaintext: header, tag and signature.
     public static let overhead = headerLength + XChaCha20Poly1305.tagLength + signatureLength
     /// No object is larger than this (the overlay's `object` message carries at most 96 KiB).
     public static let protocolMaxBytes = 96 * 1024
-    /// The largest hop limit an object may carry; more is malformed.
-    public static let maxHopLimit: UInt8 = 32
     /// The smallest ciphertext: an empty payload (flags + length) plus the tag.
     public static let minCiphertextLength = ObjectPlaintext.minimumLength + XChaCha20Poly1305.tagLength
 
@@ -40,8 +40,6 @@ public struct TopicObject: Sendable, Equatable {
     public var objectType: UInt32
     /// Creation time, minutes since the Unix epoch (coarse on purpose).
     public var timestamp: UInt32
-    /// How many more times the object may be forwarded.
-    public var hopLimit: UInt8
     /// The 24-byte AEAD nonce.
     public var nonce: [UInt8]
     /// The sealed, padded plaintext with its tag.
@@ -51,13 +49,12 @@ public struct TopicObject: Sendable, Equatable {
 
     /// Builds an object from its fields (no checks; `bytes` writes them as given).
     public init(
-        topicID: TopicID, objectType: UInt32, timestamp: UInt32, hopLimit: UInt8, nonce: [UInt8],
-        ciphertext: [UInt8], signature: [UInt8]
+        topicID: TopicID, objectType: UInt32, timestamp: UInt32, nonce: [UInt8], ciphertext: [UInt8],
+        signature: [UInt8]
     ) {
         self.topicID = topicID
         self.objectType = objectType
         self.timestamp = timestamp
-        self.hopLimit = hopLimit
         self.nonce = nonce
         self.ciphertext = ciphertext
         self.signature = signature
@@ -84,9 +81,9 @@ public struct TopicObject: Sendable, Equatable {
             topicID = TopicID(publicKey: key)
             objectType = try reader.readUInt32("object type")
             timestamp = try reader.readUInt32("timestamp")
-            hopLimit = try reader.readUInt8("hop limit")
-            guard hopLimit <= TopicObject.maxHopLimit else {
-                throw PubSubError(.malformedObject, "hop limit \(hopLimit) exceeds \(TopicObject.maxHopLimit)")
+            let reserved = try reader.readUInt8("reserved")
+            guard reserved == 0 else {
+                throw PubSubError(.malformedObject, "reserved byte at offset 41 is \(reserved), must be 0")
             }
             nonce = try reader.readBytes(XChaCha20Poly1305.nonceLength, "nonce")
             ciphertext = try reader.readBytes32(
@@ -109,7 +106,7 @@ public struct TopicObject: Sendable, Equatable {
 
     /// Version, topic id, type and timestamp: the AEAD's associated data.
     public var associatedData: [UInt8] {
-        var w = ByteWriter(reservingCapacity: TopicObject.hopLimitOffset)
+        var w = ByteWriter(reservingCapacity: TopicObject.reservedOffset)
         w.write(TopicObject.version)
         w.write(bytes: topicID.bytes)
         w.write(objectType)
@@ -117,7 +114,7 @@ public struct TopicObject: Sendable, Equatable {
         return w.bytes
     }
 
-    /// Every byte of the encoding except the hop limit and the signature: what the membership
+    /// Every byte of the encoding except the reserved byte and the signature: what the membership
     /// key signs and what the message id hashes.
     public var signedBytes: [UInt8] {
         var w = ByteWriter(reservingCapacity: TopicObject.headerLength + ciphertext.count)
@@ -131,7 +128,7 @@ public struct TopicObject: Sendable, Equatable {
     public var bytes: [UInt8] {
         var w = ByteWriter(reservingCapacity: TopicObject.headerLength + ciphertext.count + TopicObject.signatureLength)
         w.write(bytes: associatedData)
-        w.write(hopLimit)
+        w.write(UInt8(0))  // reserved
         w.write(bytes: nonce)
         w.writeBytes32(ciphertext)
         w.write(bytes: signature)

@@ -106,7 +106,7 @@ import Testing
         }
         let stray = try TopicObject.seal(
             payload: [1], objectType: 0, topic: topic, timestamp: UInt32(Date().timeIntervalSince1970 / 60),
-            hopLimit: 16, author: nil
+            author: nil
         ).bytes
         for message in [Message.ping(nonce: 9), .getaddr, .object(stray)] {
             for _ in 0..<50 { try await attacker.send(message, session: .random(), to: target) }
@@ -238,7 +238,7 @@ import Testing
         for i in 0..<3 {
             var forged = try TopicObject.seal(
                 payload: Array("forged \(i)".utf8), objectType: 0, topic: other,
-                timestamp: UInt32(Date().timeIntervalSince1970 / 60), hopLimit: 16, author: nil)
+                timestamp: UInt32(Date().timeIntervalSince1970 / 60), author: nil)
             forged.topicID = topic.id  // claims the honest topic; signed by another topic's key
             try await attacker.send(.object(forged.bytes), session: fresh, to: target, anonymously: true)
         }

@@ -12,7 +12,6 @@ struct BatchVectors: Codable {
         var topic: String
         var objectType: UInt32
         var timestamp: UInt32
-        var hopLimit: UInt8
         var nonce: String
         var authorMode: String
         var authorPublicKey: String?
@@ -48,12 +47,11 @@ struct BatchVectors: Codable {
             if let entries = v.entries {
                 #expect(BatchPayload.encode(entries.map(hex)) == hex(v.body), "\(v.comment)")
                 object = try TopicObject.seal(
-                    batch: entries.map(hex), topic: topic, timestamp: v.timestamp, hopLimit: v.hopLimit,
-                    author: author, nonce: hex(v.nonce))
+                    batch: entries.map(hex), topic: topic, timestamp: v.timestamp, author: author, nonce: hex(v.nonce))
             } else {
                 object = try TopicObject.seal(
                     payload: hex(v.body), objectType: ObjectType.rawBytesBatch, topic: topic, timestamp: v.timestamp,
-                    hopLimit: v.hopLimit, author: author, nonce: hex(v.nonce))
+                    author: author, nonce: hex(v.nonce))
             }
             #expect(object.bytes == hex(v.object), "\(v.comment)")
             #expect(object.messageID.description == v.messageID, "\(v.comment)")
@@ -172,9 +170,8 @@ struct BatchVectors: Codable {
         let author = Ed25519.SigningKey()
         let entries: [[UInt8]] = [Array("one".utf8), [], [UInt8](repeating: 9, count: 1000)]
         let object = try TopicObject.seal(
-            batch: entries, topic: topic, timestamp: 29_000_000, hopLimit: 40, author: author)
+            batch: entries, topic: topic, timestamp: 29_000_000, author: author)
         #expect(object.objectType == 1)
-        #expect(object.hopLimit == 32)
         // 155 + 96 + 2 + 3·4 + 1003 = 1268 bytes: one packet.
         #expect(object.bytes.count == 1536)
         let decoded = try TopicObject(bytes: object.bytes)
@@ -183,19 +180,18 @@ struct BatchVectors: Codable {
         #expect(opened.plaintext.author?.key == author.publicKey)
         // A single object opens into itself.
         let single = try TopicObject.seal(
-            payload: [5], objectType: 0, topic: topic, timestamp: 29_000_000, hopLimit: 1, author: nil)
+            payload: [5], objectType: 0, topic: topic, timestamp: 29_000_000, author: nil)
         #expect(try single.openEntries(with: topic, maxPayload: 1).entries == [[5]])
         for count in [0, 1, 65536] {
             #expect(throws: PubSubError(.invalidBatch, "")) {
                 try TopicObject.seal(
-                    batch: [[UInt8]](repeating: [], count: count), topic: topic, timestamp: 1, hopLimit: 1,
-                    author: nil)
+                    batch: [[UInt8]](repeating: [], count: count), topic: topic, timestamp: 1, author: nil)
             }
         }
         // The largest count is allowed: 65 535 empty entries are 262 142 bytes, too many for a bucket.
         #expect(throws: PubSubError(.payloadTooLarge, "")) {
             try TopicObject.seal(
-                batch: [[UInt8]](repeating: [], count: 65535), topic: topic, timestamp: 1, hopLimit: 1, author: nil)
+                batch: [[UInt8]](repeating: [], count: 65535), topic: topic, timestamp: 1, author: nil)
         }
     }
 

@@ -143,7 +143,7 @@ import Testing
         let stats = await mesh.statistics()
         let counters = await mesh.mixnet.counters
         print(
-            "lossy mesh: \(edges.count) links, transmissions \(stats.map(\.transmissions).reduce(0, +)), received \(stats.map(\.received).reduce(0, +)), repaired \(stats.map(\.repairedObjects).reduce(0, +)), inv \(stats.map(\.invSent).reduce(0, +)) msgs / \(stats.map(\.invIdsSent).reduce(0, +)) ids, getdata \(stats.map(\.getdataSent).reduce(0, +)), served \(stats.map(\.getdataServed).reduce(0, +)), mixnet \(counters)"
+            "lossy mesh: \(edges.count) links, transmissions \(stats.map(\.transmissions).reduce(0, +)), received \(stats.map(\.received).reduce(0, +)), repaired \(stats.map(\.repairedObjects).reduce(0, +)), inv \(stats.map(\.invSent).reduce(0, +)) msgs / \(stats.map(\.invIdsSent).reduce(0, +)) ids, getdata \(stats.map(\.getdataSent).reduce(0, +)), served \(stats.map(\.getdataServed).reduce(0, +)), prune \(stats.map(\.pruneSent).reduce(0, +)), graft \(stats.map(\.graftSent).reduce(0, +)), mixnet \(counters)"
         )
         await mesh.stop()
     }
@@ -162,7 +162,7 @@ import Testing
         func object(minutesAgo: Int64 = 0, payload: [UInt8] = [1, 2, 3]) throws -> [UInt8] {
             try TopicObject.seal(
                 payload: payload, objectType: 0, topic: topic, timestamp: UInt32((now - minutesAgo * 60) / 60),
-                hopLimit: 16, author: nil
+                author: nil
             ).bytes
         }
         func honest() async -> [PubSubStatistics] { Array(await mesh.statistics().prefix(4)) }

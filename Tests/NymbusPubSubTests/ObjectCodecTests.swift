@@ -7,11 +7,11 @@ import Testing
 @Suite struct ObjectCodecTests {
     static let topic = Topic.named("codec")
 
-    static func sample(payload: [UInt8] = Array("payload".utf8), author: Ed25519.SigningKey? = nil, hop: UInt8 = 16)
+    static func sample(payload: [UInt8] = Array("payload".utf8), author: Ed25519.SigningKey? = nil)
         throws -> TopicObject
     {
         try TopicObject.seal(
-            payload: payload, objectType: 0, topic: topic, timestamp: 29_000_000, hopLimit: hop, author: author)
+            payload: payload, objectType: 0, topic: topic, timestamp: 29_000_000, author: author)
     }
 
     @Test func roundTripsAndOpens() throws {
@@ -43,15 +43,9 @@ import Testing
         }
     }
 
-    @Test func theIdIgnoresTheHopLimitButNothingElse() throws {
+    @Test func theReservedByteIsZeroAndTheIdCoversEverythingElse() throws {
         let object = try Self.sample()
-        var lowered = object
-        lowered.hopLimit = 3
-        #expect(lowered.messageID == object.messageID)
-        #expect(lowered.hasValidMembershipSignature)
-        let forwarded = ObjectRouter.forwardingBytes(object.bytes, hopLimit: object.hopLimit)
-        #expect(forwarded[TopicObject.hopLimitOffset] == 15)
-        #expect(try TopicObject(bytes: forwarded).messageID == object.messageID)
+        #expect(object.bytes[TopicObject.reservedOffset] == 0)
         var retyped = object
         retyped.objectType = 1
         #expect(retyped.messageID != object.messageID)
@@ -60,7 +54,7 @@ import Testing
     @Test func flippingAnySignedBitBreaksTheSignature() throws {
         let bytes = try Self.sample().bytes
         // Every byte except the hop limit is covered, including every ciphertext byte.
-        for index in bytes.indices where index != TopicObject.hopLimitOffset {
+        for index in bytes.indices where index != TopicObject.reservedOffset {
             var tampered = bytes
             tampered[index] ^= 0x01
             if let object = try? TopicObject(bytes: tampered) {
@@ -103,9 +97,14 @@ import Testing
         var version = bytes
         version[0] = 2
         #expect(throws: PubSubError(.unsupportedVersion, "")) { try TopicObject(bytes: version) }
-        var hop = bytes
-        hop[TopicObject.hopLimitOffset] = 33
-        #expect(throws: PubSubError(.malformedObject, "")) { try TopicObject(bytes: hop) }
+        // The reserved byte (once a hop limit) must be 0: a relay that marks copies is caught.
+        for value: UInt8 in [1, 16, 0xff] {
+            var marked = bytes
+            marked[TopicObject.reservedOffset] = value
+            #expect(throws: PubSubError(.malformedObject, "reserved byte at offset 41 is \(value), must be 0")) {
+                try TopicObject(bytes: marked)
+            }
+        }
         var lyingLength = bytes
         lyingLength[66] = 0xff  // ciphertext length ≈ 4 GiB: refused before allocating
         #expect(throws: PubSubError(.malformedObject, "")) { try TopicObject(bytes: lyingLength) }

@@ -19,10 +19,10 @@ import Testing
     }
 
     static func foreignObject(
-        _ topic: Topic, clock: TestClock, payload: [UInt8] = Array("from afar".utf8), hop: UInt8 = 7
+        _ topic: Topic, clock: TestClock, payload: [UInt8] = Array("from afar".utf8)
     ) throws -> [UInt8] {
         try TopicObject.seal(
-            payload: payload, objectType: 0, topic: topic, timestamp: UInt32(clock.now / 60), hopLimit: hop, author: nil
+            payload: payload, objectType: 0, topic: topic, timestamp: UInt32(clock.now / 60), author: nil
         ).bytes
     }
 
@@ -44,10 +44,10 @@ import Testing
         #expect(sent.count == 1)
         #expect(sent.first?.except == nil)
         let object = try TopicObject(bytes: try #require(sent.first?.bytes))
-        #expect(object.hopLimit == 16)
+        #expect(sent[0].bytes[TopicObject.reservedOffset] == 0, "nothing says this copy comes from its publisher")
         #expect(object.topicID == topic.id)
         // The echo from a peer is a duplicate: no second delivery, no forward, no penalty.
-        await pubsub.handleIncoming(object: ObjectRouter.forwardingBytes(sent[0].bytes, hopLimit: 16), from: 2)
+        await pubsub.handleIncoming(object: sent[0].bytes, from: 2)
         let stats = await pubsub.statistics
         #expect(stats.duplicates == 1)
         #expect(stats.published == 1)
@@ -69,23 +69,12 @@ import Testing
         let a = await memberNet.sent
         let b = await outsiderNet.sent
         #expect(a == b)
-        #expect(a == [RecordingNetwork.Sent(bytes: ObjectRouter.forwardingBytes(bytes, hopLimit: 7), except: 2)])
-        #expect(a.first?.bytes[TopicObject.hopLimitOffset] == 6)
+        #expect(a == [RecordingNetwork.Sent(bytes: bytes, except: 2)], "relayed byte for byte")
         #expect(await collector.waitFor(1).first?.payload == Array("from afar".utf8))
         #expect(await member.statistics.delivered == 1)
         #expect(await member.statistics.transmissions == 2)
         #expect(await outsider.statistics.delivered == 0)
         #expect(await outsider.statistics.forwarded == 1)
-    }
-
-    @Test func hopLimitZeroIsDeliveredButNotForwarded() async throws {
-        let topic = Topic.named("short")
-        let (pubsub, network, clock) = try Self.make()
-        let collector = await Collector.start(await pubsub.subscribe(topic))
-        await pubsub.handleIncoming(object: try Self.foreignObject(topic, clock: clock, hop: 0), from: 1)
-        #expect(await collector.waitFor(1).count == 1)
-        #expect(await network.sent.isEmpty)
-        #expect(await pubsub.statistics.hopLimitReached == 1)
     }
 
     @Test func invalidObjectsArePenalisedAndNotForwarded() async throws {

@@ -71,10 +71,9 @@ import Testing
     static let topic = Topic.named("router")
     static let now: Int64 = 1_740_000_000
 
-    static func object(minutesAgo: Int64 = 0, hop: UInt8 = 16, payload: [UInt8] = [1]) throws -> TopicObject {
+    static func object(minutesAgo: Int64 = 0, payload: [UInt8] = [1]) throws -> TopicObject {
         try TopicObject.seal(
             payload: payload, objectType: 0, topic: topic, timestamp: UInt32((now - minutesAgo * 60) / 60),
-            hopLimit: hop,
             author: nil)
     }
 
@@ -92,9 +91,6 @@ import Testing
         }
         #expect(id == object.messageID)
         #expect(Self.reason(router.route(bytes, now: Self.now + 5))! == (.duplicate, false))
-        // The same object with a lower hop limit is the same message.
-        let forwarded = ObjectRouter.forwardingBytes(bytes, hopLimit: 16)
-        #expect(Self.reason(router.route(forwarded, now: Self.now + 5))! == (.duplicate, false))
     }
 
     @Test func timeRulesRefuseReplaysAfterEviction() throws {
@@ -164,9 +160,6 @@ import Testing
         c = PubSubConfiguration()
         c.maxPayloadBytes = 98304
         #expect(throws: PubSubError(.invalidConfiguration, "")) { try c.validate() }
-        c = PubSubConfiguration()
-        c.hopLimit = 33
-        #expect(throws: PubSubError(.invalidConfiguration, "")) { try c.validate() }
         #expect(throws: PubSubError(.invalidConfiguration, "")) { try SizeBuckets(sizes: [4096, 1536]) }
         #expect(throws: PubSubError(.invalidConfiguration, "")) { try SizeBuckets(sizes: [100]) }
         #expect(try SizeBuckets(sizes: [512, 2048]).bucket(for: 600) == 2048)
@@ -184,7 +177,6 @@ import Testing
         let objects = try (0..<count).map { i in
             try TopicObject.seal(
                 payload: Array("message \(i)".utf8), objectType: 0, topic: topic, timestamp: UInt32(now / 60),
-                hopLimit: 16,
                 author: nil
             ).bytes
         }

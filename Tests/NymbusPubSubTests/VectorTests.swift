@@ -22,7 +22,6 @@ struct PubSubVectors: Codable {
         var topic: String
         var objectType: UInt32
         var timestamp: UInt32
-        var hopLimit: UInt8
         var nonce: String
         var payload: String
         var authorMode: String
@@ -85,14 +84,13 @@ enum Fixed {
             let topic = which == "public" ? publicTopic : privateTopic
             let author = authorKeys.key(for: Fixed.mode(mode), topic: topic.id)
             let object = try TopicObject.seal(
-                payload: payload, objectType: type, topic: topic, timestamp: timestamp, hopLimit: hop, author: author,
+                payload: payload, objectType: type, topic: topic, timestamp: timestamp, author: author,
                 nonce: nonce)
             let plaintext = try XChaCha20Poly1305.open(
                 object.ciphertext, key: topic.encryptionKey, nonce: object.nonce, associatedData: object.associatedData)
             objects.append(
                 .init(
-                    comment: comment, topic: which, objectType: type, timestamp: timestamp, hopLimit: hop,
-                    nonce: Hex.encode(nonce), payload: Hex.encode(payload), authorMode: mode,
+                    comment: comment, topic: which, objectType: type, timestamp: timestamp, nonce: Hex.encode(nonce), payload: Hex.encode(payload), authorMode: mode,
                     authorPublicKey: author.map { Hex.encode($0.publicKey.bytes) }, plaintext: Hex.encode(plaintext),
                     object: Hex.encode(object.bytes), messageID: object.messageID.description))
         }
@@ -148,7 +146,7 @@ enum Fixed {
             #expect(object.topicID == topic.id)
             #expect(object.objectType == v.objectType)
             #expect(object.timestamp == v.timestamp)
-            #expect(object.hopLimit == v.hopLimit)
+            #expect(object.bytes[TopicObject.reservedOffset] == 0)
             #expect(object.nonce == hex(v.nonce))
             #expect(object.messageID.description == v.messageID)
             #expect(object.hasValidMembershipSignature)

@@ -94,7 +94,7 @@ def author_key(mode: str, author_secret: bytes, topic: Topic):
     return ed25519_keypair(seed)
 
 
-def seal(topic: Topic, object_type: int, timestamp: int, hop: int, nonce: bytes, payload: bytes, author):
+def seal(topic: Topic, object_type: int, timestamp: int, nonce: bytes, payload: bytes, author):
     header = bytes([1]) + topic.topic_id + struct.pack(">II", object_type, timestamp)
     plaintext = bytes([1 if author else 0]) + struct.pack(">I", len(payload)) + payload
     if author:
@@ -106,7 +106,8 @@ def seal(topic: Topic, object_type: int, timestamp: int, hop: int, nonce: bytes,
     ciphertext = xchacha_seal(topic.encryption_key, nonce, plaintext, header)
     signed_bytes = header + nonce + struct.pack(">I", len(ciphertext)) + ciphertext
     signature = ed25519_sign(topic.membership_sk, signed_bytes)
-    obj = header + bytes([hop]) + nonce + struct.pack(">I", len(ciphertext)) + ciphertext + signature
+    # The reserved byte (offset 41, once a hop limit) is always 0.
+    obj = header + bytes([0]) + nonce + struct.pack(">I", len(ciphertext)) + ciphertext + signature
     assert len(obj) == bucket
     return plaintext, obj, blake2b256(signed_bytes)
 
@@ -122,18 +123,17 @@ author_secret = bytes(range(0x20, 0x40))
 nonce = bytes(range(0x40, 0x58))
 timestamp = 29_000_000
 cases = [
-    ("raw bytes, no author, smallest bucket (1536)", "public", 0, 16, b"hello, nymbus", "none"),
-    ("custom type 0x1001, per-topic author, private topic", "private", 0x1001, 16, chat_line("ada", "hi team", 7),
+    ("raw bytes, no author, smallest bucket (1536)", "public", 0, b"hello, nymbus", "none"),
+    ("custom type 0x1001, per-topic author, private topic", "private", 0x1001, chat_line("ada", "hi team", 7),
      "perTopic"),
-    ("2000 raw bytes, per-node author, bucket 4096, hop limit 0", "public", 0, 0, bytes(i % 256 for i in range(2000)),
-     "perNode"),
+    ("2000 raw bytes, per-node author, bucket 4096", "public", 0, bytes(i % 256 for i in range(2000)), "perNode"),
 ]
 objects = []
-for comment, which, object_type, hop, payload, mode in cases:
+for comment, which, object_type, payload, mode in cases:
     topic = public if which == "public" else private
     author = author_key(mode, author_secret, topic)
-    plaintext, obj, message_id = seal(topic, object_type, timestamp, hop, nonce, payload, author)
-    vector = {"comment": comment, "topic": which, "objectType": object_type, "timestamp": timestamp, "hopLimit": hop,
+    plaintext, obj, message_id = seal(topic, object_type, timestamp, nonce, payload, author)
+    vector = {"comment": comment, "topic": which, "objectType": object_type, "timestamp": timestamp,
               "nonce": nonce.hex(), "payload": payload.hex(), "authorMode": mode, "plaintext": plaintext.hex(),
               "object": obj.hex(), "messageID": message_id.hex()}
     if author:
@@ -177,8 +177,8 @@ for comment, which, mode, max_payload, entries, body in batch_cases:
     author = author_key(mode, author_secret, topic)
     if entries is not None:
         body = batch_body(entries)
-    plaintext, obj, message_id = seal(topic, 1, timestamp, 16, nonce, body, author)
-    vector = {"comment": comment, "topic": which, "objectType": 1, "timestamp": timestamp, "hopLimit": 16,
+    plaintext, obj, message_id = seal(topic, 1, timestamp, nonce, body, author)
+    vector = {"comment": comment, "topic": which, "objectType": 1, "timestamp": timestamp,
               "nonce": nonce.hex(), "authorMode": mode, "maxPayload": max_payload, "valid": entries is not None,
               "body": body.hex(), "plaintext": plaintext.hex(), "object": obj.hex(), "messageID": message_id.hex()}
     if entries is not None:

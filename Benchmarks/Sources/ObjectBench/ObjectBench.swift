@@ -56,8 +56,7 @@ enum ObjectBench {
         let payload = (0..<c.payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let objects = try (0..<c.objects).map { _ in
             try TopicObject.seal(
-                payload: payload, objectType: ObjectType.rawBytes, topic: topic, timestamp: UInt32(now / 60), hopLimit: 16,
-                author: nil
+                payload: payload, objectType: ObjectType.rawBytes, topic: topic, timestamp: UInt32(now / 60), author: nil
             ).bytes
         }
         let session = SessionID.random()
@@ -136,13 +135,12 @@ enum ObjectBench {
         var valid = 0
         let verify = time { for o in parsed where o.hasValidMembershipSignature { valid += 1 } }
         let open = try time { for o in parsed { _ = try o.open(with: topic, maxPayload: 65536) } }
-        let forward = time { for o in objects { _ = ObjectRouter.forwardingBytes(o, hopLimit: 16) } }
         guard valid == parsed.count else { throw BenchFailure("breakdown: \(valid) of \(parsed.count) verified") }
         func us(_ v: Double) -> String { Format.number(v, decimals: 1) }
         print(
             "  \(Format.bytes(Double(objectBytes))) object, CPU µs per step: envelope decode \(us(decode)), parse \(us(parse))"
                 + " (of which topic-id point check \(us(point))), message id \(us(id)), signature verify \(us(verify)),"
-                + " open \(us(open)), forwarding copy \(us(forward))")
+                + " open \(us(open))")
     }
 
     // MARK: Publish
@@ -152,8 +150,7 @@ enum ObjectBench {
         let payload = (0..<c.payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         // The same object layout the pipeline makes: padded plaintext to the bucket.
         let sample = try TopicObject.seal(
-            payload: payload, objectType: ObjectType.rawBytes, topic: topic, timestamp: UInt32(now / 60), hopLimit: 16,
-            author: nil)
+            payload: payload, objectType: ObjectType.rawBytes, topic: topic, timestamp: UInt32(now / 60), author: nil)
         let objectBytes = sample.bytes.count
         var padded = [UInt8](repeating: 0, count: sample.ciphertext.count - XChaCha20Poly1305.tagLength)
         padded[1] = UInt8(truncatingIfNeeded: c.payloadBytes >> 24)
