@@ -54,6 +54,19 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
+            name: "DisseminationBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "NymbusPubSub", package: "nymbus"),
+                .product(name: "NymbusWire", package: "nymbus"),
+                .product(name: "NymbusCrypto", package: "nymbus"),
+                .product(name: "NymbusNode", package: "nymbus"),
+                .product(name: "NymbusMixnet", package: "nymbus"),
+                .product(name: "NymClient", package: "nymbus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
             name: "RelinkBench",
             dependencies: [
                 "BenchSupport",

@@ -60,6 +60,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     private(set) var window = 0
     /// Peers that got their catch-up `inv`.
     private var greeted: Set<Peer> = []
+    /// Each greeted peer's place in the announcement rotation (`heartbeat(peers:now:every:)`).
+    private var phases: [Peer: Int] = [:]
+    private var greetings = 0
     private var wants: [MessageID: Want] = [:]
     /// Wanted ids in arrival order (may hold ids no longer wanted; compacted as it grows).
     private var wantOrder: [MessageID] = []
@@ -187,6 +190,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// the cache has nothing the peer lacks). Only once per peer.
     mutating func peerConnected(_ peer: Peer) -> [TopicMessage] {
         guard greeted.insert(peer).inserted else { return [] }
+        phases[peer] = greetings
+        greetings &+= 1
         return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), TopicMessage.inv)
     }
 
@@ -194,6 +199,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// forgotten everywhere.
     mutating func peerDisconnected(_ peer: Peer) {
         greeted.remove(peer)
+        phases[peer] = nil
         inFlight[peer] = nil
         for (id, want) in wants {
             var want = want
@@ -214,7 +220,13 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// and old requests, greet new peers, announce to each peer the ids from the gossip windows
     /// it is not known to have, and ask announcers for ids whose request expired or that waited
     /// for a free slot.
-    mutating func heartbeat(peers: [Peer], now: Int64) -> [Outgoing] {
+    ///
+    /// `every` says how often each peer hears announcements: every `every(peer)` heartbeats
+    /// (peers take turns, so the messages spread over the heartbeats), each time with the ids of
+    /// the gossip windows stretched so that every id is still announced to each peer at two of
+    /// its turns (an `inv` can be lost too). 1 for every peer is gossipsub's rule; the tree
+    /// announces to eager links, which get the objects pushed, far less often.
+    mutating func heartbeat(peers: [Peer], now: Int64, every: (Peer) -> Int = { _ in 1 }) -> [Outgoing] {
         window += 1
         cache.expire(now: now)
         let connected = Set(peers)
@@ -224,11 +236,12 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
 
         var out: [Outgoing] = []
         let newest = newestAnnounced
-        let oldest = window - settings.gossipHistory
         for peer in peers {
+            let cadence = max(1, every(peer))
+            let oldest = window - settings.gossipHistory - 2 * (cadence - 1)
             if !greeted.contains(peer) {
                 out += peerConnected(peer).map { Outgoing(peer: peer, message: $0) }
-            } else if oldest <= newest {
+            } else if oldest <= newest, (window + phases[peer, default: 0]) % cadence == 0 {
                 let ids = cache.announce(windows: oldest...newest, to: peer)
                 out += chunks(ids, TopicMessage.inv).map { Outgoing(peer: peer, message: $0) }
             }

@@ -25,7 +25,10 @@ extension PubSub {
     public func heartbeat() async {
         let peers = await network.connectedPeers()
         if configuration.dissemination == .tree { repair.requestDelay = await graftDelay() }
-        for outgoing in repair.heartbeat(peers: peers, now: clock()) {
+        let tree = self.tree
+        let lazyEvery = configuration.dissemination == .tree ? configuration.lazyAnnounceEvery : 1
+        let eagerEvery = configuration.dissemination == .tree ? configuration.eagerAnnounceEvery : 1
+        for outgoing in repair.heartbeat(peers: peers, now: clock(), every: { tree.isEager($0) ? eagerEvery : lazyEvery }) {
             await sendRepair(outgoing.message, to: outgoing.peer)
         }
         // Held publishes wait for a link with room: retried here too, not only when a link comes up.
@@ -106,6 +109,15 @@ extension PubSub {
         return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
+    /// Connected links that objects are pushed over (eager) and that only hear ids (lazy); with
+    /// `flood`, every link is eager.
+    public func linkModes() async -> (eager: Int, lazy: Int) {
+        let peers = await network.connectedPeers()
+        guard configuration.dissemination == .tree else { return (peers.count, 0) }
+        let lazy = peers.filter { !tree.isEager($0) }.count
+        return (peers.count - lazy, lazy)
+    }
+
     /// Objects in the repair cache and their bytes.
     public var messageCacheUsage: (count: Int, bytes: Int) { (repair.cache.count, repair.cache.totalBytes) }
 
@@ -119,9 +131,9 @@ extension PubSub {
 
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
-        if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer) {
-            // An announced id that did not arrive in time: the tree above this node broke, so the
-            // announcer's link turns eager, and the request rides on the `graft`.
+        if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer), tree.looksBroken {
+            // Announced ids that did not arrive in time, and the tree above this node looks broken:
+            // the announcer's link turns eager, and the request rides on the `graft`.
             message = .graft(ids)
             tree.grafted(peer)
         }

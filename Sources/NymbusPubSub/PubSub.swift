@@ -69,7 +69,7 @@ public actor PubSub<Network: ObjectNetwork> {
     var repair: GossipRepair<Network.Peer>
     var repairStarted = false
     /// Eager and lazy links (`dissemination == .tree`).
-    var tree = PushTree<Network.Peer>()
+    var tree: PushTree<Network.Peer>
     var heartbeatTask: Task<Void, Never>?
 
     /// The system clock in Unix seconds.
@@ -94,6 +94,7 @@ public actor PubSub<Network: ObjectNetwork> {
         self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
+        self.tree = PushTree(pruneAfter: configuration.pruneAfterDuplicates)
         if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout }
     }
 
@@ -497,9 +498,9 @@ public actor PubSub<Network: ObjectNetwork> {
             stats.accepted += 1
             // Relayed byte for byte: nothing in a copy tells how far it came. The repair cache
             // serves the same bytes.
-            if repair.accepted(id, bytes: bytes, from: peer, now: now, nowMillis: Self.monotonicMillis()) {
-                stats.repairedObjects += 1
-            }
+            let fetched = repair.accepted(id, bytes: bytes, from: peer, now: now, nowMillis: Self.monotonicMillis())
+            if fetched { stats.repairedObjects += 1 }
+            if configuration.dissemination == .tree { tree.firstCopy(from: peer, fetched: fetched) }
             // Forward first: members and non-members then behave the same on the wire.
             let sent = await push(bytes, from: peer)
             stats.transmissions += sent

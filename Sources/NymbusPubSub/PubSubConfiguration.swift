@@ -22,6 +22,15 @@ public struct PubSubConfiguration: Sendable {
     /// grafted, while no link has measured a round trip; after that the links' median
     /// retransmission timeout (RFC 6298) sets it, within 1 s…`requestTimeout`. Default 2.
     public var graftTimeout: Int64 = 2
+    /// Duplicates in a row, with no first copy between them, that prune an eager link. 1 is
+    /// Plumtree's rule; more keeps links that are some other publisher's fastest path (§15).
+    public var pruneAfterDuplicates: Int = 3
+    /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
+    /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.
+    public var lazyAnnounceEvery: Int = 2
+    /// With `tree`, an eager link (objects are pushed over it) hears announcements every this
+    /// many heartbeats: only to recover a push the mixnet lost where no lazy link would. Default 8.
+    public var eagerAnnounceEvery: Int = 8
 
     /// Largest payload this node publishes or delivers. Default 64 KiB.
     public var maxPayloadBytes: Int = 64 * 1024
@@ -117,6 +126,9 @@ public struct PubSubConfiguration: Sendable {
         guard heartbeatJitter >= 0, heartbeatJitter < 1 else { throw fail("heartbeatJitter must be within 0..<1") }
         guard gossipDelay >= 0, gossipHistory > gossipDelay else {
             throw fail("gossipHistory must exceed gossipDelay (at least one window is announced)")
+        }
+        guard pruneAfterDuplicates >= 1, lazyAnnounceEvery >= 1, eagerAnnounceEvery >= 1 else {
+            throw fail("pruneAfterDuplicates, lazyAnnounceEvery and eagerAnnounceEvery must be at least 1")
         }
         guard graftTimeout > 0, graftTimeout <= requestTimeout else {
             throw fail("graftTimeout must be within 1...requestTimeout seconds")

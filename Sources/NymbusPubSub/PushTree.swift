@@ -16,26 +16,72 @@
 struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// Links that only hear ids; every other link is eager.
     private(set) var lazy: Set<Peer> = []
+    /// Duplicates each eager link brought since it last brought a first copy.
+    private var duplicatesInARow: [Peer: Int] = [:]
+    /// Duplicates in a row that prune an eager link (1: Plumtree's rule).
+    let pruneAfter: Int
+
+    init(pruneAfter: Int = 1) {
+        self.pruneAfter = max(1, pruneAfter)
+    }
 
     /// A link closed: forgotten, so a new link to the same peer starts eager.
     mutating func unlinked(_ peer: Peer) {
         lazy.remove(peer)
+        duplicatesInARow[peer] = nil
     }
 
-    /// A copy of an object this node already had came from `peer`. Returns true if the link was
-    /// eager: it turns lazy here, and the caller sends `prune` so the peer's end does too.
+    /// How the last few new objects arrived: true for one fetched by a request (the push never
+    /// came), false for one pushed. At most `recentLimit`, oldest first.
+    private(set) var recentFetched: [Bool] = []
+    static var recentLimit: Int { 8 }
+
+    /// `peer` brought an object first: pushed (whatever its duplicates said, the link is on some
+    /// publisher's fastest path), or fetched by this node's request.
+    mutating func firstCopy(from peer: Peer, fetched: Bool = false) {
+        if !fetched, duplicatesInARow[peer] != nil { duplicatesInARow[peer] = nil }
+        recentFetched.append(fetched)
+        if recentFetched.count > Self.recentLimit { recentFetched.removeFirst() }
+    }
+
+    /// Whether a missing object calls for a graft rather than a plain `getdata`: the tree above
+    /// this node looks broken (of the last few new objects, at least two had to be fetched, or
+    /// none was pushed at all). One object lost on the mixnet while pushes keep coming is
+    /// fetched without reshaping the tree; a part of the tree that went quiet is grafted back.
+    var looksBroken: Bool {
+        !recentFetched.contains(false) || recentFetched.filter { $0 }.count >= 2
+    }
+
+    /// A copy of an object this node already had came from `peer`. Returns true if that makes
+    /// `pruneAfter` in a row over an eager link: it turns lazy here, and the caller sends `prune`
+    /// so the peer's end does too.
+    ///
+    /// With one shared tree and several publishers, a single duplicate is weak evidence: the
+    /// link may be the fastest path from another publisher, and concurrent prunes for different
+    /// publishers can cut the tree in two. Waiting for a run of duplicates keeps a link that
+    /// still brings first copies.
     mutating func duplicate(from peer: Peer) -> Bool {
-        lazy.insert(peer).inserted
+        guard !lazy.contains(peer) else { return false }
+        let run = duplicatesInARow[peer, default: 0] + 1
+        guard run >= pruneAfter else {
+            duplicatesInARow[peer] = run
+            return false
+        }
+        duplicatesInARow[peer] = nil
+        lazy.insert(peer)
+        return true
     }
 
     /// `peer` sent `prune`: stop pushing to it.
     mutating func pruned(by peer: Peer) {
         lazy.insert(peer)
+        duplicatesInARow[peer] = nil
     }
 
     /// `peer` sent `graft`, or this node grafts `peer`: the link is eager at both ends.
     mutating func grafted(_ peer: Peer) {
         lazy.remove(peer)
+        duplicatesInARow[peer] = nil
     }
 
     /// Whether objects are pushed to `peer`.

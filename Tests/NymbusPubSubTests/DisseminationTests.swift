@@ -14,6 +14,7 @@ import Testing
         config.heartbeatInterval = nil
         config.dissemination = dissemination
         config.graftTimeout = 2
+        config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
@@ -53,6 +54,21 @@ import Testing
         #expect(await network.sent.last?.except == nil, "pushed to 3 only: 1 sent it, 2 is lazy")
         let stats = await pubsub.statistics
         #expect(stats.pruneSent == 1 && stats.duplicates == 2 && stats.transmissions == 3)
+    }
+
+    @Test func pruningWaitsForARunOfDuplicates() {
+        var tree = PushTree<Int>(pruneAfter: 3)
+        var pruned = [tree.duplicate(from: 1), tree.duplicate(from: 1)]
+        tree.firstCopy(from: 1)  // still some publisher's fastest path: the run starts again
+        pruned += [tree.duplicate(from: 1), tree.duplicate(from: 1), tree.duplicate(from: 1)]
+        #expect(pruned == [false, false, false, false, true], "the third in a row prunes")
+        #expect(!tree.isEager(1))
+        tree.firstCopy(from: 2, fetched: true)
+        #expect(tree.looksBroken, "nothing pushed lately")
+        for _ in 0..<7 { tree.firstCopy(from: 2) }
+        #expect(!tree.looksBroken && tree.recentFetched.count == 8)
+        tree.firstCopy(from: 2, fetched: true)
+        #expect(tree.looksBroken, "two of the last eight had to be fetched")
     }
 
     @Test func floodModeNeverPrunes() async throws {

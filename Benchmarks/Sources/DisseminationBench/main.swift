@@ -1,0 +1,263 @@
+// DisseminationBench: flooding against the eager/lazy tree (Plumtree), side by side, on a local
+// mixnet paced as nym-client (one packet per 20 ms on average per node, 15 ms per hop).
+//
+//   DisseminationBench [--nodes 50] [--hidden 5] [--outbound 4] [--size 1024] [--modes flood,tree]
+//                      [--rates 2,4,8,12,16,20,25,30] [--step-seconds 12] [--loss 0.05] [--seed 7]
+//
+// Per mode, on the same random graph (each node dials --outbound random visible nodes) with every
+// node subscribed and 1 KiB messages from random publishers:
+//   - low load (2/s): latency to the last subscriber, mixnet messages per delivery;
+//   - a rate sweep: the highest rate at which every node still gets every object (publishing keeps
+//     pace and all arrive within a few seconds of the step), messages per delivery at each rate;
+//   - half that rate: latency to the last subscriber, reply SURBs a hidden node spends per object;
+//   - churn: a third of the nodes leave, as many new ones join, publishing goes on: every live node
+//     gets every object exactly once;
+//   - on a second overlay with --loss message loss: every node gets every object exactly once.
+// Every count is of what arrived at the far end (subscriber deliveries), not of what was accepted.
+import BenchSupport
+import Foundation
+import NymbusNode
+import NymbusPubSub
+import NymbusWire
+
+Console.lineBuffered()
+let arguments = Arguments()
+let nodeCount = arguments.int("--nodes", 50)
+let hiddenCount = arguments.int("--hidden", 5)
+let outbound = arguments.int("--outbound", 4)
+let size = arguments.int("--size", 1024)
+let seed = UInt64(arguments.int("--seed", 7))
+let stepSeconds = arguments.double("--step-seconds", 12)
+let loss = arguments.double("--loss", 0.05)
+let pruneAfter = arguments.int("--prune-after", PubSubConfiguration().pruneAfterDuplicates)
+let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").compactMap {
+    PubSubConfiguration.Dissemination(rawValue: String($0))
+}
+let rates = (arguments.string("--rates") ?? "2,4,8,12,16,20,25,30").split(separator: ",").compactMap { Double($0) }
+let lowRate = 2.0
+/// One nym-client's pace in single-packet objects per second (50 packets/s, NYM-CLIENT.md §7).
+let clientPace = 50.0
+
+struct Phase {
+    var objects = 0
+    var delivered = 0
+    var expected = 0
+    var duplicates = 0
+    var messages = 0
+    var messagesByCommand: [Command: Int] = [:]
+    var lastSubscriberNanos: [UInt64] = []
+    var publishSeconds = 0.0
+    var hiddenMessagesIn = 0
+    var complete: Bool { delivered == expected && duplicates == 0 }
+    var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
+    func latency(_ p: Double) -> Double { Double(Sample.percentile(lastSubscriberNanos, p) ?? 0) / 1e9 }
+}
+
+/// Publishes `rate` objects per second for `seconds` from random live nodes, waits up to `grace`
+/// seconds after the last for every node in `receivers` to have every object, and counts.
+func run(
+    _ overlay: Overlay, rate: Double, seconds: Double, grace: Double, rng: inout SplitMix64,
+    publishers: [Int]? = nil, receivers: () -> Set<Int>
+) async throws -> Phase {
+    var phase = Phase()
+    let beforeMessages = await overlay.messagesOut()
+    let beforeHidden = await overlay.hiddenMessagesIn()
+    let beforeDuplicates = overlay.arrivals.duplicates
+    let count = max(1, Int(rate * seconds))
+    let interval = 1.0 / rate
+    let start = Measure.wallNanos()
+    var sent: [(MessageID, UInt64, Int)] = []
+    var payload = [UInt8](repeating: 0x42, count: size)
+    for i in 0..<count {
+        let due = start + UInt64(Double(i) * interval * 1e9)
+        let now = Measure.wallNanos()
+        if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+        let pool = publishers ?? overlay.live.map(\.index)
+        let from = pool.randomElement(using: &rng)!
+        payload[0] = UInt8(truncatingIfNeeded: i)
+        payload[1] = UInt8(truncatingIfNeeded: i >> 8)
+        let at = Measure.wallNanos()
+        let result = try await overlay.members[from].pubsub.publish(payload, to: overlay.topic)
+        sent.append((result.messageID, at, from))
+    }
+    phase.publishSeconds = Double(Measure.wallNanos() - start) / 1e9
+    let ids = sent.map(\.0)
+    let targets = receivers()
+    let deadline = Measure.wallNanos() + UInt64(grace * 1e9)
+    var complete = 0
+    while Measure.wallNanos() < deadline {
+        complete = 0
+        for (id, _, from) in sent where overlay.arrivals.complete([id], nodes: targets.subtracting([from])) == 1 {
+            complete += 1
+        }
+        if complete == sent.count { break }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    try await Task.sleep(for: .milliseconds(500))  // late duplicates would show
+    phase.objects = sent.count
+    for (id, at, from) in sent {
+        let arrivals = overlay.arrivals.arrivals(id).filter { targets.contains($0.key) && $0.key != from }
+        phase.delivered += arrivals.count
+        phase.expected += targets.subtracting([from]).count
+        if arrivals.count == targets.subtracting([from]).count, let last = arrivals.values.max() {
+            phase.lastSubscriberNanos.append(last - at)
+        }
+    }
+    phase.duplicates = overlay.arrivals.duplicates - beforeDuplicates
+    let afterMessages = await overlay.messagesOut()
+    for (command, n) in afterMessages { phase.messagesByCommand[command] = n - (beforeMessages[command] ?? 0) }
+    phase.messages = phase.messagesByCommand.values.reduce(0, +)
+    phase.hiddenMessagesIn = await overlay.hiddenMessagesIn() - beforeHidden
+    return phase
+}
+
+func describe(_ name: String, _ p: Phase) -> String {
+    let commands = p.messagesByCommand.filter { $0.value > 0 }.sorted { $0.value > $1.value }
+        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    return "\(name): \(p.delivered)/\(p.expected) deliveries, \(p.duplicates) duplicates,"
+        + " published in \(Format.number(p.publishSeconds, decimals: 1)) s, latency to last subscriber p50"
+        + " \(Format.number(p.latency(0.5), decimals: 2)) s p99 \(Format.number(p.latency(0.99), decimals: 2)) s,"
+        + " \(Format.number(p.messagesPerDelivery, decimals: 2)) messages per delivery (\(commands))"
+}
+
+struct ModeResult {
+    var mode: PubSubConfiguration.Dissemination
+    var links = 0
+    var low = Phase()
+    var sustained = 0.0
+    var sweep: [(Double, Phase)] = []
+    var half = Phase()
+    var churn = Phase()
+    var lossy = Phase()
+    var churnJoinersComplete = true
+}
+
+let edges = Overlay.edges(nodes: nodeCount, hidden: hiddenCount, outbound: outbound, seed: seed)
+print(
+    "DisseminationBench: \(nodeCount) nodes (\(hiddenCount) hidden), \(edges.count) links (each node dials \(outbound)),"
+        + " \(size) B messages from random nodes, every node subscribed; local mixnet paced as nym-client"
+        + " (20 ms per packet, 15 ms per hop); tree prunes after \(pruneAfter) duplicate(s) in a row")
+
+var results: [ModeResult] = []
+for mode in modes {
+    var result = ModeResult(mode: mode)
+    var rng = SplitMix64(state: seed &+ 1)
+    print("\n== \(mode)")
+    let setup = Measure.wallNanos()
+    let overlay = try await Overlay.start(
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, dissemination: mode,
+        pruneAfter: pruneAfter)
+    try await overlay.link(edges)
+    result.links = edges.count
+    print("  overlay up and linked in \(Format.number(Double(Measure.wallNanos() - setup) / 1e9, decimals: 1)) s")
+    let everyone = { Set(overlay.live.map(\.index)) }
+    let warm = try await run(overlay, rate: 4, seconds: 5, grace: 30, rng: &rng, receivers: everyone)
+    print("  " + describe("warm-up 4/s", warm))
+    result.low = try await run(overlay, rate: lowRate, seconds: 20, grace: 30, rng: &rng, receivers: everyone)
+    print("  " + describe("low load \(Format.number(lowRate))/s", result.low))
+    for rate in rates {
+        let phase = try await run(overlay, rate: rate, seconds: stepSeconds, grace: 10, rng: &rng, receivers: everyone)
+        let kept = phase.publishSeconds <= stepSeconds * 1.25
+        print("  " + describe("\(Format.number(rate))/s", phase) + (kept ? "" : " — publishers were slowed"))
+        result.sweep.append((rate, phase))
+        guard phase.complete, kept else { break }
+        result.sustained = rate
+    }
+    // Let any backlog of a failed step drain before measuring at half the sustained rate.
+    try await Task.sleep(for: .seconds(15))
+    let half = max(1, result.sustained / 2)
+    result.half = try await run(overlay, rate: half, seconds: 20, grace: 30, rng: &rng, receivers: everyone)
+    print("  " + describe("half the sustained rate, \(Format.number(half))/s", result.half))
+    if arguments.flag("--per-node") {
+        for member in overlay.live {
+            let s = await member.pubsub.statistics
+            let modes = await member.pubsub.linkModes()
+            print(
+                "    node \(member.index)\(member.hidden ? " (hidden)" : ""): eager \(modes.eager) lazy \(modes.lazy),"
+                    + " accepted \(s.accepted), fetched \(s.repairedObjects), duplicates \(s.duplicates),"
+                    + " prune \(s.pruneSent)/\(s.pruneReceived), graft \(s.graftSent)/\(s.graftReceived)")
+        }
+    }
+    print(
+        "  hidden nodes received \(Format.number(Double(result.half.hiddenMessagesIn) / Double(max(1, hiddenCount * result.half.objects)), decimals: 2))"
+            + " messages (each ≥ 1 reply SURB a peer spent) per node per object")
+
+    // Churn: a third leave (never node 0), as many join; publishing goes on throughout.
+    let leaving = Array(Set(overlay.live.map(\.index)).subtracting([0]).shuffled(using: &rng).prefix(nodeCount / 3))
+    let survivors = Set(overlay.live.map(\.index)).subtracting(leaving)
+    for index in leaving { await overlay.leave(index) }
+    let joined = try await overlay.join(count: leaving.count, outbound: outbound, rng: &rng)
+    result.churn = try await run(
+        overlay, rate: lowRate, seconds: 20, grace: 40, rng: &rng, publishers: Array(survivors).sorted(),
+        receivers: { survivors.union(joined) })
+    print("  " + describe("churn (\(leaving.count) left, \(joined.count) joined), \(Format.number(lowRate))/s", result.churn))
+    await overlay.stop()
+
+    // Loss: a fresh overlay whose mixnet loses --loss of all messages.
+    let lossy = try await Overlay.start(
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, dissemination: mode,
+        pruneAfter: pruneAfter)
+    try await lossy.link(edges)
+    let everyoneLossy = { Set(lossy.live.map(\.index)) }
+    _ = try await run(lossy, rate: 4, seconds: 5, grace: 30, rng: &rng, receivers: everyoneLossy)
+    result.lossy = try await run(lossy, rate: lowRate, seconds: 20, grace: 60, rng: &rng, receivers: everyoneLossy)
+    print("  " + describe("\(Format.number(loss * 100)) % loss, \(Format.number(lowRate))/s", result.lossy))
+    await lossy.stop()
+    results.append(result)
+}
+
+// Rows: tree against flood (the baseline), measured in this run.
+print("")
+let flood = results.first { $0.mode == .flood }
+for r in results {
+    let name = "dissemination \(r.mode)"
+    ResultRow(
+        benchmark: "\(name): mixnet messages per delivery at \(Format.number(lowRate))/s",
+        figure: Format.number(r.low.messagesPerDelivery, decimals: 2),
+        baseline: flood.map { "flood \(Format.number($0.low.messagesPerDelivery, decimals: 2))" } ?? "floor 1.0",
+        ratio: flood.map { $0.low.messagesPerDelivery / max(0.001, r.low.messagesPerDelivery) },
+        goal: "≤ 1.3", met: r.low.messagesPerDelivery <= 1.3
+    ).emit()
+    if let mid = r.sweep.last(where: { $0.1.complete }) {
+        ResultRow(
+            benchmark: "\(name): mixnet messages per delivery at \(Format.number(mid.0))/s",
+            figure: Format.number(mid.1.messagesPerDelivery, decimals: 2), baseline: "floor 1.0",
+            ratio: 1.0 / max(0.001, mid.1.messagesPerDelivery), goal: "≤ 1.3",
+            met: mid.1.messagesPerDelivery <= 1.3
+        ).emit()
+    }
+    ResultRow(
+        benchmark: "\(name): sustained rate, every node gets every object",
+        figure: "\(Format.number(r.sustained)) objects/s",
+        baseline: "one nym-client's pace \(Format.number(clientPace)) packets/s",
+        ratio: r.sustained / clientPace, goal: "≥ 0.50", met: r.sustained / clientPace >= 0.5
+    ).emit()
+    ResultRow(
+        benchmark: "\(name): latency to last subscriber at \(Format.number(max(1, r.sustained / 2)))/s (p50 / p99)",
+        figure: "\(Format.number(r.half.latency(0.5), decimals: 2)) / \(Format.number(r.half.latency(0.99), decimals: 2)) s",
+        baseline: "—", ratio: nil
+    ).emit()
+    ResultRow(
+        benchmark: "\(name): latency to last subscriber at \(Format.number(lowRate))/s (p99)",
+        figure: "\(Format.number(r.low.latency(0.99), decimals: 2)) s",
+        baseline: flood.map { "flood \(Format.number($0.low.latency(0.99), decimals: 2)) s" } ?? "—",
+        ratio: flood.map { $0.low.latency(0.99) / max(0.001, r.low.latency(0.99)) },
+        goal: r.mode == .tree ? "≤ 1.5× flood" : "—",
+        met: r.mode == .tree ? flood.map { r.low.latency(0.99) <= 1.5 * $0.low.latency(0.99) } : nil
+    ).emit()
+    ResultRow(
+        benchmark: "\(name): every live node gets every object once under churn",
+        figure: "\(r.churn.delivered)/\(r.churn.expected), \(r.churn.duplicates) dup", baseline: "—", ratio: nil,
+        goal: "all, 0 dup", met: r.churn.complete
+    ).emit()
+    ResultRow(
+        benchmark: "\(name): every node gets every object once at \(Format.number(loss * 100)) % loss",
+        figure: "\(r.lossy.delivered)/\(r.lossy.expected), \(r.lossy.duplicates) dup", baseline: "—", ratio: nil,
+        goal: "all, 0 dup", met: r.lossy.complete
+    ).emit()
+    ResultRow(
+        benchmark: "\(name): messages (≥ 1 reply SURB each) a hidden node receives per object",
+        figure: Format.number(Double(r.half.hiddenMessagesIn) / Double(max(1, hiddenCount * r.half.objects)), decimals: 2),
+        baseline: "floor 1.0", ratio: nil
+    ).emit()
+}
