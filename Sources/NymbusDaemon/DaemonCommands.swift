@@ -33,6 +33,7 @@ enum DaemonCommands {
             let node_ = await node.statistics
             let topics = await pubsub.statistics
             let seen = await pubsub.seenCacheUsage
+            let linkModes = await pubsub.linkModes()
             let address = await node.advertisedAddress
             let queues = await node.sendQueues
             let brokerStats = await broker?.stats()
@@ -81,6 +82,12 @@ enum DaemonCommands {
                 "repair-getdata-sent": .integer(Int64(topics.getdataSent)),
                 "repair-objects-repaired": .integer(Int64(topics.repairedObjects)),
                 "repair-objects-served": .integer(Int64(topics.getdataServed)),
+                "links-eager": .integer(Int64(linkModes.eager)),
+                "links-lazy": .integer(Int64(linkModes.lazy)),
+                "tree-prune-sent": .integer(Int64(topics.pruneSent)),
+                "tree-prune-received": .integer(Int64(topics.pruneReceived)),
+                "tree-graft-sent": .integer(Int64(topics.graftSent)),
+                "tree-graft-received": .integer(Int64(topics.graftReceived)),
             ])
         default:
             return nil

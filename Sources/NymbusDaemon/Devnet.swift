@@ -5,6 +5,7 @@ public import NymbusMixnet
 import NymClient
 import NymbusBroker
 public import NymbusNode
+public import NymbusPubSub
 
 /// Settings for a local development network: one local mixnet and N nodes in one process.
 public struct DevnetConfiguration: Sendable {
@@ -18,6 +19,8 @@ public struct DevnetConfiguration: Sendable {
     public var mixnet = MixnetConfiguration()
     /// Applied to every node's configuration (tests shorten timers here).
     public var adjustNode: @Sendable (_ index: Int, _ configuration: inout NodeConfiguration) -> Void = { _, _ in }
+    /// How every node's topic layer spreads objects.
+    public var dissemination: PubSubConfiguration.Dissemination = .tree
 
     public init(directory: String) { self.directory = directory }
 }
@@ -76,8 +79,10 @@ public actor Devnet {
                 throw DaemonError(.startFailed, "bad endpoint URL: \(error.reason)")
             }
             let directory = root.file("node-\(index)")
+            var pubsub = PubSubConfiguration()
+            pubsub.dissemination = configuration.dissemination
             let daemonConfiguration = DaemonConfiguration(
-                nymClient: nymClient, node: node, socketPath: (directory as NSString).appendingPathComponent("nymbus.sock"),
+                nymClient: nymClient, node: node, pubsub: pubsub, socketPath: (directory as NSString).appendingPathComponent("nymbus.sock"),
                 dataDirectory: directory)
             var nodeLogger = logger
             nodeLogger[metadataKey: "node"] = "\(index)"

@@ -31,7 +31,7 @@ public enum StatusMetrics {
     /// Status keys that are levels although none of their words says so.
     public static let knownGauges: Set<String> = [
         "peers", "peers-outbound", "peers-inbound", "address-book", "nym-client-connected", "seen-cache-bytes",
-        "nym-client-lane-packets",
+        "nym-client-lane-packets", "links-eager", "links-lazy",
     ]
 
     /// Status keys that are counters although a word of theirs looks like a level.

@@ -26,7 +26,13 @@ extension PubSub {
         let peers = await network.connectedPeers()
         if configuration.dissemination == .tree { repair.requestDelay = await graftDelay() }
         let tree = self.tree
-        let lazyEvery = configuration.dissemination == .tree ? configuration.lazyAnnounceEvery : 1
+        let lazyLinks = peers.filter { !tree.isEager($0) }.count
+        let lazyEvery =
+            configuration.dissemination == .tree
+            ? max(
+                configuration.lazyAnnounceEvery,
+                (lazyLinks + configuration.lazyAnnouncementsPerHeartbeat - 1) / configuration.lazyAnnouncementsPerHeartbeat)
+            : 1
         let eagerEvery = configuration.dissemination == .tree ? configuration.eagerAnnounceEvery : 1
         for outgoing in repair.heartbeat(peers: peers, now: clock(), every: { tree.isEager($0) ? eagerEvery : lazyEvery }) {
             await sendRepair(outgoing.message, to: outgoing.peer)

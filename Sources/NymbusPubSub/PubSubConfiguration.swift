@@ -28,6 +28,10 @@ public struct PubSubConfiguration: Sendable {
     /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
     /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.
     public var lazyAnnounceEvery: Int = 2
+    /// With `tree`, at most this many lazy links hear announcements per heartbeat on average:
+    /// with more lazy links, each hears them less often (the turns stretch), so ids-only traffic
+    /// stays within a few packets per second however many links a node keeps. Default 3.
+    public var lazyAnnouncementsPerHeartbeat: Int = 3
     /// With `tree`, an eager link (objects are pushed over it) hears announcements every this
     /// many heartbeats: only to recover a push the mixnet lost where no lazy link would. Default 8.
     public var eagerAnnounceEvery: Int = 8
@@ -127,8 +131,11 @@ public struct PubSubConfiguration: Sendable {
         guard gossipDelay >= 0, gossipHistory > gossipDelay else {
             throw fail("gossipHistory must exceed gossipDelay (at least one window is announced)")
         }
-        guard pruneAfterDuplicates >= 1, lazyAnnounceEvery >= 1, eagerAnnounceEvery >= 1 else {
-            throw fail("pruneAfterDuplicates, lazyAnnounceEvery and eagerAnnounceEvery must be at least 1")
+        guard pruneAfterDuplicates >= 1, lazyAnnounceEvery >= 1, eagerAnnounceEvery >= 1,
+            lazyAnnouncementsPerHeartbeat >= 1
+        else {
+            throw fail(
+                "pruneAfterDuplicates, lazyAnnounceEvery, eagerAnnounceEvery and lazyAnnouncementsPerHeartbeat must be at least 1")
         }
         guard graftTimeout > 0, graftTimeout <= requestTimeout else {
             throw fail("graftTimeout must be within 1...requestTimeout seconds")

@@ -29,6 +29,8 @@ struct DevnetCommand: AsyncParsableCommand {
     var hopDelayMilliseconds: Double = 15
     @Option(name: .long, help: "Probability (0...1) that the mixnet loses a message.") var loss: Double = 0
     @Option(name: .long, help: "First mixnet port (endpoint i on PORT+i); 0 picks free ports.") var port: Int = 0
+    @Option(name: .long, help: "How objects spread: tree (about one copy per node) or flood (every link).")
+    var dissemination: String = "tree"
     @Flag(name: .long, help: "Publish a message on node 0 and show it arriving at the others.") var demo = false
     @Flag(name: .long, help: "With --demo: exit after the demo instead of running until Ctrl-C.") var exitAfterDemo = false
     @OptionGroup var pacing: MixnetPacingOptions
@@ -43,6 +45,9 @@ struct DevnetCommand: AsyncParsableCommand {
             throw ValidationError("--hop-delay-ms must be a non-negative number")
         }
         guard (0..<1).contains(loss) else { throw ValidationError("--loss must be within 0...1 (exclusive of 1)") }
+        guard PubSubConfiguration.Dissemination(rawValue: dissemination) != nil else {
+            throw ValidationError("--dissemination must be tree or flood, not \(dissemination)")
+        }
     }
 
     func run() async throws {
@@ -55,6 +60,7 @@ struct DevnetCommand: AsyncParsableCommand {
         configuration.mixnet.firstPort = port
         configuration.mixnet.hopDelay = .microseconds(Int64((hopDelayMilliseconds * 1000).rounded()))
         configuration.mixnet.lossProbability = loss
+        configuration.dissemination = PubSubConfiguration.Dissemination(rawValue: dissemination) ?? .tree
         configuration.mixnet.stateDirectory = directory + "/mixnet"
         pacing.apply(to: &configuration.mixnet)
         let devnet = try Devnet(configuration: configuration, logger: logger)

@@ -36,6 +36,11 @@ struct RunCommand: AsyncParsableCommand {
     var maxPayload: Int = 65536
 
     @Option(
+        name: .customLong("dissemination"),
+        help: "How objects spread: tree (pushed along a spanning tree, ids announced on the other links: about one copy per node) or flood (every object over every link).")
+    var dissemination: String = "tree"
+
+    @Option(
         name: .long,
         help: ArgumentHelp(
             "Serve Prometheus metrics (the NYMBUS.STATUS numbers) on http://HOST:PORT/metrics; off by default.",
@@ -58,6 +63,9 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...(64 * 1024)).contains(maxPayload) else {
             throw ValidationError("--max-payload must be within 1...65536 bytes (the object limit of the overlay)")
+        }
+        guard PubSubConfiguration.Dissemination(rawValue: dissemination) != nil else {
+            throw ValidationError("--dissemination must be tree or flood, not \(dissemination)")
         }
         if let metrics {
             do { _ = try MetricsAddress(parsing: metrics, allowNonLoopback: metricsPublic) } catch {
@@ -82,6 +90,7 @@ struct RunCommand: AsyncParsableCommand {
             nymClient: try NymClientConfiguration(url: node.nymClient), node: try node.nodeConfiguration(),
             socketPath: socket ?? (directory as NSString).appendingPathComponent("nymbus.sock"), dataDirectory: directory)
         configuration.pubsub.maxPayloadBytes = maxPayload
+        configuration.pubsub.dissemination = PubSubConfiguration.Dissemination(rawValue: dissemination) ?? .tree
         let warnAfter = DurationText.parse(warnNoPeerAfter) ?? .seconds(600)
         configuration.warnWithoutPeerAfter = warnAfter > .zero ? warnAfter : nil
         let daemon = try NymbusDaemon(configuration: configuration, logger: logger)

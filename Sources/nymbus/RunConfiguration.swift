@@ -22,7 +22,7 @@ enum RunConfiguration {
     static let keys: [String: Kind] = [
         "nym-client": .value, "data-dir": .value, "bootstrap": .repeated, "bootstrap-file": .value,
         "anonymous": .flag, "outbound": .value, "inbound": .value, "ping-interval": .value, "peer-timeout": .value, "silence-probe": .value,
-        "log-level": .value, "log-format": .value, "log-file": .value, "socket": .value, "max-payload": .value,
+        "log-level": .value, "log-format": .value, "log-file": .value, "socket": .value, "max-payload": .value, "dissemination": .value,
         "metrics": .value, "metrics-public": .flag, "warn-no-peer-after": .value, "stop-timeout": .value,
     ]
 

@@ -272,7 +272,7 @@ import Testing
 enum RunConfigurationKeys {
     static let all = [
         "nym-client", "data-dir", "bootstrap", "bootstrap-file", "anonymous", "outbound", "inbound", "ping-interval",
-        "peer-timeout", "silence-probe", "log-level", "log-format", "log-file", "socket", "max-payload", "metrics", "metrics-public",
+        "peer-timeout", "silence-probe", "log-level", "log-format", "log-file", "socket", "max-payload", "dissemination", "metrics", "metrics-public",
         "warn-no-peer-after", "stop-timeout",
     ]
 }
