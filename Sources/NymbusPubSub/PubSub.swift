@@ -484,7 +484,7 @@ public actor PubSub<Network: ObjectNetwork> {
             if reason == .duplicate, let id = router.lastID {
                 repair.duplicate(id, from: peer)
                 // A copy pushed over an eager link that another path beat: the link turns lazy.
-                if configuration.dissemination == .tree, tree.duplicate(from: peer) {
+                if configuration.dissemination == .tree, await pruneOnDuplicate(from: peer) {
                     if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
                 }
             }
@@ -521,6 +521,14 @@ public actor PubSub<Network: ObjectNetwork> {
                 }
             }
         }
+    }
+
+    /// Whether a duplicate from `peer` prunes its link (`PushTree.duplicate`), keeping at least
+    /// `keepEagerLinks` eager links.
+    private func pruneOnDuplicate(from peer: Network.Peer) async -> Bool {
+        guard configuration.keepEagerLinks > 0 else { return tree.duplicate(from: peer) }
+        let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
+        return tree.duplicate(from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks)
     }
 
     /// Sends an object on its way: to every peer but `sender` (flood), or to the eager links but

@@ -25,6 +25,10 @@ public struct PubSubConfiguration: Sendable {
     /// Duplicates in a row, with no first copy between them, that prune an eager link. 1 is
     /// Plumtree's rule; more keeps links that are some other publisher's fastest path (§15).
     public var pruneAfterDuplicates: Int = 3
+    /// With `tree`, a node prunes no link while it has this many eager links or fewer: a few
+    /// more eager links make shorter paths (lower latency) for some duplicates. 0 is Plumtree's
+    /// pure tree. Default 0.
+    public var keepEagerLinks: Int = 0
     /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
     /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.
     public var lazyAnnounceEvery: Int = 2

@@ -60,8 +60,16 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// link may be the fastest path from another publisher, and concurrent prunes for different
     /// publishers can cut the tree in two. Waiting for a run of duplicates keeps a link that
     /// still brings first copies.
-    mutating func duplicate(from peer: Peer) -> Bool {
+    ///
+    /// `eagerLinks` (the connected eager links now) at or below `keepEager` prunes nothing: a
+    /// node keeps a few eager links however many duplicates they bring, which shortens the
+    /// paths objects take at the cost of those duplicates.
+    mutating func duplicate(from peer: Peer, eagerLinks: Int = .max, keepEager: Int = 0) -> Bool {
         guard !lazy.contains(peer) else { return false }
+        guard eagerLinks > keepEager else {
+            duplicatesInARow[peer] = nil
+            return false
+        }
         let run = duplicatesInARow[peer, default: 0] + 1
         guard run >= pruneAfter else {
             duplicatesInARow[peer] = run

@@ -67,6 +67,7 @@ final class Overlay: @unchecked Sendable {
     private(set) var members: [Member] = []
     let dissemination: PubSubConfiguration.Dissemination
     let pruneAfter: Int
+    let keepEager = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") ?? PubSubConfiguration().keepEagerLinks
     let logger = Logger(label: "dissemination-bench") { _ in SwiftLogNoOpLogHandler() }
 
     init(mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, pruneAfter: Int) {
@@ -108,6 +109,7 @@ final class Overlay: @unchecked Sendable {
         var pubsubConfiguration = PubSubConfiguration()
         pubsubConfiguration.dissemination = dissemination
         pubsubConfiguration.pruneAfterDuplicates = pruneAfter
+        pubsubConfiguration.keepEagerLinks = keepEager
         let pubsub = try await PubSub.attached(to: node, configuration: pubsubConfiguration, logger: logger)
         let arrivals = self.arrivals
         _ = await pubsub.subscribe(topic, includeOwn: false) { delivery in
