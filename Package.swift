@@ -85,40 +85,44 @@ let package = Package(
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
             name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker", "NymbusPubSub"], swiftSettings: strict),
+        // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
+        // randomness, child processes, temporary paths. Used by test targets only.
+        .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
         .testTarget(
-            name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
-        .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
+            name: "NymbusCryptoTests", dependencies: ["NymbusTestSupport", "NymbusCrypto"], swiftSettings: strict),
+        .testTarget(name: "NymbusWireTests", dependencies: ["NymbusTestSupport", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(
-            name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
+            name: "NymClientTests", dependencies: ["NymbusTestSupport", "NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
-            name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto", logging] + nio,
+            name: "NymbusMixnetTests", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusCrypto", logging] + nio,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusNodeTests",
-            dependencies: ["NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusPubSubTests",
-            dependencies: ["NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
-            dependencies: ["NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
+            dependencies: ["NymbusTestSupport", "NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusFaultTests",
             dependencies: [
+                "NymbusTestSupport",
                 "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire",
                 "NymbusCrypto", logging,
             ],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusBrokerTests",
-            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
+            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusExamplesTests",
-            dependencies: ["custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", logging,
+            dependencies: ["NymbusTestSupport", "custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", logging,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict),

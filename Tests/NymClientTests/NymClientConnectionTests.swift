@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct NymClientConnectionTests {
@@ -296,7 +297,7 @@ import Testing
         let port = try await server.start()
         let client = NymClientConnection(configuration: config(port: port), logger: logger)
         try await client.start()
-        var rng = Fixtures.SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         let big = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         try await client.send(big, to: try await client.selfAddress())
         let got = await collect(client.inbound, count: 1)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

@@ -1,4 +1,5 @@
 import NIOCore
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

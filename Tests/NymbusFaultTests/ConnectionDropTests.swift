@@ -5,6 +5,7 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing
@@ -107,9 +108,11 @@ import Testing
         var logs: [DeliveryLog] = []
         for index in 1..<4 { logs.append(await DeliveryLog.start(await net.pubsub(index).subscribe(topic))) }
         let payloads = (0..<300).map { "object-\($0)" }
+        var random = SeededRandom()
+        let pauses = (0..<12).map { _ in Int.random(in: 150...300, using: &random) }
         let breaker = Task {
-            for _ in 0..<12 {
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 150...300)))
+            for pause in pauses {
+                try? await Task.sleep(for: .milliseconds(pause))
                 try? await net.mixnet.dropConnection(0)
             }
         }

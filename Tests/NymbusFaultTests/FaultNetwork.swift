@@ -6,6 +6,7 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 
 /// A whole Nymbus network for fault tests: one `LocalMixnet` and one `NymbusDaemon` (nym-client
@@ -47,6 +48,7 @@ actor FaultNetwork {
         configuration.hopDelay = hopDelay
         configuration.sendDelay = sendDelay
         configuration.startupDelay = startupDelay
+        configuration.seed = SeededRandom("FaultNetwork mixnet (delays, sender tags)").seed
         let mixnet = try LocalMixnet(configuration: configuration, logger: faultLogger("mixnet"))
         try await mixnet.start()
         return FaultNetwork(

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import NymbusWire
 import Testing
 

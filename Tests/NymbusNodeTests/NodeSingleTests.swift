@@ -2,6 +2,7 @@ import FoundationEssentials
 import Logging
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import NymbusWire
 import Testing
 

@@ -1,6 +1,7 @@
 import Logging
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import NymbusWire
 import Testing
 
@@ -73,21 +74,6 @@ actor SentLog {
             sourceLocation: sourceLocation)
         return all.filter(match)
     }
-}
-
-/// Waits until `condition` holds, polling; records an issue on timeout (an upper bound for a
-/// loaded machine: it returns as soon as the condition holds).
-func eventually(
-    timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: @Sendable () async -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-    return false
 }
 
 /// A node configuration for tests: production timers on a manual clock, no automatic timer

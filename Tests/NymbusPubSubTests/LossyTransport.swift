@@ -1,6 +1,7 @@
 import Foundation
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import NymbusWire
 
 /// A nym-client connection that loses chosen messages the way the mixnet does: the send
@@ -34,7 +35,7 @@ final class LossyTransport: MixnetTransport, @unchecked Sendable {
     /// `getdata` after its flood copy was lost) get through, so repair's bounded retries are
     /// never the limit and a test can ask for every object exactly.
     func loseRandomly(_ rate: Double, of commands: Set<Command>, seed: UInt64) {
-        lock.withLock { randomLoss = (rate, commands, SplitMix64(state: seed)) }
+        lock.withLock { randomLoss = (rate, commands, SplitMix64(seed: seed)) }
     }
 
     /// Messages lost so far, by command.

@@ -2,6 +2,7 @@ import Foundation
 import NymbusCrypto
 import NymbusMixnet
 import NymbusNode
+import NymbusTestSupport
 import NymbusWire
 import Testing
 
