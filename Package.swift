@@ -8,12 +8,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-let nio: [Target.Dependency] = [
+/// Sockets and event loops; `http` adds HTTP/1 and `nio` WebSockets: each target takes only what it imports.
+let nioCore: [Target.Dependency] = [
     .product(name: "NIOCore", package: "swift-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
-    .product(name: "NIOHTTP1", package: "swift-nio"),
-    .product(name: "NIOWebSocket", package: "swift-nio"),
 ]
+let http: [Target.Dependency] = nioCore + [.product(name: "NIOHTTP1", package: "swift-nio")]
+let nio: [Target.Dependency] = http + [.product(name: "NIOWebSocket", package: "swift-nio")]
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
@@ -56,19 +57,21 @@ let package = Package(
         .target(
             name: "NymbusBroker",
             dependencies: [
-                "NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "NymbusPubSub", "NymbusCrypto", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ] + nio,
+            ] + nioCore,
             swiftSettings: strict),
         .target(
             name: "NymbusDaemon",
-            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
+            dependencies: [
+                "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusCrypto", logging,
+            ],
             swiftSettings: strict),
         // The Prometheus endpoint: NYMBUS.STATUS numbers as metrics, over NIOHTTP1 (swift-prometheus
         // brings swift-metrics' CoreMetrics and swift-atomics).
         .target(
             name: "NymbusMetrics",
-            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")] + nio,
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")] + http,
             swiftSettings: strict),
         .executableTarget(
             name: "nymbus",
@@ -76,7 +79,7 @@ let package = Package(
                 "NymbusCrypto", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusNode", "NymbusPubSub",
                 "NymbusBroker", "NymbusDaemon", "NymbusMetrics", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + nio,
+            ],
             swiftSettings: strict),
         // Examples/custom-object: a custom WireCodable type over the broker (`swift run custom-object-example`).
         .executableTarget(
@@ -118,7 +121,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "NymbusBrokerTests",
-            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
+            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nioCore,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusExamplesTests",
