@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import NymbusCrypto
 import NymbusTestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import NIOCore
+import NymbusCrypto
 import NymbusTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NymbusCrypto
 import NymbusTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NymbusBroker
+import NymbusCrypto
 import NymbusPubSub
 import NymbusTestSupport
 import NymbusWire
