@@ -69,6 +69,11 @@ public actor NymClientConnection: MixnetTransport {
     public private(set) var droppedLaneReportCount = 0
     /// Messages waiting for the socket.
     public var queuedMessageCount: Int { queue.count }
+    /// Data bytes of every received message handed to `inbound` (a consumer that has handled
+    /// this many has caught up: quiescence checks compare it with the node's `bytesIn`).
+    public private(set) var receivedBytes = 0
+    /// Data bytes of the received messages read on the current WebSocket (0 after a reconnect).
+    public private(set) var receivedBytesOnConnection = 0
     /// Messages sent again after reconnects because they may have been in flight (`resendWindow`).
     public private(set) var resentCount = 0
     private var recentlyWritten: [(message: [UInt8], at: ContinuousClock.Instant)] = []
@@ -348,6 +353,7 @@ public actor NymClientConnection: MixnetTransport {
         generation += 1
         let current = generation
         channel = connection.channel
+        receivedBytesOnConnection = 0
         connectionsEstablished += 1
         if connectionsEstablished > 1 {
             logger.notice(
@@ -415,11 +421,14 @@ public actor NymClientConnection: MixnetTransport {
     private func handle(_ response: ServerResponse) {
         switch response {
         case .received(let message):
+            receivedBytesOnConnection += message.data.count
             if case .dropped = inboundContinuation.yield(message) {
                 droppedInboundCount += 1
                 logger.warning(
                     "inbound buffer full; dropped a received message",
                     metadata: ["dropped": "\(droppedInboundCount)"])
+            } else {
+                receivedBytes += message.data.count
             }
         case .selfAddress(let recipient):
             answeredGeneration = generation

@@ -313,6 +313,23 @@ struct MixnetRouter {
 
     mutating func count(_ update: (inout MixnetCounters) -> Void) { update(&counters) }
 
+    /// Whether nothing is on its way: no packet travelling or held by a gateway, none waiting in
+    /// an outbox, no reply waiting for SURBs. Timers (an idle sender's tick, a book's periodic
+    /// inspection) do not count; a message can still sit in an offline endpoint's inbox.
+    var isQuiet: Bool {
+        let travelling = events.contains {
+            switch $0 {
+            case .data, .surbRequest, .surbTopUp: true
+            case .inspect, .sendTick: false
+            }
+        }
+        return !travelling
+            && endpoints.allSatisfy { endpoint in
+                endpoint.outbox.isEmpty && endpoint.heldByGateway.isEmpty
+                    && endpoint.books.values.allSatisfy { $0.queue.isEmpty }
+            }
+    }
+
     mutating func schedule(_ packet: Packet, at due: Duration) { events.insert(packet, at: due) }
 
     /// Time for a message of `packets` packets to cross the mixnet: the slowest packet's

@@ -68,7 +68,7 @@ import Testing
             let complete = await eventually { await subscriber.contains(all: expected) }
             #expect(complete, "subscriber on node \(index) is missing objects")
         }
-        try await Task.sleep(for: .milliseconds(500))  // a duplicate would show up by now
+        await net.settle()  // a duplicate would have arrived by now
         for (index, subscriber) in subscribers.enumerated() {
             let check = MultisetCheck(got: await subscriber.payloads, expected: expected)
             #expect(check.isExact, "node \(index): \(check)")
@@ -124,7 +124,7 @@ import Testing
         let marker = ["marker"]
         try await net.pubsub(0).publish(Array("marker".utf8), to: topic)
         for log in logs { #expect(await eventually { await log.contains(all: marker) }) }
-        try await Task.sleep(for: .milliseconds(500))  // stragglers and duplicates would be in by now
+        await net.settle()  // stragglers and duplicates would have arrived by now
 
         var delivered: [Set<String>] = []
         for (index, log) in logs.enumerated() {

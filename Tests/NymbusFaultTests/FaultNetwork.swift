@@ -8,6 +8,7 @@ import NymbusNode
 import NymbusPubSub
 import NymbusTestSupport
 import NymbusWire
+import Testing
 
 /// A whole Nymbus network for fault tests: one `LocalMixnet` and one `NymbusDaemon` (nym-client
 /// connection + node + topics + broker) per endpoint, every byte between nodes crossing the
@@ -128,14 +129,39 @@ actor FaultNetwork {
             _ = try await node(dialer).connect(to: address(listener))
         }
         let wanted = edges.map { [$0.0, $0.1].sorted() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
+        let settled = await waitUntil(timeout: .seconds(30)) {
             let links = await self.links()
-            if wanted.allSatisfy({ pair in links.contains { $0 == pair } }) { return }
-            guard ContinuousClock.now < deadline else {
-                throw FaultError("links \(wanted) did not settle; have \(links)")
+            return wanted.allSatisfy { pair in links.contains { $0 == pair } }
+        }
+        guard settled else { throw FaultError("links \(wanted) did not settle; have \(await self.links())") }
+    }
+
+    /// Waits until nothing is on its way anywhere: the mixnet has nothing in flight (no packet
+    /// travelling, queued or held), every running node's nym-client connection has nothing
+    /// queued and has read everything the mixnet pushed to it, and every node has handled
+    /// everything its connection received. Then a message that has not arrived is not coming
+    /// (until a timer sends something new): the check for "nothing more arrives", on the system's
+    /// own counters instead of a fixed sleep. Records an Issue if that never happens.
+    @discardableResult
+    func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        // Quiet at two looks in a row with no counter moved between them: the node's handling of
+        // the last message it counted (its topic layer, a subscriber) has had its turn.
+        var previous: [Int]?
+        return await eventually("the network to settle", timeout: timeout, sourceLocation: sourceLocation) {
+            guard await mixnet.isQuiet else { return false }
+            var counters = [await mixnet.counters.messagesRouted]
+            for index in live {
+                let transport = transport(index)
+                let read = await transport.receivedBytesOnConnection
+                let handled = await node(index).statistics.bytesIn
+                guard await transport.queuedMessageCount == 0,
+                    await mixnet.deliveredBytesOnConnection(index) == read,
+                    await transport.receivedBytes == handled
+                else { return false }
+                counters.append(handled)
             }
-            try await Task.sleep(for: .milliseconds(20))
+            defer { previous = counters }
+            return counters == previous
         }
     }
 

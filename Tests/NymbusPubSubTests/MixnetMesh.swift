@@ -6,6 +6,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymbusTestSupport
+import Testing
 
 /// Nodes, each with its own nym-client connection to a `LocalMixnet` and a `PubSub` on top:
 /// every byte between them crosses the local mixnet's WebSocket API, with its delays and loss.
@@ -137,6 +138,30 @@ final class MixnetMesh: Sendable {
         var counts: [Int] = []
         for node in nodes { counts.append(await node.peers().count) }
         throw MeshError("links did not settle: have \(counts), expected \(expected)")
+    }
+
+    /// Waits until nothing is on its way: the mixnet has nothing in flight, every connection
+    /// has nothing queued and has read all the mixnet pushed to it, every node has handled all
+    /// its connection received, and no counter moved between two looks. Then a message that has
+    /// not arrived is not coming (until a timer sends something new): "nothing more arrives" on
+    /// the system's own signals instead of a fixed sleep. Records an Issue if it never happens.
+    @discardableResult
+    func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        var previous: [Int]?
+        return await eventually("the mesh to settle", timeout: timeout, sourceLocation: sourceLocation) {
+            guard await mixnet.isQuiet else { return false }
+            var counters = [await mixnet.counters.messagesRouted]
+            for (index, connection) in connections.enumerated() {
+                let read = await connection.receivedBytesOnConnection
+                let handled = await nodes[index].statistics.bytesIn
+                guard await connection.queuedMessageCount == 0, await mixnet.deliveredBytesOnConnection(index) == read,
+                    await connection.receivedBytes == handled
+                else { return false }
+                counters.append(handled)
+            }
+            defer { previous = counters }
+            return counters == previous
+        }
     }
 
     func stop() async {

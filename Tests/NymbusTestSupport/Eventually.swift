@@ -13,9 +13,9 @@ let pollInterval: Duration = .milliseconds(10)
 @discardableResult
 public func eventually(
     _ what: Comment? = nil, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
+    isolation: isolated (any Actor)? = #isolation, _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
-    if try await waitUntil(timeout: timeout, condition) { return true }
+    if try await waitUntil(timeout: timeout, isolation: isolation, condition) { return true }
     Issue.record(
         "timed out after \(timeout) waiting for \(what.map { "\($0)" } ?? "a condition")", sourceLocation: sourceLocation)
     return false
@@ -24,7 +24,10 @@ public func eventually(
 /// Waits until `condition` holds or `timeout` passes, polling, and says which: for waits whose
 /// timeout is an expected outcome (a retry round, a process that may have to be killed). Records
 /// nothing; use ``eventually(_:timeout:sourceLocation:_:)`` when the condition must come true.
-public func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Both run on the caller's actor (`isolation`), so a condition may read its state directly.
+public func waitUntil(
+    timeout: Duration, isolation: isolated (any Actor)? = #isolation, _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
