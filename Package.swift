@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "nymbus", targets: ["nymbus"]),
         .library(name: "NymbusCrypto", targets: ["NymbusCrypto"]),
         .library(name: "NymbusWire", targets: ["NymbusWire"]),
+        .library(name: "NymbusTransport", targets: ["NymbusTransport"]),
         .library(name: "NymClient", targets: ["NymClient"]),
         .library(name: "NymbusMixnet", targets: ["NymbusMixnet"]),
         .library(name: "NymbusNode", targets: ["NymbusNode"]),
@@ -46,10 +47,15 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
         .target(name: "NymbusCrypto", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "NymbusWire", dependencies: ["NymbusCrypto"], swiftSettings: strict),
-        .target(name: "NymClient", dependencies: ["NymbusCrypto", logging] + nio, swiftSettings: strict),
-        .target(name: "NymbusMixnet", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
+        // What a node needs from its mixnet client (MixnetTransport, ReceivedMessage, SenderTag and
+        // TransportError), so NymbusNode links no WebSocket code.
+        .target(name: "NymbusTransport", dependencies: ["NymbusCrypto"], swiftSettings: strict),
+        .target(name: "NymClient", dependencies: ["NymbusTransport", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .target(
-            name: "NymbusNode", dependencies: ["NymbusWire", "NymClient", "NymbusCrypto", logging],
+            name: "NymbusMixnet", dependencies: ["NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio,
+            swiftSettings: strict),
+        .target(
+            name: "NymbusNode", dependencies: ["NymbusWire", "NymbusTransport", "NymbusCrypto", logging],
             swiftSettings: strict),
         .target(
             name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusCrypto", logging],
@@ -64,7 +70,8 @@ let package = Package(
         .target(
             name: "NymbusDaemon",
             dependencies: [
-                "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusCrypto", logging,
+                "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusTransport", "NymbusMixnet",
+                "NymbusCrypto", logging,
             ],
             swiftSettings: strict),
         // The Prometheus endpoint: NYMBUS.STATUS numbers as metrics, over NIOHTTP1 (swift-prometheus
@@ -87,7 +94,9 @@ let package = Package(
             swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
-            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker", "NymbusPubSub"], swiftSettings: strict),
+            name: "nymbus-fuzz",
+            dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusTransport", "NymbusBroker", "NymbusPubSub"],
+            swiftSettings: strict),
         // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
         // randomness, child processes, temporary paths. Used by test targets only.
         .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
@@ -95,33 +104,33 @@ let package = Package(
             name: "NymbusCryptoTests", dependencies: ["NymbusTestSupport", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusTestSupport", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(
-            name: "NymClientTests", dependencies: ["NymbusTestSupport", "NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
+            name: "NymClientTests", dependencies: ["NymbusTestSupport", "NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
-            name: "NymbusMixnetTests", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusCrypto", logging] + nio,
+            name: "NymbusMixnetTests", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusNodeTests",
-            dependencies: ["NymbusTestSupport", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusPubSubTests",
-            dependencies: ["NymbusTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
-            dependencies: ["NymbusTestSupport", "NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
+            dependencies: ["NymbusTestSupport", "NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", logging],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusFaultTests",
             dependencies: [
                 "NymbusTestSupport",
-                "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire",
+                "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire",
                 "NymbusCrypto", logging,
             ],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusBrokerTests",
-            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nioCore,
+            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport"] + nioCore,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusExamplesTests",

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOWebSocket
 public import NymbusCrypto
+public import NymbusTransport
 
 /// The app's side of the nym-client WebSocket: one long-lived session that survives nym-client
 /// restarts and socket drops.
@@ -133,10 +134,10 @@ public actor NymClientConnection: MixnetTransport {
 
     /// This client's Nym address, as nym-client reported it (cached; refreshed on reconnect).
     /// Starts the connection if needed.
-    public func selfAddress() async throws(NymClientError) -> Recipient {
+    public func selfAddress() async throws(TransportError) -> Recipient {
         if let address { return address }
-        try await start()
-        guard let address else { throw NymClientError(.notConnected, "nym-client address unknown") }
+        do { try await start() } catch { throw error.transportError }
+        guard let address else { throw TransportError(.notConnected, "nym-client address unknown") }
         return address
     }
 
@@ -179,56 +180,61 @@ public actor NymClientConnection: MixnetTransport {
     // MARK: Sending (MixnetTransport)
 
     /// Plain `send`; returns once queued (see the type's notes).
-    public func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
-        try enqueue(.send(recipient: recipient, data: message, connectionID: nil))
+    public func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError) {
+        try enqueueForTransport(.send(recipient: recipient, data: message, connectionID: nil))
     }
 
     /// `sendAnonymous` with `replySurbs` reply blocks; returns once queued.
     public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32)
-        async throws(NymClientError)
+        async throws(TransportError)
     {
-        try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: nil))
+        try enqueueForTransport(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: nil))
     }
 
     /// `reply` to a sender tag; returns once queued.
-    public func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
-        try enqueue(.reply(senderTag: tag, data: message, connectionID: nil))
+    public func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError) {
+        try enqueueForTransport(.reply(senderTag: tag, data: message, connectionID: nil))
     }
 
     /// Whether `laneReports` carries nym-client's answers: always, over the WebSocket API.
     public nonisolated var reportsLaneQueueLengths: Bool { true }
 
     /// `send` on lane `lane` (connection id); nym-client answers with the lane's length.
-    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError) {
-        try enqueue(.send(recipient: recipient, data: message, connectionID: lane))
+    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(TransportError) {
+        try enqueueForTransport(.send(recipient: recipient, data: message, connectionID: lane))
     }
 
     /// `sendAnonymous` on lane `lane`; nym-client answers with the lane's length.
     public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
-        async throws(NymClientError)
+        async throws(TransportError)
     {
-        try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: lane))
+        try enqueueForTransport(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: lane))
     }
 
     /// `reply` on lane `lane`; nym-client answers with the lane's length.
-    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError) {
-        try enqueue(.reply(senderTag: tag, data: message, connectionID: lane))
+    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(TransportError) {
+        try enqueueForTransport(.reply(senderTag: tag, data: message, connectionID: lane))
     }
 
     /// `GetLaneQueueLength`, in order with the sends; the answer comes on `laneReports`.
-    public func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError) {
-        try enqueue(.getLaneQueueLength(lane))
+    public func requestLaneQueueLength(_ lane: UInt64) async throws(TransportError) {
+        try enqueueForTransport(.getLaneQueueLength(lane))
     }
 
     /// `ClosedConnection`: nym-client drops what it has not sent of `lane`. Best effort: with the
     /// send queue full the request is skipped (the lane empties by itself).
     public func closeLane(_ lane: UInt64) async {
-        try? enqueue(.closedConnection(lane))
+        try? enqueueForTransport(.closedConnection(lane))
     }
 
     /// Queues any request (binary frame) in order with the sends.
     public func submit(_ request: ClientRequest) throws(NymClientError) {
         try enqueue(request)
+    }
+
+    /// `enqueue`, failing as the transport seam reports it.
+    private func enqueueForTransport(_ request: ClientRequest) throws(TransportError) {
+        do { try enqueue(request) } catch { throw error.transportError }
     }
 
     private func enqueue(_ request: ClientRequest) throws(NymClientError) {

@@ -1,4 +1,5 @@
 public import NymbusCrypto
+public import NymbusTransport
 
 /// The codes of ``NymClientError``.
 extension ErrorCode<NymClientError> {
@@ -30,4 +31,21 @@ extension ErrorCode<NymClientError> {
 public struct NymClientError: CodedError {
     public let details: ErrorDetails<Self>
     public init(details: ErrorDetails<Self>) { self.details = details }
+}
+
+extension NymClientError {
+    /// This error as the transport seam reports it to a node (same reason and location).
+    public var transportError: TransportError {
+        let code: TransportError.Code =
+            switch self.code {
+            case .notConnected, .connectionFailed: .notConnected
+            case .queueFull: .queueFull
+            case .closed: .closed
+            case .malformedRequest: .messageTooLarge
+            case .timeout: .timeout
+            case .invalidSenderTag: .invalidSenderTag
+            default: .failed
+            }
+        return TransportError(details: ErrorDetails(code: code, reason: reason, location: location))
+    }
 }

@@ -20,6 +20,13 @@ public struct ErrorDetails<Domain>: Sendable {
     public let reason: String
     /// Where the error was made (`file:line`).
     public let location: String
+
+    /// Details as given (to carry an error's reason and location over into another error type).
+    public init(code: ErrorCode<Domain>, reason: String, location: String) {
+        self.code = code
+        self.reason = reason
+        self.location = location
+    }
 }
 
 /// The one shape of Nymbus's error types: each module has one struct that stores its

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOWebSocket
 public import NymClient
 public import NymbusCrypto
+public import NymbusTransport
 
 /// A local stand-in for the Nym mixnet: N simulated nym-clients on loopback WebSockets, routed
 /// through one simulated mixnet.

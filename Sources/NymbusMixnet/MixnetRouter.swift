@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// The simulated mixnet between the local endpoints, as a pure state machine.
 ///

@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// Shared test values.
 enum Fixtures {

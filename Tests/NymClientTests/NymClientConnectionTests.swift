@@ -4,6 +4,7 @@ import NIOPosix
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct NymClientConnectionTests {
@@ -229,7 +230,7 @@ import Testing
         let client = NymClientConnection(configuration: config(port: port, queue: 3), logger: logger)
         let other = Recipient.random()
         for i in 0..<3 { try await client.send([UInt8(i)], to: other) }
-        await #expect(throws: NymClientError(.queueFull, "")) { try await client.send([3], to: other) }
+        await #expect(throws: TransportError(.queueFull, "")) { try await client.send([3], to: other) }
         #expect(await client.queuedMessageCount == 3)
 
         let server = TestNymServer()
@@ -285,7 +286,7 @@ import Testing
         await client.close()
         // The queued send was flushed before the Close frame.
         #expect(await eventually { server.rawRequests.count == 2 })
-        await #expect(throws: NymClientError(.closed, "")) { try await client.send([2], to: Recipient.random()) }
+        await #expect(throws: TransportError(.closed, "")) { try await client.send([2], to: Recipient.random()) }
         await #expect(throws: NymClientError(.closed, "")) { try await client.start() }
         #expect(await collect(client.inbound, count: 1).isEmpty)  // finished
         #expect(await eventually { server.openConnections == 0 })
@@ -329,7 +330,7 @@ import Testing
         var configuration = config(port: 1)
         configuration.maxMessageSize = 1000
         let client = NymClientConnection(configuration: configuration, logger: logger)
-        await #expect(throws: NymClientError(.malformedRequest, "")) {
+        await #expect(throws: TransportError(.messageTooLarge, "")) {
             try await client.send([UInt8](repeating: 0, count: 1000), to: Recipient.random())
         }
         #expect(await client.queuedMessageCount == 0)

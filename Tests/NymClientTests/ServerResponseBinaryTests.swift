@@ -1,6 +1,7 @@
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite struct ServerResponseBinaryTests {

@@ -6,6 +6,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import NymClient
 import Testing

@@ -3,6 +3,7 @@ import NIOWebSocket
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @testable import NymbusMixnet

@@ -2,6 +2,7 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @testable import NymbusMixnet

@@ -2,6 +2,7 @@ import FoundationEssentials
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 

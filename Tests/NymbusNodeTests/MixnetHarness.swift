@@ -3,6 +3,7 @@ import NymClient
 import NymbusCrypto
 import NymbusMixnet
 import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 

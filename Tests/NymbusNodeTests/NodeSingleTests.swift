@@ -3,6 +3,7 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 

@@ -2,6 +2,7 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 
@@ -34,14 +35,14 @@ final class ScriptedTransport: MixnetTransport {
         (inbound, feed) = AsyncStream.makeStream(of: ReceivedMessage.self)
     }
 
-    func selfAddress() async throws(NymClientError) -> Recipient { address }
-    func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
+    func selfAddress() async throws(TransportError) -> Recipient { address }
+    func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError) {
         await log.append(Sent(kind: .send(recipient), bytes: message))
     }
-    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError) {
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(TransportError) {
         await log.append(Sent(kind: .anonymous(recipient, surbs: replySurbs), bytes: message))
     }
-    func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
+    func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError) {
         await log.append(Sent(kind: .reply(tag), bytes: message))
     }
 

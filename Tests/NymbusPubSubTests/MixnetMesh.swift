@@ -6,6 +6,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 /// Nodes, each with its own nym-client connection to a `LocalMixnet` and a `PubSub` on top:
