@@ -60,6 +60,24 @@ import Testing
         #expect(router.counters.messagesDelivered == 1)
     }
 
+    /// Quiet means nothing on its way: a message waiting in a paced outbox or travelling is not
+    /// quiet; idle timers are.
+    @Test func quietOnlyWhenNothingIsOnItsWay() {
+        var router = makeRouter(hopDelay: .milliseconds(50), sendDelay: .milliseconds(20))
+        #expect(router.isQuiet)
+        _ = router.send(from: 0, to: b, data: [1], connectionID: 3, now: .zero)
+        #expect(!router.isQuiet, "waiting in the sender's outbox")
+        var delivered: [(Int, ReceivedMessage)] = []
+        var now = Duration.zero
+        while delivered.isEmpty, now < .seconds(60) {
+            now += .milliseconds(5)
+            delivered += deliveries(router.advance(to: now))
+            if delivered.isEmpty { #expect(!router.isQuiet, "in flight at \(now)") }
+        }
+        #expect(delivered.map(\.1) == [ReceivedMessage(data: [1], senderTag: nil)])
+        #expect(router.isQuiet, "delivered; the idle sender's tick does not count")
+    }
+
     @Test func sendToUnknownAddressIsDroppedSilently() {
         var router = makeRouter()
         let actions = router.send(from: 0, to: Recipient.random(), data: [9], connectionID: nil, now: .zero)
