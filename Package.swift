@@ -100,6 +100,10 @@ let package = Package(
         // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
         // randomness, child processes, temporary paths. Used by test targets only.
         .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
+        // The same for tests that run nodes on a local mixnet: quiescence (`settle`).
+        .target(
+            name: "NymbusNetworkTestSupport", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusNode"],
+            path: "Tests/NymbusNetworkTestSupport", swiftSettings: strict),
         .testTarget(
             name: "NymbusCryptoTests", dependencies: ["NymbusTestSupport", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(name: "NymbusWireTests", dependencies: ["NymbusTestSupport", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
@@ -114,7 +118,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "NymbusPubSubTests",
-            dependencies: ["NymbusTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusNetworkTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
@@ -123,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "NymbusFaultTests",
             dependencies: [
-                "NymbusTestSupport",
+                "NymbusTestSupport", "NymbusNetworkTestSupport",
                 "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire",
                 "NymbusCrypto", logging,
             ],

@@ -5,6 +5,7 @@ import NymbusCrypto
 import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
+import NymbusNetworkTestSupport
 import NymbusPubSub
 import NymbusTestSupport
 import NymbusWire
@@ -136,33 +137,12 @@ actor FaultNetwork {
         guard settled else { throw FaultError("links \(wanted) did not settle; have \(await self.links())") }
     }
 
-    /// Waits until nothing is on its way anywhere: the mixnet has nothing in flight (no packet
-    /// travelling, queued or held), every running node's nym-client connection has nothing
-    /// queued and has read everything the mixnet pushed to it, and every node has handled
-    /// everything its connection received. Then a message that has not arrived is not coming
-    /// (until a timer sends something new): the check for "nothing more arrives", on the system's
-    /// own counters instead of a fixed sleep. Records an Issue if that never happens.
+    /// Waits until nothing is on its way between the running nodes (see `settle(_:_:)`): the
+    /// check for "nothing more arrives".
     @discardableResult
     func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
-        // Quiet at two looks in a row with no counter moved between them: the node's handling of
-        // the last message it counted (its topic layer, a subscriber) has had its turn.
-        var previous: [Int]?
-        return await eventually("the network to settle", timeout: timeout, sourceLocation: sourceLocation) {
-            guard await mixnet.isQuiet else { return false }
-            var counters = [await mixnet.counters.messagesRouted]
-            for index in live {
-                let transport = transport(index)
-                let read = await transport.receivedBytesOnConnection
-                let handled = await node(index).statistics.bytesIn
-                guard await transport.queuedMessageCount == 0,
-                    await mixnet.deliveredBytesOnConnection(index) == read,
-                    await transport.receivedBytes == handled
-                else { return false }
-                counters.append(handled)
-            }
-            defer { previous = counters }
-            return counters == previous
-        }
+        let members = live.map { MixnetMember(endpoint: $0, connection: transport($0), node: node($0)) }
+        return await NymbusNetworkTestSupport.settle(mixnet, members, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     /// The links both ends consider established, as sorted index pairs (one per session).

@@ -3,6 +3,7 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusMixnet
+import NymbusNetworkTestSupport
 import NymbusNode
 import NymbusPubSub
 import NymbusTestSupport
@@ -141,28 +142,12 @@ final class MixnetMesh: Sendable {
         throw MeshError("links did not settle: have \(counts), expected \(expected)")
     }
 
-    /// Waits until nothing is on its way: the mixnet has nothing in flight, every connection
-    /// has nothing queued and has read all the mixnet pushed to it, every node has handled all
-    /// its connection received, and no counter moved between two looks. Then a message that has
-    /// not arrived is not coming (until a timer sends something new): "nothing more arrives" on
-    /// the system's own signals instead of a fixed sleep. Records an Issue if it never happens.
+    /// Waits until nothing is on its way between the nodes (see `settle(_:_:)`): the check for
+    /// "nothing more arrives".
     @discardableResult
     func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
-        var previous: [Int]?
-        return await eventually("the mesh to settle", timeout: timeout, sourceLocation: sourceLocation) {
-            guard await mixnet.isQuiet else { return false }
-            var counters = [await mixnet.counters.messagesRouted]
-            for (index, connection) in connections.enumerated() {
-                let read = await connection.receivedBytesOnConnection
-                let handled = await nodes[index].statistics.bytesIn
-                guard await connection.queuedMessageCount == 0, await mixnet.deliveredBytesOnConnection(index) == read,
-                    await connection.receivedBytes == handled
-                else { return false }
-                counters.append(handled)
-            }
-            defer { previous = counters }
-            return counters == previous
-        }
+        let members = nodes.indices.map { MixnetMember(endpoint: $0, connection: connections[$0], node: nodes[$0]) }
+        return await NymbusNetworkTestSupport.settle(mixnet, members, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     func stop() async {
