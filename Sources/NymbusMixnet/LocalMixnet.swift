@@ -291,8 +291,9 @@ public actor LocalMixnet {
         router.laneQueueLength(endpoint: endpoint, lane: lane)
     }
 
-    /// Whether nothing is in flight between the endpoints (no packet travelling, queued or held):
-    /// the mixnet's own quiescence, for tests that check that nothing more arrives.
+    /// Whether nothing is in flight between the endpoints (no packet travelling, queued or held;
+    /// replies waiting for SURBs wait, they are not in flight): the mixnet's own quiescence, for
+    /// tests that check that nothing more arrives.
     public var isQuiet: Bool { router.isQuiet }
 
     /// Data bytes of the messages pushed to `endpoint`'s app on its current WebSocket (0 with

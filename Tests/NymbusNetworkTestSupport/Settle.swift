@@ -32,19 +32,30 @@ public func settle(
     sourceLocation: SourceLocation = #_sourceLocation
 ) async -> Bool {
     var previous: [Int]?
-    return await eventually("the network to settle", timeout: timeout, sourceLocation: sourceLocation) {
-        guard await mixnet.isQuiet else { return false }
+    var blocker = ""
+    let settled = await waitUntil(timeout: timeout) {
+        guard await mixnet.isQuiet else {
+            blocker = "the mixnet has packets in flight"
+            return false
+        }
         var counters = [await mixnet.counters.messagesRouted]
         for member in members {
             let read = await member.connection.receivedBytesOnConnection
             let handled = await member.node.statistics.bytesIn
-            guard await member.connection.queuedMessageCount == 0,
-                await mixnet.deliveredBytesOnConnection(member.endpoint) == read,
-                await member.connection.receivedBytes == handled
-            else { return false }
+            let queued = await member.connection.queuedMessageCount
+            let delivered = await mixnet.deliveredBytesOnConnection(member.endpoint)
+            let received = await member.connection.receivedBytes
+            guard queued == 0, delivered == read, received == handled else {
+                blocker =
+                    "endpoint \(member.endpoint): \(queued) queued, \(delivered) bytes pushed and \(read) read, \(received) received and \(handled) handled"
+                return false
+            }
             counters.append(handled)
         }
         defer { previous = counters }
+        blocker = "counters still moving"
         return counters == previous
     }
+    if !settled { Issue.record("the network did not settle within \(timeout): \(blocker)", sourceLocation: sourceLocation) }
+    return settled
 }
