@@ -8,12 +8,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-let nio: [Target.Dependency] = [
+/// Sockets and event loops; `http` adds HTTP/1 and `nio` WebSockets: each target takes only what it imports.
+let nioCore: [Target.Dependency] = [
     .product(name: "NIOCore", package: "swift-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
-    .product(name: "NIOHTTP1", package: "swift-nio"),
-    .product(name: "NIOWebSocket", package: "swift-nio"),
 ]
+let http: [Target.Dependency] = nioCore + [.product(name: "NIOHTTP1", package: "swift-nio")]
+let nio: [Target.Dependency] = http + [.product(name: "NIOWebSocket", package: "swift-nio")]
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
@@ -23,6 +24,7 @@ let package = Package(
         .executable(name: "nymbus", targets: ["nymbus"]),
         .library(name: "NymbusCrypto", targets: ["NymbusCrypto"]),
         .library(name: "NymbusWire", targets: ["NymbusWire"]),
+        .library(name: "NymbusTransport", targets: ["NymbusTransport"]),
         .library(name: "NymClient", targets: ["NymClient"]),
         .library(name: "NymbusMixnet", targets: ["NymbusMixnet"]),
         .library(name: "NymbusNode", targets: ["NymbusNode"]),
@@ -45,10 +47,15 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]),
         .target(name: "NymbusCrypto", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "NymbusWire", dependencies: ["NymbusCrypto"], swiftSettings: strict),
-        .target(name: "NymClient", dependencies: ["NymbusCrypto", logging] + nio, swiftSettings: strict),
-        .target(name: "NymbusMixnet", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
+        // What a node needs from its mixnet client (MixnetTransport, ReceivedMessage, SenderTag and
+        // TransportError), so NymbusNode links no WebSocket code.
+        .target(name: "NymbusTransport", dependencies: ["NymbusCrypto"], swiftSettings: strict),
+        .target(name: "NymClient", dependencies: ["NymbusTransport", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .target(
-            name: "NymbusNode", dependencies: ["NymbusWire", "NymClient", "NymbusCrypto", logging],
+            name: "NymbusMixnet", dependencies: ["NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio,
+            swiftSettings: strict),
+        .target(
+            name: "NymbusNode", dependencies: ["NymbusWire", "NymbusTransport", "NymbusCrypto", logging],
             swiftSettings: strict),
         .target(
             name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusCrypto", logging],
@@ -56,19 +63,22 @@ let package = Package(
         .target(
             name: "NymbusBroker",
             dependencies: [
-                "NymbusPubSub", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "NymbusPubSub", "NymbusCrypto", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ] + nio,
+            ] + nioCore,
             swiftSettings: strict),
         .target(
             name: "NymbusDaemon",
-            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
+            dependencies: [
+                "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusTransport", "NymbusMixnet",
+                "NymbusCrypto", logging,
+            ],
             swiftSettings: strict),
         // The Prometheus endpoint: NYMBUS.STATUS numbers as metrics, over NIOHTTP1 (swift-prometheus
         // brings swift-metrics' CoreMetrics and swift-atomics).
         .target(
             name: "NymbusMetrics",
-            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")] + nio,
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")] + http,
             swiftSettings: strict),
         .executableTarget(
             name: "nymbus",
@@ -76,7 +86,7 @@ let package = Package(
                 "NymbusCrypto", "NymbusWire", "NymClient", "NymbusMixnet", "NymbusNode", "NymbusPubSub",
                 "NymbusBroker", "NymbusDaemon", "NymbusMetrics", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + nio,
+            ],
             swiftSettings: strict),
         // Examples/custom-object: a custom WireCodable type over the broker (`swift run custom-object-example`).
         .executableTarget(
@@ -84,41 +94,51 @@ let package = Package(
             swiftSettings: strict),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(
-            name: "nymbus-fuzz", dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusBroker", "NymbusPubSub"], swiftSettings: strict),
+            name: "nymbus-fuzz",
+            dependencies: ["CLibFuzzer", "NymbusWire", "NymbusCrypto", "NymClient", "NymbusTransport", "NymbusBroker", "NymbusPubSub"],
+            swiftSettings: strict),
+        // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
+        // randomness, child processes, temporary paths. Used by test targets only.
+        .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
+        // The same for tests that run nodes on a local mixnet: quiescence (`settle`).
+        .target(
+            name: "NymbusNetworkTestSupport", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusNode"],
+            path: "Tests/NymbusNetworkTestSupport", swiftSettings: strict),
         .testTarget(
-            name: "NymbusCryptoTests", dependencies: ["NymbusCrypto"], swiftSettings: strict),
-        .testTarget(name: "NymbusWireTests", dependencies: ["NymbusWire", "NymbusCrypto"], swiftSettings: strict),
+            name: "NymbusCryptoTests", dependencies: ["NymbusTestSupport", "NymbusCrypto"], swiftSettings: strict),
+        .testTarget(name: "NymbusWireTests", dependencies: ["NymbusTestSupport", "NymbusWire", "NymbusCrypto"], swiftSettings: strict),
         .testTarget(
-            name: "NymClientTests", dependencies: ["NymClient", "NymbusCrypto", logging] + nio, swiftSettings: strict),
+            name: "NymClientTests", dependencies: ["NymbusTestSupport", "NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio, swiftSettings: strict),
         .testTarget(
-            name: "NymbusMixnetTests", dependencies: ["NymbusMixnet", "NymClient", "NymbusCrypto", logging] + nio,
+            name: "NymbusMixnetTests", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusCrypto", logging] + nio,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusNodeTests",
-            dependencies: ["NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusPubSubTests",
-            dependencies: ["NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            dependencies: ["NymbusTestSupport", "NymbusNetworkTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
-            dependencies: ["NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", logging],
+            dependencies: ["NymbusTestSupport", "NymbusDaemon", "NymbusMetrics", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", logging],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusFaultTests",
             dependencies: [
-                "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire",
+                "NymbusTestSupport", "NymbusNetworkTestSupport",
+                "NymbusDaemon", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire",
                 "NymbusCrypto", logging,
             ],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusBrokerTests",
-            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient"] + nio,
+            dependencies: ["NymbusTestSupport", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport"] + nioCore,
             swiftSettings: strict),
         .testTarget(
             name: "NymbusExamplesTests",
-            dependencies: ["custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", logging,
+            dependencies: ["NymbusTestSupport", "custom-object-example", "NymbusDaemon", "NymbusMixnet", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", logging,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict),

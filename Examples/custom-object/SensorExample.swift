@@ -1,5 +1,6 @@
 import Foundation
 import NymbusBroker
+import NymbusCrypto
 import NymbusWire
 
 /// What `custom-object-example` does, separate from `main` so tests can run it in-process.

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// One reading from a temperature/humidity sensor: the custom type this example sends over Nymbus.

@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusTransport
 
 extension ClientRequest {
     // MARK: Text (JSON)

@@ -1,4 +1,5 @@
 public import NymbusCrypto
+public import NymbusTransport
 
 /// A request from the app to nym-client over the WebSocket (nym's `ClientRequest`).
 ///

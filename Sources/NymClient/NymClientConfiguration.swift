@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// Where the nym-client WebSocket is and how the connection to it behaves.
 ///
 /// The defaults match a stock nym-client (`ws://127.0.0.1:1977/`) and its tungstenite read limits

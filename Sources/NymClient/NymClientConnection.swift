@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOWebSocket
 public import NymbusCrypto
+public import NymbusTransport
 
 /// The app's side of the nym-client WebSocket: one long-lived session that survives nym-client
 /// restarts and socket drops.
@@ -69,6 +70,11 @@ public actor NymClientConnection: MixnetTransport {
     public private(set) var droppedLaneReportCount = 0
     /// Messages waiting for the socket.
     public var queuedMessageCount: Int { queue.count }
+    /// Data bytes of every received message handed to `inbound` (a consumer that has handled
+    /// this many has caught up: quiescence checks compare it with the node's `bytesIn`).
+    public private(set) var receivedBytes = 0
+    /// Data bytes of the received messages read on the current WebSocket (0 after a reconnect).
+    public private(set) var receivedBytesOnConnection = 0
     /// Messages sent again after reconnects because they may have been in flight (`resendWindow`).
     public private(set) var resentCount = 0
     private var recentlyWritten: [(message: [UInt8], at: ContinuousClock.Instant)] = []
@@ -128,10 +134,10 @@ public actor NymClientConnection: MixnetTransport {
 
     /// This client's Nym address, as nym-client reported it (cached; refreshed on reconnect).
     /// Starts the connection if needed.
-    public func selfAddress() async throws(NymClientError) -> Recipient {
+    public func selfAddress() async throws(TransportError) -> Recipient {
         if let address { return address }
-        try await start()
-        guard let address else { throw NymClientError(.notConnected, "nym-client address unknown") }
+        do { try await start() } catch { throw error.transportError }
+        guard let address else { throw TransportError(.notConnected, "nym-client address unknown") }
         return address
     }
 
@@ -174,56 +180,61 @@ public actor NymClientConnection: MixnetTransport {
     // MARK: Sending (MixnetTransport)
 
     /// Plain `send`; returns once queued (see the type's notes).
-    public func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
-        try enqueue(.send(recipient: recipient, data: message, connectionID: nil))
+    public func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError) {
+        try enqueueForTransport(.send(recipient: recipient, data: message, connectionID: nil))
     }
 
     /// `sendAnonymous` with `replySurbs` reply blocks; returns once queued.
     public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32)
-        async throws(NymClientError)
+        async throws(TransportError)
     {
-        try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: nil))
+        try enqueueForTransport(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: nil))
     }
 
     /// `reply` to a sender tag; returns once queued.
-    public func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
-        try enqueue(.reply(senderTag: tag, data: message, connectionID: nil))
+    public func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError) {
+        try enqueueForTransport(.reply(senderTag: tag, data: message, connectionID: nil))
     }
 
     /// Whether `laneReports` carries nym-client's answers: always, over the WebSocket API.
     public nonisolated var reportsLaneQueueLengths: Bool { true }
 
     /// `send` on lane `lane` (connection id); nym-client answers with the lane's length.
-    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError) {
-        try enqueue(.send(recipient: recipient, data: message, connectionID: lane))
+    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(TransportError) {
+        try enqueueForTransport(.send(recipient: recipient, data: message, connectionID: lane))
     }
 
     /// `sendAnonymous` on lane `lane`; nym-client answers with the lane's length.
     public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
-        async throws(NymClientError)
+        async throws(TransportError)
     {
-        try enqueue(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: lane))
+        try enqueueForTransport(.sendAnonymous(recipient: recipient, data: message, replySurbs: replySurbs, connectionID: lane))
     }
 
     /// `reply` on lane `lane`; nym-client answers with the lane's length.
-    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError) {
-        try enqueue(.reply(senderTag: tag, data: message, connectionID: lane))
+    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(TransportError) {
+        try enqueueForTransport(.reply(senderTag: tag, data: message, connectionID: lane))
     }
 
     /// `GetLaneQueueLength`, in order with the sends; the answer comes on `laneReports`.
-    public func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError) {
-        try enqueue(.getLaneQueueLength(lane))
+    public func requestLaneQueueLength(_ lane: UInt64) async throws(TransportError) {
+        try enqueueForTransport(.getLaneQueueLength(lane))
     }
 
     /// `ClosedConnection`: nym-client drops what it has not sent of `lane`. Best effort: with the
     /// send queue full the request is skipped (the lane empties by itself).
     public func closeLane(_ lane: UInt64) async {
-        try? enqueue(.closedConnection(lane))
+        try? enqueueForTransport(.closedConnection(lane))
     }
 
     /// Queues any request (binary frame) in order with the sends.
     public func submit(_ request: ClientRequest) throws(NymClientError) {
         try enqueue(request)
+    }
+
+    /// `enqueue`, failing as the transport seam reports it.
+    private func enqueueForTransport(_ request: ClientRequest) throws(TransportError) {
+        do { try enqueue(request) } catch { throw error.transportError }
     }
 
     private func enqueue(_ request: ClientRequest) throws(NymClientError) {
@@ -348,6 +359,7 @@ public actor NymClientConnection: MixnetTransport {
         generation += 1
         let current = generation
         channel = connection.channel
+        receivedBytesOnConnection = 0
         connectionsEstablished += 1
         if connectionsEstablished > 1 {
             logger.notice(
@@ -415,11 +427,14 @@ public actor NymClientConnection: MixnetTransport {
     private func handle(_ response: ServerResponse) {
         switch response {
         case .received(let message):
+            receivedBytesOnConnection += message.data.count
             if case .dropped = inboundContinuation.yield(message) {
                 droppedInboundCount += 1
                 logger.warning(
                     "inbound buffer full; dropped a received message",
                     metadata: ["dropped": "\(droppedInboundCount)"])
+            } else {
+                receivedBytes += message.data.count
             }
         case .selfAddress(let recipient):
             answeredGeneration = generation

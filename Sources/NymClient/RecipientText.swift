@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusTransport
 
 /// A parse failure carrying nym-client's exact error text.
 struct TextFailure: Error {

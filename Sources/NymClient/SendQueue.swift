@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// The bounded FIFO of encoded request frames waiting for the socket.
 ///
 /// Messages stay here until the socket accepted them, so a dropped connection loses nothing

@@ -1,4 +1,5 @@
 public import NymbusCrypto
+public import NymbusTransport
 
 /// A message from nym-client to the app over the WebSocket (nym's `ServerResponse`).
 public enum ServerResponse: Sendable, Equatable {
@@ -77,7 +78,10 @@ public enum ServerResponse: Sendable, Equatable {
                 guard bytes.count >= 2 + SenderTag.byteLength + 8 else {
                     throw malformed("not enough data provided to recover 'received' with a sender tag")
                 }
-                let tag = try SenderTag(bytes: Array(bytes[2..<(2 + SenderTag.byteLength)]))
+                let tag: SenderTag
+                do { tag = try SenderTag(bytes: Array(bytes[2..<(2 + SenderTag.byteLength)])) } catch {
+                    throw NymClientError(.invalidSenderTag, error.reason)
+                }
                 let data = try lengthPrefixed(bytes, lengthAt: 2 + SenderTag.byteLength, field: "message")
                 return .received(ReceivedMessage(data: data, senderTag: tag))
             default:

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import NymbusCrypto
 
 /// Opens one WebSocket to nym-client: TCP connect, HTTP/1.1 upgrade, then the frame pipeline
 /// with nym-client's size limits (16 MiB frames, 64 MiB reassembled messages).

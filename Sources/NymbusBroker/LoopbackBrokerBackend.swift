@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// A backend with no network: a standalone broker that only fans out between local clients.
 ///
 /// It accepts every publish up to ``maxPayloadBytes`` (refusing larger ones like the overlay

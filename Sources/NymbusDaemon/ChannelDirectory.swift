@@ -1,4 +1,5 @@
 import NymbusBroker
+import NymbusCrypto
 import NymbusPubSub
 import Synchronization
 

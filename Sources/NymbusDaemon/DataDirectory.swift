@@ -1,4 +1,5 @@
 public import Foundation
+import NymbusCrypto
 import NymbusNode
 
 /// The node's data directory: created with mode 0700, files written atomically with mode 0600.

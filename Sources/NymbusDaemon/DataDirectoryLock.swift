@@ -1,4 +1,5 @@
 import Foundation
+import NymbusCrypto
 
 #if canImport(Glibc)
     import Glibc

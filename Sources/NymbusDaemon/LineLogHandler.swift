@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import NymbusCrypto
 
 /// Where log lines go: standard error or a file opened for appending (mode 0600), shared by
 /// every logger of the process. Whole lines are written with one `write(2)` under a lock, so

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NymbusBroker
+import NymbusCrypto
 import NymbusNode
 import NymbusPubSub
 

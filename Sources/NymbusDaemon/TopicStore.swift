@@ -1,4 +1,5 @@
 import Foundation
+import NymbusCrypto
 import NymbusPubSub
 
 /// The private topics this node has joined, by channel, persisted as invites in `topics.json`

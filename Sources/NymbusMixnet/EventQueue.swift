@@ -41,6 +41,9 @@ struct EventQueue<Element> {
         return (first.due, first.element)
     }
 
+    /// Whether any waiting event satisfies `predicate`.
+    func contains(where predicate: (Element) -> Bool) -> Bool { heap.contains { predicate($0.element) } }
+
     /// Drops every event for which `shouldRemove` is true.
     mutating func removeAll(where shouldRemove: (Element) -> Bool) {
         let kept = heap.filter { !shouldRemove($0.element) }

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOWebSocket
 public import NymClient
 public import NymbusCrypto
+public import NymbusTransport
 
 /// A local stand-in for the Nym mixnet: N simulated nym-clients on loopback WebSockets, routed
 /// through one simulated mixnet.
@@ -31,6 +32,8 @@ public actor LocalMixnet {
         let channel: any Channel
         /// Answers and pushes follow the frame type of the last request; binary until then.
         var textMode = false
+        /// Data bytes of the messages pushed on this connection.
+        var deliveredBytes = 0
     }
 
     private struct EndpointRuntime {
@@ -288,6 +291,17 @@ public actor LocalMixnet {
         router.laneQueueLength(endpoint: endpoint, lane: lane)
     }
 
+    /// Whether nothing is in flight between the endpoints (no packet travelling, queued or held;
+    /// replies waiting for SURBs wait, they are not in flight): the mixnet's own quiescence, for
+    /// tests that check that nothing more arrives.
+    public var isQuiet: Bool { router.isQuiet }
+
+    /// Data bytes of the messages pushed to `endpoint`'s app on its current WebSocket (0 with
+    /// none): equal to the client's count of what it read there once it has read everything.
+    public func deliveredBytesOnConnection(_ endpoint: Int) -> Int {
+        runtimes.indices.contains(endpoint) ? runtimes[endpoint].connection?.deliveredBytes ?? 0 : 0
+    }
+
     /// Messages waiting for an app to attach to `endpoint`.
     public func inboxCount(_ endpoint: Int) -> Int { router.inboxCount(endpoint) }
 
@@ -387,6 +401,7 @@ public actor LocalMixnet {
         for action in actions {
             switch action {
             case .deliver(let endpoint, let message):
+                runtimes[endpoint].connection?.deliveredBytes += message.data.count
                 write(.received(message), to: endpoint)
             case .laneQueueLength(let endpoint, let lane, let length):
                 write(.laneQueueLength(lane: lane, queueLength: UInt64(length)), to: endpoint)

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// How a `LocalMixnet` listens and how its simulated mixnet behaves.
 ///
 /// The defaults match a real nym-client (15 ms mean delay per hop, 4 hops, SURB rules of

@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// The reply side: SURB books, the reserve, queued replies, top-up requests and their answers,
 /// and the stale-data inspection, following nym-client's `ReceiverReplyController` and

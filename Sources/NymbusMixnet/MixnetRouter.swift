@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// The simulated mixnet between the local endpoints, as a pure state machine.
 ///
@@ -312,6 +313,21 @@ struct MixnetRouter {
     func owner(of tag: SenderTag) -> Int? { tagOwners[tag] }
 
     mutating func count(_ update: (inout MixnetCounters) -> Void) { update(&counters) }
+
+    /// Whether nothing is on its way: no packet travelling (SURB requests and top-ups included)
+    /// or held by a gateway, none waiting in an outbox. Timers (an idle sender's tick, a book's
+    /// periodic inspection) do not count, and neither do replies waiting for SURBs that may never
+    /// come (the sender's tags were reset, or it went away): they move only when a top-up does,
+    /// which is travelling. A message can still sit in an app-less endpoint's inbox.
+    var isQuiet: Bool {
+        let travelling = events.contains {
+            switch $0 {
+            case .data, .surbRequest, .surbTopUp: true
+            case .inspect, .sendTick: false
+            }
+        }
+        return !travelling && endpoints.allSatisfy { $0.outbox.isEmpty && $0.heldByGateway.isEmpty }
+    }
 
     mutating func schedule(_ packet: Packet, at due: Duration) { events.insert(packet, at: due) }
 

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// The reply-SURB rules of nym-client's reply controller, with nym-client's defaults.
 ///
 /// Every number comes from `common/client-core/config-types/src/lib.rs` and

@@ -1,5 +1,6 @@
 public import NymClient
 public import NymbusCrypto
+public import NymbusTransport
 
 /// One message entering the simulated mixnet, as an all-seeing observer would record it.
 ///

@@ -1,4 +1,5 @@
 import NymClient
+import NymbusTransport
 
 /// What the routing core asks its I/O shell to do.
 enum RouterAction: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import NymClient
+public import NymbusTransport
 public import NymbusCrypto
 
 /// What the node discourages after misbehaviour: a proven Nym address, or the sender tag a

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import NymClient
+import NymbusTransport
 import NymbusCrypto
 
 /// Reads and writes the discouragement list as JSON in the data directory, so a peer that

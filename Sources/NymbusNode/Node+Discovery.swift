@@ -1,5 +1,5 @@
 import Logging
-import NymClient
+import NymbusTransport
 import NymbusCrypto
 import NymbusWire
 

@@ -1,5 +1,6 @@
 import Logging
-import NymClient
+import NymbusTransport
+import NymbusCrypto
 import NymbusWire
 
 /// Handing messages to nym-client at the pace it can carry (spec/node.md §13).

@@ -1,5 +1,5 @@
 public import Logging
-public import NymClient
+public import NymbusTransport
 public import NymbusCrypto
 public import NymbusWire
 

@@ -1,4 +1,4 @@
-import NymClient
+import NymbusTransport
 import NymbusCrypto
 
 /// How the node reaches a peer on one link, and how that peer's messages arrive.

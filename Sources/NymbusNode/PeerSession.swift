@@ -1,4 +1,4 @@
-import NymClient
+import NymbusTransport
 import NymbusCrypto
 import NymbusWire
 

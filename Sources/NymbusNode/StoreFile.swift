@@ -1,4 +1,5 @@
 import FoundationEssentials
+import NymbusCrypto
 
 /// What the node's JSON files in the data directory share: read if present, set a file that does
 /// not decode aside (never replace it) and report it, encode with sorted keys, write atomically.

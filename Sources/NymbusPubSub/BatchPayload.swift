@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// The payload of an object of type `ObjectType.rawBytesBatch` (spec/pubsub.md §5.1): several

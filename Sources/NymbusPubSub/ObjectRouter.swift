@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// The relay rules as a pure state machine: bytes in, a decision out (spec/pubsub.md §7).
 ///
 /// Checks run cheapest first: size, structure, age, seen cache, then the one Ed25519 verify.

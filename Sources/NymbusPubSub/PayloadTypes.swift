@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// Object type numbers with a meaning fixed by Nymbus.

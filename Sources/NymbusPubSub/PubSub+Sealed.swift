@@ -1,3 +1,4 @@
+import NymbusCrypto
 public import NymbusWire
 
 /// Publishing in two steps, for a durable outbox: seal an object (its bytes fix its message id),

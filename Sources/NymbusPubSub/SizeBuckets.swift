@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// The object sizes a publisher pads to, so relays learn only a coarse size class.
 ///
 /// Sizes are of the whole object (header, ciphertext, tag, signature). The smallest default

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// The payload of an object of type `ObjectType.streamEntry` (spec/pubsub.md §5.2): the

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// Reads big-endian integers and length-prefixed fields from bytes, checking every length
 /// against what is left (and against the caller's limit) before allocating anything.
 public struct ByteReader: Sendable {

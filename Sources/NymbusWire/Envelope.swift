@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// One overlay message as it travels inside one Nym message.
 ///
 /// Layout (big-endian): magic `NYMB` (4) · wire version (1) · command (1) · session id (16) ·

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// Maps custom object type ids to the Swift types that decode them.
 ///
 /// Register every `WireCodable` type a node may receive; an object of an unregistered type is an

@@ -1,6 +1,7 @@
 import NymClient
 import NymbusCrypto
 import NymbusPubSub
+import NymbusTransport
 import NymbusWire
 import NymbusBroker
 

@@ -1,5 +1,7 @@
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite struct ClientRequestBinaryTests {
@@ -151,7 +153,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = Fixtures.SplitMix(state: 1)
+        var rng = SplitMix64(seed: 1)
         var decoded = 0
         for i in 0..<20_000 {
             let length = Int.random(in: 0..<200, using: &rng)

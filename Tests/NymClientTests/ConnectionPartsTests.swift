@@ -1,5 +1,7 @@
 import NIOCore
 import NIOWebSocket
+import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymClient
@@ -35,7 +37,7 @@ import Testing
 
     @Test func backoffDoublesWithJitterUpToTheCap() {
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
-        var rng = Fixtures.SplitMix(state: 4)
+        var rng = SplitMix64(seed: 4)
         var caps: [Double] = []
         for _ in 0..<12 {
             let d = backoff.nextDelay(using: &rng)

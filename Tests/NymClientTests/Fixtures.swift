@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// Shared test values.
 enum Fixtures {
@@ -20,15 +21,4 @@ enum Fixtures {
     /// 32 bytes that are not a valid Ed25519 point (y = 2 is not on the curve).
     static let badPoint: [UInt8] = [2] + [UInt8](repeating: 0, count: 31)
 
-    /// A deterministic pseudo-random generator for fuzz-style tests.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 }

@@ -3,6 +3,8 @@ import NIOCore
 import NIOPosix
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct NymClientConnectionTests {
@@ -228,7 +230,7 @@ import Testing
         let client = NymClientConnection(configuration: config(port: port, queue: 3), logger: logger)
         let other = Recipient.random()
         for i in 0..<3 { try await client.send([UInt8(i)], to: other) }
-        await #expect(throws: NymClientError(.queueFull, "")) { try await client.send([3], to: other) }
+        await #expect(throws: TransportError(.queueFull, "")) { try await client.send([3], to: other) }
         #expect(await client.queuedMessageCount == 3)
 
         let server = TestNymServer()
@@ -284,7 +286,7 @@ import Testing
         await client.close()
         // The queued send was flushed before the Close frame.
         #expect(await eventually { server.rawRequests.count == 2 })
-        await #expect(throws: NymClientError(.closed, "")) { try await client.send([2], to: Recipient.random()) }
+        await #expect(throws: TransportError(.closed, "")) { try await client.send([2], to: Recipient.random()) }
         await #expect(throws: NymClientError(.closed, "")) { try await client.start() }
         #expect(await collect(client.inbound, count: 1).isEmpty)  // finished
         #expect(await eventually { server.openConnections == 0 })
@@ -296,7 +298,7 @@ import Testing
         let port = try await server.start()
         let client = NymClientConnection(configuration: config(port: port), logger: logger)
         try await client.start()
-        var rng = Fixtures.SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         let big = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         try await client.send(big, to: try await client.selfAddress())
         let got = await collect(client.inbound, count: 1)
@@ -328,7 +330,7 @@ import Testing
         var configuration = config(port: 1)
         configuration.maxMessageSize = 1000
         let client = NymClientConnection(configuration: configuration, logger: logger)
-        await #expect(throws: NymClientError(.malformedRequest, "")) {
+        await #expect(throws: TransportError(.messageTooLarge, "")) {
             try await client.send([UInt8](repeating: 0, count: 1000), to: Recipient.random())
         }
         #expect(await client.queuedMessageCount == 0)

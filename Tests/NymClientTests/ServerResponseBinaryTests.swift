@@ -1,5 +1,7 @@
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite struct ServerResponseBinaryTests {
@@ -75,7 +77,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = Fixtures.SplitMix(state: 2)
+        var rng = SplitMix64(seed: 2)
         for i in 0..<20_000 {
             let length = Int.random(in: 0..<140, using: &rng)
             var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOWebSocket
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 
 /// A tiny nym-client stand-in for the connection tests: a WebSocket server on loopback that
 /// records every request frame, answers `selfAddress`, echoes sends addressed to itself as

@@ -1,5 +1,7 @@
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @Suite struct TextCodecTests {
@@ -161,7 +163,7 @@ import Testing
     }
 
     @Test func randomTextNeverCrashes() {
-        var rng = Fixtures.SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         let alphabet = Array("{}[]\":,\\ tuefnal0123456789-.eE/typesendmsgrcipt\n\u{01}é".unicodeScalars)
         for _ in 0..<5_000 {
             let length = Int.random(in: 0..<60, using: &rng)

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NymbusCrypto
 import Testing
 
 @testable import NymbusBroker

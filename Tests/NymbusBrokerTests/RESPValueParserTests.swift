@@ -1,4 +1,6 @@
 import NIOCore
+import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

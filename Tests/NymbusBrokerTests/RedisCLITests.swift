@@ -1,4 +1,5 @@
 import Foundation
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

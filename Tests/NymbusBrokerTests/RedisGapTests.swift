@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusBroker
@@ -55,21 +57,6 @@ actor TestBackend: BrokerBackend {
     }
 }
 
-/// A fresh socket path in a directory that does not exist yet (the broker creates it, 0700).
-/// Short, because a Unix socket path has at most 107 bytes.
-struct TemporarySocket {
-    let directory: String
-    let path: String
-
-    init() {
-        let tag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        directory = "/tmp/nbt-\(tag)"
-        path = directory + "/b.sock"
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
-}
-
 /// Starts a broker on a fresh path; the caller stops it and removes the directory.
 func startBroker(
     backend: any BrokerBackend = LoopbackBrokerBackend(),
@@ -89,16 +76,6 @@ let quietLogger: Logger = {
     logger.logLevel = .critical
     return logger
 }()
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(15), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}
 
 struct TestTimeout: Error, CustomStringConvertible {
     let description: String
@@ -231,106 +208,3 @@ struct TestClient: Sendable {
     }
 }
 
-/// Finds an executable on PATH; a missing tool is a test failure, not a skip: `make test`
-/// installs redis-cli and redis-py.
-func requireTool(_ name: String) throws -> String {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-        let candidate = "\(directory)/\(name)"
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    throw TestTimeout(
-        description: "\(name) is not installed: run `make test-deps` (it installs redis-tools and redis-py)")
-}
-
-/// A child process whose output is collected as it arrives.
-final class ChildProcess: @unchecked Sendable {
-    private let process = Process()
-    private let lock = NSLock()
-    private var out: [UInt8] = []
-    private var err: [UInt8] = []
-    private let stdinPipe = Pipe()
-
-    init(_ executable: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = stdinPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.out += data
-            self.lock.unlock()
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.err += data
-            self.lock.unlock()
-        }
-        try process.run()
-    }
-
-    var stdout: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    var stdoutBytes: [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        return out
-    }
-
-    var stderr: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: err, as: UTF8.self)
-    }
-
-    func writeStdin(_ bytes: [UInt8], close: Bool = true) throws {
-        try stdinPipe.fileHandleForWriting.write(contentsOf: Data(bytes))
-        if close { try stdinPipe.fileHandleForWriting.close() }
-    }
-
-    /// Waits for exit; kills the process after `timeout`. Returns the exit status (nil = killed).
-    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
-        if await eventually(timeout: timeout, { !process.isRunning }) {
-            // Give the pipes a moment to deliver the last bytes.
-            try? await Task.sleep(for: .milliseconds(50))
-            return process.terminationStatus
-        }
-        terminate()
-        return nil
-    }
-
-    func terminate() {
-        if process.isRunning { process.terminate() }
-    }
-
-    /// The process id.
-    var pid: Int32 { process.processIdentifier }
-
-    /// Waits for the process to end (after a kill); returns whether it did within 10 s.
-    func waitUntilExit() -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(1000) }
-        return !process.isRunning
-    }
-
-    /// Runs a command to completion with optional stdin.
-    static func run(
-        _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil, timeout: Duration = .seconds(30)
-    ) async throws -> (status: Int32?, stdout: String, stderr: String, child: ChildProcess) {
-        let child = try ChildProcess(executable, arguments)
-        try child.writeStdin(stdin ?? [])
-        let status = await child.waitForExit(timeout: timeout)
-        return (status, child.stdout, child.stderr, child)
-    }
-}

@@ -6,6 +6,7 @@ import NymbusMixnet
 import NymClient
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 @Suite struct DevnetTests {

@@ -1,5 +1,6 @@
 import NymbusBroker
 import NymbusPubSub
+import NymbusTestSupport
 import Synchronization
 import Testing
 

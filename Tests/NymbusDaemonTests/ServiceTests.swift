@@ -7,6 +7,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymClient
+import NymbusTestSupport
 import Testing
 
 #if canImport(Glibc)

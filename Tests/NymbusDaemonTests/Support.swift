@@ -4,14 +4,8 @@ import NIOConcurrencyHelpers
 import NymbusBroker
 import NymbusDaemon
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
-
-/// A unique short directory (Unix socket paths are limited to ~107 bytes).
-func temporaryDirectory(_ name: String = "d") -> String {
-    let path = "/tmp/nbt-\(name)-\(UInt32.random(in: 0...UInt32.max))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// Records every log line (message and metadata, unredacted) for assertions.
 final class LogCapture: Sendable {
@@ -40,16 +34,6 @@ private struct CapturingHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         capture.append("\(event.level) \(event.message) \(merged)")
     }
-}
-
-/// Waits for `condition`, polling; generous bound because CI machines are loaded.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 /// The next pub/sub message on `connection`, or nil after `timeout`.

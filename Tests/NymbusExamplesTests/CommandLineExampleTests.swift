@@ -1,6 +1,7 @@
 import Foundation
 import NymbusBroker
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 /// The shell side: `Examples/redis-cli.sh` (the session of `Examples/redis-cli.md`, checking

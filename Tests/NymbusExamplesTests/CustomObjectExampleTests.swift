@@ -1,7 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NymbusBroker
+import NymbusCrypto
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import Testing
 
@@ -74,7 +76,7 @@ import Testing
         #expect(
             SensorExample.describe(Array("not a reading".utf8))
                 == "bad payload (13 bytes): unsupportedVersion: format version 110; this program reads version 1")
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom()
         for length in 0..<200 {
             let noise = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = SensorExample.describe([1] + noise)

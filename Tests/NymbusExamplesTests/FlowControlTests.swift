@@ -3,6 +3,7 @@ import NymbusBroker
 import NymbusDaemon
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 /// The flow-control issue's reproductions, with plain Redis clients against devnets whose local

@@ -1,5 +1,6 @@
 import Foundation
 import NymbusBroker
+import NymbusTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Foundation
 import NymbusBroker
 import NymbusDaemon
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 /// `Examples/python/pubsub.py` and `Examples/group-chat/chat.py`, run with python3 and redis-py

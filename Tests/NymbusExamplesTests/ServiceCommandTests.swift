@@ -2,6 +2,7 @@ import Foundation
 import NymbusBroker
 import NymbusDaemon
 import NymbusMixnet
+import NymbusTestSupport
 import Testing
 
 /// The service side of the command line, run as a user would: `--version`, `make install`,

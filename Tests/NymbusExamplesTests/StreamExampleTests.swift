@@ -2,6 +2,7 @@ import Foundation
 import NymbusBroker
 import NymbusDaemon
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 /// The stream examples with python3 and redis-py against devnet nodes: the worker pool

@@ -2,6 +2,7 @@ import Foundation
 import NymbusBroker
 import NymbusDaemon
 import NymbusPubSub
+import NymbusTestSupport
 import Testing
 
 /// Streams on topics across a devnet (every object crosses the local mixnet): a node that keeps

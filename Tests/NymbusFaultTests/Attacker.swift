@@ -5,6 +5,8 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import NymClient
 import Testing
@@ -48,11 +50,7 @@ actor Attacker {
 
     /// Waits for an envelope matching `match`; nil after `timeout`.
     func waitFor(timeout: Duration = .seconds(30), _ match: @Sendable (Envelope) -> Bool) async -> Envelope? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let found = envelopes().first(where: match) { return found }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await waitUntil(timeout: timeout) { envelopes().contains(where: match) }
         return envelopes().first(where: match)
     }
 

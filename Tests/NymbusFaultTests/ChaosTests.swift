@@ -5,6 +5,7 @@ import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymClient
+import NymbusTestSupport
 import Testing
 
 /// Issue 15's "done when": nodes are killed (as by SIGKILL: no bye, nothing written) and

@@ -3,6 +3,7 @@ import Logging
 import NymbusCrypto
 import NymbusMixnet
 import NymbusNode
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing

@@ -5,6 +5,7 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing
@@ -67,7 +68,7 @@ import Testing
             let complete = await eventually { await subscriber.contains(all: expected) }
             #expect(complete, "subscriber on node \(index) is missing objects")
         }
-        try await Task.sleep(for: .milliseconds(500))  // a duplicate would show up by now
+        await net.settle()  // a duplicate would have arrived by now
         for (index, subscriber) in subscribers.enumerated() {
             let check = MultisetCheck(got: await subscriber.payloads, expected: expected)
             #expect(check.isExact, "node \(index): \(check)")
@@ -107,9 +108,11 @@ import Testing
         var logs: [DeliveryLog] = []
         for index in 1..<4 { logs.append(await DeliveryLog.start(await net.pubsub(index).subscribe(topic))) }
         let payloads = (0..<300).map { "object-\($0)" }
+        var random = SeededRandom()
+        let pauses = (0..<12).map { _ in Int.random(in: 150...300, using: &random) }
         let breaker = Task {
-            for _ in 0..<12 {
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 150...300)))
+            for pause in pauses {
+                try? await Task.sleep(for: .milliseconds(pause))
                 try? await net.mixnet.dropConnection(0)
             }
         }
@@ -121,7 +124,7 @@ import Testing
         let marker = ["marker"]
         try await net.pubsub(0).publish(Array("marker".utf8), to: topic)
         for log in logs { #expect(await eventually { await log.contains(all: marker) }) }
-        try await Task.sleep(for: .milliseconds(500))  // stragglers and duplicates would be in by now
+        await net.settle()  // stragglers and duplicates would have arrived by now
 
         var delivered: [Set<String>] = []
         for (index, log) in logs.enumerated() {

@@ -5,8 +5,11 @@ import NymbusCrypto
 import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
+import NymbusNetworkTestSupport
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
+import Testing
 
 /// A whole Nymbus network for fault tests: one `LocalMixnet` and one `NymbusDaemon` (nym-client
 /// connection + node + topics + broker) per endpoint, every byte between nodes crossing the
@@ -47,6 +50,7 @@ actor FaultNetwork {
         configuration.hopDelay = hopDelay
         configuration.sendDelay = sendDelay
         configuration.startupDelay = startupDelay
+        configuration.seed = SeededRandom("FaultNetwork mixnet (delays, sender tags)").seed
         let mixnet = try LocalMixnet(configuration: configuration, logger: faultLogger("mixnet"))
         try await mixnet.start()
         return FaultNetwork(
@@ -126,15 +130,19 @@ actor FaultNetwork {
             _ = try await node(dialer).connect(to: address(listener))
         }
         let wanted = edges.map { [$0.0, $0.1].sorted() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
+        let settled = await waitUntil(timeout: .seconds(30)) {
             let links = await self.links()
-            if wanted.allSatisfy({ pair in links.contains { $0 == pair } }) { return }
-            guard ContinuousClock.now < deadline else {
-                throw FaultError("links \(wanted) did not settle; have \(links)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+            return wanted.allSatisfy { pair in links.contains { $0 == pair } }
         }
+        guard settled else { throw FaultError("links \(wanted) did not settle; have \(await self.links())") }
+    }
+
+    /// Waits until nothing is on its way between the running nodes (see `settle(_:_:)`): the
+    /// check for "nothing more arrives".
+    @discardableResult
+    func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        let members = live.map { MixnetMember(endpoint: $0, connection: transport($0), node: node($0)) }
+        return await NymbusNetworkTestSupport.settle(mixnet, members, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     /// The links both ends consider established, as sorted index pairs (one per session).

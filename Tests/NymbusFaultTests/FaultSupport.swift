@@ -6,16 +6,10 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing
-
-/// A unique short directory (Unix socket paths are limited to ~107 bytes).
-func temporaryDirectory(_ name: String) -> String {
-    let path = "/tmp/nbf-\(name)-\(UInt32.random(in: 0...UInt32.max))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// Logs nothing, unless `NYMBUS_FAULT_LOG` names a level (`debug`, `info`, ...): then to stderr.
 func faultLogger(_ label: String) -> Logger {
@@ -27,17 +21,6 @@ func faultLogger(_ label: String) -> Logger {
     var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
     logger.logLevel = level
     return logger
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes; the result says which.
-/// Timeouts are upper bounds for a loaded machine, never assertions about speed.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 /// Payloads that arrived more than once, and expected payloads that never arrived.

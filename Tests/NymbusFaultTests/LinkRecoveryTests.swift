@@ -5,6 +5,7 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing

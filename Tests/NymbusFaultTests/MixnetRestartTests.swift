@@ -5,6 +5,7 @@ import NymbusDaemon
 import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
+import NymbusTestSupport
 import NymbusWire
 import NymClient
 import Testing
@@ -38,7 +39,7 @@ import Testing
         for (index, log) in logs.enumerated() {
             #expect(await eventually { await log.contains(all: payloads) }, "node \(index) is missing objects")
         }
-        try await Task.sleep(for: .milliseconds(300))
+        await net.settle()  // a duplicate would have arrived by now
         for (index, log) in logs.enumerated() {
             let check = MultisetCheck(got: await log.payloads, expected: Set(payloads))
             #expect(check.isExact, "node \(index): \(check)")
@@ -112,7 +113,7 @@ import Testing
             let payloads = await subscriber.payloads
             #expect(got, "node \(index) is missing objects: \(payloads) \(stats)")
         }
-        try await Task.sleep(for: .milliseconds(300))
+        await net.settle()  // a duplicate would have arrived by now
         for (index, subscriber) in subscribers.enumerated() {
             let check = MultisetCheck(got: await subscriber.payloads, expected: expected)
             #expect(check.isExact, "node \(index): \(check)")

@@ -2,6 +2,8 @@ import NIOCore
 import NIOWebSocket
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @testable import NymbusMixnet
@@ -111,7 +113,7 @@ import Testing
         let bob = try await S.connect(mixnet, 1)
         try await bob.send(
             binary: ClientRequest.reply(senderTag: SenderTag.random(), data: [1], connectionID: nil).encodeBinary())
-        #expect(await S.eventually { await mixnet.counters.repliesDroppedUnknownTag == 1 })
+        #expect(await eventually { await mixnet.counters.repliesDroppedUnknownTag == 1 })
         #expect(await alice.inbox.next(timeout: .milliseconds(300)) == nil)
         #expect(await bob.inbox.next(timeout: .milliseconds(50)) == nil)  // no error to the app either
         #expect(await mixnet.counters.messagesDelivered == 0)
@@ -156,7 +158,7 @@ import Testing
         // Alice's client comes back: the request is answered, the queue drains, and the three
         // replies wait in her inbox until her app reconnects.
         try await mixnet.bringOnline(0)
-        #expect(await S.eventually { await mixnet.inboxCount(0) == 3 })
+        #expect(await eventually { await mixnet.inboxCount(0) == 3 })
         let aliceAgain = try await S.connect(mixnet, 0)
         var replies: Set<[UInt8]> = []
         for _ in 1...3 {
@@ -210,7 +212,7 @@ import Testing
             try await alice.send(
                 binary: ClientRequest.send(recipient: b, data: [UInt8(i)], connectionID: nil).encodeBinary())
         }
-        #expect(await S.eventually { await mixnet.inboxCount(1) == 3 })
+        #expect(await eventually { await mixnet.inboxCount(1) == 3 })
         let bob = try await S.connect(mixnet, 1)
         for i in 0..<3 {
             #expect(await bob.nextBinary() == [0x01, 0x00] + S.be64(1) + [UInt8(i)])
@@ -220,7 +222,7 @@ import Testing
         try await mixnet.dropConnection(1)
         #expect(await bob.inbox.waitForClose())
         try await alice.send(binary: ClientRequest.send(recipient: b, data: [9], connectionID: nil).encodeBinary())
-        #expect(await S.eventually { await mixnet.inboxCount(1) == 1 })
+        #expect(await eventually { await mixnet.inboxCount(1) == 1 })
         let bobAgain = try await S.connect(mixnet, 1)
         #expect(await bobAgain.nextBinary() == [0x01, 0x00] + S.be64(1) + [9])
         await alice.close()
@@ -358,7 +360,7 @@ import Testing
         let overLimit = try await RawTCPClient.upgraded(port: port, group: S.group)
         try await overLimit.write(RawTCPClient.maskedHeader(opcode: 0x2, length: EndpointListener.maximumFrameSize + 1))
         #expect(await overLimit.inbox.waitForClose())
-        #expect(await S.eventually { await !mixnet.isAttached(0) })
+        #expect(await eventually { await !mixnet.isAttached(0) })
         await mixnet.stop()
     }
 
@@ -434,7 +436,7 @@ import Testing
                 binary: ClientRequest.send(recipient: b, data: [UInt8(i >> 8), UInt8(i & 0xFF)], connectionID: nil)
                     .encodeBinary())
         }
-        #expect(await S.eventually { await mixnet.counters.messagesRouted == n })
+        #expect(await eventually { await mixnet.counters.messagesRouted == n })
         let counters = await mixnet.counters
         #expect((70...130).contains(counters.droppedByLoss))
         #expect((70...130).contains(counters.duplicated))
@@ -493,7 +495,7 @@ import Testing
         #expect(await bob.inbox.waitForClose())
         await #expect(throws: (any Error).self) { try await TestWebSocket.connect(port: port, group: S.group) }
         try await alice.send(binary: ClientRequest.send(recipient: b, data: [5], connectionID: nil).encodeBinary())
-        #expect(await S.eventually { await mixnet.counters.messagesRouted == 1 })
+        #expect(await eventually { await mixnet.counters.messagesRouted == 1 })
         try await mixnet.bringOnline(1)
         #expect(await mixnet.endpoints[1].port == port)
         let bobAgain = try await S.connect(mixnet, 1)

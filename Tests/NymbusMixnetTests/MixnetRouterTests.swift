@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTransport
 import Testing
 
 @testable import NymbusMixnet
@@ -57,6 +58,24 @@ import Testing
         #expect(arrived.first?.1 == ReceivedMessage(data: [1, 2, 3], senderTag: nil))
         #expect(router.counters.messagesRouted == 1)
         #expect(router.counters.messagesDelivered == 1)
+    }
+
+    /// Quiet means nothing on its way: a message waiting in a paced outbox or travelling is not
+    /// quiet; idle timers are.
+    @Test func quietOnlyWhenNothingIsOnItsWay() {
+        var router = makeRouter(hopDelay: .milliseconds(50), sendDelay: .milliseconds(20))
+        #expect(router.isQuiet)
+        _ = router.send(from: 0, to: b, data: [1], connectionID: 3, now: .zero)
+        #expect(!router.isQuiet, "waiting in the sender's outbox")
+        var delivered: [(Int, ReceivedMessage)] = []
+        var now = Duration.zero
+        while delivered.isEmpty, now < .seconds(60) {
+            now += .milliseconds(5)
+            delivered += deliveries(router.advance(to: now))
+            if delivered.isEmpty { #expect(!router.isQuiet, "in flight at \(now)") }
+        }
+        #expect(delivered.map(\.1) == [ReceivedMessage(data: [1], senderTag: nil)])
+        #expect(router.isQuiet, "delivered; the idle sender's tick does not count")
     }
 
     @Test func sendToUnknownAddressIsDroppedSilently() {

@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusMixnet
@@ -13,7 +14,7 @@ import Testing
     typealias S = MixnetTestSupport
 
     @Test func stateDirectoryKeepsAddressesAcrossRestarts() async throws {
-        let directory = S.temporaryDirectory()
+        let directory = temporaryPath("mixnet")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await S.startMixnet(clients: 2, stateDirectory: directory)
         let added = try await first.addEndpoint()
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func corruptStateIsAnErrorAndIsNotReplaced() throws {
-        let directory = S.temporaryDirectory()
+        let directory = temporaryPath("mixnet")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/" + MixnetStateFile.fileName
@@ -63,7 +64,7 @@ import Testing
     }
 
     @Test func stateFileIsWrittenAsJSONWithAddressStrings() throws {
-        let directory = S.temporaryDirectory()
+        let directory = temporaryPath("mixnet")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let addresses = [Recipient.random(), Recipient.random()]
         try MixnetStateFile(directory: directory).save(addresses)

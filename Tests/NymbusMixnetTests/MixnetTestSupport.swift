@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusMixnet
@@ -39,29 +40,13 @@ enum MixnetTestSupport {
             do {
                 let socket = try await TestWebSocket.connect(port: port, group: group)
                 // Attached once the mixnet has seen the handshake.
-                guard await eventually({ await mixnet.isAttached(endpoint) }) else { throw TestWebSocket.NotUpgraded() }
+                guard await waitUntil(timeout: .seconds(10), { await mixnet.isAttached(endpoint) }) else { throw TestWebSocket.NotUpgraded() }
                 return socket
             } catch {
                 if ContinuousClock.now >= deadline { throw error }
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-    }
-
-    /// Polls `condition` until it holds or `timeout` passes.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return await condition()
-    }
-
-    /// A unique empty directory under the system temp directory.
-    static func temporaryDirectory() -> String {
-        let base = "/tmp/nymbus-mixnet-tests-" + Hex.encode(SecureRandom.bytes(8))
-        return base
     }
 
     static func be64(_ value: Int) -> [UInt8] {

@@ -1,6 +1,8 @@
 import Logging
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import Testing
 
 @testable import NymbusMixnet
@@ -64,7 +66,7 @@ import Testing
         let alice = try await client(mixnet, 0)
         try await alice.start()
         for i in 0..<5 { try await alice.send([UInt8(i)], to: endpoints[1].address) }
-        #expect(await S.eventually { await mixnet.inboxCount(1) == 5 })
+        #expect(await eventually { await mixnet.inboxCount(1) == 5 })
         // The mixnet pushes the inbox as soon as the handshake completes, often in the same TCP
         // read as the 101 response.
         let bob = try await client(mixnet, 1)
@@ -89,7 +91,7 @@ import Testing
         try await alice.start()
         try await bob.start()
         try await mixnet.dropConnection(1)
-        let reattached = await S.eventually {
+        let reattached = await eventually {
             let reconnected = await bob.reconnectCount == 1
             let attached = await mixnet.isAttached(1)
             return reconnected && attached

@@ -1,20 +1,9 @@
 import FoundationEssentials
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusNode
-
-/// Deterministic randomness for selection tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct AddressBookTests {
     let now: Int64 = 1_800_000_000
@@ -110,7 +99,7 @@ struct SplitMix: RandomNumberGenerator {
         let b = Recipient.random()
         book.add(a, services: 0, lastSeen: seen, source: .bootstrap, now: now)
         book.add(b, services: 0, lastSeen: seen, source: .bootstrap, now: now)
-        var rng = SplitMix(state: 1)
+        var rng = SplitMix64(seed: 1)
         for _ in 0..<20 {
             #expect(book.select(now: now, retryDelay: 600, exclude: { $0 == a }, using: &rng) == b)
         }
@@ -128,7 +117,7 @@ struct SplitMix: RandomNumberGenerator {
             book.add(r, services: 0, lastSeen: seen, source: .peer(Recipient.random()), now: now)
             all.insert(r)
         }
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         let first = book.sample(maximum: 10, now: now, exclude: { _ in false }, using: &rng)
         let second = book.sample(maximum: 10, now: now, exclude: { _ in false }, using: &rng)
         #expect(first.count == 10 && second.count == 10)

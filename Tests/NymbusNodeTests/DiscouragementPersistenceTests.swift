@@ -1,6 +1,8 @@
 import FoundationEssentials
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 

@@ -1,5 +1,6 @@
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
 import NymbusWire
 import Testing
 

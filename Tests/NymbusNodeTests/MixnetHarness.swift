@@ -2,6 +2,8 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusMixnet
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 
@@ -29,7 +31,7 @@ final class MixnetHarness: Sendable {
         configuration.sendDelay = sendDelay
         configuration.lossProbability = loss
         configuration.duplicateProbability = duplicates
-        configuration.seed = UInt64.random(in: 1...UInt64.max)
+        configuration.seed = SeededRandom("MixnetHarness (loss, duplicates, delays)").seed
         let mixnet = try LocalMixnet(configuration: configuration)
         try await mixnet.start()
         return MixnetHarness(mixnet: mixnet, endpoints: await mixnet.endpoints)

@@ -1,6 +1,7 @@
 import NymClient
 import NymbusCrypto
 import NymbusMixnet
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusNode

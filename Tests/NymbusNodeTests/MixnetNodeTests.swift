@@ -2,6 +2,7 @@ import FoundationEssentials
 import NymClient
 import NymbusCrypto
 import NymbusMixnet
+import NymbusTestSupport
 import NymbusWire
 import Testing
 

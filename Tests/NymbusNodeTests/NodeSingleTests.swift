@@ -2,6 +2,8 @@ import FoundationEssentials
 import Logging
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 

@@ -1,6 +1,8 @@
 import Logging
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 import Testing
 
@@ -33,14 +35,14 @@ final class ScriptedTransport: MixnetTransport {
         (inbound, feed) = AsyncStream.makeStream(of: ReceivedMessage.self)
     }
 
-    func selfAddress() async throws(NymClientError) -> Recipient { address }
-    func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
+    func selfAddress() async throws(TransportError) -> Recipient { address }
+    func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError) {
         await log.append(Sent(kind: .send(recipient), bytes: message))
     }
-    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError) {
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(TransportError) {
         await log.append(Sent(kind: .anonymous(recipient, surbs: replySurbs), bytes: message))
     }
-    func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
+    func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError) {
         await log.append(Sent(kind: .reply(tag), bytes: message))
     }
 
@@ -73,21 +75,6 @@ actor SentLog {
             sourceLocation: sourceLocation)
         return all.filter(match)
     }
-}
-
-/// Waits until `condition` holds, polling; records an issue on timeout (an upper bound for a
-/// loaded machine: it returns as soon as the condition holds).
-func eventually(
-    timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: @Sendable () async -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-    return false
 }
 
 /// A node configuration for tests: production timers on a manual clock, no automatic timer

@@ -1,6 +1,8 @@
 import Foundation
 import NymClient
 import NymbusCrypto
+import NymbusTestSupport
+import NymbusTransport
 import NymbusWire
 
 /// A nym-client connection that loses chosen messages the way the mixnet does: the send
@@ -34,7 +36,7 @@ final class LossyTransport: MixnetTransport, @unchecked Sendable {
     /// `getdata` after its flood copy was lost) get through, so repair's bounded retries are
     /// never the limit and a test can ask for every object exactly.
     func loseRandomly(_ rate: Double, of commands: Set<Command>, seed: UInt64) {
-        lock.withLock { randomLoss = (rate, commands, SplitMix64(state: seed)) }
+        lock.withLock { randomLoss = (rate, commands, SplitMix64(seed: seed)) }
     }
 
     /// Messages lost so far, by command.
@@ -60,19 +62,19 @@ final class LossyTransport: MixnetTransport, @unchecked Sendable {
         }
     }
 
-    func selfAddress() async throws(NymClientError) -> Recipient { try await base.selfAddress() }
+    func selfAddress() async throws(TransportError) -> Recipient { try await base.selfAddress() }
 
-    func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError) {
+    func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError) {
         if shouldLose(message, destination: recipient, recipient: recipient) { return }
         try await base.send(message, to: recipient)
     }
 
-    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError) {
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(TransportError) {
         if shouldLose(message, destination: recipient, recipient: nil) { return }
         try await base.sendAnonymous(message, to: recipient, replySurbs: replySurbs)
     }
 
-    func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError) {
+    func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError) {
         if shouldLose(message, destination: tag, recipient: nil) { return }
         try await base.reply(message, to: tag)
     }

@@ -3,20 +3,12 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusMixnet
+import NymbusNetworkTestSupport
 import NymbusNode
 import NymbusPubSub
-
-/// A deterministic generator for topologies (SplitMix64), so a failing layout can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import NymbusTestSupport
+import NymbusTransport
+import Testing
 
 /// Nodes, each with its own nym-client connection to a `LocalMixnet` and a `PubSub` on top:
 /// every byte between them crosses the local mixnet's WebSocket API, with its delays and loss.
@@ -84,7 +76,7 @@ final class MixnetMesh: Sendable {
     /// only dials (it takes no inbound links), so no edge joins two hidden nodes.
     /// Returns (dialer, listener) pairs.
     static func randomEdges(count: Int, hidden: Set<Int>, minDegree: Int, seed: UInt64) -> [(Int, Int)] {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var linked = Set<[Int]>()
         var edges: [(Int, Int)] = []
         var degree = [Int](repeating: 0, count: count)
@@ -139,7 +131,7 @@ final class MixnetMesh: Sendable {
                     }
                 }
             }
-            let settled = await eventually(timeout: .seconds(6)) {
+            let settled = await waitUntil(timeout: .seconds(6)) {
                 for (i, node) in self.nodes.enumerated() where await node.peers().count != expected[i] { return false }
                 return true
             }
@@ -148,6 +140,14 @@ final class MixnetMesh: Sendable {
         var counts: [Int] = []
         for node in nodes { counts.append(await node.peers().count) }
         throw MeshError("links did not settle: have \(counts), expected \(expected)")
+    }
+
+    /// Waits until nothing is on its way between the nodes (see `settle(_:_:)`): the check for
+    /// "nothing more arrives".
+    @discardableResult
+    func settle(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        let members = nodes.indices.map { MixnetMember(endpoint: $0, connection: connections[$0], node: nodes[$0]) }
+        return await NymbusNetworkTestSupport.settle(mixnet, members, timeout: timeout, sourceLocation: sourceLocation)
     }
 
     func stop() async {
@@ -166,16 +166,6 @@ final class MixnetMesh: Sendable {
 struct MeshError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(15), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }
 
 /// The p-th percentile (0...1) of durations, by nearest rank.

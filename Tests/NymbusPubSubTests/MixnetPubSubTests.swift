@@ -2,6 +2,7 @@ import Foundation
 import NymbusCrypto
 import NymbusMixnet
 import NymbusNode
+import NymbusTestSupport
 import NymbusWire
 import Testing
 
@@ -57,7 +58,7 @@ import Testing
                 && stats.map(\.received).reduce(0, +) == sent
         }
         #expect(quiet, "flood copies still in flight after 60 s")
-        try await Task.sleep(for: .milliseconds(800))
+        await mesh.settle()  // a late duplicate would have arrived by now
 
         var latencies: [Duration] = []
         for (m, collector) in collectors {
@@ -135,7 +136,7 @@ import Testing
             let got = await collector.waitFor(100, within: 60)
             #expect(got.count == 100, "member \(m) got \(got.count) of 100")
         }
-        try await Task.sleep(for: .milliseconds(300))
+        await mesh.settle()  // a duplicate would have arrived by now
         for (m, collector) in collectors {
             let got = await collector.deliveries
             #expect(got.count == 100 && Set(got.map(\.messageID)) == ids, "member \(m): exactly once each")
@@ -190,7 +191,7 @@ import Testing
         tampered[TopicObject.headerLength + 3] ^= 0x01
         #expect(await mesh.nodes[5].sendTopicMessage(.object(tampered), toEach: mesh.nodes[5].peers().map(\.id)).count == 2)
         #expect(await eventually { await honest().filter { $0.droppedBadSignature == 1 }.count == 4 })
-        try await Task.sleep(for: .milliseconds(500))  // anything that leaked would arrive by now
+        await mesh.settle()  // anything that leaked would have arrived by now
 
         let stats = await honest()
         for i in first {
@@ -262,7 +263,7 @@ import Testing
             #expect(await collector.waitFor(4 - (collector === c1 ? 2 : 0)).last?.messageID == early.messageID)
         }
         #expect(await mesh.pubsubs[4].pendingPublishes == 0)
-        try await Task.sleep(for: .milliseconds(500))
+        await mesh.settle()  // a duplicate would have arrived by now
         for (collector, expected) in [(c0, 4), (c3, 4), (c5, 4), (c1, 2)] { #expect(await collector.count == expected) }
         #expect(await lookalike.count == 0)
         #expect(await publicClub.count == 0)

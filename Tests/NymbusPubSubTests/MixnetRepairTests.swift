@@ -3,6 +3,7 @@ import NymClient
 import NymbusCrypto
 import NymbusMixnet
 import NymbusNode
+import NymbusTestSupport
 import NymbusWire
 import Testing
 

@@ -4,12 +4,12 @@ import NIOCore
 ///
 /// Each function must return normally for every input; a `precondition` failure is a bug found.
 /// Limits are small so the fuzzer reaches them quickly.
-public enum RESPFuzzing {
+package enum RESPFuzzing {
     static let limits = RESPLimits(maxBulkLength: 512, maxArrayCount: 16, maxInlineLength: 256, maxRequestBytes: 2048)
 
     /// Request parser: never traps, always consumes what it returns, respects every limit, and
     /// every accepted command, re-encoded as an array of bulk strings, parses back to itself.
-    public static func requests(_ bytes: [UInt8]) {
+    package static func requests(_ bytes: [UInt8]) {
         var buffer = ByteBuffer(bytes: bytes)
         var commands = 0
         while commands < 10_000 {
@@ -29,7 +29,7 @@ public enum RESPFuzzing {
 
     /// Reply parser: never traps, and every accepted value writes (RESP3) to bytes that parse to
     /// a value writing the same bytes.
-    public static func replies(_ bytes: [UInt8]) {
+    package static func replies(_ bytes: [UInt8]) {
         var buffer = ByteBuffer(bytes: bytes)
         guard let value = try? RESPValueParser.parse(&buffer, limits: limits) else { return }
         let first = RESPWriter.encode(value, version: .resp3)

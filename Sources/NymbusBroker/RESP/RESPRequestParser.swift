@@ -1,4 +1,5 @@
 public import NIOCore
+import NymbusCrypto
 
 /// Parses client requests: RESP arrays of bulk strings, and inline commands.
 ///

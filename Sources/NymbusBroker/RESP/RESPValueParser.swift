@@ -1,4 +1,5 @@
 public import NIOCore
+import NymbusCrypto
 
 /// Parses RESP2 and RESP3 replies: the client side of the protocol.
 ///

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NymbusCrypto
 
 /// One client connection: parses requests, runs them through ``BrokerState`` in order, and
 /// keeps the output queue bounded.

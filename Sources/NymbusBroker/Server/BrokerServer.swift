@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NymbusCrypto
 
 /// The local broker: a RESP (Redis protocol) server on a Unix socket speaking the Redis pub/sub
 /// subset, so `redis-cli -s SOCKET`, redis-py or any RESP client can publish and subscribe.

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

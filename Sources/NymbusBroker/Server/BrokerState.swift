@@ -5,6 +5,7 @@ import Logging
     import Darwin
 #endif
 import NIOCore
+import NymbusCrypto
 
 /// The channel and pattern sets local clients are subscribed to, as sent to the backend.
 struct InterestSnapshot: Sendable {

@@ -19,13 +19,13 @@ public struct ReceivedMessage: Sendable, Equatable {
 /// mixnet, which speak the same bytes); the node cannot tell them apart.
 public protocol MixnetTransport: Sendable {
     /// This client's own Nym address (from nym-client's `selfAddress`).
-    func selfAddress() async throws(NymClientError) -> Recipient
+    func selfAddress() async throws(TransportError) -> Recipient
     /// Plain `send`: the recipient learns nothing about the sender.
-    func send(_ message: [UInt8], to recipient: Recipient) async throws(NymClientError)
+    func send(_ message: [UInt8], to recipient: Recipient) async throws(TransportError)
     /// `sendAnonymous`: delivered with a sender tag, carrying `replySurbs` reply blocks.
-    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(NymClientError)
+    func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32) async throws(TransportError)
     /// `reply`: answers an anonymous sender through the SURBs it sent.
-    func reply(_ message: [UInt8], to tag: SenderTag) async throws(NymClientError)
+    func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError)
     /// Messages as they arrive, in arrival order (the mixnet itself keeps no order).
     var inbound: AsyncStream<ReceivedMessage> { get }
 
@@ -36,14 +36,14 @@ public protocol MixnetTransport: Sendable {
     var reportsLaneQueueLengths: Bool { get }
     /// `send` on lane `lane` (nil: nym-client's general lane). With a lane, nym-client answers
     /// with the lane's queue length on `laneReports`.
-    func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError)
+    func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(TransportError)
     /// `sendAnonymous` on lane `lane`; answered like `send(_:to:lane:)`.
     func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
-        async throws(NymClientError)
+        async throws(TransportError)
     /// `reply` on lane `lane`; answered like `send(_:to:lane:)`.
-    func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError)
+    func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(TransportError)
     /// `GetLaneQueueLength`: asks how many packets wait in `lane`; the answer comes on `laneReports`.
-    func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError)
+    func requestLaneQueueLength(_ lane: UInt64) async throws(TransportError)
     /// `ClosedConnection`: nym-client drops the packets of `lane` it has not sent yet.
     func closeLane(_ lane: UInt64) async
     /// nym-client's `LaneQueueLength` answers, in the order they arrive.
@@ -65,21 +65,21 @@ extension MixnetTransport {
     /// No lane reports unless the transport says so.
     public var reportsLaneQueueLengths: Bool { false }
 
-    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(NymClientError) {
+    public func send(_ message: [UInt8], to recipient: Recipient, lane: UInt64?) async throws(TransportError) {
         try await send(message, to: recipient)
     }
 
     public func sendAnonymous(_ message: [UInt8], to recipient: Recipient, replySurbs: UInt32, lane: UInt64?)
-        async throws(NymClientError)
+        async throws(TransportError)
     {
         try await sendAnonymous(message, to: recipient, replySurbs: replySurbs)
     }
 
-    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(NymClientError) {
+    public func reply(_ message: [UInt8], to tag: SenderTag, lane: UInt64?) async throws(TransportError) {
         try await reply(message, to: tag)
     }
 
-    public func requestLaneQueueLength(_ lane: UInt64) async throws(NymClientError) {}
+    public func requestLaneQueueLength(_ lane: UInt64) async throws(TransportError) {}
 
     public func closeLane(_ lane: UInt64) async {}
 

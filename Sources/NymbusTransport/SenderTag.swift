@@ -1,4 +1,4 @@
-import NymbusCrypto
+public import NymbusCrypto
 
 /// The 16-byte anonymous sender tag nym-client attaches to messages sent with `sendAnonymous`.
 ///
@@ -10,19 +10,19 @@ public struct SenderTag: Hashable, Sendable, CustomStringConvertible {
     /// The raw tag.
     public let bytes: [UInt8]
 
-    public init(bytes: [UInt8]) throws(NymClientError) {
+    public init(bytes: [UInt8]) throws(TransportError) {
         guard bytes.count == SenderTag.byteLength else {
-            throw NymClientError(
+            throw TransportError(
                 .invalidSenderTag, "Decoded AnonymousSenderTag has invalid length. Expected 16, but got \(bytes.count)")
         }
         self.bytes = bytes
     }
 
     /// Parses the base58 form nym-client uses in JSON.
-    public init(base58 string: String) throws(NymClientError) {
+    public init(base58 string: String) throws(TransportError) {
         let raw: [UInt8]
         do { raw = try Base58.decode(string) } catch {
-            throw NymClientError(.invalidSenderTag, "sender tag is not valid base58: \(error.reason)")
+            throw TransportError(.invalidSenderTag, "sender tag is not valid base58: \(error.reason)")
         }
         try self.init(bytes: raw)
     }

@@ -1,0 +1,37 @@
+public import Testing
+
+/// How often the waits below look at their condition.
+let pollInterval: Duration = .milliseconds(10)
+
+/// Waits until `condition` holds, polling; on timeout records an Issue at the caller's source
+/// location (naming `what`, if given) and returns false.
+///
+/// The timeout is an upper bound for a loaded machine, never an assertion about speed: the call
+/// returns as soon as the condition holds. So `_ = await eventually { … }` still fails the test
+/// when the condition never comes true, and `#expect(await eventually { … })` fails it once more
+/// with the expression.
+@discardableResult
+public func eventually(
+    _ what: Comment? = nil, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    isolation: isolated (any Actor)? = #isolation, _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    if try await waitUntil(timeout: timeout, isolation: isolation, condition) { return true }
+    Issue.record(
+        "timed out after \(timeout) waiting for \(what.map { "\($0)" } ?? "a condition")", sourceLocation: sourceLocation)
+    return false
+}
+
+/// Waits until `condition` holds or `timeout` passes, polling, and says which: for waits whose
+/// timeout is an expected outcome (a retry round, a process that may have to be killed). Records
+/// nothing; use ``eventually(_:timeout:sourceLocation:_:)`` when the condition must come true.
+/// Both run on the caller's actor (`isolation`), so a condition may read its state directly.
+public func waitUntil(
+    timeout: Duration, isolation: isolated (any Actor)? = #isolation, _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: pollInterval)
+    }
+    return try await condition()
+}
