@@ -1,6 +1,7 @@
 import Foundation
 import NymbusMixnet
 import NymbusNode
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusPubSub
