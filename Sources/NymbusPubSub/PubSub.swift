@@ -210,9 +210,13 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   `maxPayloadBytes` (checked before anything is sealed; it is left out and the payloads
     ///   around it may share an object), `queueFull` for every payload of an object that no peer
     ///   could take and the held queue could not hold.
+    /// - Parameter deliverLocally: false when the caller has delivered the payloads to its own
+    ///   local receivers already (the broker does): this node's subscriptions then get nothing
+    ///   and `localDeliveries` is 0.
     @discardableResult
     public func publish(
-        batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse
+        batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse,
+        deliverLocally: Bool = true
     ) async
         -> [Result<PublishResult, PubSubError>]
     {
@@ -242,7 +246,7 @@ public actor PubSub<Network: ObjectNetwork> {
                 let object = try seal(body, type: type, topic: topic, author: mode, now: now)
                 let (id, sent, local) = try await emit(
                     object, payload: body, entries: entries, topic: topic, author: mode, now: now,
-                    whenHeldFull: whenHeldFull)
+                    whenHeldFull: whenHeldFull, deliverLocally: deliverLocally)
                 if entries.count > 1 {
                     stats.publishedBatches += 1
                     stats.batchedPayloads += entries.count
@@ -267,7 +271,7 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   to now, and local deliveries per entry.
     func emit(
         _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64,
-        whenHeldFull: WhenHeldFull = .refuse
+        whenHeldFull: WhenHeldFull = .refuse, deliverLocally: Bool = true
     ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
@@ -312,6 +316,11 @@ public actor PubSub<Network: ObjectNetwork> {
         }
         stats.published += 1
         stats.transmissions += sent
+        guard deliverLocally else {
+            // The caller delivered it to its local receivers: still an object delivered here.
+            if topics[object.topicID].map({ !$0.isEmpty }) == true { stats.delivered += 1 }
+            return (id, sent, [Int](repeating: 0, count: entries.count))
+        }
         let local = await deliver(
             entries, authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
             object: object, id: id, now: now, isOwn: true)
@@ -475,9 +484,12 @@ public actor PubSub<Network: ObjectNetwork> {
         stats.received += 1
         let now = clock()
         switch router.route(bytes, now: now) {
+        case .duplicate(let id):
+            count(.duplicate)
+            repair.duplicate(id, from: peer)
+            logger.debug("object dropped", metadata: ["reason": "duplicate", "detail": "\(id)"])
         case .drop(let reason, let penalize, let detail):
             count(reason)
-            if reason == .duplicate, let id = router.lastID { repair.duplicate(id, from: peer) }
             logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             if penalize {
                 stats.penalties += 1
