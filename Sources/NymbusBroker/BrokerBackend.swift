@@ -98,10 +98,14 @@ public struct BrokerMessage: Hashable, Sendable {
     public var channel: [UInt8]
     /// The payload, binary safe.
     public var payload: [UInt8]
+    /// The connection that published it (its `CLIENT ID`): receivers keep the order of one
+    /// publisher's messages on a channel (spec/broker.md "Order").
+    public var publisher: UInt64
 
     /// Creates a message.
-    public init(channel: [UInt8], payload: [UInt8]) {
+    public init(channel: [UInt8], payload: [UInt8], publisher: UInt64 = 0) {
         self.channel = channel
         self.payload = payload
+        self.publisher = publisher
     }
 }

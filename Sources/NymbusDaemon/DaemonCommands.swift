@@ -98,6 +98,12 @@ enum DaemonCommands {
                 "repair-getdata-sent": .integer(Int64(topics.getdataSent)),
                 "repair-objects-repaired": .integer(Int64(topics.repairedObjects)),
                 "repair-objects-served": .integer(Int64(topics.getdataServed)),
+                "order-held": .integer(Int64(topics.orderHeld)),
+                "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),
+                "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),
+                "order-buffer-overflows": .integer(Int64(topics.order.overflows)),
+                "order-late": .integer(Int64(topics.order.late)),
+                "order-duplicates": .integer(Int64(topics.order.duplicates)),
             ])
             if let publishPath, case .map(var entries) = status {
                 let path = await publishPath()

@@ -59,20 +59,23 @@ actor PublishDrainer {
         }
     }
 
-    /// Seals one round: each topic's messages in order, packed into as few objects as fit.
+    /// Seals one round: each publisher's messages on each topic in order, packed into as few
+    /// objects as fit and numbered for receivers to keep that order (spec/broker.md "Order").
     private func publish(round entries: [PublishQueue.Entry]) async {
-        // Group by topic, keeping each topic's order. A round usually holds a few topics, in
-        // long runs: compare with the previous entry's group before searching the others.
-        var groups: [(topic: Topic, indexes: [Int])] = []
+        // Group by topic and publisher, keeping each group's order. A round usually holds a few
+        // groups, in long runs: compare with the previous entry's group before searching.
+        var groups: [(topic: Topic, publisher: UInt64, indexes: [Int])] = []
         var current = -1
         var currentRef: TopicRef?
+        var currentPublisher: UInt64?
         for (index, entry) in entries.enumerated() {
-            if entry.topicRef !== currentRef {
+            if entry.topicRef !== currentRef || entry.publisher != currentPublisher {
                 currentRef = entry.topicRef
+                currentPublisher = entry.publisher
                 let id = entry.topic.id
-                current = groups.firstIndex { $0.topic.id == id } ?? -1
+                current = groups.firstIndex { $0.topic.id == id && $0.publisher == entry.publisher } ?? -1
                 if current < 0 {
-                    groups.append((entry.topic, []))
+                    groups.append((entry.topic, entry.publisher, []))
                     current = groups.count - 1
                 }
             }
@@ -80,11 +83,12 @@ actor PublishDrainer {
         }
         var lost = 0
         var reason = ""
-        for (topic, indexes) in groups {
+        for (topic, publisher, indexes) in groups {
             // The broker already delivered these to local subscribers: the topic layer seals
             // and sends them only (one local delivery).
             let results = await pubsub.publish(
-                batch: indexes.map { entries[$0].payload }, to: topic, whenHeldFull: .wait, deliverLocally: false)
+                batch: indexes.map { entries[$0].payload }, to: topic, whenHeldFull: .wait, deliverLocally: false,
+                publisher: publisher)
             for result in results {
                 guard case .failure(let error) = result else { continue }
                 lost += 1

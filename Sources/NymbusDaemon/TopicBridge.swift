@@ -127,7 +127,9 @@ final class TopicBridge: BrokerBackend {
                     topic = try directory.reference(for: message.channel)
                     last = (message.channel, topic)
                 }
-                entries.append(PublishQueue.Entry(topic: topic, channel: message.channel, payload: message.payload))
+                entries.append(
+                    PublishQueue.Entry(
+                        topic: topic, channel: message.channel, payload: message.payload, publisher: message.publisher))
                 indexes.append(index)
             } catch {
                 errors[index] = error

@@ -4,11 +4,14 @@ import NymbusWire
 /// What an object's ciphertext holds (spec/pubsub.md §5):
 ///
 /// ```
-/// flags            u8   bit 0 = author present; other bits must be 0
+/// flags            u8   bit 0 = author present; bit 1 = publisher order; other bits must be 0
+/// [publisher tag    u64]  if flag bit 1 (spec/broker.md "Order")
+/// [message number   u32]  if flag bit 1: of the payload, or of a batch's first entry
 /// payload length   u32  ≤ the receiver's payload limit
 /// payload          n
 /// [author key      32]  if flag bit 0
-/// [author sig      64]  Ed25519 over "nymbus-author-v1" ‖ topic id ‖ type ‖ timestamp ‖ nonce ‖ payload
+/// [author sig      64]  Ed25519 over "nymbus-author-v1" ‖ topic id ‖ type ‖ timestamp ‖ nonce ‖
+///                       [tag ‖ number if flag bit 1] ‖ payload
 /// padding          zero bytes up to the size bucket; must all be zero
 /// ```
 public struct ObjectPlaintext: Sendable, Equatable {
@@ -16,6 +19,8 @@ public struct ObjectPlaintext: Sendable, Equatable {
     public static let minimumLength = 5
     /// Author public key plus signature.
     public static let authorLength = Ed25519.publicKeyLength + Ed25519.signatureLength
+    /// Publisher tag plus message number.
+    public static let orderLength = 12
     /// Domain separation for author signatures, so an author key can sign nothing else by accident.
     static let authorContext = Array("nymbus-author-v1".utf8)
 
@@ -23,23 +28,34 @@ public struct ObjectPlaintext: Sendable, Equatable {
     public var payload: [UInt8]
     /// The author's public key and signature, if the object is signed by an author.
     public var author: (key: Ed25519.PublicKey, signature: [UInt8])?
+    /// The publisher's tag and the number of the payload (of a batch's first entry), if the
+    /// publisher asks receivers to keep its order.
+    public var order: PublisherSequence?
 
-    /// Wraps a payload and an optional author signature.
-    public init(payload: [UInt8], author: (key: Ed25519.PublicKey, signature: [UInt8])?) {
+    /// Wraps a payload, an optional author signature and an optional place in a publisher's order.
+    public init(
+        payload: [UInt8], author: (key: Ed25519.PublicKey, signature: [UInt8])?, order: PublisherSequence? = nil
+    ) {
         self.payload = payload
         self.author = author
+        self.order = order
     }
 
     /// Bytes before padding.
     public var unpaddedLength: Int {
         ObjectPlaintext.minimumLength + payload.count + (author == nil ? 0 : ObjectPlaintext.authorLength)
+            + (order == nil ? 0 : ObjectPlaintext.orderLength)
     }
 
     /// The encoding, zero-padded to `paddedLength` (which must be at least `unpaddedLength`).
     public func encoded(paddedLength: Int) -> [UInt8] {
         precondition(paddedLength >= unpaddedLength, "padding target below the plaintext size")
         var w = ByteWriter(reservingCapacity: paddedLength)
-        w.write(UInt8(author == nil ? 0 : 1))
+        w.write(UInt8(author == nil ? 0 : 1) | UInt8(order == nil ? 0 : 2))
+        if let order {
+            w.write(order.tag)
+            w.write(order.number)
+        }
         w.writeBytes32(payload)
         if let author {
             w.write(bytes: author.key.bytes)
@@ -55,8 +71,14 @@ public struct ObjectPlaintext: Sendable, Equatable {
         var reader = ByteReader(bytes)
         do {
             let flags = try reader.readUInt8("flags")
-            guard flags & ~1 == 0 else {
+            guard flags & ~3 == 0 else {
                 throw PubSubError(.decryptionFailed, "unknown plaintext flags 0x\(String(flags, radix: 16))")
+            }
+            if flags & 2 == 2 {
+                order = PublisherSequence(
+                    tag: try reader.readUInt64("publisher tag"), number: try reader.readUInt32("message number"))
+            } else {
+                order = nil
             }
             payload = try reader.readBytes32(limit: maxPayload, "payload")
             if flags & 1 == 1 {
@@ -81,21 +103,43 @@ public struct ObjectPlaintext: Sendable, Equatable {
     }
 
     /// The bytes an author signs: the context, then what places the payload in exactly one object.
+    /// With an order, the tag and number are signed too: rewrapping a signed payload under
+    /// another place in the order breaks the signature.
     static func authorMessage(
-        topicID: TopicID, objectType: UInt32, timestamp: UInt32, nonce: [UInt8], payload: [UInt8]
+        topicID: TopicID, objectType: UInt32, timestamp: UInt32, nonce: [UInt8], order: PublisherSequence? = nil,
+        payload: [UInt8]
     ) -> [UInt8] {
-        var w = ByteWriter(reservingCapacity: 16 + 32 + 8 + 24 + payload.count)
+        var w = ByteWriter(reservingCapacity: 16 + 32 + 8 + 24 + orderLength + payload.count)
         w.write(bytes: authorContext)
         w.write(bytes: topicID.bytes)
         w.write(objectType)
         w.write(timestamp)
         w.write(bytes: nonce)
+        if let order {
+            w.write(order.tag)
+            w.write(order.number)
+        }
         w.write(bytes: payload)
         return w.bytes
     }
 
     public static func == (lhs: ObjectPlaintext, rhs: ObjectPlaintext) -> Bool {
         lhs.payload == rhs.payload && lhs.author?.key == rhs.author?.key
-            && lhs.author?.signature == rhs.author?.signature
+            && lhs.author?.signature == rhs.author?.signature && lhs.order == rhs.order
+    }
+}
+
+/// Where a message stands in its publisher's order (spec/broker.md "Order"): a random tag per
+/// publishing connection and topic, and the message's number under it (0, 1, 2, …).
+public struct PublisherSequence: Sendable, Hashable {
+    /// Random, per publishing connection and topic.
+    public var tag: UInt64
+    /// The message's number (a batch object's first entry; the others follow it).
+    public var number: UInt32
+
+    /// A place in a publisher's order.
+    public init(tag: UInt64, number: UInt32) {
+        self.tag = tag
+        self.number = number
     }
 }

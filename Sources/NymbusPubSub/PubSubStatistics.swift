@@ -79,6 +79,12 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Objects sent in answer to peers' `getdata` (not counted in `transmissions`).
     public var getdataServed = 0
 
+    /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
+    /// bound overflows (spec/broker.md "Order").
+    public var order = PublisherOrderCounters()
+    /// Received messages held now for a missing predecessor.
+    public var orderHeld = 0
+
     /// All zero.
     public init() {}
 

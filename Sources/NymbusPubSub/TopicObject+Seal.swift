@@ -12,19 +12,21 @@ extension TopicObject {
     ///   - author: signs the payload inside the ciphertext; nil publishes anonymously.
     ///   - buckets: the object is padded to the smallest bucket that holds it.
     ///   - nonce: 24 bytes; random unless a test vector fixes it.
+    ///   - order: the publisher's tag and the payload's number, for receivers to keep its order.
     /// - Throws: `payloadTooLarge` if no bucket holds the object.
     public static func seal(
         payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32, hopLimit: UInt8,
         author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
-        nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+        nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength), order: PublisherSequence? = nil
     ) throws(PubSubError) -> TopicObject {
         guard nonce.count == XChaCha20Poly1305.nonceLength else {
             throw PubSubError(.cryptoFailure, "a nonce has 24 bytes, got \(nonce.count)")
         }
-        var plaintext = ObjectPlaintext(payload: payload, author: nil)
+        var plaintext = ObjectPlaintext(payload: payload, author: nil, order: order)
         if let author {
             let message = ObjectPlaintext.authorMessage(
-                topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: payload)
+                topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, order: order,
+                payload: payload)
             plaintext.author = (author.publicKey, author.sign(message))
         }
         let needed = plaintext.unpaddedLength + TopicObject.overhead
@@ -56,7 +58,8 @@ extension TopicObject {
     ///   holds the object.
     public static func seal(
         batch entries: [[UInt8]], topic: Topic, timestamp: UInt32, hopLimit: UInt8, author: Ed25519.SigningKey?,
-        buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+        buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength),
+        order: PublisherSequence? = nil
     ) throws(PubSubError) -> TopicObject {
         guard (BatchPayload.minimumEntries...BatchPayload.maximumEntries).contains(entries.count) else {
             throw PubSubError(
@@ -66,7 +69,7 @@ extension TopicObject {
         }
         return try seal(
             payload: BatchPayload.encode(entries), objectType: ObjectType.rawBytesBatch, topic: topic,
-            timestamp: timestamp, hopLimit: hopLimit, author: author, buckets: buckets, nonce: nonce)
+            timestamp: timestamp, hopLimit: hopLimit, author: author, buckets: buckets, nonce: nonce, order: order)
     }
 
     /// Decrypts with the topic key and checks the plaintext and any author signature.
@@ -110,8 +113,8 @@ extension TopicObject {
         let plaintext = try ObjectPlaintext(decoding: padded, maxPayload: maxPayload)
         if let author = plaintext.author {
             let message = ObjectPlaintext.authorMessage(
-                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: plaintext.payload
-            )
+                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, order: plaintext.order,
+                payload: plaintext.payload)
             guard author.key.isValidSignature(author.signature, for: message) else {
                 throw PubSubError(.badAuthorSignature, "the author signature does not verify")
             }

@@ -174,7 +174,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             }
             // A run of pipelined PUBLISH commands: recognised and parsed here, once each, and
             // handed to the backend as one batch. Anything else goes through the command table.
-            if state.acceptsPlainPublish(from: client), let batch = takePublishRun() {
+            if state.acceptsPlainPublish(from: client), let batch = takePublishRun(publisher: UInt64(client.id)) {
                 state.stats.commandsProcessed += UInt64(batch.count)
                 startPublish(batch, client: client)
                 continue
@@ -205,7 +205,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             state.unregister(client)
             closeAfterWrites()
         case .publish(let channel, let payload):
-            startPublish([BrokerMessage(channel: channel, payload: payload)], client: client)
+            startPublish([BrokerMessage(channel: channel, payload: payload, publisher: UInt64(client.id))], client: client)
         case .nymbus(let arguments):
             startNymbus(client: client, arguments: arguments)
         case .exec(let commands):
@@ -255,7 +255,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     /// Takes the well-formed PUBLISH commands at the head of the input (at most
     /// ``maxBatchMessages`` and about ``maxBatchBytes``), or nil when the next request is not one;
     /// then nothing is consumed and the general parser handles it, errors included.
-    private func takePublishRun() -> [BrokerMessage]? {
+    private func takePublishRun(publisher: UInt64) -> [BrokerMessage]? {
         // The input is taken out of `self` for the loop: locals need no run-time exclusivity
         // checks, which cost a PUBLISH more than parsing it.
         var pending = ByteBuffer()
@@ -263,14 +263,14 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         defer { swap(&pending, &input) }
         let limits = parser.limits
         guard let (channel, payload) = RESPRequestParser.parsePublish(&pending, limits: limits) else { return nil }
-        var batch = [BrokerMessage(channel: channel, payload: payload)]
+        var batch = [BrokerMessage(channel: channel, payload: payload, publisher: publisher)]
         var batchBytes = payload.count
         var lastChannel = channel
         while batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes,
             let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(&pending, limits: limits, reusing: lastChannel)
         {
             lastChannel = nextChannel
-            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
+            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload, publisher: publisher))
             batchBytes += nextPayload.count
         }
         return batch

@@ -1,0 +1,167 @@
+import Foundation
+import NymbusCrypto
+import NymbusWire
+import Testing
+
+@testable import NymbusPubSub
+
+/// Per-publisher order in the topic layer (spec/broker.md "Order", spec/pubsub.md §5): the
+/// plaintext's order fields against the Python vectors, and a receiver putting one publisher's
+/// objects back in order, skipping a lost one after the hold.
+@Suite struct OrderTests {
+    struct OrderedVector: Codable {
+        var comment: String
+        var topic: String
+        var objectType: UInt32
+        var authorMode: String
+        var publisherTag: String
+        var number: UInt32
+        var payload: String
+        var entries: [String]?
+        var plaintext: String
+        var object: String
+        var messageID: String
+    }
+
+    struct Vectors: Codable {
+        var ordered: [OrderedVector]
+    }
+
+    static func vectors() throws -> [OrderedVector] {
+        try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: vectorsURL)).ordered
+    }
+
+    static func hex(_ text: String) -> [UInt8] { (try? Hex.decode(text)) ?? [] }
+
+    @Test func orderedObjectsMatchTheVectors() throws {
+        let vectors = try Self.vectors()
+        #expect(vectors.count == 3)
+        for vector in vectors {
+            let topic = vector.topic == "public" ? Fixed.publicTopic : Fixed.privateTopic
+            let author = Fixed.authorKeys.key(for: Fixed.mode(vector.authorMode), topic: topic.id)
+            let order = PublisherSequence(tag: UInt64(vector.publisherTag, radix: 16)!, number: vector.number)
+            let object = try TopicObject.seal(
+                payload: Self.hex(vector.payload), objectType: vector.objectType, topic: topic,
+                timestamp: Fixed.timestamp, hopLimit: 16, author: author, nonce: Fixed.nonce, order: order)
+            #expect(Hex.encode(object.bytes) == vector.object, "\(vector.comment)")
+            #expect(object.messageID.description == vector.messageID, "\(vector.comment)")
+            let plaintext = try XChaCha20Poly1305.open(
+                object.ciphertext, key: topic.encryptionKey, nonce: object.nonce, associatedData: object.associatedData)
+            #expect(Hex.encode(plaintext) == vector.plaintext, "\(vector.comment)")
+            // And back: the vector's object opens to the same order and entries.
+            let parsed = try TopicObject(bytes: Self.hex(vector.object), maxBytes: TopicObject.protocolMaxBytes)
+            let (opened, entries) = try parsed.openEntries(with: topic, maxPayload: 65_536)
+            #expect(opened.order == order, "\(vector.comment)")
+            #expect(opened.author?.key == author?.publicKey, "\(vector.comment)")
+            #expect(entries == (vector.entries ?? [vector.payload]).map(Self.hex), "\(vector.comment)")
+        }
+    }
+
+    /// The author signature covers the tag and number: the same payload signed at another place
+    /// in the order does not verify.
+    @Test func theAuthorSignatureBindsThePlaceInTheOrder() throws {
+        let topic = Fixed.privateTopic
+        let author = try #require(Fixed.authorKeys.key(for: .perTopic, topic: topic.id))
+        let signedAt5 = try TopicObject.seal(
+            payload: Array("x".utf8), objectType: 0, topic: topic, timestamp: Fixed.timestamp, hopLimit: 16,
+            author: author, nonce: Fixed.nonce, order: PublisherSequence(tag: 9, number: 5))
+        var plaintext = try XChaCha20Poly1305.open(
+            signedAt5.ciphertext, key: topic.encryptionKey, nonce: signedAt5.nonce,
+            associatedData: signedAt5.associatedData)
+        // A member moves it to number 6 and seals it again under the same nonce.
+        #expect(Array(plaintext[1..<13]) == [0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5])
+        plaintext[12] = 6
+        var moved = signedAt5
+        moved.ciphertext = try XChaCha20Poly1305.seal(
+            plaintext, key: topic.encryptionKey, nonce: moved.nonce, associatedData: moved.associatedData)
+        moved.signature = topic.membershipKey.sign(moved.signedBytes)
+        #expect(throws: PubSubError(.badAuthorSignature, "")) { try moved.openEntries(with: topic, maxPayload: 100) }
+    }
+
+    @Test func orderFieldsAreLengthChecked() throws {
+        let good = ObjectPlaintext(payload: [1, 2], author: nil, order: PublisherSequence(tag: 1, number: 2))
+        let bytes = good.encoded(paddedLength: 32)
+        #expect(bytes.prefix(20) == [2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 0])
+        #expect(try ObjectPlaintext(decoding: bytes, maxPayload: 10) == good)
+        #expect(good.unpaddedLength == 19)
+        // Flag bit 1 with the order fields cut short: an error, never a crash.
+        for length in 1..<13 {
+            #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: Array(bytes.prefix(length)), maxPayload: 10) }
+        }
+        // An object without bit 1 decodes as before, with no order.
+        let plain = ObjectPlaintext(payload: [7], author: nil)
+        #expect(try ObjectPlaintext(decoding: plain.encoded(paddedLength: 16), maxPayload: 10).order == nil)
+    }
+
+    /// One publisher's 40 objects reach a member in a seeded random order with one of them
+    /// lost: the subscription gets the other 39 in publish order (the ones behind the loss after
+    /// the hold), the gap is counted, and the lost one turning up late is still delivered.
+    @Test func aReceiverRestoresOnePublishersOrderAndSkipsALoss() async throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = PublisherOrderTests.Mix(seed: seed)
+        let clock = TestClock()
+        var configuration = PubSubConfiguration()
+        configuration.heartbeatInterval = nil
+        configuration.orderHold = .milliseconds(300)
+        let network = RecordingNetwork(peers: [1])
+        let publisher = try PubSub(network: network, configuration: configuration, clock: clock.function)
+        let receiver = try PubSub(network: RecordingNetwork(), configuration: configuration, clock: clock.function)
+        let topic = Topic.named("order")
+        let collector = await Collector.start(await receiver.subscribe(topic))
+        let count = 40
+        for index in 0..<count {
+            let results = await publisher.publish(batch: [Array("m\(index)".utf8)], to: topic, publisher: 7)
+            #expect(results.count == 1 && (try? results[0].get())?.transmissions == 1, "seed \(seed)")
+        }
+        let objects = await network.sent.map(\.bytes)
+        #expect(objects.count == count)
+        // Shuffle (seeded), leave one out; number 0 first so the key starts at once.
+        let lost = 10
+        var rest = Array(1..<count).filter { $0 != lost }
+        for index in stride(from: rest.count - 1, to: 0, by: -1) {
+            rest.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        for index in [0] + rest { await receiver.handleIncoming(object: objects[index], from: 2) }
+        let expected = (0..<count).filter { $0 != lost }.map { Array("m\($0)".utf8) }
+        let got = await collector.waitFor(expected.count)
+        #expect(got.map(\.payload) == expected, "seed \(seed)")
+        var stats = await receiver.statistics
+        #expect(stats.order.gapsSkipped == 1 && stats.order.messagesSkipped == 1, "seed \(seed)")
+        #expect(stats.orderHeld == 0 && stats.order.late == 0 && stats.order.overflows == 0)
+        // The lost one arrives after all (repair): delivered, out of order, counted.
+        await receiver.handleIncoming(object: objects[lost], from: 2)
+        let all = await collector.waitFor(count)
+        #expect(all.last?.payload == Array("m\(lost)".utf8))
+        stats = await receiver.statistics
+        #expect(stats.order.late == 1)
+        #expect(stats.deliveries == count)
+    }
+
+    /// Two publishers (two broker connections) on one topic are ordered separately: a gap in
+    /// one holds nothing of the other's.
+    @Test func publishersAreOrderedIndependently() async throws {
+        let clock = TestClock()
+        var configuration = PubSubConfiguration()
+        configuration.heartbeatInterval = nil
+        configuration.orderHold = .seconds(30)
+        let network = RecordingNetwork(peers: [1])
+        let publisher = try PubSub(network: network, configuration: configuration, clock: clock.function)
+        let receiver = try PubSub(network: RecordingNetwork(), configuration: configuration, clock: clock.function)
+        let topic = Topic.named("two")
+        let collector = await Collector.start(await receiver.subscribe(topic))
+        for index in 0..<3 {
+            _ = await publisher.publish(batch: [Array("a\(index)".utf8)], to: topic, publisher: 1)
+            _ = await publisher.publish(batch: [Array("b\(index)".utf8)], to: topic, publisher: 2)
+        }
+        let objects = await network.sent.map(\.bytes)  // a0 b0 a1 b1 a2 b2
+        for index in [0, 1, 4, 3, 5] { await receiver.handleIncoming(object: objects[index], from: 2) }
+        // a1 (object 2) is missing: a2 waits; b's all go, in order.
+        let got = await collector.waitFor(4)
+        #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == ["a0", "b0", "b1", "b2"])
+        #expect(await receiver.statistics.orderHeld == 1)
+        await receiver.handleIncoming(object: objects[2], from: 2)
+        let all = await collector.waitFor(6)
+        #expect(all.map { String(decoding: $0.payload, as: UTF8.self) } == ["a0", "b0", "b1", "b2", "a1", "a2"])
+        #expect(await receiver.statistics.orderHeld == 0)
+    }
+}
