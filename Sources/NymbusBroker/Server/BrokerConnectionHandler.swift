@@ -367,17 +367,23 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
 
     private func flushIfNeeded() {
         guard flushPending || client?.heldReplies != nil, let context else { return }
+        // Stream replies wait for the store: one transaction at the end of this event-loop tick
+        // for every connection's changes (group commit), which then flushes each of them.
+        if let client, client.heldReplies != nil { state.commitAtEndOfTick(on: context.eventLoop) }
+        guard flushPending else { return }
         flushPending = false
-        writeOutput(context)
+        writeOutput(context, commitStreams: false)
         context.flush()
         checkOutputLimit(context)
     }
 
     /// Hands the replies and small frames gathered since the last write to the channel as one
     /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
-    private func writeOutput(_ context: ChannelHandlerContext) {
-        // Stream replies are released once their changes are stored (one write per batch).
-        if let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
+    /// - Parameter commitStreams: store held stream changes first and write their replies too
+    ///   (a large frame or a close must not overtake them); false leaves them to the tick's
+    ///   group commit.
+    private func writeOutput(_ context: ChannelHandlerContext, commitStreams: Bool = true) {
+        if commitStreams, let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
         let used = output.readableBytes
         guard used > 0 else { return }
         context.write(wrapOutboundOut(output), promise: nil)

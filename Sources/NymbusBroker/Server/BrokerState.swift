@@ -76,6 +76,8 @@ final class BrokerState {
     /// Messages appended since the last write (counted as failed appends if it fails).
     var pendingAppends = 0
     private var committing = false
+    /// A group commit waits for the end of this event-loop tick.
+    private var commitScheduled = false
 
     init(
         configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
@@ -573,6 +575,18 @@ final class BrokerState {
 
     /// Whether some client has stream replies waiting for the store.
     var hasHeldReplies: Bool { !heldClients.isEmpty }
+
+    /// Commits the held stream changes of every connection once, after the event loop has
+    /// handled this tick's reads (group commit: one transaction, and with `always` one fsync,
+    /// for all of them instead of one per connection). Replies still leave only once stored.
+    func commitAtEndOfTick(on loop: any EventLoop) {
+        guard !commitScheduled else { return }
+        commitScheduled = true
+        loop.assumeIsolated().execute { [self] in
+            commitScheduled = false
+            commitPendingStreams()
+        }
+    }
 
     /// Writes the pending stream changes (one transaction) and releases the held replies, in
     /// order; see ``runStreamCommand(_:_:_:)``. Safe to call at any time; not reentrant.
