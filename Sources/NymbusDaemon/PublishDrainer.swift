@@ -59,23 +59,21 @@ actor PublishDrainer {
         }
     }
 
-    /// Seals one round: each publisher's messages on each topic in order, packed into as few
-    /// objects as fit and numbered for receivers to keep that order (spec/broker.md "Order").
+    /// Seals one round: each topic's messages packed into as few objects as fit, each
+    /// publisher's in its order and numbered for receivers to keep it (spec/broker.md "Order").
     private func publish(round entries: [PublishQueue.Entry]) async {
-        // Group by topic and publisher, keeping each group's order. A round usually holds a few
-        // groups, in long runs: compare with the previous entry's group before searching.
-        var groups: [(topic: Topic, publisher: UInt64, indexes: [Int])] = []
+        // Group by topic, keeping each topic's order. A round usually holds a few topics, in
+        // long runs: compare with the previous entry's group before searching the others.
+        var groups: [(topic: Topic, indexes: [Int])] = []
         var current = -1
         var currentRef: TopicRef?
-        var currentPublisher: UInt64?
         for (index, entry) in entries.enumerated() {
-            if entry.topicRef !== currentRef || entry.publisher != currentPublisher {
+            if entry.topicRef !== currentRef {
                 currentRef = entry.topicRef
-                currentPublisher = entry.publisher
                 let id = entry.topic.id
-                current = groups.firstIndex { $0.topic.id == id && $0.publisher == entry.publisher } ?? -1
+                current = groups.firstIndex { $0.topic.id == id } ?? -1
                 if current < 0 {
-                    groups.append((entry.topic, entry.publisher, []))
+                    groups.append((entry.topic, []))
                     current = groups.count - 1
                 }
             }
@@ -83,12 +81,23 @@ actor PublishDrainer {
         }
         var lost = 0
         var reason = ""
-        for (topic, publisher, indexes) in groups {
+        for (topic, unsorted) in groups {
+            // Each publisher's messages together (in their order), so an object carries few runs.
+            var firstSeen: [UInt64: Int] = [:]
+            for index in unsorted where firstSeen[entries[index].publisher] == nil {
+                firstSeen[entries[index].publisher] = firstSeen.count
+            }
+            let indexes = firstSeen.count == 1
+                ? unsorted
+                : unsorted.enumerated().sorted {
+                    let (a, b) = (firstSeen[entries[$0.element].publisher]!, firstSeen[entries[$1.element].publisher]!)
+                    return a != b ? a < b : $0.offset < $1.offset
+                }.map(\.element)
             // The broker already delivered these to local subscribers: the topic layer seals
             // and sends them only (one local delivery).
             let results = await pubsub.publish(
                 batch: indexes.map { entries[$0].payload }, to: topic, whenHeldFull: .wait, deliverLocally: false,
-                publisher: publisher)
+                publishers: indexes.map { entries[$0].publisher })
             for result in results {
                 guard case .failure(let error) = result else { continue }
                 lost += 1

@@ -9,23 +9,29 @@ extension PubSub {
         let tag: UInt64
     }
 
-    /// Hands an ordered object's entries (numbered from `order.number`) to the reorder buffer
-    /// and delivers what it releases, in order, through the one delivery loop.
+    /// Hands an ordered object's entries (each run numbered from its first number) to the
+    /// reorder buffer and delivers what it releases, in order, through the one delivery loop.
+    /// The runs cover the entries exactly (`TopicObject.openEntries` checked it).
     func deliverInOrder(
-        _ entries: [[UInt8]], order: PublisherSequence, authorKey: Ed25519.PublicKey?, object: TopicObject,
+        _ entries: [[UInt8]], runs: [PublisherRun], authorKey: Ed25519.PublicKey?, object: TopicObject,
         id: MessageID, now: Int64
     ) async {
         guard let state = topics[object.topicID], !state.isEmpty else { return }
         stats.delivered += 1
-        let key = OrderKey(topic: object.topicID, tag: order.tag)
         let time = monotonicClock()
         var released: [OrderedEntry] = []
-        for (index, payload) in entries.enumerated() {
-            let entry = OrderedEntry(
-                payload: payload, index: index, count: entries.count, author: authorKey, object: object, id: id,
-                receivedAt: now)
-            released += publisherOrder.receive(
-                entry, key: key, number: UInt64(order.number) + UInt64(index), bytes: payload.count, now: time)
+        var index = 0
+        for run in runs {
+            let key = OrderKey(topic: object.topicID, tag: run.tag)
+            for offset in 0..<Int(run.count) where index < entries.count {
+                let entry = OrderedEntry(
+                    payload: entries[index], index: index, count: entries.count, author: authorKey, object: object,
+                    id: id, receivedAt: now)
+                released += publisherOrder.receive(
+                    entry, key: key, number: UInt64(run.number) + UInt64(offset), bytes: entries[index].count,
+                    now: time)
+                index += 1
+            }
         }
         orderChanged()
         await deliverReleased(released)
@@ -126,6 +132,43 @@ struct PublisherSequences: Sendable {
     static let maxPublishers = 4096
     private var sequences: [Key: (sequence: PublisherSequence, lastUsed: UInt64)] = [:]
     private var uses: UInt64 = 0
+
+    /// The runs of one object's payloads `indices` (consecutive payloads of one publisher form
+    /// a run), numbered in order.
+    mutating func runs(_ indices: [Int], owners: [UInt64], topic: TopicID) -> [PublisherRun] {
+        var runs: [PublisherRun] = []
+        var start = 0
+        while start < indices.count {
+            let owner = owners[indices[start]]
+            var end = start + 1
+            while end < indices.count, owners[indices[end]] == owner, end - start < Int(UInt16.max) { end += 1 }
+            let first = take(end - start, publisher: owner, topic: topic)
+            runs.append(PublisherRun(tag: first.tag, number: first.number, count: UInt16(end - start)))
+            start = end
+        }
+        return runs
+    }
+
+    /// Splits one planned object's payloads so that no object has more than `maxRuns` runs.
+    static func split(_ indices: [Int], owners: [UInt64]?, maxRuns: Int) -> [[Int]] {
+        guard let owners, !indices.isEmpty else { return [indices] }
+        var objects: [[Int]] = []
+        var current: [Int] = []
+        var runs = 0
+        for index in indices {
+            if current.isEmpty || owners[current.last!] != owners[index] {
+                if runs == maxRuns {
+                    objects.append(current)
+                    current = []
+                    runs = 0
+                }
+                runs += 1
+            }
+            current.append(index)
+        }
+        objects.append(current)
+        return objects
+    }
 
     /// The place of the first of `count` messages `publisher` publishes now on `topic`; the
     /// others follow it.

@@ -39,8 +39,8 @@ public actor PubSub<Network: ObjectNetwork> {
         let topic: Topic
         let payload: [UInt8]
         let author: AuthorMode
-        /// Its place in its publisher's order, kept when it is sealed again.
-        var order: PublisherSequence? = nil
+        /// Its publishers' runs, kept when it is sealed again.
+        var order: [PublisherRun] = []
     }
 
     let network: Network
@@ -236,10 +236,12 @@ public actor PubSub<Network: ObjectNetwork> {
     ///     `localDeliveries` is 0.
     ///   - publisher: who publishes (a broker connection's id): receivers keep the order of one
     ///     publisher's messages on a topic (spec/broker.md "Order"); nil leaves them unnumbered.
+    ///   - publishers: the publisher of each payload instead (one object may carry several
+    ///     publishers' runs; each publisher's payloads keep their order).
     @discardableResult
     public func publish(
         batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse,
-        deliverLocally: Bool = true, publisher: UInt64? = nil
+        deliverLocally: Bool = true, publisher: UInt64? = nil, publishers: [UInt64]? = nil
     ) async
         -> [Result<PublishResult, PubSubError>]
     {
@@ -259,14 +261,17 @@ public actor PubSub<Network: ObjectNetwork> {
         let mode = author ?? configuration.defaultAuthor
         let planner = BatchPlanner(
             buckets: configuration.buckets, targetBytes: configuration.batchTargetBytes, withAuthor: mode != .none)
-        for run in planner.plan(fitting.map { payloads[$0].count }) {
-            let indices = fitting[run]
+        let owners = publishers ?? publisher.map { [UInt64](repeating: $0, count: payloads.count) }
+        let objects = planner.plan(fitting.map { payloads[$0].count }).flatMap { run in
+            PublisherSequences.split(Array(fitting[run]), owners: owners, maxRuns: ObjectPlaintext.maxRuns)
+        }
+        for indices in objects {
             let entries = indices.map { payloads[$0] }
             let now = clock()
             do throws(PubSubError) {
                 let body = entries.count == 1 ? entries[0] : BatchPayload.encode(entries)
                 let type = entries.count == 1 ? ObjectType.rawBytes : ObjectType.rawBytesBatch
-                let order = publisher.map { publisherSequences.take(entries.count, publisher: $0, topic: topic.id) }
+                let order = owners.map { publisherSequences.runs(indices, owners: $0, topic: topic.id) } ?? []
                 let object = try seal(body, type: type, topic: topic, author: mode, now: now, order: order)
                 let (id, sent, local) = try await emit(
                     object, payload: body, entries: entries, topic: topic, author: mode, now: now,
@@ -295,7 +300,7 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   to now, and local deliveries per entry.
     func emit(
         _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64,
-        whenHeldFull: WhenHeldFull = .refuse, deliverLocally: Bool = true, order: PublisherSequence? = nil
+        whenHeldFull: WhenHeldFull = .refuse, deliverLocally: Bool = true, order: [PublisherRun] = []
     ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
@@ -494,7 +499,7 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     func seal(
-        _ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64, order: PublisherSequence? = nil
+        _ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64, order: [PublisherRun] = []
     ) throws(PubSubError) -> TopicObject {
         try TopicObject.seal(
             payload: payload, objectType: type, topic: topic, timestamp: UInt32(clamping: now / 60),
@@ -538,8 +543,8 @@ public actor PubSub<Network: ObjectNetwork> {
                 do {
                     let (plaintext, entries) = try object.openEntries(
                         with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    if let order = plaintext.order {
-                        await deliverInOrder(entries, order: order, authorKey: plaintext.author?.key, object: object, id: id, now: now)
+                    if !plaintext.order.isEmpty {
+                        await deliverInOrder(entries, runs: plaintext.order, authorKey: plaintext.author?.key, object: object, id: id, now: now)
                     } else {
                         await deliver(
                             entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)

@@ -71,8 +71,8 @@ enum FuzzTarget: String, CaseIterable {
         case .plaintext:
             return [
                 ObjectPlaintext(payload: Array("hello".utf8), author: nil).encoded(paddedLength: 64),
-                // In a publisher's order (flag bit 1: tag and number before the payload).
-                ObjectPlaintext(payload: Array("hello".utf8), author: nil, order: PublisherSequence(tag: 7, number: 41))
+                // In a publisher's order (flag bit 1: its runs before the payload).
+                ObjectPlaintext(payload: Array("hello".utf8), author: nil, order: [PublisherRun(tag: 7, number: 41, count: 1)])
                     .encoded(paddedLength: 64),
             ]
         case .batch:

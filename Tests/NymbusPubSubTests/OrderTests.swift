@@ -9,13 +9,18 @@ import Testing
 /// plaintext's order fields against the Python vectors, and a receiver putting one publisher's
 /// objects back in order, skipping a lost one after the hold.
 @Suite struct OrderTests {
+    struct Run: Codable {
+        var publisherTag: String
+        var number: UInt32
+        var count: UInt16
+    }
+
     struct OrderedVector: Codable {
         var comment: String
         var topic: String
         var objectType: UInt32
         var authorMode: String
-        var publisherTag: String
-        var number: UInt32
+        var runs: [Run]
         var payload: String
         var entries: [String]?
         var plaintext: String
@@ -35,11 +40,13 @@ import Testing
 
     @Test func orderedObjectsMatchTheVectors() throws {
         let vectors = try Self.vectors()
-        #expect(vectors.count == 3)
+        #expect(vectors.count == 4)
         for vector in vectors {
             let topic = vector.topic == "public" ? Fixed.publicTopic : Fixed.privateTopic
             let author = Fixed.authorKeys.key(for: Fixed.mode(vector.authorMode), topic: topic.id)
-            let order = PublisherSequence(tag: UInt64(vector.publisherTag, radix: 16)!, number: vector.number)
+            let order = vector.runs.map {
+                PublisherRun(tag: UInt64($0.publisherTag, radix: 16)!, number: $0.number, count: $0.count)
+            }
             let object = try TopicObject.seal(
                 payload: Self.hex(vector.payload), objectType: vector.objectType, topic: topic,
                 timestamp: Fixed.timestamp, hopLimit: 16, author: author, nonce: Fixed.nonce, order: order)
@@ -57,20 +64,20 @@ import Testing
         }
     }
 
-    /// The author signature covers the tag and number: the same payload signed at another place
-    /// in the order does not verify.
+    /// The author signature covers the runs: the same payload signed at another place in the
+    /// order does not verify.
     @Test func theAuthorSignatureBindsThePlaceInTheOrder() throws {
         let topic = Fixed.privateTopic
         let author = try #require(Fixed.authorKeys.key(for: .perTopic, topic: topic.id))
         let signedAt5 = try TopicObject.seal(
             payload: Array("x".utf8), objectType: 0, topic: topic, timestamp: Fixed.timestamp, hopLimit: 16,
-            author: author, nonce: Fixed.nonce, order: PublisherSequence(tag: 9, number: 5))
+            author: author, nonce: Fixed.nonce, order: [PublisherRun(tag: 9, number: 5, count: 1)])
         var plaintext = try XChaCha20Poly1305.open(
             signedAt5.ciphertext, key: topic.encryptionKey, nonce: signedAt5.nonce,
             associatedData: signedAt5.associatedData)
         // A member moves it to number 6 and seals it again under the same nonce.
-        #expect(Array(plaintext[1..<13]) == [0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5])
-        plaintext[12] = 6
+        #expect(Array(plaintext[1..<16]) == [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 5, 0, 1])
+        plaintext[13] = 6
         var moved = signedAt5
         moved.ciphertext = try XChaCha20Poly1305.seal(
             plaintext, key: topic.encryptionKey, nonce: moved.nonce, associatedData: moved.associatedData)
@@ -79,18 +86,34 @@ import Testing
     }
 
     @Test func orderFieldsAreLengthChecked() throws {
-        let good = ObjectPlaintext(payload: [1, 2], author: nil, order: PublisherSequence(tag: 1, number: 2))
+        let good = ObjectPlaintext(payload: [1, 2], author: nil, order: [PublisherRun(tag: 1, number: 2, count: 1)])
         let bytes = good.encoded(paddedLength: 32)
-        #expect(bytes.prefix(20) == [2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 0])
+        #expect(bytes.prefix(23) == [2, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 0, 0, 2, 1, 2, 0])
         #expect(try ObjectPlaintext(decoding: bytes, maxPayload: 10) == good)
-        #expect(good.unpaddedLength == 19)
-        // Flag bit 1 with the order fields cut short: an error, never a crash.
-        for length in 1..<13 {
+        #expect(good.unpaddedLength == 22)
+        // Flag bit 1 with the runs cut short: an error, never a crash.
+        for length in 1..<16 {
             #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: Array(bytes.prefix(length)), maxPayload: 10) }
         }
+        // No run, a run of no entry, or more runs than bytes: refused.
+        var noRun = bytes
+        noRun[1] = 0
+        #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: noRun, maxPayload: 10) }
+        var emptyRun = bytes
+        emptyRun[15] = 0
+        #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: emptyRun, maxPayload: 10) }
+        var tooMany = bytes
+        tooMany[1] = 200
+        #expect(throws: PubSubError.self) { try ObjectPlaintext(decoding: tooMany, maxPayload: 10) }
+        // Runs that do not cover the payloads exactly: the object does not open.
+        let topic = Topic.named("runs")
+        let short = try TopicObject.seal(
+            batch: [[1], [2], [3]], topic: topic, timestamp: Fixed.timestamp, hopLimit: 16, author: nil,
+            order: [PublisherRun(tag: 1, number: 0, count: 2)])
+        #expect(throws: PubSubError(.decryptionFailed, "")) { try short.openEntries(with: topic, maxPayload: 10) }
         // An object without bit 1 decodes as before, with no order.
         let plain = ObjectPlaintext(payload: [7], author: nil)
-        #expect(try ObjectPlaintext(decoding: plain.encoded(paddedLength: 16), maxPayload: 10).order == nil)
+        #expect(try ObjectPlaintext(decoding: plain.encoded(paddedLength: 16), maxPayload: 10).order.isEmpty)
     }
 
     /// One publisher's 40 objects reach a member in a seeded random order with one of them
@@ -162,6 +185,38 @@ import Testing
         await receiver.handleIncoming(object: objects[2], from: 2)
         let all = await collector.waitFor(6)
         #expect(all.map { String(decoding: $0.payload, as: UTF8.self) } == ["a0", "b0", "b1", "b2", "a1", "a2"])
+        #expect(await receiver.statistics.orderHeld == 0)
+    }
+
+    /// Several publishers' messages share one batch object, each publisher a run with its own
+    /// tag and numbers; the receiver orders each publisher on its own.
+    @Test func onePacksSeveralPublishersRunsIntoOneObject() async throws {
+        let clock = TestClock()
+        var configuration = PubSubConfiguration()
+        configuration.heartbeatInterval = nil
+        let network = RecordingNetwork(peers: [1])
+        let publisher = try PubSub(network: network, configuration: configuration, clock: clock.function)
+        let receiver = try PubSub(network: RecordingNetwork(), configuration: configuration, clock: clock.function)
+        let topic = Topic.named("shared")
+        let collector = await Collector.start(await receiver.subscribe(topic))
+        let payloads = ["a0", "a1", "b0", "a2", "b1"].map { Array($0.utf8) }
+        _ = await publisher.publish(batch: payloads, to: topic, publishers: [1, 1, 2, 1, 2])
+        _ = await publisher.publish(batch: [Array("b2".utf8), Array("a3".utf8)], to: topic, publishers: [2, 1])
+        let objects = await network.sent.map(\.bytes)
+        #expect(objects.count == 2)
+        let first = try TopicObject(bytes: objects[0], maxBytes: TopicObject.protocolMaxBytes)
+        let (plaintext, _) = try first.openEntries(with: topic, maxPayload: 100)
+        #expect(plaintext.order.map(\.count) == [2, 1, 1, 1])
+        #expect(plaintext.order.map(\.number) == [0, 0, 2, 1])
+        #expect(plaintext.order[0].tag == plaintext.order[2].tag && plaintext.order[1].tag == plaintext.order[3].tag)
+        #expect(plaintext.order[0].tag != plaintext.order[1].tag)
+        // The second object first: both runs wait for their predecessors, then everything in order.
+        await receiver.handleIncoming(object: objects[1], from: 2)
+        #expect(await receiver.statistics.orderHeld == 2)
+        await receiver.handleIncoming(object: objects[0], from: 2)
+        let got = await collector.waitFor(7).map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(got.filter { $0.hasPrefix("a") } == ["a0", "a1", "a2", "a3"])
+        #expect(got.filter { $0.hasPrefix("b") } == ["b0", "b1", "b2"])
         #expect(await receiver.statistics.orderHeld == 0)
     }
 }
