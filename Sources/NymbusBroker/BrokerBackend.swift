@@ -8,25 +8,19 @@
 /// The broker calls the backend from its event loop through Swift tasks; a slow method delays
 /// the calling client only (its later commands wait, so replies stay in order), never others.
 public protocol BrokerBackend: Sendable {
-    /// Publishes a message a local client sent with `PUBLISH channel payload`.
+    /// Publishes what local clients sent with `PUBLISH channel payload`: one message, or a run
+    /// of consecutive PUBLISH commands one client pipelined, in order.
     ///
-    /// Called before the broker delivers the message to local subscribers. If it throws, the
-    /// client gets `-ERR <reason>` and the message is delivered to nobody, locally included, so
-    /// "published" always means "accepted by the overlay". It should return once the message is
-    /// accepted (queued for flooding), not when it reached peers. The backend must not hand the
-    /// same message back through `deliver`: the broker has already delivered it locally.
+    /// Called before the broker delivers the messages to local subscribers. The result has one
+    /// entry per message: `nil` for accepted, the error for refused. A refused message gets
+    /// `-ERR <reason>` and is delivered to nobody, locally included, so "published" always means
+    /// "accepted by the overlay". It should return once the messages are accepted (queued for
+    /// flooding), not when they reached peers. The backend must not hand the same messages back
+    /// through `deliver`: the broker has already delivered them locally (the only local delivery).
+    /// A pipelining publisher costs one hop to the backend per batch rather than per message.
     ///
-    /// - Throws: ``BrokerBackendError`` whose reason is shown to the client, e.g.
-    ///   `topic is private and not joined` or `payload over 65536 bytes`.
-    func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError)
-
-    /// Publishes a run of messages one client pipelined (consecutive PUBLISH commands), in order.
-    ///
-    /// Same contract as ``publish(channel:payload:)`` for each message; the result has one entry
-    /// per message, `nil` for accepted, the error for refused. The default implementation calls
-    /// ``publish(channel:payload:)`` for each in turn; a backend may override it to take the
-    /// whole batch at once. The broker uses it so a pipelining publisher costs one hop to the
-    /// backend per batch rather than per message.
+    /// Errors are ``BrokerBackendError``s whose reason is shown to the client, e.g.
+    /// `topic is private and not joined` or `payload over 65536 bytes`.
     func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?]
 
     /// Publishes a run of pipelined messages without suspending, when the backend can decide at
@@ -96,21 +90,6 @@ extension BrokerBackend {
 
     /// Never answers at once: every publish goes through ``publish(_:)``.
     public func publishImmediately(_ messages: [BrokerMessage]) -> [BrokerBackendError?]? { nil }
-
-    /// Publishes each message with ``publish(channel:payload:)``, in order.
-    public func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
-        var results: [BrokerBackendError?] = []
-        results.reserveCapacity(messages.count)
-        for message in messages {
-            do throws(BrokerBackendError) {
-                try await publish(channel: message.channel, payload: message.payload)
-                results.append(nil)
-            } catch {
-                results.append(error)
-            }
-        }
-        return results
-    }
 }
 
 /// One message a local client published: a channel (topic name) and its payload, both raw bytes.
@@ -119,10 +98,14 @@ public struct BrokerMessage: Hashable, Sendable {
     public var channel: [UInt8]
     /// The payload, binary safe.
     public var payload: [UInt8]
+    /// The connection that published it (its `CLIENT ID`): receivers keep the order of one
+    /// publisher's messages on a channel (spec/broker.md "Order").
+    public var publisher: UInt64
 
     /// Creates a message.
-    public init(channel: [UInt8], payload: [UInt8]) {
+    public init(channel: [UInt8], payload: [UInt8], publisher: UInt64 = 0) {
         self.channel = channel
         self.payload = payload
+        self.publisher = publisher
     }
 }

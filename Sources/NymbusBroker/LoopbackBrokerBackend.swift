@@ -14,8 +14,8 @@ public struct LoopbackBrokerBackend: BrokerBackend {
         self.maxPayloadBytes = maxPayloadBytes
     }
 
-    public func publish(channel: [UInt8], payload: [UInt8]) async throws(BrokerBackendError) {
-        if let error = check(payload) { throw error }
+    public func publish(_ messages: [BrokerMessage]) async -> [BrokerBackendError?] {
+        messages.map { check($0.payload) }
     }
 
     /// Accepts or refuses on the spot: a loopback broker never waits.

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Public channels are topics derived from their name (cached: deriving costs a key derivation
 /// and an Ed25519 key pair, more than sealing an object); `~` channels are the private topics
-/// this node joined, as ``TopicBridge`` last reported them.
+/// this node joined, as ``TopicMembership`` last reported them.
 final class ChannelDirectory: Sendable {
     private struct State {
         var joined: [[UInt8]: TopicRef] = [:]
@@ -28,6 +28,9 @@ final class ChannelDirectory: Sendable {
         let references = joined.mapValues(TopicRef.init)
         state.withLock { $0.joined = references }
     }
+
+    /// The private channels joined.
+    var joinedChannels: Set<[UInt8]> { state.withLock { Set($0.joined.keys) } }
 
     /// The topic `channel` names.
     ///

@@ -5,12 +5,29 @@ import NymbusNode
 import NymbusPubSub
 import NymbusWire
 
+/// The counters of the path between the broker and the topic layer, for `NYMBUS.STATUS`.
+struct PublishPathCounters: Sendable {
+    /// Publishes in the ``PublishQueue`` and publishers waiting for room there.
+    var queueWaiting = 0
+    var publishersWaiting = 0
+    /// Accepted publishes the topic layer then refused (``PublishDrainer``).
+    var publishesLost = 0
+    /// Publishes refused because no peer was linked for too long (``TopicBridge``).
+    var publishesRefusedNoPeer = 0
+    /// Streams kept and stream entry objects that did not decode (``SubscriptionReconciler``).
+    var streams = 0
+    var streamEntriesMalformed = 0
+    /// The stream outbox (``StreamOutbox``), when the node has a data directory.
+    var outbox: (waiting: Int, sent: Int, dropped: Int)?
+}
+
 /// `NYMBUS.PEERS` and `NYMBUS.STATUS`: what the node is doing, for `nymbus status` and scripts.
 /// Never includes an IP address: peers are shown by Nym address (visible) or as hidden.
+/// `NYMBUS.STATUS` is built here and only here.
 enum DaemonCommands {
     static func run(
         _ arguments: [[UInt8]], transport: NymClientConnection, node: Node, pubsub: PubSub<Node>,
-        broker: BrokerServer? = nil
+        broker: BrokerServer? = nil, publishPath: (@Sendable () async -> PublishPathCounters)? = nil
     ) async throws(BrokerBackendError) -> RESPValue? {
         switch String(decoding: arguments.first ?? [], as: UTF8.self) {
         case "NYMBUS.PEERS":
@@ -37,7 +54,7 @@ enum DaemonCommands {
             let address = await node.advertisedAddress
             let queues = await node.sendQueues
             let brokerStats = await broker?.stats()
-            return .map([
+            var status: RESPValue = .map([
                 "mode": .bulk(address == nil ? "hidden" : "visible"),
                 "address": .bulk(address?.description ?? "hidden"),
                 "nym-client-connected": .integer(await transport.isConnected ? 1 : 0),
@@ -88,7 +105,32 @@ enum DaemonCommands {
                 "tree-prune-received": .integer(Int64(topics.pruneReceived)),
                 "tree-graft-sent": .integer(Int64(topics.graftSent)),
                 "tree-graft-received": .integer(Int64(topics.graftReceived)),
+                "order-held": .integer(Int64(topics.orderHeld)),
+                "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),
+                "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),
+                "order-buffer-overflows": .integer(Int64(topics.order.overflows)),
+                "order-late": .integer(Int64(topics.order.late)),
+                "order-duplicates": .integer(Int64(topics.order.duplicates)),
             ])
+            if let publishPath, case .map(var entries) = status {
+                let path = await publishPath()
+                func add(_ key: String, _ value: Int) {
+                    entries.append(RESPMapEntry(key: .bulk(key), value: .integer(Int64(value))))
+                }
+                add("broker-queue-waiting", path.queueWaiting)
+                add("broker-publishers-waiting", path.publishersWaiting)
+                add("broker-publishes-lost", path.publishesLost)
+                add("broker-publishes-refused-no-peer", path.publishesRefusedNoPeer)
+                add("streams", path.streams)
+                add("stream-entries-malformed", path.streamEntriesMalformed)
+                if let outbox = path.outbox {
+                    add("stream-outbox-waiting", outbox.waiting)
+                    add("stream-outbox-sent", outbox.sent)
+                    add("stream-outbox-dropped", outbox.dropped)
+                }
+                status = .map(entries)
+            }
+            return status
         default:
             return nil
         }

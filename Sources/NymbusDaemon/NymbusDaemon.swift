@@ -19,6 +19,8 @@ public actor NymbusDaemon {
     public nonisolated let broker: BrokerServer
     public nonisolated let configuration: DaemonConfiguration
     private let bridge: TopicBridge
+    private let reconciler: SubscriptionReconciler
+    private let drainer: PublishDrainer
     /// Streams on disk (`streams.sqlite`), when the node has a data directory.
     private let streamStore: SQLiteStreamStore?
     /// Sends what local XADDs stored for the other nodes (needs the store).
@@ -53,16 +55,6 @@ public actor NymbusDaemon {
         self.node = node
         self.pubsub = pubsub
         let store = try TopicStore(directory: directory)
-        let brokerReference = BrokerReference()
-        let bridge = TopicBridge(
-            pubsub: pubsub, store: store, maxPayloadBytes: configuration.pubsub.maxPayloadBytes,
-            noPeerWait: configuration.noPeerPublishWait, logger: logger
-        ) {
-            arguments throws(BrokerBackendError) -> RESPValue? in
-            try await DaemonCommands.run(
-                arguments, transport: transport, node: node, pubsub: pubsub, broker: brokerReference.broker)
-        }
-        self.bridge = bridge
         if let directory {
             do {
                 streamStore = try SQLiteStreamStore(path: directory.file("streams.sqlite"), fsync: configuration.streamFsync)
@@ -72,17 +64,50 @@ public actor NymbusDaemon {
         } else {
             streamStore = nil
         }
-        let directoryLookup = bridge.channelTopic
-        outbox = streamStore.map { store in
+        // The path between the broker and the topic layer, one job per part (docs/ARCHITECTURE.md).
+        let channels = ChannelDirectory(joined: store.topics)
+        let reconciler = SubscriptionReconciler(
+            pubsub: pubsub, directory: channels, maxPayloadBytes: configuration.pubsub.maxPayloadBytes, logger: logger)
+        let membership = TopicMembership(store: store, directory: channels, reconciler: reconciler, logger: logger)
+        let queue = PublishQueue()
+        let drainer = PublishDrainer(queue: queue, pubsub: pubsub, logger: logger) { channel in
+            await reconciler.remember(channel)
+        }
+        let outbox = streamStore.map { store in
             StreamOutbox(store: store, pubsub: pubsub, logger: logger) { channel throws(BrokerBackendError) in
-                try directoryLookup(channel)
+                try channels.topic(for: channel)
             }
         }
+        let references = LateReferences()
+        let publishPath: @Sendable () async -> PublishPathCounters = {
+            var counters = PublishPathCounters(
+                queueWaiting: queue.waiting, publishersWaiting: queue.publishersWaiting,
+                publishesLost: await drainer.lostAfterAcceptance,
+                publishesRefusedNoPeer: references.bridge?.publishesRefusedNoPeer ?? 0,
+                streams: await reconciler.streamChannels.count,
+                streamEntriesMalformed: await reconciler.malformedStreamEntries)
+            if let outbox { counters.outbox = (await outbox.waiting, await outbox.sent, await outbox.dropped) }
+            return counters
+        }
+        let commands = NymbusCommands(membership: membership, reconciler: reconciler, directory: channels) {
+            arguments throws(BrokerBackendError) -> RESPValue? in
+            try await DaemonCommands.run(
+                arguments, transport: transport, node: node, pubsub: pubsub, broker: references.broker,
+                publishPath: publishPath)
+        }
+        let bridge = TopicBridge(
+            directory: channels, queue: queue, reconciler: reconciler, commands: commands, outbox: outbox,
+            maxPayloadBytes: configuration.pubsub.maxPayloadBytes, noPeerWait: configuration.noPeerPublishWait)
+        references.bridge = bridge
+        self.bridge = bridge
+        self.reconciler = reconciler
+        self.drainer = drainer
+        self.outbox = outbox
         self.broker = BrokerServer(
             configuration: BrokerConfiguration(
                 socketPath: configuration.socketPath, maxOutputBytes: configuration.brokerMaxOutputBytes),
             backend: bridge, logger: logger, streamStore: streamStore)
-        brokerReference.broker = self.broker
+        references.broker = self.broker
     }
 
     /// Connects to nym-client (retrying while it starts), starts the node, then opens the broker.
@@ -125,10 +150,10 @@ public actor NymbusDaemon {
             throw DaemonError(.startFailed, "cannot start the broker: \(error.reason)")
         }
         let broker = self.broker
-        // Streams first: the pumps `attach` starts capture where stream entries go.
-        await bridge.attachStreams(
-            deliverEntry: { channel, fields in await broker.deliver(channel: channel, streamEntry: fields) }, outbox: outbox)
-        await bridge.attach { channel, payload in await broker.deliver(channel: channel, payload: payload) }
+        await drainer.start()
+        await reconciler.attach(
+            deliver: { channel, payload in await broker.deliver(channel: channel, payload: payload) },
+            deliverEntry: { channel, fields in await broker.deliver(channel: channel, streamEntry: fields) })
         await outbox?.start()
         started = true
         if let threshold = configuration.warnWithoutPeerAfter { startPeerlessWatch(threshold: threshold) }
@@ -145,7 +170,8 @@ public actor NymbusDaemon {
         await broker.stop()
         await outbox?.stop()
         streamStore?.close()
-        await bridge.stop()
+        await reconciler.stop()
+        await drainer.stop(drain: .seconds(5))
         await pubsub.stop()
         // What was accepted goes to nym-client before the links say `bye` (bounded).
         let left = await node.drainOutboxes(timeout: .seconds(3))
@@ -221,8 +247,10 @@ public actor NymbusDaemon {
     }
 }
 
-/// The broker, for `NYMBUS.STATUS`, which the broker's own backend answers: set once after both exist.
-final class BrokerReference: @unchecked Sendable {
+/// The broker and its backend, for `NYMBUS.STATUS`, which the backend answers: set once after
+/// all exist.
+final class LateReferences: @unchecked Sendable {
     // Written once in `NymbusDaemon.init` before any command can run, then only read.
     nonisolated(unsafe) var broker: BrokerServer?
+    nonisolated(unsafe) var bridge: TopicBridge?
 }

@@ -23,17 +23,20 @@ final class PublishQueue: Sendable {
         let topicRef: TopicRef
         let channel: [UInt8]
         let payload: [UInt8]
+        /// The broker connection that published it (its order is kept per topic).
+        let publisher: UInt64
 
         var topic: Topic { topicRef.topic }
 
-        init(topic: TopicRef, channel: [UInt8], payload: [UInt8]) {
+        init(topic: TopicRef, channel: [UInt8], payload: [UInt8], publisher: UInt64 = 0) {
             self.topicRef = topic
             self.channel = channel
             self.payload = payload
+            self.publisher = publisher
         }
 
-        init(topic: Topic, channel: [UInt8], payload: [UInt8]) {
-            self.init(topic: TopicRef(topic), channel: channel, payload: payload)
+        init(topic: Topic, channel: [UInt8], payload: [UInt8], publisher: UInt64 = 0) {
+            self.init(topic: TopicRef(topic), channel: channel, payload: payload, publisher: publisher)
         }
     }
 

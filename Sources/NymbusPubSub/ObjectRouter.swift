@@ -32,13 +32,12 @@ public struct ObjectRouter: Sendable {
         case drop(DropReason, penalize: Bool, detail: String)
         /// New and valid: deliver if subscribed, forward if its hop limit allows.
         case accept(TopicObject, MessageID)
+        /// Already seen (never penalised): the id, so gossip repair learns the sender has it.
+        case duplicate(MessageID)
     }
 
     /// Ids already handled.
     public private(set) var seen: SeenCache
-    /// The id of the last object `route` parsed and checked the time of (so a duplicate's id is
-    /// known without parsing again).
-    public private(set) var lastID: MessageID?
     let maxObjectBytes: Int
     let maxAge: Int64
     let maxFuture: Int64
@@ -53,7 +52,6 @@ public struct ObjectRouter: Sendable {
 
     /// Decides about object bytes from a peer at wall-clock time `now` (Unix seconds).
     public mutating func route(_ bytes: [UInt8], now: Int64) -> Decision {
-        lastID = nil
         guard bytes.count <= maxObjectBytes else {
             // Above our own limit is honest if a peer's limit is higher; above the protocol's is not.
             return .drop(
@@ -77,14 +75,13 @@ public struct ObjectRouter: Sendable {
             return .drop(.future, penalize: false, detail: "\(time - now) s ahead")
         }
         let id = object.messageID
-        lastID = id
-        guard !seen.contains(id) else { return .drop(.duplicate, penalize: false, detail: "\(id)") }
+        guard !seen.contains(id) else { return .duplicate(id) }
         guard object.hasValidMembershipSignature else {
             return .drop(.badSignature, penalize: true, detail: "topic \(object.topicID)")
         }
         switch seen.insert(id, now: now) {
         case .inserted: return .accept(object, id)
-        case .duplicate: return .drop(.duplicate, penalize: false, detail: "\(id)")
+        case .duplicate: return .duplicate(id)
         case .full: return .drop(.cacheFull, penalize: false, detail: "\(seen.count) live ids")
         }
     }

@@ -16,7 +16,7 @@ public import NymbusWire
 /// wire either way, so its traffic does not reveal what it subscribes to. Gossip repair
 /// (`PubSub+Repair.swift`, spec/pubsub.md §14) recovers objects a link lost.
 public actor PubSub<Network: ObjectNetwork> {
-    private struct TopicState {
+    struct TopicState {
         let topic: Topic
         var subscribers: [UInt64: AsyncStream<Delivery>.Continuation] = [:]
         /// Sinks, and whether each wants this node's own publishes too.
@@ -39,6 +39,8 @@ public actor PubSub<Network: ObjectNetwork> {
         let topic: Topic
         let payload: [UInt8]
         let author: AuthorMode
+        /// Its publishers' runs, kept when it is sealed again.
+        var order: [PublisherRun] = []
     }
 
     let network: Network
@@ -47,7 +49,7 @@ public actor PubSub<Network: ObjectNetwork> {
     let clock: @Sendable () -> Int64
     private let authorKeys: AuthorKeys
     var router: ObjectRouter
-    private var topics: [TopicID: TopicState] = [:]
+    var topics: [TopicID: TopicState] = [:]
     private var registry = PayloadTypes()
     private var pending: [PendingPublish] = [] {
         didSet { pendingChanged = true }
@@ -71,6 +73,17 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Eager and lazy links (`dissemination == .tree`).
     var tree: PushTree<Network.Peer>
     var heartbeatTask: Task<Void, Never>?
+    /// Received messages put back in their publishers' order (`PubSub+Order.swift`).
+    var publisherOrder: PublisherOrder<OrderKey, OrderedEntry>
+    /// Released ordered messages waiting for the one delivery loop, and callers waiting for it.
+    var orderOutbox: [OrderedEntry] = []
+    var orderDelivering = false
+    var orderDeliveryWaiters: [CheckedContinuation<Void, Never>] = []
+    var orderTimer: Task<Void, Never>?
+    /// This node's ordered publishers: tag and next number per (publisher, topic).
+    var publisherSequences = PublisherSequences()
+    /// Monotonic seconds, for holding gaps.
+    let monotonicClock: @Sendable () -> Double
 
     /// The system clock in Unix seconds.
     public static var systemClock: @Sendable () -> Int64 { { Int64(Date().timeIntervalSince1970) } }
@@ -96,10 +109,17 @@ public actor PubSub<Network: ObjectNetwork> {
         self.repair = GossipRepair(configuration: configuration)
         self.tree = PushTree(pruneAfter: configuration.pruneAfterDuplicates)
         if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout }
+        self.publisherOrder = PublisherOrder(limits: configuration.orderLimits)
+        let start = ContinuousClock.now
+        self.monotonicClock = {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
     }
 
     deinit {
         heartbeatTask?.cancel()
+        orderTimer?.cancel()
         for state in topics.values { for c in state.subscribers.values { c.finish() } }
     }
 
@@ -214,9 +234,18 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   `maxPayloadBytes` (checked before anything is sealed; it is left out and the payloads
     ///   around it may share an object), `queueFull` for every payload of an object that no peer
     ///   could take and the held queue could not hold.
+    /// - Parameters:
+    ///   - deliverLocally: false when the caller has delivered the payloads to its own local
+    ///     receivers already (the broker does): this node's subscriptions then get nothing and
+    ///     `localDeliveries` is 0.
+    ///   - publisher: who publishes (a broker connection's id): receivers keep the order of one
+    ///     publisher's messages on a topic (spec/broker.md "Order"); nil leaves them unnumbered.
+    ///   - publishers: the publisher of each payload instead (one object may carry several
+    ///     publishers' runs; each publisher's payloads keep their order).
     @discardableResult
     public func publish(
-        batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse
+        batch payloads: [[UInt8]], to topic: Topic, author: AuthorMode? = nil, whenHeldFull: WhenHeldFull = .refuse,
+        deliverLocally: Bool = true, publisher: UInt64? = nil, publishers: [UInt64]? = nil
     ) async
         -> [Result<PublishResult, PubSubError>]
     {
@@ -236,17 +265,21 @@ public actor PubSub<Network: ObjectNetwork> {
         let mode = author ?? configuration.defaultAuthor
         let planner = BatchPlanner(
             buckets: configuration.buckets, targetBytes: configuration.batchTargetBytes, withAuthor: mode != .none)
-        for run in planner.plan(fitting.map { payloads[$0].count }) {
-            let indices = fitting[run]
+        let owners = publishers ?? publisher.map { [UInt64](repeating: $0, count: payloads.count) }
+        let objects = planner.plan(fitting.map { payloads[$0].count }).flatMap { run in
+            PublisherSequences.split(Array(fitting[run]), owners: owners, maxRuns: ObjectPlaintext.maxRuns)
+        }
+        for indices in objects {
             let entries = indices.map { payloads[$0] }
             let now = clock()
             do throws(PubSubError) {
                 let body = entries.count == 1 ? entries[0] : BatchPayload.encode(entries)
                 let type = entries.count == 1 ? ObjectType.rawBytes : ObjectType.rawBytesBatch
-                let object = try seal(body, type: type, topic: topic, author: mode, now: now)
+                let order = owners.map { publisherSequences.runs(indices, owners: $0, topic: topic.id) } ?? []
+                let object = try seal(body, type: type, topic: topic, author: mode, now: now, order: order)
                 let (id, sent, local) = try await emit(
                     object, payload: body, entries: entries, topic: topic, author: mode, now: now,
-                    whenHeldFull: whenHeldFull)
+                    whenHeldFull: whenHeldFull, deliverLocally: deliverLocally, order: order)
                 if entries.count > 1 {
                     stats.publishedBatches += 1
                     stats.batchedPayloads += entries.count
@@ -271,7 +304,7 @@ public actor PubSub<Network: ObjectNetwork> {
     ///   to now, and local deliveries per entry.
     func emit(
         _ object: TopicObject, payload: [UInt8], entries: [[UInt8]], topic: Topic, author mode: AuthorMode, now: Int64,
-        whenHeldFull: WhenHeldFull = .refuse
+        whenHeldFull: WhenHeldFull = .refuse, deliverLocally: Bool = true, order: [PublisherRun] = []
     ) async throws(PubSubError) -> (id: MessageID, sent: Int, localDeliveries: [Int]) {
         let bytes = object.bytes
         let id = object.messageID
@@ -302,7 +335,8 @@ public actor PubSub<Network: ObjectNetwork> {
             }
         }
         if sent == 0 {
-            pending.append(PendingPublish(object: object, bytes: bytes, topic: topic, payload: payload, author: mode))
+            pending.append(
+                PendingPublish(object: object, bytes: bytes, topic: topic, payload: payload, author: mode, order: order))
             pendingBytes += bytes.count
             do { try saveHeld() } catch {
                 // Not accepted if it cannot be kept: the caller hears why, nothing goes out.
@@ -316,6 +350,11 @@ public actor PubSub<Network: ObjectNetwork> {
         }
         stats.published += 1
         stats.transmissions += sent
+        guard deliverLocally else {
+            // The caller delivered it to its local receivers: still an object delivered here.
+            if topics[object.topicID].map({ !$0.isEmpty }) == true { stats.delivered += 1 }
+            return (id, sent, [Int](repeating: 0, count: entries.count))
+        }
         let local = await deliver(
             entries, authorKey: authorKeys.key(for: mode, topic: topic.id)?.publicKey,
             object: object, id: id, now: now, isOwn: true)
@@ -430,7 +469,8 @@ public actor PubSub<Network: ObjectNetwork> {
                 // Old enough that far peers might refuse it: seal it again with a fresh time.
                 do {
                     item.object = try seal(
-                        item.payload, type: item.object.objectType, topic: item.topic, author: item.author, now: now)
+                        item.payload, type: item.object.objectType, topic: item.topic, author: item.author, now: now,
+                        order: item.order)
                 } catch {
                     logger.error("re-sealing a held publish failed", metadata: ["error": "\(error)"])
                     pendingBytes -= item.bytes.count
@@ -462,14 +502,13 @@ public actor PubSub<Network: ObjectNetwork> {
         }
     }
 
-    func seal(_ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64)
-        throws(PubSubError)
-        -> TopicObject
-    {
+    func seal(
+        _ payload: [UInt8], type: UInt32, topic: Topic, author: AuthorMode, now: Int64, order: [PublisherRun] = []
+    ) throws(PubSubError) -> TopicObject {
         try TopicObject.seal(
             payload: payload, objectType: type, topic: topic, timestamp: UInt32(clamping: now / 60),
             author: authorKeys.key(for: author, topic: topic.id),
-            buckets: configuration.buckets)
+            buckets: configuration.buckets, order: order)
     }
 
     // MARK: Relaying
@@ -479,15 +518,16 @@ public actor PubSub<Network: ObjectNetwork> {
         stats.received += 1
         let now = clock()
         switch router.route(bytes, now: now) {
+        case .duplicate(let id):
+            count(.duplicate)
+            repair.duplicate(id, from: peer)
+            logger.debug("object dropped", metadata: ["reason": "duplicate", "detail": "\(id)"])
+            // A copy pushed over an eager link that another path beat: the link may turn lazy.
+            if configuration.dissemination == .tree, await pruneOnDuplicate(from: peer) {
+                if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
+            }
         case .drop(let reason, let penalize, let detail):
             count(reason)
-            if reason == .duplicate, let id = router.lastID {
-                repair.duplicate(id, from: peer)
-                // A copy pushed over an eager link that another path beat: the link turns lazy.
-                if configuration.dissemination == .tree, await pruneOnDuplicate(from: peer) {
-                    if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
-                }
-            }
             logger.debug("object dropped", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             if penalize {
                 stats.penalties += 1
@@ -509,8 +549,12 @@ public actor PubSub<Network: ObjectNetwork> {
                 do {
                     let (plaintext, entries) = try object.openEntries(
                         with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    await deliver(
-                        entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
+                    if !plaintext.order.isEmpty {
+                        await deliverInOrder(entries, runs: plaintext.order, authorKey: plaintext.author?.key, object: object, id: id, now: now)
+                    } else {
+                        await deliver(
+                            entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
+                    }
                 } catch {
                     if error.code == .badAuthorSignature {
                         stats.badAuthorSignature += 1
@@ -572,44 +616,51 @@ public actor PubSub<Network: ObjectNetwork> {
         guard let state = topics[object.topicID], !state.isEmpty else {
             return [Int](repeating: 0, count: entries.count)
         }
-        let isBatch = object.objectType == ObjectType.rawBytesBatch
-        let type = isBatch ? ObjectType.rawBytes : object.objectType
         stats.delivered += 1
         var reached: [Int] = []
         reached.reserveCapacity(entries.count)
         for (index, payload) in entries.enumerated() {
-            var value: (any WireCodable)?
-            if !isBatch {
-                do { value = try registry.decode(type: type, payload) } catch { stats.undecodableValues += 1 }
-            }
-            let delivery = Delivery(
-                topic: state.topic, messageID: id, batchIndex: index, batchCount: entries.count, objectType: type,
-                payload: payload, author: authorKey, timestamp: object.timestamp, receivedAt: now, isOwn: isOwn,
-                value: value)
-            var handed = 0
-            for continuation in state.subscribers.values {
-                switch continuation.yield(delivery) {
-                case .enqueued: handed += 1
-                case .dropped:
-                    stats.subscriptionOverflow += 1
-                    if !overflowLogged {
-                        overflowLogged = true
-                        logger.warning(
-                            "a subscription stream is full; deliveries to it are dropped until it is read",
-                            metadata: ["buffer": "\(configuration.subscriptionBuffer)"])
-                    }
-                case .terminated: break
-                @unknown default: break
-                }
-            }
-            for (sink, includeOwn) in state.sinks.values where includeOwn || !isOwn {
-                await sink(delivery)
-                handed += 1
-            }
-            stats.deliveries += handed
-            reached.append(handed)
+            let entry = OrderedEntry(
+                payload: payload, index: index, count: entries.count, author: authorKey, object: object, id: id,
+                receivedAt: now)
+            reached.append(await deliver(entry, isOwn: isOwn))
         }
         return reached
+    }
+
+    /// Hands one payload to every local subscription of its topic; returns how many it reached.
+    func deliver(_ entry: OrderedEntry, isOwn: Bool) async -> Int {
+        guard let state = topics[entry.topicID], !state.isEmpty else { return 0 }
+        var value: (any WireCodable)?
+        if !entry.isBatch {
+            do { value = try registry.decode(type: entry.objectType, entry.payload) } catch { stats.undecodableValues += 1 }
+        }
+        let delivery = Delivery(
+            topic: state.topic, messageID: entry.id, batchIndex: entry.index, batchCount: entry.count,
+            objectType: entry.objectType, payload: entry.payload, author: entry.author, timestamp: entry.timestamp,
+            receivedAt: entry.receivedAt, isOwn: isOwn, value: value)
+        var handed = 0
+        for continuation in state.subscribers.values {
+            switch continuation.yield(delivery) {
+            case .enqueued: handed += 1
+            case .dropped:
+                stats.subscriptionOverflow += 1
+                if !overflowLogged {
+                    overflowLogged = true
+                    logger.warning(
+                        "a subscription stream is full; deliveries to it are dropped until it is read",
+                        metadata: ["buffer": "\(configuration.subscriptionBuffer)"])
+                }
+            case .terminated: break
+            @unknown default: break
+            }
+        }
+        for (sink, includeOwn) in state.sinks.values where includeOwn || !isOwn {
+            await sink(delivery)
+            handed += 1
+        }
+        stats.deliveries += handed
+        return handed
     }
 
     // MARK: Inspection

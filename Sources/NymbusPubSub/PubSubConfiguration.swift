@@ -100,6 +100,17 @@ public struct PubSubConfiguration: Sendable {
     /// Ids wanted at once, requested or waiting for a free announcer; more are ignored. Default 8192.
     public var maxRequests: Int = 8192
 
+    /// Longest a received message waits for a missing predecessor of its publisher before the
+    /// gap is skipped (spec/broker.md "Order"). Default 2 s: about three times the local
+    /// mixnet's spread.
+    public var orderHold: Duration = .seconds(2)
+
+    /// The reorder buffer's bounds: ``orderHold`` and spec/broker.md's defaults.
+    var orderLimits: PublisherOrderLimits {
+        let (seconds, attoseconds) = orderHold.components
+        return PublisherOrderLimits(maxHold: Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
     /// The defaults.
     public init() {}
 
@@ -121,6 +132,9 @@ public struct PubSubConfiguration: Sendable {
             throw fail("seenWindow (\(seenWindow) s) must be at least maxAge + maxFuture (\(maxAge + maxFuture) s)")
         }
         guard seenWindow >= 600 else { throw fail("seenWindow must be at least 10 min to outlive mixnet delays") }
+        guard orderHold >= .zero, orderHold <= .seconds(60) else {
+            throw fail("orderHold must be within 0...60 s")
+        }
         guard seenCapacity > 0, maxQueuedObjects >= 0, maxQueuedBytes >= 0, subscriptionBuffer > 0 else {
             throw fail("capacities must be positive")
         }

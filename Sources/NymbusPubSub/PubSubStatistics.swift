@@ -87,6 +87,11 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var graftSent = 0
     /// `graft` messages received.
     public var graftReceived = 0
+    /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
+    /// bound overflows (spec/broker.md "Order").
+    public var order = PublisherOrderCounters()
+    /// Received messages held now for a missing predecessor.
+    public var orderHeld = 0
 
     /// All zero.
     public init() {}

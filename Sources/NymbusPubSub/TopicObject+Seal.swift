@@ -11,18 +11,22 @@ extension TopicObject {
     ///   - author: signs the payload inside the ciphertext; nil publishes anonymously.
     ///   - buckets: the object is padded to the smallest bucket that holds it.
     ///   - nonce: 24 bytes; random unless a test vector fixes it.
+    ///   - order: the publishers' runs over the payload (one run for a single payload; a batch's
+    ///     entries in order), for receivers to keep each publisher's order.
     /// - Throws: `payloadTooLarge` if no bucket holds the object.
     public static func seal(
-        payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32, author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
-        nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+        payload: [UInt8], objectType: UInt32, topic: Topic, timestamp: UInt32,
+        author: Ed25519.SigningKey?, buckets: SizeBuckets = .default,
+        nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength), order: [PublisherRun] = []
     ) throws(PubSubError) -> TopicObject {
         guard nonce.count == XChaCha20Poly1305.nonceLength else {
             throw PubSubError(.cryptoFailure, "a nonce has 24 bytes, got \(nonce.count)")
         }
-        var plaintext = ObjectPlaintext(payload: payload, author: nil)
+        var plaintext = ObjectPlaintext(payload: payload, author: nil, order: order)
         if let author {
             let message = ObjectPlaintext.authorMessage(
-                topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: payload)
+                topicID: topic.id, objectType: objectType, timestamp: timestamp, nonce: nonce, order: order,
+                payload: payload)
             plaintext.author = (author.publicKey, author.sign(message))
         }
         let needed = plaintext.unpaddedLength + TopicObject.overhead
@@ -53,7 +57,8 @@ extension TopicObject {
     ///   holds the object.
     public static func seal(
         batch entries: [[UInt8]], topic: Topic, timestamp: UInt32, author: Ed25519.SigningKey?,
-        buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength)
+        buckets: SizeBuckets = .default, nonce: [UInt8] = SecureRandom.bytes(XChaCha20Poly1305.nonceLength),
+        order: [PublisherRun] = []
     ) throws(PubSubError) -> TopicObject {
         guard (BatchPayload.minimumEntries...BatchPayload.maximumEntries).contains(entries.count) else {
             throw PubSubError(
@@ -63,7 +68,7 @@ extension TopicObject {
         }
         return try seal(
             payload: BatchPayload.encode(entries), objectType: ObjectType.rawBytesBatch, topic: topic,
-            timestamp: timestamp, author: author, buckets: buckets, nonce: nonce)
+            timestamp: timestamp, author: author, buckets: buckets, nonce: nonce, order: order)
     }
 
     /// Decrypts with the topic key and checks the plaintext and any author signature.
@@ -84,13 +89,20 @@ extension TopicObject {
     public func openEntries(with topic: Topic, maxPayload: Int) throws(PubSubError)
         -> (plaintext: ObjectPlaintext, entries: [[UInt8]])
     {
-        guard objectType == ObjectType.rawBytesBatch else {
-            let plaintext = try openPlaintext(with: topic, maxPayload: maxPayload)
-            return (plaintext, [plaintext.payload])
+        let plaintext: ObjectPlaintext
+        let entries: [[UInt8]]
+        if objectType == ObjectType.rawBytesBatch {
+            // The batch as a whole is bounded by the ciphertext; each entry by the payload limit.
+            plaintext = try openPlaintext(with: topic, maxPayload: ciphertext.count)
+            entries = try BatchPayload.decode(plaintext.payload, maxEntry: maxPayload)
+        } else {
+            plaintext = try openPlaintext(with: topic, maxPayload: maxPayload)
+            entries = [plaintext.payload]
         }
-        // The batch as a whole is bounded by the ciphertext; each entry by the payload limit.
-        let plaintext = try openPlaintext(with: topic, maxPayload: ciphertext.count)
-        return (plaintext, try BatchPayload.decode(plaintext.payload, maxEntry: maxPayload))
+        if !plaintext.order.isEmpty, plaintext.order.reduce(0, { $0 + Int($1.count) }) != entries.count {
+            throw PubSubError(.decryptionFailed, "the publisher runs do not cover the \(entries.count) payloads")
+        }
+        return (plaintext, entries)
     }
 
     private func openPlaintext(with topic: Topic, maxPayload: Int) throws(PubSubError) -> ObjectPlaintext {
@@ -107,8 +119,8 @@ extension TopicObject {
         let plaintext = try ObjectPlaintext(decoding: padded, maxPayload: maxPayload)
         if let author = plaintext.author {
             let message = ObjectPlaintext.authorMessage(
-                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, payload: plaintext.payload
-            )
+                topicID: topicID, objectType: objectType, timestamp: timestamp, nonce: nonce, order: plaintext.order,
+                payload: plaintext.payload)
             guard author.key.isValidSignature(author.signature, for: message) else {
                 throw PubSubError(.badAuthorSignature, "the author signature does not verify")
             }

@@ -70,7 +70,12 @@ enum FuzzTarget: String, CaseIterable {
         case .resp, .respReply, .object:
             return []  // scripts/fuzz_seeds.py seeds these
         case .plaintext:
-            return [[UInt8]](arrayLiteral: ObjectPlaintext(payload: Array("hello".utf8), author: nil).encoded(paddedLength: 64))
+            return [
+                ObjectPlaintext(payload: Array("hello".utf8), author: nil).encoded(paddedLength: 64),
+                // In a publisher's order (flag bit 1: its runs before the payload).
+                ObjectPlaintext(payload: Array("hello".utf8), author: nil, order: [PublisherRun(tag: 7, number: 41, count: 1)])
+                    .encoded(paddedLength: 64),
+            ]
         case .batch:
             return [
                 BatchPayload.encode([Array("hello".utf8), Array("nymbus".utf8)]),

@@ -123,7 +123,7 @@ import Testing
         padding[63] = 1
         #expect(throws: PubSubError(.decryptionFailed, "")) { try ObjectPlaintext(decoding: padding, maxPayload: 10) }
         var flags = good
-        flags[0] = 2
+        flags[0] = 4  // bits 0 (author) and 1 (order) are known; any other is refused
         #expect(throws: PubSubError(.decryptionFailed, "")) { try ObjectPlaintext(decoding: flags, maxPayload: 10) }
         #expect(throws: PubSubError(.decryptionFailed, "")) { try ObjectPlaintext(decoding: good, maxPayload: 2) }
         for length in 0..<ObjectPlaintext.minimumLength + 3 {

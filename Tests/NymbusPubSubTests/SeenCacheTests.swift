@@ -79,6 +79,7 @@ import Testing
 
     static func reason(_ decision: ObjectRouter.Decision) -> (ObjectRouter.DropReason, Bool)? {
         if case .drop(let reason, let penalize, _) = decision { return (reason, penalize) }
+        if case .duplicate = decision { return (.duplicate, false) }
         return nil
     }
 

@@ -94,12 +94,18 @@ def author_key(mode: str, author_secret: bytes, topic: Topic):
     return ed25519_keypair(seed)
 
 
-def seal(topic: Topic, object_type: int, timestamp: int, nonce: bytes, payload: bytes, author):
+def seal(topic: Topic, object_type: int, timestamp: int, nonce: bytes, payload: bytes, author,
+         runs=None):
+    # runs: [(publisher tag u64, first number u32, entries u16)], flag bit 1 (spec §5,
+    # spec/broker.md "Order"): a count byte, then each run.
     header = bytes([1]) + topic.topic_id + struct.pack(">II", object_type, timestamp)
-    plaintext = bytes([1 if author else 0]) + struct.pack(">I", len(payload)) + payload
+    order_bytes = bytes([len(runs)]) + b"".join(struct.pack(">QIH", *r) for r in runs) if runs else b""
+    flags = (1 if author else 0) | (2 if runs else 0)
+    plaintext = bytes([flags]) + order_bytes + struct.pack(">I", len(payload)) + payload
     if author:
         pk, sk = author
-        signed = b"nymbus-author-v1" + topic.topic_id + struct.pack(">II", object_type, timestamp) + nonce + payload
+        signed = (b"nymbus-author-v1" + topic.topic_id + struct.pack(">II", object_type, timestamp) + nonce
+                  + order_bytes + payload)
         plaintext += pk + ed25519_sign(sk, signed)
     bucket = next(b for b in BUCKETS if b >= len(plaintext) + OVERHEAD)
     plaintext += b"\0" * (bucket - OVERHEAD - len(plaintext))
@@ -187,7 +193,35 @@ for comment, which, mode, max_payload, entries, body in batch_cases:
         vector["authorPublicKey"] = author[0].hex()
     batches.append(vector)
 
+# Objects in publishers' order (flag bit 1): (comment, topic, type, author mode, runs, payload or entries).
+ordered_cases = [
+    ("raw bytes in order, no author, public topic", "public", 0, "none", [(0x0123456789ABCDEF, 0, 1)], b"first"),
+    ("raw bytes in order, per-topic author (the runs are signed), private topic", "private", 0, "perTopic",
+     [(0xFEDCBA9876543210, 41, 1)], b"forty-one"),
+    ("a batch of one publisher: its entries are numbers 7, 8, 9", "public", 1, "none",
+     [(0x00000000000000FF, 7, 3)], [b"a", b"b", b"c"]),
+    ("a batch of two publishers: 5, 6 of one, then 0 of another", "public", 1, "none",
+     [(0x1111111111111111, 5, 2), (0x2222222222222222, 0, 1)], [b"x5", b"x6", b"y0"]),
+]
+ordered = []
+for comment, which, object_type, mode, runs, content in ordered_cases:
+    topic = public if which == "public" else private
+    author = author_key(mode, author_secret, topic)
+    payload = batch_body(content) if object_type == 1 else content
+    plaintext, obj, message_id = seal(topic, object_type, timestamp, nonce, payload, author, runs)
+    vector = {"comment": comment, "topic": which, "objectType": object_type, "timestamp": timestamp,
+              "nonce": nonce.hex(), "authorMode": mode,
+              "runs": [{"publisherTag": "%016x" % t, "number": n, "count": c} for t, n, c in runs],
+              "payload": payload.hex(), "plaintext": plaintext.hex(), "object": obj.hex(),
+              "messageID": message_id.hex()}
+    if object_type == 1:
+        vector["entries"] = [e.hex() for e in content]
+    if author:
+        vector["authorPublicKey"] = author[0].hex()
+    ordered.append(vector)
+
 print(json.dumps({"description": "Nymbus pub/sub vectors (spec/pubsub.md). All byte strings are lower-case hex.",
                   "publicTopic": public.vector(), "privateTopic": private.vector(),
-                  "authorSecret": author_secret.hex(), "objects": objects, "batches": batches},
+                  "authorSecret": author_secret.hex(), "objects": objects, "batches": batches,
+                  "ordered": ordered},
                  indent=2, sort_keys=True))

@@ -173,11 +173,11 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 }
                 continue
             }
-            if state.acceptsPlainPublish(from: client),
-                let (channel, payload) = RESPRequestParser.parsePublish(&input, limits: parser.limits)
-            {
-                state.countPlainPublishes()
-                startPublish(client: client, channel: channel, payload: payload)
+            // A run of pipelined PUBLISH commands: recognised and parsed here, once each, and
+            // handed to the backend as one batch. Anything else goes through the command table.
+            if state.acceptsPlainPublish(from: client), let batch = takePublishRun(publisher: UInt64(client.id)) {
+                state.stats.commandsProcessed += UInt64(batch.count)
+                startPublish(batch, client: client)
                 continue
             }
             let next: [[UInt8]]?
@@ -206,7 +206,7 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             state.unregister(client)
             closeAfterWrites()
         case .publish(let channel, let payload):
-            startPublish(client: client, channel: channel, payload: payload)
+            startPublish([BrokerMessage(channel: channel, payload: payload, publisher: UInt64(client.id))], client: client)
         case .nymbus(let arguments):
             startNymbus(client: client, arguments: arguments)
         case .exec(let commands):
@@ -253,62 +253,43 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
     static let maxBatchMessages = 256
     static let maxBatchBytes = 4 * 1024 * 1024
 
-    private func startPublish(client: BrokerClient, channel: [UInt8], payload: [UInt8]) {
-        guard let context else { return }
-        var batch = [BrokerMessage(channel: channel, payload: payload)]
+    /// Takes the well-formed PUBLISH commands at the head of the input (at most
+    /// ``maxBatchMessages`` and about ``maxBatchBytes``), or nil when the next request is not one;
+    /// then nothing is consumed and the general parser handles it, errors included.
+    private func takePublishRun(publisher: UInt64) -> [BrokerMessage]? {
+        // The input is taken out of `self` for the loop: locals need no run-time exclusivity
+        // checks, which cost a PUBLISH more than parsing it.
+        var pending = ByteBuffer()
+        swap(&pending, &input)
+        defer { swap(&pending, &input) }
+        let limits = parser.limits
+        guard let (channel, payload) = RESPRequestParser.parsePublish(&pending, limits: limits) else { return nil }
+        var batch = [BrokerMessage(channel: channel, payload: payload, publisher: publisher)]
         var batchBytes = payload.count
-        // Take the PUBLISH commands pipelined right behind this one into the same batch. Only a
-        // command certain to be a plain PUBLISH joins; anything else stays unparsed, so replies
-        // and side effects keep the request order.
-        if pendingExec == nil {
-            // The input is taken out of `self` for the loop, and what PUBLISH cannot change is
-            // read once: locals need no run-time exclusivity checks, which cost a PUBLISH more
-            // than parsing it.
-            var pending = ByteBuffer()
-            swap(&pending, &input)
-            defer { swap(&pending, &input) }
-            let limits = parser.limits
-            let fast = state.acceptsPlainPublish(from: client)
-            var fastCount = 0
-            var lastChannel = channel
-            while batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes {
-                // The usual case first: a well-formed PUBLISH, parsed without an argument list.
-                if fast, let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(
-                    &pending, limits: limits, reusing: lastChannel)
-                {
-                    fastCount += 1
-                    lastChannel = nextChannel
-                    batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload))
-                    batchBytes += nextPayload.count
-                    continue
-                }
-                let mark = pending.readerIndex
-                guard let next = try? RESPRequestParser.parse(&pending, limits: limits) else {
-                    pending.moveReaderIndex(to: mark)
-                    break
-                }
-                guard let message = state.takePlainPublish(next, from: client) else {
-                    pending.moveReaderIndex(to: mark)
-                    break
-                }
-                lastChannel = message.channel
-                batch.append(message)
-                batchBytes += message.payload.count
-            }
-            state.countPlainPublishes(fastCount)
+        var lastChannel = channel
+        while batch.count < Self.maxBatchMessages, batchBytes < Self.maxBatchBytes,
+            let (nextChannel, nextPayload) = RESPRequestParser.parsePublish(&pending, limits: limits, reusing: lastChannel)
+        {
+            lastChannel = nextChannel
+            batch.append(BrokerMessage(channel: nextChannel, payload: nextPayload, publisher: publisher))
+            batchBytes += nextPayload.count
         }
+        return batch
+    }
+
+    /// Hands a batch to the backend: answered at once when the backend can, otherwise the
+    /// connection waits (reading held) for its answer.
+    private func startPublish(_ batch: [BrokerMessage], client: BrokerClient) {
+        guard let context else { return }
         if let errors = backend.publishImmediately(batch) {
             finishPublish(batch, errors: errors, client: client)
             return
         }
         awaitingBackend = true
         let backend = self.backend
-        let messages = batch
-        let outcome = context.eventLoop.makeFutureWithTask { () async -> [BrokerBackendError?] in
-            messages.count == 1 ? await Self.publishOne(messages[0], to: backend) : await backend.publish(messages)
-        }
+        let outcome = context.eventLoop.makeFutureWithTask { await backend.publish(batch) }
         outcome.assumeIsolated().whenSuccess { errors in
-            self.finishPublish(messages, errors: errors, client: client)
+            self.finishPublish(batch, errors: errors, client: client)
             self.backendFinished()
         }
     }
@@ -360,17 +341,6 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
         index < errors.count ? errors[index] : BrokerBackendError(.failed, "backend gave no answer")
     }
 
-    private static func publishOne(_ message: BrokerMessage, to backend: any BrokerBackend) async
-        -> [BrokerBackendError?]
-    {
-        do throws(BrokerBackendError) {
-            try await backend.publish(channel: message.channel, payload: message.payload)
-            return [nil]
-        } catch {
-            return [error]
-        }
-    }
-
     private func startNymbus(client: BrokerClient, arguments: [[UInt8]]) {
         guard let context else { return }
         awaitingBackend = true
@@ -398,17 +368,23 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
 
     private func flushIfNeeded() {
         guard flushPending || client?.heldReplies != nil, let context else { return }
+        // Stream replies wait for the store: one transaction at the end of this event-loop tick
+        // for every connection's changes (group commit), which then flushes each of them.
+        if let client, client.heldReplies != nil { state.commitAtEndOfTick(on: context.eventLoop) }
+        guard flushPending else { return }
         flushPending = false
-        writeOutput(context)
+        writeOutput(context, commitStreams: false)
         context.flush()
         checkOutputLimit(context)
     }
 
     /// Hands the replies and small frames gathered since the last write to the channel as one
     /// write: a pipelining client's replies cost one pipeline traversal per batch, not per reply.
-    private func writeOutput(_ context: ChannelHandlerContext) {
-        // Stream replies are released once their changes are stored (one write per batch).
-        if let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
+    /// - Parameter commitStreams: store held stream changes first and write their replies too
+    ///   (a large frame or a close must not overtake them); false leaves them to the tick's
+    ///   group commit.
+    private func writeOutput(_ context: ChannelHandlerContext, commitStreams: Bool = true) {
+        if commitStreams, let client, client.heldReplies != nil { state.commitPendingStreams(flushing: client) }
         let used = output.readableBytes
         guard used > 0 else { return }
         context.write(wrapOutboundOut(output), promise: nil)

@@ -6,34 +6,29 @@ extension BrokerState {
     static let invalidIDMessage = "Invalid stream ID specified as stream command argument"
     static let notIntegerMessage = "value is not an integer or out of range"
 
-    /// Runs a stream or key command; nil when `name` is not one.
-    func executeStream(_ name: String, _ arguments: [[UInt8]], _ client: BrokerClient) -> CommandOutcome? {
-        switch name {
-        case "xadd": xadd(arguments, client)
-        case "xlen": client.reply(.integer(Int64(streams.streams[arguments[1]]?.length ?? 0)))
-        case "xrange": xrange(arguments, client, reverse: false)
-        case "xrevrange": xrange(arguments, client, reverse: true)
-        case "xdel": xdel(arguments, client)
-        case "xtrim": xtrim(arguments, client)
-        case "xread", "xreadgroup": return xread(arguments, client, group: name == "xreadgroup")
-        case "xgroup": xgroup(arguments, client)
-        case "xack": xack(arguments, client)
-        case "xpending": xpending(arguments, client)
-        case "xclaim": xclaim(arguments, client)
-        case "xautoclaim": xautoclaim(arguments, client)
-        case "xinfo": xinfo(arguments, client)
-        case "type": client.reply(.simpleString(streams.streams[arguments[1]] == nil ? "none" : "stream"))
-        case "exists": client.reply(.integer(Int64(arguments.dropFirst().filter { streams.streams[$0] != nil }.count)))
-        case "del", "unlink":
-            var deleted = 0
-            for key in arguments.dropFirst() where streams.streams[key] != nil {
-                streams.remove(key)
-                deleted += 1
-            }
-            client.reply(.integer(Int64(deleted)))
-        default: return nil
+    /// XLEN.
+    func xlen(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        client.reply(.integer(Int64(streams.streams[arguments[1]]?.length ?? 0)))
+    }
+
+    /// TYPE: only streams are keys here.
+    func type(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        client.reply(.simpleString(streams.streams[arguments[1]] == nil ? "none" : "stream"))
+    }
+
+    /// EXISTS: how many of the keys are streams (a key named twice counts twice, as in Redis).
+    func exists(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        client.reply(.integer(Int64(arguments.dropFirst().filter { streams.streams[$0] != nil }.count)))
+    }
+
+    /// DEL and UNLINK.
+    func del(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        var deleted = 0
+        for key in arguments.dropFirst() where streams.streams[key] != nil {
+            streams.remove(key)
+            deleted += 1
         }
-        return .done
+        client.reply(.integer(Int64(deleted)))
     }
 
     // MARK: Helpers

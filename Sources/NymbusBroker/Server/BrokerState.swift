@@ -77,6 +77,8 @@ final class BrokerState {
     /// Messages appended since the last write (counted as failed appends if it fails).
     var pendingAppends = 0
     private var committing = false
+    /// A group commit waits for the end of this event-loop tick.
+    private var commitScheduled = false
 
     init(
         configuration: BrokerConfiguration, logger: Logger, interest: AsyncStream<InterestSnapshot>.Continuation,
@@ -448,12 +450,9 @@ final class BrokerState {
     /// Runs one command from `client`, queueing its replies.
     ///
     /// The checks come in Redis's order: unknown command, arity, the RESP2 subscribed-mode rule,
-    /// then queueing inside MULTI.
+    /// then queueing inside MULTI; then the command's entry in ``BrokerCommandTable`` runs it.
+    /// `NYMBUS.*` commands go to the backend.
     func execute(_ arguments: [[UInt8]], from client: BrokerClient) -> CommandOutcome {
-        // The command a publisher repeats, checked without building its name as a string.
-        if let message = takePlainPublish(arguments, from: client) {
-            return .publish(channel: message.channel, payload: message.payload)
-        }
         stats.commandsProcessed += 1
         defer { publishInterestIfChanged() }
         // CLIENT REPLY SKIP drops the replies of the one command after it.
@@ -465,9 +464,7 @@ final class BrokerState {
         let spec = isNymbus ? nil : BrokerCommandTable.lookup(name)
         // Held stream replies go first: a command that is not a stream command is answered
         // only after them.
-        if client.heldReplies != nil && !(spec?.group == "stream" || spec?.group == "generic") {
-            commitPendingStreams()
-        }
+        if client.heldReplies != nil && !(spec?.holdsRepliesForStore ?? false) { commitPendingStreams() }
 
         if !isNymbus {
             guard let spec else {
@@ -487,84 +484,70 @@ final class BrokerState {
             client.reply(.err(Self.subscribedContextMessage(spec?.name ?? name)))
             return .done
         }
-        if client.transaction != nil && !["exec", "discard", "multi", "quit", "reset"].contains(name) {
-            let size = arguments.reduce(0) { $0 + $1.count }
-            guard (client.transaction?.count ?? 0) < Self.maxQueuedCommands,
-                client.transactionBytes + size <= Self.maxQueuedBytes
-            else {
-                client.reply(
-                    .err(
-                        "transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"
-                    ))
-                client.transactionFailed = true
-                return .done
-            }
-            client.transaction?.append(arguments)
-            client.transactionBytes += size
-            client.reply(.simpleString("QUEUED"))
+        if client.transaction != nil && !Self.transactionControl.contains(name) {
+            queueInTransaction(arguments, client)
             return .done
         }
-        if isNymbus {
+        guard let spec else {
             var forwarded = arguments
             forwarded[0] = Array(name.uppercased().utf8)
             return .nymbus(forwarded)
         }
-        switch name {
-        case "subscribe": subscribe(arguments, client)
-        case "unsubscribe": unsubscribe(arguments, client)
-        case "psubscribe": psubscribe(arguments, client)
-        case "punsubscribe": punsubscribe(arguments, client)
-        case "publish": return .publish(channel: arguments[1], payload: arguments[2])
-        case "ssubscribe": ssubscribe(arguments, client)
-        case "sunsubscribe": sunsubscribe(arguments, client)
-        case "spublish":
-            client.shardPublishPending = true
-            return .publish(channel: arguments[1], payload: arguments[2])
-        case "pubsub": pubsub(arguments, client)
-        case "ping": ping(arguments, client)
-        case "echo": client.reply(.bulkString(arguments[1]))
-        case "quit":
-            client.reply(.simpleString("OK"))
-            return .close
-        case "reset": reset(client)
-        case "hello": hello(arguments, client)
-        case "auth": auth(arguments, client)
-        case "client": clientCommand(arguments, client)
-        case "select": select(arguments, client)
-        case "command": command(arguments, client)
-        case "info": info(arguments, client)
-        case "multi":
-            if client.transaction != nil {
-                client.reply(.err("MULTI calls can not be nested"))
-            } else {
-                client.transaction = []
-                client.transactionBytes = 0
-                client.transactionFailed = false
-                client.reply(.simpleString("OK"))
-            }
-        case "discard":
-            if client.transaction == nil {
-                client.reply(.err("DISCARD without MULTI"))
-            } else {
-                client.transaction = nil
-                client.reply(.simpleString("OK"))
-            }
-        case "exec":
-            guard let queued = client.transaction else {
-                client.reply(.err("EXEC without MULTI"))
-                return .done
-            }
-            client.transaction = nil
-            if client.transactionFailed {
-                client.reply(.error("EXECABORT Transaction discarded because of previous errors."))
-                return .done
-            }
-            return .exec(queued)
-        default:
-            if spec?.group == "stream" || spec?.group == "generic" { return runStreamCommand(name, arguments, client) }
-            client.reply(.err(Self.unknownCommandMessage(arguments)))
+        return spec.holdsRepliesForStore ? runStreamCommand(spec, arguments, client) : spec.run(self, arguments, client)
+    }
+
+    /// Commands that run at once inside MULTI instead of being queued.
+    private static let transactionControl: Set<String> = ["exec", "discard", "multi", "quit", "reset"]
+
+    private func queueInTransaction(_ arguments: [[UInt8]], _ client: BrokerClient) {
+        let size = arguments.reduce(0) { $0 + $1.count }
+        guard (client.transaction?.count ?? 0) < Self.maxQueuedCommands,
+            client.transactionBytes + size <= Self.maxQueuedBytes
+        else {
+            client.reply(
+                .err("transaction too large: at most \(Self.maxQueuedCommands) commands and \(Self.maxQueuedBytes) bytes"))
+            client.transactionFailed = true
+            return
         }
-        return .done
+        client.transaction?.append(arguments)
+        client.transactionBytes += size
+        client.reply(.simpleString("QUEUED"))
+    }
+
+    /// MULTI.
+    func multi(_ client: BrokerClient) {
+        guard client.transaction == nil else {
+            client.reply(.err("MULTI calls can not be nested"))
+            return
+        }
+        client.transaction = []
+        client.transactionBytes = 0
+        client.transactionFailed = false
+        client.reply(.simpleString("OK"))
+    }
+
+    /// DISCARD.
+    func discard(_ client: BrokerClient) {
+        guard client.transaction != nil else {
+            client.reply(.err("DISCARD without MULTI"))
+            return
+        }
+        client.transaction = nil
+        client.reply(.simpleString("OK"))
+    }
+
+    /// EXEC: the connection runs the queued commands with their replies captured.
+    func exec(_ client: BrokerClient) -> CommandOutcome {
+        guard let queued = client.transaction else {
+            client.reply(.err("EXEC without MULTI"))
+            return .done
+        }
+        client.transaction = nil
+        if client.transactionFailed {
+            client.reply(.error("EXECABORT Transaction discarded because of previous errors."))
+            return .done
+        }
+        return .exec(queued)
     }
 
     /// Runs a stream or key command. Its replies are held until what it changed is stored: the
@@ -573,12 +556,14 @@ final class BrokerState {
     /// before a read parks. A failed write turns every held reply into `-ERR stream store: ...`
     /// (memory is rolled back to what the store holds), so no client is told of a change that
     /// is not on disk.
-    private func runStreamCommand(_ name: String, _ arguments: [[UInt8]], _ client: BrokerClient) -> CommandOutcome {
+    private func runStreamCommand(_ spec: BrokerCommandSpec, _ arguments: [[UInt8]], _ client: BrokerClient)
+        -> CommandOutcome
+    {
         if client.heldReplies == nil {
             client.heldReplies = []
             heldClients.append(client)
         }
-        let outcome = executeStream(name, arguments, client) ?? .done
+        let outcome = spec.run(self, arguments, client)
         if case .block = outcome {
             commitPendingStreams()
             // The write failed: the read was answered with the error instead of parking.
@@ -591,6 +576,18 @@ final class BrokerState {
 
     /// Whether some client has stream replies waiting for the store.
     var hasHeldReplies: Bool { !heldClients.isEmpty }
+
+    /// Commits the held stream changes of every connection once, after the event loop has
+    /// handled this tick's reads (group commit: one transaction, and with `always` one fsync,
+    /// for all of them instead of one per connection). Replies still leave only once stored.
+    func commitAtEndOfTick(on loop: any EventLoop) {
+        guard !commitScheduled else { return }
+        commitScheduled = true
+        loop.assumeIsolated().execute { [self] in
+            commitScheduled = false
+            commitPendingStreams()
+        }
+    }
 
     /// Writes the pending stream changes (one transaction) and releases the held replies, in
     /// order; see ``runStreamCommand(_:_:_:)``. Safe to call at any time; not reentrant.
@@ -693,33 +690,12 @@ final class BrokerState {
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    /// Whether `arguments` is a PUBLISH that ``execute(_:from:)`` would pass to the backend
-    /// without replying or queueing anything (right arity, not in MULTI, not refused by the
-    /// RESP2 subscribed-mode rule): such commands may join a publish batch.
-    /// Counts and returns `arguments` as a message when it is a plain PUBLISH (see
-    /// ``isPlainPublish(_:from:)``); nil, with nothing counted, when it is not.
-    func takePlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> BrokerMessage? {
-        guard isPlainPublish(arguments, from: client) else { return nil }
-        stats.commandsProcessed += 1
-        return BrokerMessage(channel: arguments[1], payload: arguments[2])
-    }
-
-    /// Whether a PUBLISH from `client` would go straight to the backend now: not queued in
-    /// MULTI, not refused by the RESP2 subscribed-mode rule.
+    /// Whether a PUBLISH from `client` may join a publish batch that goes straight to the
+    /// backend: outside MULTI, with no stream replies held, not refused by the RESP2
+    /// subscribed-mode rule, and not needing ``BrokerClient/needsGeneralPublishPath``.
     func acceptsPlainPublish(from client: BrokerClient) -> Bool {
         client.transaction == nil && client.heldReplies == nil && !client.needsGeneralPublishPath
             && !(client.protocolVersion == .resp2 && client.isSubscribed && !client.isExecuting)
-    }
-
-    /// Counts PUBLISH commands taken by the handler's fast path
-    /// (``RESPRequestParser/parsePublish(_:limits:reusing:)``).
-    func countPlainPublishes(_ count: Int = 1) {
-        stats.commandsProcessed += UInt64(count)
-    }
-
-    func isPlainPublish(_ arguments: [[UInt8]], from client: BrokerClient) -> Bool {
-        guard arguments.count == 3, arguments[0].count == 7, acceptsPlainPublish(from: client) else { return false }
-        return Self.equalsIgnoringASCIICase(arguments[0], "publish")
     }
 
     /// Most commands one MULTI may queue (Redis has no limit; this bounds a client's memory).
