@@ -63,12 +63,16 @@ import Testing
         pruned += [tree.duplicate(from: 1), tree.duplicate(from: 1), tree.duplicate(from: 1)]
         #expect(pruned == [false, false, false, false, true], "the third in a row prunes")
         #expect(!tree.isEager(1))
-        tree.firstCopy(from: 2, fetched: true)
-        #expect(tree.looksBroken, "nothing pushed lately")
-        for _ in 0..<7 { tree.firstCopy(from: 2) }
-        #expect(!tree.looksBroken && tree.recentFetched.count == 8)
-        tree.firstCopy(from: 2, fetched: true)
-        #expect(tree.looksBroken, "two of the last eight had to be fetched")
+        var fresh = PushTree<Int>()
+        #expect(fresh.looksBroken, "nothing pushed yet")
+        fresh.firstCopy(from: 2, fetched: true)
+        #expect(fresh.looksBroken, "nothing pushed lately")
+        for _ in 0..<8 { fresh.firstCopy(from: 2) }
+        #expect(!fresh.looksBroken && fresh.recentFetched == Array(repeating: false, count: 8))
+        fresh.firstCopy(from: 2, fetched: true)
+        #expect(!fresh.looksBroken, "one loss among pushes: fetched, the tree stays")
+        fresh.firstCopy(from: 2, fetched: true)
+        #expect(fresh.looksBroken, "two of the last eight had to be fetched")
     }
 
     @Test func floodModeNeverPrunes() async throws {
