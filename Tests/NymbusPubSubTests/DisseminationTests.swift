@@ -15,6 +15,7 @@ import Testing
         config.dissemination = dissemination
         config.graftTimeout = 2
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
+        config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
@@ -73,6 +74,14 @@ import Testing
         #expect(!fresh.looksBroken, "one loss among pushes: fetched, the tree stays")
         fresh.firstCopy(from: 2, fetched: true)
         #expect(fresh.looksBroken, "two of the last eight had to be fetched")
+    }
+
+    @Test func aNodeKeepsItsLastEagerLinks() {
+        var tree = PushTree<Int>(pruneAfter: 1)
+        #expect(!tree.duplicate(from: 1, eagerLinks: 3, keepEager: 3), "3 eager links left: kept")
+        #expect(tree.isEager(1))
+        #expect(tree.duplicate(from: 1, eagerLinks: 4, keepEager: 3), "a fourth may go")
+        #expect(!tree.isEager(1))
     }
 
     @Test func floodModeNeverPrunes() async throws {
