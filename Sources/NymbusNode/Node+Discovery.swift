@@ -13,7 +13,7 @@ extension Node {
             answerGetaddr(id, into: &fx)
         case .addr(let entries):
             ingestAddr(entries, from: id, into: &fx)
-        case .object, .inv, .getdata:
+        case .object, .inv, .getdata, .syncRanges, .syncGet, .syncObject:
             fx.topicMessages.append((message, PeerID(id)))
         case .custom(let object):
             deliverCustom(object, from: id, into: &fx)

@@ -508,6 +508,8 @@ extension Node {
             switch message {
             case .object(let bytes):
                 if let handler = objectHandler { await handler(bytes, peer) }
+            case .syncRanges, .syncGet, .syncObject:
+                if let handler = syncHandler { await handler(message, peer) }
             default:
                 if let handler = inventoryHandler { await handler(message, peer) }
             }

@@ -45,6 +45,8 @@ public actor Node {
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var objectHandler: (@Sendable ([UInt8], PeerID) async -> Void)?
     var inventoryHandler: (@Sendable (Message, PeerID) async -> Void)?
+    /// Catch-up sync messages (`syncrange`, `syncget`, `syncobject`) for the topic layer (`Node+Sync.swift`).
+    var syncHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
@@ -351,7 +353,9 @@ public actor Node {
         let fits: Bool
         switch message {
         case .object(let bytes): fits = !bytes.isEmpty && bytes.count <= limits.maxObject
-        case .inv(let ids), .getdata(let ids): fits = !ids.isEmpty && ids.count <= limits.maxInventory
+        case .inv(let ids), .getdata(let ids), .syncGet(let ids): fits = !ids.isEmpty && ids.count <= limits.maxInventory
+        case .syncObject(let bytes): fits = !bytes.isEmpty && bytes.count <= limits.maxObject
+        case .syncRanges(let r): fits = r.ranges.count <= SyncRanges.maxRanges && r.idCount <= limits.maxInventory
         default: fits = false
         }
         guard fits else {

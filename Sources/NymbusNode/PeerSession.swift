@@ -341,7 +341,7 @@ struct PeerSession: Sendable {
             var actions: [SessionAction] = [.deliver(.addr(Array(entries.prefix(allowed))))]
             if allowed < entries.count { actions.append(.note(.addressesRateLimited(entries.count - allowed))) }
             return actions
-        case .object, .custom, .inv, .getdata:
+        case .object, .custom, .inv, .getdata, .syncRanges, .syncGet, .syncObject:
             return [.deliver(message)]
         case .version, .verack, .bye, .reject:
             return []  // handled in `receive`, never held in `pending`

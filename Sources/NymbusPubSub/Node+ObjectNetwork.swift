@@ -55,11 +55,16 @@ extension PubSub where Network == Node {
         }
         await node.setPeerHandler { [weak pubsub] event in
             switch event {
-            case .connected(let info): await pubsub?.peerConnected(info.id)
-            case .disconnected(let peer, _): await pubsub?.peerDisconnected(peer)
+            case .connected(let info):
+                await pubsub?.peerConnected(info.id)
+                await pubsub?.beginSync(with: info.id)
+            case .disconnected(let peer, _):
+                await pubsub?.peerDisconnected(peer)
+                await pubsub?.syncPeerGone(peer)
             }
         }
         await pubsub.start()
+        await pubsub.startSync()
         return pubsub
     }
 }

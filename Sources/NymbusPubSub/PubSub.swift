@@ -69,6 +69,11 @@ public actor PubSub<Network: ObjectNetwork> {
     var repair: GossipRepair<Network.Peer>
     var repairStarted = false
     var heartbeatTask: Task<Void, Never>?
+    /// Catch-up sync (`PubSub+Sync.swift`): the archive of accepted objects, if any, and the state.
+    var archive: (any ObjectArchive)?
+    var sync: SyncState<Network.Peer>
+    var syncStarted = false
+    var syncTask: Task<Void, Never>?
 
     /// The system clock in Unix seconds.
     public static var systemClock: @Sendable () -> Int64 { { Int64(Date().timeIntervalSince1970) } }
@@ -92,10 +97,12 @@ public actor PubSub<Network: ObjectNetwork> {
         self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
+        self.sync = SyncState(settings: configuration.sync)
     }
 
     deinit {
         heartbeatTask?.cancel()
+        syncTask?.cancel()
         for state in topics.values { for c in state.subscribers.values { c.finish() } }
     }
 
@@ -497,21 +504,25 @@ public actor PubSub<Network: ObjectNetwork> {
             } else {
                 stats.hopLimitReached += 1
             }
-            if let state = topics[object.topicID] {
-                do {
-                    let (plaintext, entries) = try object.openEntries(
-                        with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    await deliver(
-                        entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
-                } catch {
-                    if error.code == .badAuthorSignature {
-                        stats.badAuthorSignature += 1
-                    } else {
-                        stats.decryptFailed += 1
-                    }
-                    logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
-                }
+            await deliverAccepted(object, id: id, now: now)
+            archiveAccepted(bytes, id: id, timestamp: object.timestamp)
+        }
+    }
+
+    /// Opens an accepted object if this node follows its topic and delivers its payloads once
+    /// to each local subscription (from the flood, repair or catch-up sync).
+    func deliverAccepted(_ object: TopicObject, id: MessageID, now: Int64) async {
+        guard let state = topics[object.topicID] else { return }
+        do {
+            let (plaintext, entries) = try object.openEntries(with: state.topic, maxPayload: configuration.maxPayloadBytes)
+            await deliver(entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
+        } catch {
+            if error.code == .badAuthorSignature {
+                stats.badAuthorSignature += 1
+            } else {
+                stats.decryptFailed += 1
             }
+            logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
         }
     }
 

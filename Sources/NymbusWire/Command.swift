@@ -12,6 +12,9 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case custom = 0x11
     case inv = 0x12
     case getdata = 0x13
+    case syncrange = 0x18
+    case syncget = 0x19
+    case syncobject = 0x1A
 
     /// The command's name (`version`, `ping`, ...), for logs and statistics.
     ///
@@ -31,6 +34,9 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .custom: "custom"
         case .inv: "inv"
         case .getdata: "getdata"
+        case .syncrange: "syncrange"
+        case .syncget: "syncget"
+        case .syncobject: "syncobject"
         }
     }
 }

@@ -17,6 +17,12 @@ public enum Message: Equatable, Sendable {
     case inv([InventoryID])
     /// Ids of objects the sender asks for, each answered with an `object` if the peer still has it: 1…500 ids.
     case getdata([InventoryID])
+    /// Catch-up reconciliation ranges (spec/pubsub.md §15): 0…128 ranges, 0…500 ids in all.
+    case syncRanges(SyncRanges)
+    /// Ids of archived objects the sender asks for in catch-up, each answered with a `syncobject`: 1…500 ids.
+    case syncGet([InventoryID])
+    /// An archived object sent in answer to `syncget`; same limits as `object`.
+    case syncObject([UInt8])
 
     /// The command byte this message travels under.
     public var command: Command {
@@ -33,6 +39,9 @@ public enum Message: Equatable, Sendable {
         case .custom: .custom
         case .inv: .inv
         case .getdata: .getdata
+        case .syncRanges: .syncrange
+        case .syncGet: .syncget
+        case .syncObject: .syncobject
         }
     }
 
@@ -76,9 +85,13 @@ public enum Message: Equatable, Sendable {
         case .custom(let c):
             w.write(c.typeID)
             w.write(bytes: c.body)
-        case .inv(let ids), .getdata(let ids):
+        case .inv(let ids), .getdata(let ids), .syncGet(let ids):
             w.write(UInt16(truncatingIfNeeded: ids.count))
             for id in ids { w.write(bytes: id.bytes) }
+        case .syncRanges(let ranges):
+            ranges.encode(into: &w)
+        case .syncObject(let bytes):
+            w.write(bytes: bytes)
         }
     }
 
@@ -150,6 +163,16 @@ public enum Message: Equatable, Sendable {
             message = .inv(try decodeInventory(&r, limit: limits.maxInventory, "inv"))
         case .getdata:
             message = .getdata(try decodeInventory(&r, limit: limits.maxInventory, "getdata"))
+        case .syncrange:
+            message = .syncRanges(try SyncRanges.decode(&r, maxIDs: limits.maxInventory))
+        case .syncget:
+            message = .syncGet(try decodeInventory(&r, limit: limits.maxInventory, "syncget"))
+        case .syncobject:
+            guard r.remaining > 0 else { throw WireError(.invalidValue, "syncobject payload is empty") }
+            guard r.remaining <= limits.maxObject else {
+                throw WireError(.lengthOverLimit, "syncobject of \(r.remaining) bytes exceeds limit \(limits.maxObject)")
+            }
+            message = .syncObject(r.readRest())
         }
         try r.expectEnd("message payload")
         return message
