@@ -477,6 +477,14 @@ struct PeerSession: Sendable {
         case .getaddr:
             packetsSinceTopUp = 0
             return min(policy.maximum, max(policy.withGetaddr, used))
+        case .syncGet(let ids):
+            // One `syncobject` answer per id, each at least one reply packet.
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(UInt32(ids.count), used))
+        case .syncRanges:
+            // An answer is at most ~17 KB: 12 packets.
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(12, used))
         default:
             guard packetsSinceTopUp >= policy.topUpThreshold else { return 0 }
             packetsSinceTopUp = 0

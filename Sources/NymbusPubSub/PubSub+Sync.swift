@@ -166,7 +166,7 @@ extension PubSub where Network: SyncNetwork {
     }
 
     private func askQueued(_ peer: Network.Peer) async {
-        for ids in sync.asks(for: peer, now: clock(), perMessage: WireLimits.default.maxInventory) {
+        for ids in sync.asks(for: peer, now: clock(), perMessage: Self.idsPerGet) {
             _ = await network.sendSync(.syncGet(ids.map(\.inventoryID)), to: peer)
         }
     }
@@ -221,6 +221,10 @@ extension PubSub where Network: SyncNetwork {
         // After delivery: a crash in between gives a duplicate later, never a loss.
         archiveAccepted(bytes, id: id, timestamp: object.timestamp)
     }
+
+    /// Ids per `syncget`: 100, the most reply SURBs a hidden node attaches to one message, so
+    /// each answer has its SURB.
+    static var idsPerGet: Int { 100 }
 
     private func sendRanges(_ message: SyncRanges, to peer: Network.Peer) async {
         if await network.sendSync(.syncRanges(message), to: peer) { sync.stats.rangesSent += 1 }

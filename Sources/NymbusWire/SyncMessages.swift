@@ -96,7 +96,7 @@ public struct SyncRanges: Equatable, Sendable {
     /// Bytes of a fingerprint.
     public static let fingerprintLength = 16
     /// Most ranges in one message.
-    public static let maxRanges = 128
+    public static let maxRanges = 512
 
     public init(round: UInt16, isReply: Bool, ranges: [SyncRange]) {
         self.round = round

@@ -57,7 +57,7 @@ public enum RangeReconciler {
         for range in input {
             let high = max(low, index.position(of: range.upper))
             // Room for the largest thing one range can add, plus a closing fingerprint.
-            guard out.hasRoom(ranges: settings.buckets + 1, ids: initiator ? settings.idListThreshold : 1) else {
+            guard out.hasRoom(ranges: settings.buckets + 1, ids: settings.idListThreshold) else {
                 out.fingerprintRest(from: lower, index: index, low: low)
                 return (out.finished, need)
             }
