@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "NymbusBroker", targets: ["NymbusBroker"]),
         .library(name: "NymbusDaemon", targets: ["NymbusDaemon"]),
         .library(name: "NymbusMetrics", targets: ["NymbusMetrics"]),
+        .library(name: "NymbusArchive", targets: ["NymbusArchive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -60,9 +61,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ] + nio,
             swiftSettings: strict),
+        // The object archive in SQLite (catch-up, spec/pubsub.md §15): the topic layer sees only the
+        // `ObjectArchive` protocol; the daemon wires this one in.
+        .target(
+            name: "NymbusArchive",
+            dependencies: ["NymbusPubSub", "NymbusWire", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .target(
             name: "NymbusDaemon",
-            dependencies: ["NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
+            dependencies: ["NymbusArchive", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymClient", "NymbusMixnet", "NymbusCrypto", logging],
             swiftSettings: strict),
         // The Prometheus endpoint: NYMBUS.STATUS numbers as metrics, over NIOHTTP1 (swift-prometheus
         // brings swift-metrics' CoreMetrics and swift-atomics).
@@ -100,6 +107,10 @@ let package = Package(
         .testTarget(
             name: "NymbusPubSubTests",
             dependencies: ["NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusWire", "NymbusCrypto"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NymbusArchiveTests",
+            dependencies: ["NymbusArchive", "NymbusPubSub", "NymbusWire"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",
