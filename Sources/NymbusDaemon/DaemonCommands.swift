@@ -36,7 +36,7 @@ enum DaemonCommands {
             let address = await node.advertisedAddress
             let queues = await node.sendQueues
             let brokerStats = await broker?.stats()
-            return .map([
+            return await withSyncStatus(pubsub: pubsub, .map([
                 "mode": .bulk(address == nil ? "hidden" : "visible"),
                 "address": .bulk(address?.description ?? "hidden"),
                 "nym-client-connected": .integer(await transport.isConnected ? 1 : 0),
@@ -81,7 +81,7 @@ enum DaemonCommands {
                 "repair-getdata-sent": .integer(Int64(topics.getdataSent)),
                 "repair-objects-repaired": .integer(Int64(topics.repairedObjects)),
                 "repair-objects-served": .integer(Int64(topics.getdataServed)),
-            ])
+            ]))
         default:
             return nil
         }
