@@ -74,7 +74,8 @@ public struct ArchiveLedger: Sendable {
     /// The keys with timestamp ≥ `minute`.
     public func index(from minute: UInt32) -> SyncIndex {
         let at = index.position(of: SyncBound(timestamp: minute, prefix: []))
-        return SyncIndex(sorted: Array(index.keys[at...]))
+        // The whole index shares its storage (copy on write): no copy per question.
+        return at == 0 ? index : SyncIndex(sorted: Array(index.keys[at...]))
     }
 
     /// First minute still inside the retention at `now`: an object of minute m has expired once
