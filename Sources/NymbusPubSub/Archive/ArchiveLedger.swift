@@ -1,4 +1,4 @@
-public import NymbusWire
+import NymbusWire
 
 /// The archive's rules without the bytes (spec/pubsub.md §15): which objects are kept, in
 /// (timestamp, id) order, their sizes, the byte budget, retention and the horizon. Pure; both

@@ -52,13 +52,12 @@ public enum RangeReconciler {
     {
         var out = Output(settings: settings)
         var need: [InventoryID] = []
-        var lower = SyncBound.zero
         var low = 0
         for range in input {
             let high = max(low, index.position(of: range.upper))
             // Room for the largest thing one range can add, plus a closing fingerprint.
             guard out.hasRoom(ranges: settings.buckets + 1, ids: settings.idListThreshold) else {
-                out.fingerprintRest(from: lower, index: index, low: low)
+                out.fingerprintRest(index: index, low: low)
                 return (out.finished, need)
             }
             switch range.mode {
@@ -85,12 +84,11 @@ public enum RangeReconciler {
                         let cut = low + room
                         let bound = index.keys[cut].bound(after: index.keys[cut - 1])
                         out.idList(to: bound, index.keys[low..<cut])
-                        out.fingerprintRest(from: bound, index: index, low: cut)
+                        out.fingerprintRest(index: index, low: cut)
                         return (out.finished, need)
                     }
                 }
             }
-            lower = range.upper
             low = high
         }
         return (out.finished, need)
@@ -146,9 +144,9 @@ public enum RangeReconciler {
             ids += keys.count
         }
 
-        /// Ends the message with one fingerprint of everything from `from` (key `low`) on.
-        mutating func fingerprintRest(from: SyncBound, index: SyncIndex, low: Int) {
-            _ = from
+        /// Ends the message with one fingerprint of everything from key `low` on (the range
+        /// starts where the previous one ended).
+        mutating func fingerprintRest(index: SyncIndex, low: Int) {
             ranges.append(SyncRange(upper: .infinity, mode: .fingerprint(index.fingerprint(low..<index.count))))
         }
 

@@ -1,5 +1,5 @@
 import NymbusCrypto
-public import NymbusWire
+import NymbusWire
 
 /// One archived object's place in the sync order: (timestamp minutes, message id), ids compared
 /// as bytes. Keeps the id as four big-endian words (for order) so sorting allocates nothing.

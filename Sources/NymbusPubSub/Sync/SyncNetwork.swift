@@ -1,6 +1,5 @@
 public import NymbusNode
 public import NymbusWire
-import NymClient
 
 /// What catch-up sync needs from the peer layer on top of `ObjectNetwork`: send a sync message
 /// to one peer, receive them, know whether a link has room for an answer, and what an answer
@@ -18,12 +17,8 @@ public protocol SyncNetwork: ObjectNetwork {
 }
 
 extension Node: SyncNetwork {
+    /// Sends a sync message to one established peer (the node's topic-message path).
     public func sendSync(_ message: Message, to peer: PeerID) async -> Bool {
         await sendTopicMessage(message, to: peer)
-    }
-
-    public func replySURBs(forPayload payloadBytes: Int) async -> Int {
-        guard mode == .hidden else { return 0 }
-        return NymPacketSizes.replyPackets(dataCount: Envelope.headerLength + payloadBytes)
     }
 }

@@ -1,4 +1,4 @@
-public import NymbusWire
+import NymbusWire
 
 /// The bookkeeping of catch-up sync, pure: reconciliations this node runs (as initiator), ids it
 /// wants and from whom, and each peer's budgets as a responder. `PubSub+Sync.swift` carries out
@@ -8,7 +8,6 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
         var round: UInt16
         var sentAt: Int64
         let windowStart: UInt32
-        var first: [SyncRange]
         var restarts = 0
     }
 
@@ -35,7 +34,7 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     /// Records a new reconciliation with `peer` whose first message is `first`; returns it.
     mutating func begin(with peer: Peer, windowStart: UInt32, first: [SyncRange], now: Int64) -> SyncRanges {
         let restarts = sessions[peer].map { $0.restarts + 1 } ?? 0
-        sessions[peer] = Session(round: 1, sentAt: now, windowStart: windowStart, first: first, restarts: restarts)
+        sessions[peer] = Session(round: 1, sentAt: now, windowStart: windowStart, restarts: restarts)
         stats.sessionsStarted += 1
         return SyncRanges(round: 1, isReply: false, ranges: first)
     }
