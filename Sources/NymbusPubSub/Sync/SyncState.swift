@@ -84,6 +84,8 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     mutating func asks(for peer: Peer, now: Int64, perMessage: Int) -> [[MessageID]] {
         var room = settings.maxInFlightPerPeer - inFlight[peer, default: 0]
         guard room > 0, var list = queued[peer], !list.isEmpty else { return [] }
+        // Ids answered meanwhile (a late answer to an earlier request) are no longer asked.
+        list.removeAll { wanted[$0] == nil || wanted[$0]?.askedAt != nil }
         var out: [[MessageID]] = []
         var taken = 0
         while room > 0, taken < list.count {
@@ -105,8 +107,9 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
         return out
     }
 
-    /// Whether `id` was asked for (so an answer carrying it is welcome).
-    func isWanted(_ id: MessageID) -> Bool { wanted[id]?.askedAt != nil }
+    /// Whether `id` was asked for at least once and is still wanted (so an answer carrying it is
+    /// welcome, also a late one for an id queued to be asked again).
+    func isWanted(_ id: MessageID) -> Bool { (wanted[id]?.attempts ?? 0) > 0 }
 
     /// An answer for `id` arrived (used or not): it is no longer wanted.
     mutating func answered(_ id: MessageID) {
