@@ -25,6 +25,9 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     /// Ids waiting to be asked, per peer, in the order they were learned.
     private var queued: [Peer: [MessageID]] = [:]
     private var inFlight: [Peer: Int] = [:]
+    /// What this node may still ask of each peer: the peers' serving budget (same defaults), so
+    /// a long catch-up is paced by the asker instead of refused by the responder.
+    private var askBudgets: [Peer: SyncBudget] = [:]
     private var questionBudgets: [Peer: SyncBudget] = [:]
     private var serveBudgets: [Peer: SyncBudget] = [:]
     var stats = SyncStatistics()
@@ -86,6 +89,13 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
         guard room > 0, var list = queued[peer], !list.isEmpty else { return [] }
         // Ids answered meanwhile (a late answer to an earlier request) are no longer asked.
         list.removeAll { wanted[$0] == nil || wanted[$0]?.askedAt != nil }
+        var budget = askBudgets[peer] ?? SyncBudget(burst: settings.serveBurst, rate: settings.servedPerSecond, now: now)
+        room = budget.take(upTo: min(room, list.count), now: now)
+        askBudgets[peer] = budget
+        guard room > 0 else {
+            queued[peer] = list.isEmpty ? nil : list
+            return []
+        }
         var out: [[MessageID]] = []
         var taken = 0
         while room > 0, taken < list.count {
@@ -144,6 +154,7 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     /// A peer left: its session ends (its wanted ids move on at the next `retry`).
     mutating func peerGone(_ peer: Peer) {
         sessions[peer] = nil
+        askBudgets[peer] = nil
         questionBudgets[peer] = nil
         serveBudgets[peer] = nil
     }
