@@ -124,7 +124,7 @@ public actor NymbusDaemon {
             switch event {
             case .connected(let info):
                 await pubsub?.peerConnected(info.id)
-                await pubsub?.beginSync(with: info.id)
+                await pubsub?.syncAfterLinking(info.id)
             case .disconnected(let peer, _):
                 await pubsub?.peerDisconnected(peer)
                 await pubsub?.syncPeerGone(peer)

@@ -57,7 +57,7 @@ extension PubSub where Network == Node {
             switch event {
             case .connected(let info):
                 await pubsub?.peerConnected(info.id)
-                await pubsub?.beginSync(with: info.id)
+                await pubsub?.syncAfterLinking(info.id)
             case .disconnected(let peer, _):
                 await pubsub?.peerDisconnected(peer)
                 await pubsub?.syncPeerGone(peer)

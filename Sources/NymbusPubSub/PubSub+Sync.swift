@@ -82,6 +82,18 @@ extension PubSub where Network: SyncNetwork {
         await sendRanges(message, to: peer)
     }
 
+    /// Call when a link to `peer` comes up: its reconciliation starts `startDelay` later, if the
+    /// link is still there (`beginSync` starts one at once).
+    public func syncAfterLinking(_ peer: Network.Peer) {
+        guard archive != nil else { return }
+        let delay = sync.settings.startDelay
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            guard let self, await self.network.connectedPeers().contains(peer) else { return }
+            await self.beginSync(with: peer)
+        }
+    }
+
     /// Call when the link to `peer` closes.
     public func syncPeerGone(_ peer: Network.Peer) {
         sync.peerGone(peer)

@@ -9,6 +9,10 @@ public struct SyncSettings: Sendable, Equatable {
     public var requestTimeout: Int64 = 10
     /// Times an id is asked before it is given up.
     public var maxAttempts = 4
+    /// How long after a link comes up its reconciliation starts (`syncAfterLinking`): the first
+    /// messages of a link (verack, repair's catch-up `inv`, held publishes) go first, so the
+    /// peer's handshake completes before more arrive (it holds at most 8 early messages).
+    public var startDelay: Duration = .seconds(1)
     /// Seconds before an unanswered reconciliation round is started again.
     public var roundTimeout: Int64 = 30
     /// Rounds of one reconciliation, at most.
