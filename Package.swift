@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "NymbusBroker", targets: ["NymbusBroker"]),
         .library(name: "NymbusDaemon", targets: ["NymbusDaemon"]),
         .library(name: "NymbusMetrics", targets: ["NymbusMetrics"]),
+        .library(name: "NymbusArchive", targets: ["NymbusArchive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -67,10 +68,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ] + nioCore,
             swiftSettings: strict),
+        // The object archive in SQLite (catch-up, spec/pubsub.md §15): the topic layer sees only the
+        // `ObjectArchive` protocol; the daemon wires this one in.
+        .target(
+            name: "NymbusArchive",
+            dependencies: ["NymbusPubSub", "NymbusWire", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .target(
             name: "NymbusDaemon",
             dependencies: [
-                "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusTransport", "NymbusMixnet",
+                "NymbusArchive", "NymbusBroker", "NymbusPubSub", "NymbusNode", "NymbusWire", "NymClient", "NymbusTransport", "NymbusMixnet",
                 "NymbusCrypto", logging,
             ],
             swiftSettings: strict),
@@ -119,6 +126,10 @@ let package = Package(
         .testTarget(
             name: "NymbusPubSubTests",
             dependencies: ["NymbusTestSupport", "NymbusNetworkTestSupport", "NymbusPubSub", "NymbusNode", "NymbusMixnet", "NymClient", "NymbusTransport", "NymbusWire", "NymbusCrypto"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NymbusArchiveTests",
+            dependencies: ["NymbusArchive", "NymbusPubSub", "NymbusWire"],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",

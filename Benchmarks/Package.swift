@@ -92,6 +92,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .executableTarget(
+            name: "CatchupBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "NymbusPubSub", package: "nymbus"),
+                .product(name: "NymbusNode", package: "nymbus"),
+                .product(name: "NymbusWire", package: "nymbus"),
+                .product(name: "NymbusCrypto", package: "nymbus"),
+                .product(name: "NymbusMixnet", package: "nymbus"),
+                .product(name: "NymClient", package: "nymbus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(name: "BenchTable", swiftSettings: strict),
         .executableTarget(name: "BrokerBench", dependencies: ["BenchSupport"], path: "Sources/BrokerBench"),
         .executableTarget(

@@ -16,13 +16,15 @@
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
 #   relink   RelinkBench: relink time after a peer is killed (visible, hidden dialer) and the
 #            keepalive's packets per idle link per minute
+#   catchup  CatchupBench: catch-up after 10 minutes and 6 hours of a topic at 1 msg/s (packets per
+#            missed message, time to caught-up vs live delivery) and a hidden node's 10 minutes
 # Needs: swift, libsodium (make deps), redis-server, redis-benchmark (make bench installs them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink}
+ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink,catchup}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -270,6 +272,13 @@ fi
 
 if wanted relink; then
     run relink "$BIN/RelinkBench" --samples 10 --idle-seconds 120
+fi
+
+if wanted catchup; then
+    # Catch-up after being offline (issue 14): 10 minutes and 6 hours of a topic at 1 msg/s,
+    # visible, and 10 minutes for a hidden node (its answers come over its reply SURBs).
+    run catchup "$BIN/CatchupBench" --cases "${CATCHUP_CASES:-10m,6h}"
+    run catchup-hidden "$BIN/CatchupBench" --cases 10m --history-hours 6 --hidden
 fi
 
 if wanted memory; then

@@ -130,7 +130,7 @@ enum DaemonCommands {
                 }
                 status = .map(entries)
             }
-            return status
+            return await withSyncStatus(pubsub: pubsub, status)
         default:
             return nil
         }

@@ -26,6 +26,9 @@ public struct DaemonConfiguration: Sendable {
     /// How long a publisher waits for a first peer once the publish queue is full, before
     /// `PUBLISH` is answered with an error (spec/broker.md §9). Publishes are held meanwhile.
     public var noPeerPublishWait: Duration = .seconds(30)
+    /// Retention and budget of the object archive that catch-up serves (`archive.sqlite` in the
+    /// data directory; spec/pubsub.md §16): 24 h, 256 MiB by default.
+    public var archive = ArchiveLimits()
 
     public init(
         nymClient: NymClientConfiguration, node: NodeConfiguration, pubsub: PubSubConfiguration = PubSubConfiguration(),

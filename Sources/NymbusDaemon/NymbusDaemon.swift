@@ -5,6 +5,7 @@ public import NymbusBroker
 public import NymbusCrypto
 public import NymbusNode
 public import NymbusPubSub
+import NymbusArchive
 
 /// One whole Nymbus node: the nym-client connection, the P2P node, the topic layer and the
 /// local broker, wired together. `nymbus run` runs one; `nymbus devnet` runs several.
@@ -25,6 +26,9 @@ public actor NymbusDaemon {
     private let streamStore: SQLiteStreamStore?
     /// Sends what local XADDs stored for the other nodes (needs the store).
     private let outbox: StreamOutbox?
+    /// Objects accepted in the last 24 h, served to peers catching up (`archive.sqlite` with a
+    /// data directory, else in memory).
+    private let archive: any ObjectArchive
     private let logger: Logger
     private var started = false
     private var watchTask: Task<Void, Never>?
@@ -63,6 +67,13 @@ public actor NymbusDaemon {
             }
         } else {
             streamStore = nil
+        }
+        if let directory {
+            do { archive = try SQLiteObjectArchive(path: directory.file("archive.sqlite"), limits: configuration.archive) } catch {
+                throw DaemonError(.corruptFile, error.reason)
+            }
+        } else {
+            archive = MemoryObjectArchive(limits: configuration.archive)
         }
         // The path between the broker and the topic layer, one job per part (docs/ARCHITECTURE.md).
         let channels = ChannelDirectory(joined: store.topics)
@@ -126,6 +137,8 @@ public actor NymbusDaemon {
                 throw DaemonError(.corruptFile, error.reason)
             }
         }
+        // Before any peer: the archive's recent ids enter the seen cache (no duplicates after a restart).
+        await pubsub.useArchive(archive)
         do { try await transport.start() } catch {
             throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
         }
@@ -133,13 +146,18 @@ public actor NymbusDaemon {
         let bridge = self.bridge
         await node.setPeerHandler { [weak pubsub, weak node] event in
             switch event {
-            case .connected(let info): await pubsub?.peerConnected(info.id)
-            case .disconnected(let peer, _): await pubsub?.peerDisconnected(peer)
+            case .connected(let info):
+                await pubsub?.peerConnected(info.id)
+                await pubsub?.syncAfterLinking(info.id)
+            case .disconnected(let peer, _):
+                await pubsub?.peerDisconnected(peer)
+                await pubsub?.syncPeerGone(peer)
             }
             // Publishing is refused only after no peer was linked for a while (TopicBridge).
             if let node { bridge.setLinked(!(await node.peers().isEmpty)) }
         }
         await pubsub.start()
+        await pubsub.startSync()
         do { try await node.start() } catch {
             await transport.close()
             throw DaemonError(.startFailed, "cannot start the node: \(error.reason)")
@@ -173,6 +191,8 @@ public actor NymbusDaemon {
         await reconciler.stop()
         await drainer.stop(drain: .seconds(5))
         await pubsub.stop()
+        await pubsub.stopSync()
+        (archive as? SQLiteObjectArchive)?.close()
         // What was accepted goes to nym-client before the links say `bye` (bounded).
         let left = await node.drainOutboxes(timeout: .seconds(3))
         if left > 0 { logger.warning("messages not sent before stopping", metadata: ["count": "\(left)"]) }

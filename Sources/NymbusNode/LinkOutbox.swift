@@ -24,8 +24,9 @@ struct LinkOutbox {
 
         init(_ command: Command) {
             switch command {
-            case .object, .custom: self = .bulk
-            case .inv, .getdata, .prune, .graft: self = .repair
+            // Catch-up answers are objects too: bounded with them, after live repair.
+            case .object, .custom, .syncobject: self = .bulk
+            case .inv, .getdata, .prune, .graft, .syncrange, .syncget: self = .repair
             default: self = .control
             }
         }

@@ -44,6 +44,8 @@ public actor Node {
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var topicMessageHandler: (@Sendable (Message, PeerID) async -> Void)?
+    /// Catch-up sync messages (`syncrange`, `syncget`, `syncobject`) for the topic layer (`Node+Sync.swift`).
+    var syncHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.

@@ -341,7 +341,7 @@ struct PeerSession: Sendable {
             var actions: [SessionAction] = [.deliver(.addr(Array(entries.prefix(allowed))))]
             if allowed < entries.count { actions.append(.note(.addressesRateLimited(entries.count - allowed))) }
             return actions
-        case .object, .custom, .inv, .getdata, .prune, .graft:
+        case .object, .custom, .inv, .getdata, .prune, .graft, .syncRanges, .syncGet, .syncObject:
             return [.deliver(message)]
         case .version, .verack, .bye, .reject:
             return []  // handled in `receive`, never held in `pending`
@@ -481,6 +481,14 @@ struct PeerSession: Sendable {
         case .getaddr:
             packetsSinceTopUp = 0
             return min(policy.maximum, max(policy.withGetaddr, used))
+        case .syncGet(let ids):
+            // One `syncobject` answer per id, each at least one reply packet.
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(UInt32(ids.count), used))
+        case .syncRanges:
+            // An answer is at most ~17 KB: 12 packets.
+            packetsSinceTopUp = 0
+            return min(policy.maximum, max(12, used))
         default:
             guard packetsSinceTopUp >= policy.topUpThreshold else { return 0 }
             packetsSinceTopUp = 0

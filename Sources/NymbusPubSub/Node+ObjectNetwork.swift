@@ -41,7 +41,8 @@ extension TopicMessage {
         }
     }
 
-    /// The topic message an overlay message carries, or nil for a link-layer message.
+    /// The topic message an overlay message carries, or nil for a link-layer message or a
+    /// catch-up message (those reach the topic layer through `SyncNetwork`).
     init?(wireMessage: Message) {
         switch wireMessage {
         case .object(let bytes): self = .object(bytes)
@@ -49,6 +50,7 @@ extension TopicMessage {
         case .getdata(let ids): self = .getdata(ids.map(MessageID.init(inventoryID:)))
         case .prune: self = .prune
         case .graft(let ids): self = .graft(ids.map(MessageID.init(inventoryID:)))
+        case .syncRanges, .syncGet, .syncObject: return nil
         case .version, .verack, .ping, .pong, .getaddr, .addr, .reject, .bye, .custom: return nil
         }
     }
@@ -69,11 +71,16 @@ extension PubSub where Network == Node {
         let pubsub = try PubSub(network: node, configuration: configuration, logger: logger)
         await node.setPeerHandler { [weak pubsub] event in
             switch event {
-            case .connected(let info): await pubsub?.peerConnected(info.id)
-            case .disconnected(let peer, _): await pubsub?.peerDisconnected(peer)
+            case .connected(let info):
+                await pubsub?.peerConnected(info.id)
+                await pubsub?.syncAfterLinking(info.id)
+            case .disconnected(let peer, _):
+                await pubsub?.peerDisconnected(peer)
+                await pubsub?.syncPeerGone(peer)
             }
         }
         await pubsub.start()
+        await pubsub.startSync()
         return pubsub
     }
 }

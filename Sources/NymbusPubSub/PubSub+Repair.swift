@@ -133,6 +133,7 @@ extension PubSub {
     /// Puts an object this node published, and sent, into the repair cache.
     func cacheOwn(_ id: MessageID, bytes: [UInt8], now: Int64) {
         _ = repair.accepted(id, bytes: bytes, from: nil, now: now)
+        archiveOwn(id, bytes: bytes)
     }
 
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {

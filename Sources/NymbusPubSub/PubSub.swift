@@ -84,6 +84,11 @@ public actor PubSub<Network: ObjectNetwork> {
     var publisherSequences = PublisherSequences()
     /// Monotonic seconds, for holding gaps.
     let monotonicClock: @Sendable () -> Double
+    /// Catch-up sync (`PubSub+Sync.swift`): the archive of accepted objects, if any, and the state.
+    var archive: (any ObjectArchive)?
+    var sync: SyncState<Network.Peer>
+    var syncStarted = false
+    var syncTask: Task<Void, Never>?
 
     /// The system clock in Unix seconds.
     public static var systemClock: @Sendable () -> Int64 { { Int64(Date().timeIntervalSince1970) } }
@@ -115,11 +120,13 @@ public actor PubSub<Network: ObjectNetwork> {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
+        self.sync = SyncState(settings: configuration.sync)
     }
 
     deinit {
         heartbeatTask?.cancel()
         orderTimer?.cancel()
+        syncTask?.cancel()
         for state in topics.values { for c in state.subscribers.values { c.finish() } }
     }
 
@@ -545,25 +552,30 @@ public actor PubSub<Network: ObjectNetwork> {
             let sent = await push(bytes, from: peer)
             stats.transmissions += sent
             if sent > 0 { stats.forwarded += 1 }
-            if let state = topics[object.topicID] {
-                do {
-                    let (plaintext, entries) = try object.openEntries(
-                        with: state.topic, maxPayload: configuration.maxPayloadBytes)
-                    if !plaintext.order.isEmpty {
-                        await deliverInOrder(entries, runs: plaintext.order, authorKey: plaintext.author?.key, object: object, id: id, now: now)
-                    } else {
-                        await deliver(
-                            entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
-                    }
-                } catch {
-                    if error.code == .badAuthorSignature {
-                        stats.badAuthorSignature += 1
-                    } else {
-                        stats.decryptFailed += 1
-                    }
-                    logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
-                }
+            await deliverAccepted(object, id: id, now: now)
+            archiveAccepted(bytes, id: id, timestamp: object.timestamp)
+        }
+    }
+
+    /// Opens an accepted object if this node follows its topic and delivers its payloads once
+    /// to each local subscription (from a push, repair or catch-up sync), in its publishers'
+    /// order when it carries one.
+    func deliverAccepted(_ object: TopicObject, id: MessageID, now: Int64) async {
+        guard let state = topics[object.topicID] else { return }
+        do {
+            let (plaintext, entries) = try object.openEntries(with: state.topic, maxPayload: configuration.maxPayloadBytes)
+            if !plaintext.order.isEmpty {
+                await deliverInOrder(entries, runs: plaintext.order, authorKey: plaintext.author?.key, object: object, id: id, now: now)
+            } else {
+                await deliver(entries, authorKey: plaintext.author?.key, object: object, id: id, now: now, isOwn: false)
             }
+        } catch {
+            if error.code == .badAuthorSignature {
+                stats.badAuthorSignature += 1
+            } else {
+                stats.decryptFailed += 1
+            }
+            logger.debug("object of a subscribed topic did not open", metadata: ["error": "\(error.code)"])
         }
     }
 

@@ -77,6 +77,8 @@ public struct PubSubConfiguration: Sendable {
     /// Time between repair heartbeats (gossipsub: 1 s), jittered by ±`heartbeatJitter`. nil
     /// runs no timer: the owner calls `heartbeat()` itself (tests do, with a manual clock).
     public var heartbeatInterval: Duration? = .seconds(1)
+    /// Catch-up sync limits (spec/pubsub.md §16); used once an archive is set (`useArchive`).
+    public var sync = SyncSettings()
     /// Relative jitter of each heartbeat interval. Default 0.1 (±10 %).
     public var heartbeatJitter: Double = 0.1
     /// Oldest heartbeat window announced, in heartbeats ago (gossipsub's `mcache_gossip`: 3).

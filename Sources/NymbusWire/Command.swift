@@ -14,6 +14,9 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case getdata = 0x13
     case prune = 0x14
     case graft = 0x15
+    case syncrange = 0x18
+    case syncget = 0x19
+    case syncobject = 0x1A
 
     /// The command's name (`version`, `ping`, ...), for logs and statistics.
     ///
@@ -35,16 +38,19 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .getdata: "getdata"
         case .prune: "prune"
         case .graft: "graft"
+        case .syncrange: "syncrange"
+        case .syncget: "syncget"
+        case .syncobject: "syncobject"
         }
     }
 }
 
 extension Command {
-    /// Whether the topic layer (pub/sub objects and their dissemination) handles this command
-    /// rather than the link layer: the node passes such messages through without naming them.
+    /// Whether the topic layer (pub/sub objects, their dissemination and catch-up) handles this
+    /// command rather than the link layer: the node passes such messages through without reading them.
     public var isTopicLayer: Bool {
         switch self {
-        case .object, .inv, .getdata, .prune, .graft: true
+        case .object, .inv, .getdata, .prune, .graft, .syncrange, .syncget, .syncobject: true
         case .version, .verack, .ping, .pong, .getaddr, .addr, .reject, .bye, .custom: false
         }
     }

@@ -23,6 +23,12 @@ public enum Message: Equatable, Sendable {
     /// "Push objects to me again, and send me these": the link turns eager at both ends, and
     /// each id is answered as `getdata` would be (Plumtree's GRAFT): 0…500 ids.
     case graft([InventoryID])
+    /// Catch-up reconciliation ranges (spec/pubsub.md §16): 0…128 ranges, 0…500 ids in all.
+    case syncRanges(SyncRanges)
+    /// Ids of archived objects the sender asks for in catch-up, each answered with a `syncobject`: 1…500 ids.
+    case syncGet([InventoryID])
+    /// An archived object sent in answer to `syncget`; same limits as `object`.
+    case syncObject([UInt8])
 
     /// The command byte this message travels under.
     public var command: Command {
@@ -41,6 +47,9 @@ public enum Message: Equatable, Sendable {
         case .getdata: .getdata
         case .prune: .prune
         case .graft: .graft
+        case .syncRanges: .syncrange
+        case .syncGet: .syncget
+        case .syncObject: .syncobject
         }
     }
 
@@ -84,11 +93,15 @@ public enum Message: Equatable, Sendable {
         case .custom(let c):
             w.write(c.typeID)
             w.write(bytes: c.body)
-        case .inv(let ids), .getdata(let ids), .graft(let ids):
+        case .inv(let ids), .getdata(let ids), .graft(let ids), .syncGet(let ids):
             w.write(UInt16(truncatingIfNeeded: ids.count))
             for id in ids { w.write(bytes: id.bytes) }
         case .prune:
             break
+        case .syncRanges(let ranges):
+            ranges.encode(into: &w)
+        case .syncObject(let bytes):
+            w.write(bytes: bytes)
         }
     }
 
@@ -164,6 +177,16 @@ public enum Message: Equatable, Sendable {
             message = .prune
         case .graft:
             message = .graft(try decodeInventory(&r, limit: limits.maxInventory, allowEmpty: true, "graft"))
+        case .syncrange:
+            message = .syncRanges(try SyncRanges.decode(&r, maxIDs: limits.maxInventory))
+        case .syncget:
+            message = .syncGet(try decodeInventory(&r, limit: limits.maxInventory, "syncget"))
+        case .syncobject:
+            guard r.remaining > 0 else { throw WireError(.invalidValue, "syncobject payload is empty") }
+            guard r.remaining <= limits.maxObject else {
+                throw WireError(.lengthOverLimit, "syncobject of \(r.remaining) bytes exceeds limit \(limits.maxObject)")
+            }
+            message = .syncObject(r.readRest())
         }
         try r.expectEnd("message payload")
         return message
@@ -212,6 +235,9 @@ extension Message {
         case .reject(let r): r.reason.utf8.count <= limits.maxRejectReason
         case .bye(let b): b.reason.utf8.count <= limits.maxByeReason
         case .version(let v): v.userAgent.utf8.count <= limits.maxUserAgent
+        case .syncGet(let ids): !ids.isEmpty && ids.count <= limits.maxInventory
+        case .syncObject(let bytes): !bytes.isEmpty && bytes.count <= limits.maxObject
+        case .syncRanges(let r): r.ranges.count <= SyncRanges.maxRanges && r.idCount <= limits.maxInventory
         case .verack, .ping, .pong, .getaddr, .prune: true
         }
     }

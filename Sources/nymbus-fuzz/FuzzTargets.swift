@@ -18,6 +18,7 @@ enum FuzzTarget: String, CaseIterable {
     case plaintext
     case batch
     case streamEntry = "stream-entry"
+    case sync
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -51,6 +52,29 @@ enum FuzzTarget: String, CaseIterable {
         case .streamEntry:
             guard let items = try? StreamEntryPayload.decode(bytes, maxItem: 65_536) else { return }
             precondition(StreamEntryPayload.encode(items) == bytes, "stream-entry: re-encoded payload differs")
+        case .sync:
+            // A peer's `syncrange` payload: decoded, round-tripped, then answered (as responder
+            // and as initiator) against a small archive index: bogus ranges must never trap, and
+            // answers must stay inside the wire's bounds.
+            var reader = ByteReader(bytes)
+            guard case .syncRanges(let ranges)? = try? Message.decodePayload(command: .syncrange, from: &reader) else { return }
+            var writer = ByteWriter()
+            Message.syncRanges(ranges).encodePayload(into: &writer)
+            var again = ByteReader(writer.bytes)
+            precondition(
+                (try? Message.decodePayload(command: .syncrange, from: &again)) == .syncRanges(ranges),
+                "sync: re-encoded ranges do not decode to the same value")
+            let answer = RangeReconciler.respond(to: ranges.ranges, index: SyncFuzzing.index)
+            let (next, need) = RangeReconciler.reconcile(ranges.ranges, index: SyncFuzzing.index)
+            for out in [answer, next] {
+                let message = SyncRanges(round: ranges.round, isReply: true, ranges: out)
+                precondition(out.count <= SyncRanges.maxRanges && message.idCount <= 500, "sync: answer over the bounds")
+                var w = ByteWriter()
+                Message.syncRanges(message).encodePayload(into: &w)
+                var r = ByteReader(w.bytes)
+                precondition((try? Message.decodePayload(command: .syncrange, from: &r)) != nil, "sync: answer does not decode")
+            }
+            precondition(need.count <= 500, "sync: more ids needed than listed")
         case .resp: RESPFuzzing.requests(bytes)
         case .respReply: RESPFuzzing.replies(bytes)
         case .nymText:
@@ -81,6 +105,8 @@ enum FuzzTarget: String, CaseIterable {
                 BatchPayload.encode([Array("hello".utf8), Array("nymbus".utf8)]),
                 BatchPayload.encode([[], [0xff], Array(repeating: 7, count: 300)]),
             ]
+        case .sync:
+            return SyncFuzzing.seeds
         case .streamEntry:
             return [
                 StreamEntryPayload.encode([Array("item".utf8), Array("tea".utf8)]),
@@ -111,6 +137,24 @@ enum FuzzTarget: String, CaseIterable {
             let responses = [ServerResponse.selfAddress(address), .received(ReceivedMessage(data: [65], senderTag: tag))]
                 .map { $0.encodeText() }
             return (requests + responses).map { Array($0.utf8) }
+        }
+    }
+}
+
+/// A fixed archive index for the `sync` target: 300 keys over 30 minutes, with shared timestamps.
+enum SyncFuzzing {
+    static let index: SyncIndex = SyncIndex(
+        (0..<300).map { i in
+            let id = Blake2b.digest32([UInt8(i & 0xff), UInt8(i >> 8)])
+            return SyncKey(timestamp: 29_000_000 + UInt32(i / 10), id: MessageID(bytes: id)!)
+        })
+
+    static var seeds: [[UInt8]] {
+        let first = RangeReconciler.initiate(SyncIndex(Array(index.keys.prefix(200))), windowStart: 29_000_000)
+        return [first, [SyncRange(upper: .infinity, mode: .idList([]))], []].map { ranges in
+            var w = ByteWriter()
+            Message.syncRanges(SyncRanges(round: 1, isReply: false, ranges: ranges)).encodePayload(into: &w)
+            return w.bytes
         }
     }
 }

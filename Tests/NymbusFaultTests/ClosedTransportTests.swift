@@ -89,7 +89,7 @@ private struct CapturingHandler: LogHandler {
         #expect("\(statistics)".contains("getaddr"), "statistics print their commands by name")
         #expect(Command.allCases.map(\.description) == [
             "version", "verack", "ping", "pong", "getaddr", "addr", "reject", "bye", "object", "custom", "inv",
-            "getdata", "prune", "graft",
+            "getdata", "prune", "graft", "syncrange", "syncget", "syncobject",
         ])
         for node in nodes { await node.stop() }
         await transports[1].close()

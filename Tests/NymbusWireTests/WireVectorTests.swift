@@ -65,6 +65,18 @@ enum Fixtures {
         "prune": .prune,
         "graft-empty": .graft([]),
         "graft-two": .graft([id3, id1]),
+        "syncrange-question": .syncRanges(SyncRanges(round: 1, isReply: false, ranges: [
+            SyncRange(upper: SyncBound(timestamp: 29_000_000, prefix: []), mode: .skip),
+            SyncRange(upper: SyncBound(timestamp: 29_000_100, prefix: [0x20, 0x21]), mode: .fingerprint(Array(0x60..<0x70))),
+            SyncRange(upper: .infinity, mode: .idList([id1, id2])),
+        ])),
+        "syncrange-done": .syncRanges(SyncRanges(round: 7, isReply: true, ranges: [])),
+        "syncrange-reply": .syncRanges(SyncRanges(round: 2, isReply: true, ranges: [
+            SyncRange(upper: SyncBound(timestamp: 29_000_050, prefix: []), mode: .idList([])),
+            SyncRange(upper: .infinity, mode: .skip),
+        ])),
+        "syncget-two": .syncGet([id2, id1]),
+        "syncobject": .syncObject([0xCA, 0xFE]),
     ]
 
     static let id1 = InventoryID(bytes: Array(0x20..<0x40))!
