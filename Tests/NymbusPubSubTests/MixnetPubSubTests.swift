@@ -93,10 +93,11 @@ import Testing
             #expect(transmissions == objects * perObject)
             #expect(stats.allSatisfy { $0.pruneSent == 0 && $0.graftSent == 0 })
         case .tree:
-            // Pushes follow the eager links only, far fewer than flooding's; with the objects grafts
-            // and getdata fetched, at least one per node and object.
+            // Pushes follow the eager links only, fewer than flooding's (every node keeps 3 eager
+            // links, and this graph's nodes have 3 to 6); with the objects grafts and getdata
+            // fetched, at least one per node and object.
             let served = stats.map(\.getdataServed).reduce(0, +)
-            #expect(transmissions + served >= objects * (count - 1) && transmissions < objects * perObject / 2)
+            #expect(transmissions + served >= objects * (count - 1) && transmissions < objects * perObject)
             #expect(stats.map(\.pruneSent).reduce(0, +) == stats.map(\.pruneReceived).reduce(0, +))
             #expect(stats.map(\.pruneSent).reduce(0, +) > 0)
         }

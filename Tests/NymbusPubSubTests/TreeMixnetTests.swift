@@ -32,7 +32,9 @@ import Testing
         // The tree forms: one of D's two links turns lazy.
         try await publish(4)
         #expect(await d.waitFor(4, within: 30).count == 4)
-        #expect(await eventually { await mesh.pubsubs[3].linkModes() == (eager: 1, lazy: 1) })
+        // (Under load both ends may prune at once and leave D with no eager link for a moment; it
+        // then grafts one back, which is what this test is about too.)
+        #expect(await eventually(timeout: .seconds(90)) { await mesh.pubsubs[3].linkModes() == (eager: 1, lazy: 1) })
         let parent = await mesh.pubsubs[1].linkModes().eager == 2 ? 1 : 2
         let other = 3 - parent
         #expect(await mesh.pubsubs[parent].linkModes() == (eager: 2, lazy: 0), "A and D are pushed to")
