@@ -16,6 +16,9 @@
 #   memory   MemoryBench: one node with 64 peers and a full seen cache
 #   relink   RelinkBench: relink time after a peer is killed (visible, hidden dialer) and the
 #            keepalive's packets per idle link per minute
+#   dissemination  DisseminationBench: flood against the eager/lazy tree on one 50-node overlay
+#            (5 hidden) paced as nym-client: messages per delivery, sustained rate, latency, churn,
+#            5 % loss, reply SURBs at a hidden node
 #   catchup  CatchupBench: catch-up after 10 minutes and 6 hours of a topic at 1 msg/s (packets per
 #            missed message, time to caught-up vs live delivery) and a hidden node's 10 minutes
 # Needs: swift, libsodium (make deps), redis-server, redis-benchmark (make bench installs them).
@@ -24,7 +27,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGE="$ROOT/Benchmarks"
 SWIFT=${SWIFT:-swift}
-ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink,catchup}
+ONLY=${BENCH_ONLY:-object,broker,streams,overlay,flow,memory,relink,dissemination,catchup}
 BUILD=(-c release --package-path "$PACKAGE")
 if [ -n "${JOBS:-}" ]; then BUILD+=(-j "$JOBS"); fi
 if [ -n "${BENCH_SCRATCH:-}" ]; then BUILD+=(--scratch-path "$BENCH_SCRATCH"); fi
@@ -272,6 +275,12 @@ fi
 
 if wanted relink; then
     run relink "$BIN/RelinkBench" --samples 10 --idle-seconds 120
+fi
+
+if wanted dissemination; then
+    # The dissemination issue: flood and tree side by side, same graph, same paced mixnet.
+    run dissemination "$BIN/DisseminationBench" --nodes "${DISSEMINATION_NODES:-50}" --hidden 5 --outbound 4 \
+        --rates "${DISSEMINATION_RATES:-4,8,12,16,20,25,30}" --step-seconds 12
 fi
 
 if wanted catchup; then
