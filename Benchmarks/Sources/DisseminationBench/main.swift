@@ -218,7 +218,7 @@ for r in results {
         ratio: flood.map { $0.low.messagesPerDelivery / max(0.001, r.low.messagesPerDelivery) },
         goal: "≤ 1.3", met: r.low.messagesPerDelivery <= 1.3
     ).emit()
-    if let mid = r.sweep.last(where: { $0.1.complete }) {
+    if let mid = r.sweep.last(where: { $0.0 == r.sustained }) {
         ResultRow(
             benchmark: "\(name): mixnet messages per delivery at \(Format.number(mid.0))/s",
             figure: Format.number(mid.1.messagesPerDelivery, decimals: 2), baseline: "floor 1.0",
