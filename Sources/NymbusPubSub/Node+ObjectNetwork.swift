@@ -12,6 +12,11 @@ extension Node: ObjectNetwork {
         await sendTopicMessage(message.wireMessage, toEach: peers)
     }
 
+    /// Sends a topic message to every established peer not in `excluded`, in one call.
+    public func send(_ message: TopicMessage, toAllExcept excluded: Set<PeerID>) async -> [PeerID] {
+        await sendTopicMessage(message.wireMessage, toEach: peers().map(\.id).filter { !excluded.contains($0) })
+    }
+
     /// The established links (address-fetch links excluded).
     public func connectedPeers() async -> [PeerID] { peers().map(\.id) }
 

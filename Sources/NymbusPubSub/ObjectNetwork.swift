@@ -13,6 +13,11 @@ public protocol ObjectNetwork: Sendable {
     /// its link took it. Defaults to `send(_:to:)` with one peer.
     func send(_ message: TopicMessage, to peer: Peer) async -> Bool
 
+    /// Sends `message` to every connected peer not in `excluded` (how objects are pushed: one
+    /// call per object, however many links); returns the peers whose link took it. Defaults to
+    /// `connectedPeers()` then `send(_:to:)`.
+    func send(_ message: TopicMessage, toAllExcept excluded: Set<Peer>) async -> [Peer]
+
     /// The peers connected now.
     func connectedPeers() async -> [Peer]
 
@@ -48,5 +53,9 @@ extension ObjectNetwork {
     /// Sends `message` to `peer` alone; returns whether its link took it.
     public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {
         await !send(message, to: [peer]).isEmpty
+    }
+
+    public func send(_ message: TopicMessage, toAllExcept excluded: Set<Peer>) async -> [Peer] {
+        await send(message, to: connectedPeers().filter { !excluded.contains($0) })
     }
 }

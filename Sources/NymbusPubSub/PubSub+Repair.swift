@@ -24,7 +24,10 @@ extension PubSub {
     /// again for objects whose request timed out.
     public func heartbeat() async {
         let peers = await network.connectedPeers()
-        if configuration.dissemination == .tree { repair.requestDelay = await graftDelay() }
+        if configuration.dissemination == .tree {
+            repair.requestDelay = await graftDelay()
+            self.tree.keepOnly(Set(peers))
+        }
         let tree = self.tree
         let lazyLinks = peers.filter { !tree.isEager($0) }.count
         let lazyEvery =

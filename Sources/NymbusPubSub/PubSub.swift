@@ -581,8 +581,10 @@ public actor PubSub<Network: ObjectNetwork> {
 
     /// Whether a duplicate from `peer` prunes its link (`PushTree.duplicate`), keeping at least
     /// `keepEagerLinks` eager links.
+    /// The links are counted only when this duplicate would complete a run: most duplicates
+    /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer) async -> Bool {
-        guard configuration.keepEagerLinks > 0 else { return tree.duplicate(from: peer) }
+        guard configuration.keepEagerLinks > 0, tree.completesRun(from: peer) else { return tree.duplicate(from: peer) }
         let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
         return tree.duplicate(from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks)
     }
@@ -591,17 +593,16 @@ public actor PubSub<Network: ObjectNetwork> {
     /// `sender` (tree). A node of its own publish with every link lazy grafts one, so its object
     /// is pushed rather than only announced. Returns how many links took it.
     func push(_ bytes: [UInt8], from sender: Network.Peer?) async -> Int {
+        var excluded: Set<Network.Peer> = sender.map { [$0] } ?? []
+        if configuration.dissemination == .tree { excluded.formUnion(tree.lazy) }
+        let took = await network.send(.object(bytes), toAllExcept: excluded).count
+        guard took == 0, sender == nil, configuration.dissemination == .tree else { return took }
+        // Nothing took this node's own object: if that is because every link is lazy, graft one.
         let connected = await network.connectedPeers()
-        guard configuration.dissemination == .tree else {
-            return await network.send(.object(bytes), to: connected.filter { $0 != sender }).count
-        }
-        var targets = tree.pushTargets(connected: connected, except: sender)
-        if targets.isEmpty, sender == nil, let peer = connected.randomElement() {
-            tree.grafted(peer)
-            if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
-            targets = [peer]
-        }
-        return await network.send(.object(bytes), to: targets).count
+        guard !connected.contains(where: { tree.isEager($0) }), let peer = connected.randomElement() else { return 0 }
+        tree.grafted(peer)
+        if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
+        return await network.send(.object(bytes), to: [peer]).count
     }
 
     private func count(_ reason: ObjectRouter.DropReason) {

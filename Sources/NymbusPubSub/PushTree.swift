@@ -80,6 +80,20 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         return true
     }
 
+    /// Whether one more duplicate from `peer` would prune its link (no change made).
+    func completesRun(from peer: Peer) -> Bool {
+        !lazy.contains(peer) && duplicatesInARow[peer, default: 0] + 1 >= pruneAfter
+    }
+
+    /// Forgets every link not in `connected` (links the topic layer never heard close), so the
+    /// sets stay as small as the links a node has.
+    mutating func keepOnly(_ connected: Set<Peer>) {
+        if lazy.contains(where: { !connected.contains($0) }) { lazy = lazy.filter { connected.contains($0) } }
+        if duplicatesInARow.keys.contains(where: { !connected.contains($0) }) {
+            duplicatesInARow = duplicatesInARow.filter { connected.contains($0.key) }
+        }
+    }
+
     /// `peer` sent `prune`: stop pushing to it.
     mutating func pruned(by peer: Peer) {
         lazy.insert(peer)
