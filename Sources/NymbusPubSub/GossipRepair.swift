@@ -94,17 +94,14 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
 
     // MARK: Objects
 
-    /// An object this node accepted (from `peer`) or published (`peer` nil). With `bytes` (the
-    /// copy it relays) it enters the cache; without, it
-    /// only ends any want for it. Returns whether it answered our `getdata` to `peer`.
+    /// An object this node accepted (from `peer`) or published (`peer` nil): its bytes, as relayed,
+    /// enter the cache and any want for it ends. Returns whether it answered our `getdata` to `peer`.
     ///
     /// `nowMillis` (a monotonic clock) lets a push that an announcement beat be measured
     /// (`pushLag`).
-    mutating func accepted(_ id: MessageID, bytes: [UInt8]?, from peer: Peer?, now: Int64, nowMillis: Int64? = nil)
+    mutating func accepted(_ id: MessageID, bytes: [UInt8], from peer: Peer?, now: Int64, nowMillis: Int64? = nil)
         -> Bool
     {
-        // The common case allocates nothing: an object nobody announced, not to be cached.
-        if bytes == nil && wants.isEmpty { return false }
         var known: Set<Peer> = peer.map { [$0] } ?? []
         var repaired = false
         if let want = wants.removeValue(forKey: id) {
@@ -117,7 +114,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 pushLag.add(nowMillis - announced)
             }
         }
-        if let bytes { cache.insert(id, bytes: bytes, window: window, now: now, knownBy: known) }
+        cache.insert(id, bytes: bytes, window: window, now: now, knownBy: known)
         return repaired
     }
 
