@@ -1,3 +1,4 @@
+import NymbusCrypto
 import Foundation
 import GRDB
 public import NymbusPubSub
@@ -143,7 +144,7 @@ public final class SQLiteObjectArchive: ObjectArchive {
         try ledger.withLock { (ledger: inout ArchiveLedger) throws(ArchiveError) in
             var trial = ledger
             guard !trial.expire(now: now).isEmpty else { return }
-            let cutoff = ArchiveLedger.cutoffMinute(now: now, retention: limits.retention)
+            let cutoff = ArchiveLedger.cutoffMinute(now: now, retention: limits.retention.wholeSeconds)
             do {
                 try queue.write { db in try db.execute(sql: "DELETE FROM objects WHERE ts < ?", arguments: [Int64(cutoff)]) }
             } catch {

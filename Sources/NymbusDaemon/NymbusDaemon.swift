@@ -37,8 +37,10 @@ public actor NymbusDaemon {
 
     /// Builds the parts; nothing connects until `start()`.
     ///
-    /// - Throws: `DaemonError` if the data directory cannot be used or a file in it is corrupt.
+    /// - Throws: `DaemonError` if the data directory cannot be used or a file in it is corrupt,
+    ///   `.invalidConfiguration` naming a field out of its range (``DaemonConfiguration/validate()``).
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
+        try configuration.validate()
         var configuration = configuration
         let directory = try configuration.dataDirectory.map { path throws(DaemonError) in try DataDirectory(path: path) }
         let lock = try directory.map { directory throws(DaemonError) in try DataDirectoryLock(directory: directory) }

@@ -116,10 +116,11 @@ public actor Node {
     ///
     /// Throws `NodeError.corruptAddressBook` if the book file is corrupt (it is moved aside
     /// first, so starting again begins with an empty book), or `.transport` if a visible node
-    /// cannot learn its own address.
+    /// cannot learn its own address, or `.invalidConfiguration` naming a field out of its range.
     public func start() async throws(NodeError) {
         guard !started else { return }
         guard !stopping else { throw NodeError(.stopped, "a stopped node cannot be started again") }
+        try configuration.validate()
         do {
             selfAddress = try await transport.selfAddress()
         } catch {

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// Gossip repair on the topic layer: the heartbeat, links coming and going, and `inv`/`getdata`
 /// from peers. The rules are in `GossipRepair`; this carries out what it returns.
 extension PubSub {
@@ -107,9 +109,9 @@ extension PubSub {
         } else if let timeout = await network.roundTripTimeout() {
             milliseconds = Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15
         } else {
-            return configuration.graftTimeout
+            return configuration.graftTimeout.wholeSeconds
         }
-        return min(configuration.requestTimeout, max(1, Int64((milliseconds / 1000).rounded(.up))))
+        return min(configuration.requestTimeout.wholeSeconds, max(1, Int64((milliseconds / 1000).rounded(.up))))
     }
 
     /// Milliseconds of a monotonic clock, for measuring lags (never the wall clock, which jumps).
@@ -175,13 +177,13 @@ extension GossipRepair {
         var settings = Settings()
         settings.gossipHistory = c.gossipHistory
         settings.gossipDelay = c.gossipDelay
-        settings.requestTimeout = c.requestTimeout
+        settings.requestTimeout = c.requestTimeout.wholeSeconds
         settings.maxRequestsPerPeer = c.maxRequestsPerPeer
         settings.maxRequests = c.maxRequests
         self.init(
             settings: settings,
             cache: MessageCache(
-                maxAge: c.messageCacheWindow, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
+                maxAge: c.messageCacheWindow.wholeSeconds, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
     }
 }
 

@@ -14,7 +14,7 @@ extension PubSub {
         self.archive = archive
         let now = clock()
         do { try archive.expire(now: now) } catch { logArchive(error) }
-        let recent = UInt32(clamping: max(0, now - configuration.maxAge - configuration.maxFuture) / 60)
+        let recent = UInt32(clamping: max(0, now - configuration.maxAge.wholeSeconds - configuration.maxFuture.wholeSeconds) / 60)
         for key in archive.index(from: recent).keys {
             if router.recordOwn(key.id, now: now) == .full { break }
         }
@@ -210,7 +210,7 @@ extension PubSub where Network: SyncNetwork {
             sync.stats.tooOld += 1
             return
         }
-        guard object.timestampSeconds <= now + configuration.maxFuture else {
+        guard object.timestampSeconds <= now + configuration.maxFuture.wholeSeconds else {
             stats.droppedFuture += 1
             return
         }
@@ -225,7 +225,7 @@ extension PubSub where Network: SyncNetwork {
             return
         }
         // Inside the flood window the seen cache must know it too (a flood copy may follow).
-        if object.timestampSeconds >= now - configuration.maxAge, router.recordOwn(id, now: now) == .full {
+        if object.timestampSeconds >= now - configuration.maxAge.wholeSeconds, router.recordOwn(id, now: now) == .full {
             stats.droppedCacheFull += 1
             return
         }
