@@ -5,7 +5,7 @@ import NymbusCrypto
 extension PubSub {
     /// Starts gossip repair: installs the network's repair handler and, unless
     /// `heartbeatInterval` is nil, the heartbeat timer (each interval jittered by
-    /// ±`heartbeatJitter`). Idempotent; `attached(to:)` and the first `peerConnected` call it.
+    /// ±`heartbeatJitter`). Idempotent; `attach(then:)` and the first `peerConnected` call it.
     public func start() async {
         guard !repairStarted else { return }
         repairStarted = true
