@@ -3,13 +3,16 @@ import NymbusCrypto
 /// Gossip repair on the topic layer: the heartbeat, links coming and going, and `inv`/`getdata`
 /// from peers. The rules are in `GossipRepair`; this carries out what it returns.
 extension PubSub {
-    /// Starts gossip repair: installs the network's repair handler and, unless
-    /// `heartbeatInterval` is nil, the heartbeat timer (each interval jittered by
-    /// ±`heartbeatJitter`). Idempotent; `attach(then:)` and the first `peerConnected` call it.
+    /// Starts gossip repair: installs the network's repair handler (unless catch-up's
+    /// `startSync()` already routes every topic message) and, unless `heartbeatInterval` is nil,
+    /// the heartbeat timer (each interval jittered by ±`heartbeatJitter`). Idempotent;
+    /// `attach(then:)` and the first `peerConnected` call it.
     public func start() async {
         guard !repairStarted else { return }
         repairStarted = true
-        await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        if !syncStarted {
+            await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        }
         guard let interval = configuration.heartbeatInterval else { return }
         let jitter = configuration.heartbeatJitter
         heartbeatTask = Task { [weak self] in
