@@ -106,7 +106,7 @@ let package = Package(
             swiftSettings: strict),
         // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
         // randomness, child processes, temporary paths. Used by test targets only.
-        .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
+        .target(name: "NymbusTestSupport", dependencies: ["NymbusCrypto"], path: "Tests/NymbusTestSupport", swiftSettings: strict),
         // The same for tests that run nodes on a local mixnet: quiescence (`settle`).
         .target(
             name: "NymbusNetworkTestSupport", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusNode"],

@@ -2,6 +2,7 @@ import Logging
 import NymClient
 import NymbusCrypto
 import NymbusTransport
+import NymbusTestSupport
 import Testing
 
 /// `NymClientConfiguration.validate()`: each field out of its range is named, with the range.
@@ -9,7 +10,7 @@ import Testing
     @Test func eachBadFieldIsNamedWithItsRange() throws {
         #expect(throws: Never.self) { try NymClientConfiguration().validate() }
         #expect(throws: Never.self) { try NymClientConfiguration(url: "ws://[::1]:1978/x").validate() }
-        let cases: [(String, (inout NymClientConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout NymClientConfiguration) -> Void)] = [
             ("NymClientConfiguration.host is empty; allowed: a host name or address", { $0.host = "" }),
             ("NymClientConfiguration.port is 0; allowed: 1...65535", { $0.port = 0 }),
             ("NymClientConfiguration.port is 70000; allowed: 1...65535", { $0.port = 70000 }),
@@ -20,13 +21,7 @@ import Testing
             ("NymClientConfiguration.maxFrameSize is 0; allowed: 1 or more", { $0.maxFrameSize = 0 }),
             ("NymClientConfiguration.resendWindow is -1 s; allowed: 0 s or more", { $0.resendWindow = .seconds(-1) }),
         ]
-        for (expected, change) in cases {
-            var configuration = NymClientConfiguration()
-            change(&configuration)
-            let error = #expect(throws: NymClientError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: NymClientConfiguration(), code: NymClientError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     /// The check runs at `start()`, before any connection attempt.

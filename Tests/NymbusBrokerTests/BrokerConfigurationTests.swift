@@ -10,7 +10,7 @@ import Testing
 @Suite struct BrokerConfigurationTests {
     @Test func eachBadFieldIsNamedWithItsRange() {
         #expect(throws: Never.self) { try BrokerConfiguration(socketPath: "/tmp/x.sock").validate() }
-        let cases: [(String, (inout BrokerConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout BrokerConfiguration) -> Void)] = [
             ("BrokerConfiguration.socketPath is empty; allowed: a path", { $0.socketPath = "" }),
             ("BrokerConfiguration.maxOutputBytes is 1024; allowed: 65536 or more", { $0.maxOutputBytes = 1024 }),
             ("BrokerConfiguration.slowClientGrace is -1 s; allowed: 0 s or more", { $0.slowClientGrace = .seconds(-1) }),
@@ -22,13 +22,7 @@ import Testing
                 { $0.streamRetention.maxAge = .milliseconds(-5) }
             ),
         ]
-        for (expected, change) in cases {
-            var configuration = BrokerConfiguration(socketPath: "/tmp/x.sock")
-            change(&configuration)
-            let error = #expect(throws: BrokerError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: BrokerConfiguration(socketPath: "/tmp/x.sock"), code: BrokerError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     /// Stream ids count milliseconds: the age limit reaches them rounded down to a millisecond.

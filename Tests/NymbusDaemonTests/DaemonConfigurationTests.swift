@@ -19,7 +19,7 @@ import Testing
 
     @Test func ownAndPartsFieldsAreNamedWithTheirRange() {
         #expect(throws: Never.self) { try Self.configuration().validate() }
-        let cases: [(String, (inout DaemonConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout DaemonConfiguration) -> Void)] = [
             ("NymClientConfiguration.port is 0; allowed: 1...65535", { $0.nymClient.port = 0 }),
             ("NodeConfiguration.outboundTarget is -1; allowed: 0...1024", { $0.node.outboundTarget = -1 }),
             ("PubSubConfiguration.graftTimeout is 0 s; allowed: 1 s...10 s", { $0.pubsub.graftTimeout = .zero }),
@@ -30,13 +30,7 @@ import Testing
             ("DaemonConfiguration.warnWithoutPeerAfter is 0 s; allowed: more than 0 s", { $0.warnWithoutPeerAfter = .zero }),
             ("DaemonConfiguration.noPeerPublishWait is -1 s; allowed: 0 s or more", { $0.noPeerPublishWait = .seconds(-1) }),
         ]
-        for (expected, change) in cases {
-            var configuration = Self.configuration()
-            change(&configuration)
-            let error = #expect(throws: DaemonError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: Self.configuration(), code: DaemonError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     /// `NymbusDaemon.init` checks first: a bad setting leaves the data directory untouched.
@@ -52,7 +46,7 @@ import Testing
 
     @Test func devnetFieldsAreNamedWithTheirRange() {
         #expect(throws: Never.self) { try DevnetConfiguration(directory: "/tmp/nb-unused").validate() }
-        let cases: [(String, (inout DevnetConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout DevnetConfiguration) -> Void)] = [
             ("DevnetConfiguration.nodes is 0; allowed: 1...200", { $0.nodes = 0 }),
             ("DevnetConfiguration.nodes is 201; allowed: 1...200", { $0.nodes = 201 }),
             (
@@ -62,12 +56,6 @@ import Testing
             ("DevnetConfiguration.directory is empty; allowed: a path", { $0.directory = "" }),
             ("MixnetConfiguration.lossProbability is -0.5; allowed: 0.0...1.0", { $0.mixnet.lossProbability = -0.5 }),
         ]
-        for (expected, change) in cases {
-            var configuration = DevnetConfiguration(directory: "/tmp/nb-unused")
-            change(&configuration)
-            let error = #expect(throws: DaemonError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: DevnetConfiguration(directory: "/tmp/nb-unused"), code: DaemonError.Code.invalidConfiguration) { try $0.validate() }
     }
 }

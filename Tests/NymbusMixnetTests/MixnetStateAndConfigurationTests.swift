@@ -106,7 +106,7 @@ import Testing
     /// Each field out of its range is named, with the range (``FieldCheck``).
     @Test func eachBadFieldIsNamedWithItsRange() {
         #expect(throws: Never.self) { try MixnetConfiguration().validate() }
-        let cases: [(String, (inout MixnetConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout MixnetConfiguration) -> Void)] = [
             ("MixnetConfiguration.firstPort is 70000; allowed: 0...65535", { $0.firstPort = 70000 }),
             (
                 "MixnetConfiguration.clientCount is 2; allowed: 0...1",
@@ -121,13 +121,7 @@ import Testing
             ("MixnetSurbPolicy.maximumRequest is 5; allowed: 10 or more", { $0.surbs.maximumRequest = 5 }),
             ("MixnetSurbPolicy.inspectionInterval is 0 s; allowed: more than 0 s", { $0.surbs.inspectionInterval = .zero }),
         ]
-        for (expected, change) in cases {
-            var configuration = MixnetConfiguration()
-            change(&configuration)
-            let error = #expect(throws: MixnetError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: MixnetConfiguration(), code: MixnetError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     @Test func aPortInUseIsABindError() async throws {

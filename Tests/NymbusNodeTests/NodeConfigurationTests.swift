@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusNode
@@ -8,7 +9,7 @@ import Testing
     @Test func eachBadFieldIsNamedWithItsRange() {
         #expect(throws: Never.self) { try NodeConfiguration().validate() }
         #expect(throws: Never.self) { try NodeConfiguration(mode: .hidden).validate() }
-        let cases: [(String, (inout NodeConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout NodeConfiguration) -> Void)] = [
             ("NodeConfiguration.outboundTarget is -1; allowed: 0...1024", { $0.outboundTarget = -1 }),
             ("NodeConfiguration.inboundMax is 5000; allowed: 0...1024", { $0.inboundMax = 5000 }),
             ("NodeConfiguration.pingInterval is 0 s; allowed: more than 0 s", { $0.pingInterval = .zero }),
@@ -30,13 +31,7 @@ import Testing
                 { $0.userAgent = String(repeating: "a", count: 65) }
             ),
         ]
-        for (expected, change) in cases {
-            var configuration = NodeConfiguration()
-            change(&configuration)
-            let error = #expect(throws: NodeError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: NodeConfiguration(), code: NodeError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     /// The check runs where the configuration is used: a node with a bad one does not start,

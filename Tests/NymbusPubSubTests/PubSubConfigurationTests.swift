@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusPubSub
@@ -8,7 +9,7 @@ import Testing
 @Suite struct PubSubConfigurationTests {
     @Test func eachBadFieldIsNamedWithItsRange() {
         #expect(throws: Never.self) { try PubSubConfiguration().validate() }
-        let cases: [(String, (inout PubSubConfiguration) -> Void)] = [
+        let cases: [(reason: String, change: (inout PubSubConfiguration) -> Void)] = [
             ("PubSubConfiguration.maxAge is 30 s; allowed: 60 s or more", { $0.maxAge = .seconds(30) }),
             ("PubSubConfiguration.maxFuture is 59 s; allowed: 60 s or more", { $0.maxFuture = .seconds(59) }),
             // seenWindow must cover maxAge + maxFuture (17 min) and at least 10 min.
@@ -36,13 +37,7 @@ import Testing
             ("SyncSettings.reconciler.maxIDs is 501; allowed: 1...500", { $0.sync.reconciler.maxIDs = 501 }),
             ("SyncSettings.servedPerSecond is 0.0; allowed: more than 0.0", { $0.sync.servedPerSecond = 0 }),
         ]
-        for (expected, change) in cases {
-            var configuration = PubSubConfiguration()
-            change(&configuration)
-            let error = #expect(throws: PubSubError.self) { try configuration.validate() }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.reason == expected)
-        }
+        expectEachRejected(cases, from: PubSubConfiguration(), code: PubSubError.Code.invalidConfiguration) { try $0.validate() }
     }
 
     @Test func archiveLimitsNameTheirBadField() {
