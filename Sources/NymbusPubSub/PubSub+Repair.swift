@@ -142,11 +142,11 @@ extension PubSub {
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
         if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer),
-            ids.count > 1 || tree.looksBroken
+            (ids.count > 1 && !tree.isSlow) || tree.looksBroken
         {
             // Announced ids that did not arrive in time, and the tree above this node looks broken
-            // (several missing at once, or most of the last few fetched): the announcer's link
-            // turns eager, and the request rides on the `graft`.
+            // (several missing at once, or most of the last few fetched) rather than slow (no late
+            // push lately): the announcer's link turns eager, and the request rides on the `graft`.
             message = .graft(ids)
             tree.grafted(peer)
         }
