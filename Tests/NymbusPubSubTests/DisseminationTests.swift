@@ -114,6 +114,30 @@ import Testing
         #expect(await pubsub.statistics.latePushes == 1)
     }
 
+    /// Rule 7: a lazy link hears ids every 2 heartbeats from the end that accepted it, and every
+    /// 8 from the end that dialed it; an eager link every 8; a peer that has everything, never.
+    @Test func theDialingEndOfALazyLinkAnnouncesRarely() async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4])
+        await network.setDialed([4, 5])  // 5 is not connected: ignored
+        for peer in [2, 3, 4] { await pubsub.handle(.prune, from: peer) }
+        var n = 0
+        func oneHeartbeat() async throws {
+            n += 1
+            await pubsub.handleIncoming(object: try RepairTests.object(n, clock: clock).bytes, from: 1)
+            clock.advance(1)
+            await pubsub.heartbeat()
+        }
+        for _ in 0..<4 { try await oneHeartbeat() }
+        _ = await Self.take(network)
+        for _ in 0..<16 { try await oneHeartbeat() }
+        var invs: [Int: Int] = [:]
+        for (peer, message) in await Self.take(network) {
+            guard case .inv = message else { continue }
+            invs[peer, default: 0] += 1
+        }
+        #expect(invs == [2: 8, 3: 8, 4: 2], "1 sent every object; 2 and 3 accepted our links; we dialed 4")
+    }
+
     @Test func aNodeKeepsItsLastEagerLinks() {
         var tree = PushTree<Int>(pruneAfter: 1)
         let kept = tree.duplicate(from: 1, eagerLinks: 3, keepEager: 3)
