@@ -6,7 +6,7 @@ import NymbusWire
 /// keeps nym-client's share small: a message goes only while the lane holds fewer than `window`
 /// packets, as nym-client's `LaneQueueLength` answers report it (spec/node.md §13). Everything
 /// else waits here, control messages first, then repair (`inv`, `getdata`), then objects, then
-/// catch-up answers; the objects waiting (catch-up answers included) are bounded in packets, and an object that does not fit is refused (the topic
+/// catch-up answers; the objects waiting, and the catch-up answers, are each bounded in packets, and an object that does not fit is refused (the topic
 /// layer counts it and repair announces it later).
 ///
 /// Pure: no I/O, no clock of its own. nym-client answers every request that carries a
@@ -70,8 +70,13 @@ struct LinkOutbox {
 
     private var queues: [[Item]] = Array(repeating: [], count: Priority.allCases.count)
     private var heads: [Int] = Array(repeating: 0, count: Priority.allCases.count)
-    /// Packets of objects (bulk and backfill items) waiting here.
+    /// Packets of live objects (bulk items) waiting here.
     private(set) var bulkPackets = 0
+    /// Packets of catch-up answers (backfill items) waiting here, bounded apart from live
+    /// objects: a link full of history still takes what is published now.
+    private(set) var backfillPackets = 0
+    /// Packets of objects of either kind waiting here.
+    var objectPackets: Int { bulkPackets + backfillPackets }
     /// Messages waiting here, every priority.
     private(set) var count = 0
     private var outstanding: [Outstanding] = []
@@ -97,8 +102,8 @@ struct LinkOutbox {
         case refused
     }
 
-    /// Queues `item`. A bulk item that would take the waiting bulk packets over `bulkLimit` is
-    /// refused (a lone item larger than the limit still fits an empty queue); a control message
+    /// Queues `item`. A bulk (or backfill) item that would take the waiting bulk (backfill)
+    /// packets over `bulkLimit` is refused (a lone item larger than the limit still fits an empty queue); a control message
     /// past `messageLimit` control messages is refused; a repair message past `messageLimit`
     /// repair messages replaces the oldest one.
     mutating func push(_ item: Item, bulkLimit: Int, messageLimit: Int = .max) -> PushResult {
@@ -106,9 +111,12 @@ struct LinkOutbox {
         let p = priority.rawValue
         var result = PushResult.queued
         switch priority {
-        case .bulk, .backfill:
+        case .bulk:
             guard bulkPackets == 0 || bulkPackets + item.packets <= bulkLimit else { return .refused }
             bulkPackets += item.packets
+        case .backfill:
+            guard backfillPackets == 0 || backfillPackets + item.packets <= bulkLimit else { return .refused }
+            backfillPackets += item.packets
         case .control:
             guard queues[p].count - heads[p] < messageLimit else { return .refused }
         case .repair:
@@ -135,7 +143,8 @@ struct LinkOutbox {
                 let item = queues[p][heads[p]]
                 heads[p] += 1
                 count -= 1
-                if priority.isObject { bulkPackets -= item.packets }
+                if priority == .bulk { bulkPackets -= item.packets }
+                if priority == .backfill { backfillPackets -= item.packets }
                 out.append((item, record(packets: item.packets, now: now)))
             }
             compact(p)
@@ -162,7 +171,8 @@ struct LinkOutbox {
             queues[p].insert(item, at: 0)
         }
         count += 1
-        if item.priority.isObject { bulkPackets += item.packets }
+        if item.priority == .bulk { bulkPackets += item.packets }
+        if item.priority == .backfill { backfillPackets += item.packets }
     }
 
     /// nym-client's answer for the oldest outstanding request: the lane holds `length` packets.

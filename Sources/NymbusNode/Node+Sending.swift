@@ -59,7 +59,7 @@ extension Node {
             logger.warning(
                 "a link cannot take objects as fast as they come; later ones wait for repair",
                 metadata: [
-                    "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.bulkPackets ?? 0)",
+                    "peer": "\(PeerID(id))", "queued-packets": "\(outboxes[id]?.objectPackets ?? 0)",
                     "limit": "\(configuration.linkQueueLimitPackets)",
                 ])
         } else {
@@ -232,7 +232,8 @@ extension Node {
 
     // MARK: - Room for new objects
 
-    /// Object packets waiting in every outbox.
+    /// Live object packets waiting in every outbox (catch-up answers wait behind them and do not
+    /// slow publishers).
     var queuedObjectPackets: Int { outboxes.values.reduce(0) { $0 + $1.bulkPackets } }
 
     /// How many object packets may wait before a publisher has to: `linkQueuePackets` per
@@ -282,7 +283,7 @@ extension Node {
         var depths = SendQueueDepths()
         for outbox in outboxes.values {
             depths.messages += outbox.count
-            depths.objectPackets += outbox.bulkPackets
+            depths.objectPackets += outbox.objectPackets
             depths.nymClientPackets += outbox.inClient
         }
         depths.publishersWaiting = roomWaiters.count

@@ -17,6 +17,6 @@ extension Node {
 
     public func hasSyncRoom(for peer: PeerID) -> Bool {
         guard sessions[peer.sessionID]?.isEstablished == true else { return false }
-        return (outboxes[peer.sessionID]?.bulkPackets ?? 0) * 2 < configuration.linkQueueLimitPackets
+        return (outboxes[peer.sessionID]?.objectPackets ?? 0) * 2 < configuration.linkQueueLimitPackets
     }
 }
