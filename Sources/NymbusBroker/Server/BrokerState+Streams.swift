@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusPubSub
 
 /// The stream commands (XADD, XREAD, XREADGROUP, XACK, ...) and the key commands a stream
@@ -95,6 +96,20 @@ extension BrokerState {
             return OutboxItem(channel: channel, objectType: ObjectType.rawBytes, payload: fields[1])
         }
         return OutboxItem(channel: channel, objectType: ObjectType.streamEntry, payload: StreamEntryPayload.encode(fields))
+    }
+
+    /// The client's publisher tag for XADD entries of `channel`: random, made at its first XADD
+    /// there. Past ``BrokerClient/maxOutboxTags`` channels one is forgotten (its next XADD starts
+    /// a new tag, which receivers take as a new publisher).
+    func outboxTag(_ channel: [UInt8], _ client: BrokerClient) -> UInt64 {
+        if let tag = client.outboxTags[channel] { return tag }
+        if client.outboxTags.count >= BrokerClient.maxOutboxTags, let (old, tag) = client.outboxTags.first {
+            client.outboxTags[old] = nil
+            streams.forgetOutboxTag(tag)
+        }
+        let tag = SecureRandom.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        client.outboxTags[channel] = tag
+        return tag
     }
 
     private struct TrimArguments {
@@ -236,7 +251,9 @@ extension BrokerState {
             client.reply(.bulkString(id.bytes))
             signalStream(key)
             if destination == .overlay {
-                streams.enqueue(Self.outboxItem(channel: key, fields: fields))
+                var item = Self.outboxItem(channel: key, fields: fields)
+                item.order = streams.nextOutboxSequence(tag: outboxTag(key, client))
+                streams.enqueue(item)
                 outboxDirty = true
             }
             if channelSubscribers[key] != nil || !patternSubscribers.isEmpty {

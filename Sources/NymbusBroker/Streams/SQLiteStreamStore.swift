@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
+import NymbusPubSub
 
 #if canImport(Glibc)
     import Glibc
@@ -73,6 +74,7 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                     throw StreamStoreError("the stream store '\(path)' cannot use WAL mode (got \(mode ?? "nothing"))")
                 }
                 try db.execute(sql: Self.schema)
+                try Self.migrate(db)
                 let check = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
                 guard check == "ok" else { throw StreamStoreError("integrity check failed: \(check)") }
             }
@@ -139,8 +141,16 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
             delivered INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, grp, ms, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox(
             seq INTEGER PRIMARY KEY AUTOINCREMENT, channel BLOB NOT NULL, type INTEGER NOT NULL,
-            payload BLOB NOT NULL, sealed BLOB, sent_at INTEGER);
+            payload BLOB NOT NULL, sealed BLOB, sent_at INTEGER, tag INTEGER, number INTEGER);
         """
+
+    /// Brings a store made by an earlier version up to ``schema``: outbox rows gained their
+    /// publisher tag and number (both NULL for rows stored before, which are sent unnumbered).
+    static func migrate(_ db: Database) throws {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(outbox)").map { $0["name"] as String }
+        if !columns.contains("tag") { try db.execute(sql: "ALTER TABLE outbox ADD COLUMN tag INTEGER") }
+        if !columns.contains("number") { try db.execute(sql: "ALTER TABLE outbox ADD COLUMN number INTEGER") }
+    }
 
     // MARK: Writing
 
@@ -150,8 +160,10 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         do {
             try queue.write { db in
                 for item in outbox {
-                    try Self.run(db, "INSERT INTO outbox(channel, type, payload) VALUES (?, ?, ?)", [
+                    try Self.run(db, "INSERT INTO outbox(channel, type, payload, tag, number) VALUES (?, ?, ?, ?, ?)", [
                         .blob(item.channel), .int(Int64(item.objectType)), .blob(item.payload),
+                        item.order.map { .int(Int64(bitPattern: $0.tag)) } ?? .null,
+                        item.order.map { .int(Int64($0.number)) } ?? .null,
                     ])
                 }
                 for (key, stored, changes) in batch {
@@ -289,15 +301,22 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
             return try queue.read { db in
                 try Row.fetchAll(
                     db,
-                    sql: "SELECT seq, channel, type, payload, sealed, sent_at FROM outbox WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
+                    sql: "SELECT seq, channel, type, payload, sealed, sent_at, tag, number FROM outbox WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
                     arguments: [sequence, limit]
                 )
                 .map { row in
-                    OutboxRow(
+                    let tag = row[6] as Int64?
+                    let number = row[7] as Int64?
+                    return OutboxRow(
                         sequence: row[0],
                         item: OutboxItem(
                             channel: [UInt8](row[1] as Data), objectType: UInt32(truncatingIfNeeded: row[2] as Int64),
-                            payload: [UInt8](row[3] as Data)),
+                            payload: [UInt8](row[3] as Data),
+                            order: tag.flatMap { tag in
+                                number.map {
+                                    PublisherSequence(tag: UInt64(bitPattern: tag), number: UInt32(truncatingIfNeeded: $0))
+                                }
+                            }),
                         sealed: (row[4] as Data?).map { [UInt8]($0) }, sentAt: row[5])
                 }
             }
