@@ -270,6 +270,9 @@ def cases(p):
           ("XINFO", "STREAM", k2, "FULL", "COUNT", "2"), ("XINFO", "STREAM", e, "FULL"),
           ("XRANGE", k2, "-", "+", "COUNT", "3"), ("DEL", k, k2, e, "nokey")]
     c += [("TYPE", k), ("EXISTS", k, k2), ("XLEN", k), ("XRANGE", k, "-", "+")]
+    # Plain XADDs (the broker's fast path), ids masked: they come from the clock.
+    c += [(("XADD", k, "*", "f", "v"), maskids), (("xadd", k, "*", "f", "v", "g", "w"), maskids), ("XLEN", k),
+          ("XADD", k, "*", "f"), (("XRANGE", k, "-", "+"), maskids), ("DEL", k)]
     return c
 
 def wait_blocked(conn, n=1):

@@ -112,7 +112,7 @@ extension BrokerState {
         return tag
     }
 
-    private struct TrimArguments {
+    fileprivate struct TrimArguments {
         var strategy: RedisStream.TrimStrategy?
         var approximate = false
         var limit = 0
@@ -215,8 +215,33 @@ extension BrokerState {
             client.reply(.err("The ID specified in XADD must be greater than 0-0"))
             return
         }
-        let key = arguments[1]
-        let fields = Array(arguments[fieldStart...])
+        append(key: arguments[1], fields: Array(arguments[fieldStart...]), parsed, client)
+    }
+
+    /// A plain `XADD key * field value ...` the connection handler recognised and parsed
+    /// (``RESPRequestParser/parseXAdd(_:limits:reusing:)``): what ``execute(_:from:)`` and
+    /// ``xadd(_:_:)`` do for it, without the argument list, the command table and the option
+    /// parsing. The caller checked ``acceptsPlainXAdd(from:)``.
+    func plainXAdd(key: [UInt8], fields: [[UInt8]], from client: BrokerClient) {
+        stats.commandsProcessed += 1
+        client.skippingCommand = false
+        if client.heldReplies == nil {
+            client.heldReplies = []
+            heldClients.append(client)
+        }
+        append(key: key, fields: fields, TrimArguments(), client)
+    }
+
+    /// Whether an XADD from `client` may take ``plainXAdd(key:fields:from:)``: outside MULTI and
+    /// EXEC, not refused by the RESP2 subscribed-mode rule, no `CLIENT REPLY SKIP` pending.
+    func acceptsPlainXAdd(from client: BrokerClient) -> Bool {
+        client.transaction == nil && !client.isExecuting && !client.skipNextCommand
+            && !(client.protocolVersion == .resp2 && client.isSubscribed)
+    }
+
+    /// XADD's work once its arguments are known: the backend's check, the append (with the
+    /// options' trimming and the retention), the reply, the outbox item and the fan-out.
+    private func append(key: [UInt8], fields: [[UInt8]], _ parsed: TrimArguments, _ client: BrokerClient) {
         let destination: StreamDestination
         do throws(BrokerBackendError) {
             destination = try backend?.streamDestination(channel: key, payloadBytes: Self.outboxPayloadBytes(fields)) ?? .local
@@ -224,7 +249,7 @@ extension BrokerState {
             client.reply(error.reply)
             return
         }
-        if streams.streams[key] == nil {
+        if !streams.contains(key) {
             if parsed.noMakeStream {
                 client.reply(.null)
                 return
@@ -256,7 +281,7 @@ extension BrokerState {
                 streams.enqueue(item)
                 outboxDirty = true
             }
-            if channelSubscribers[key] != nil || !patternSubscribers.isEmpty {
+            if !patternSubscribers.isEmpty || (!channelSubscribers.isEmpty && channelSubscribers[key] != nil) {
                 pendingFanOut.append((key, Self.subscriberPayload(fields)))
             }
         case .failure(.exhausted)?:
@@ -567,7 +592,7 @@ extension BrokerState {
 
     /// Notes that `key` got entries (or changed groups); blocked reads are served after the command.
     func signalStream(_ key: [UInt8]) {
-        if blockedByKey[key] != nil { readyKeys.append(key) }
+        if !blockedByKey.isEmpty, blockedByKey[key] != nil { readyKeys.append(key) }
     }
 
     /// Serves the blocked reads whose keys got entries, oldest first (Redis's

@@ -173,12 +173,29 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                         }
                         continue
                     }
-                    // Each thing once per transaction: a pipelined run names the counters many times.
+                    // Every write stores a thing's state as it is now, so a thing named twice
+                    // costs a second write at most. The counters (named by every XADD) are
+                    // written once, groups and pending entries once each; entries still there
+                    // go in multi-row inserts.
+                    var metaChanged = false
                     var seen: Set<StreamChange> = []
-                    seen.reserveCapacity(changes.count)
-                    for change in changes where seen.insert(change).inserted {
-                        try write(change, key: key, stream: stream, db: db)
+                    var added = EntryInserts(key: key)
+                    for change in changes {
+                        switch change {
+                        case .meta:
+                            metaChanged = true
+                        case .entry(let id):
+                            if let entry = stream.entry(id) {
+                                try added.add(entry, db)
+                            } else {
+                                try write(change, key: key, stream: stream, db: db)
+                            }
+                        default:
+                            if seen.insert(change).inserted { try write(change, key: key, stream: stream, db: db) }
+                        }
                     }
+                    try added.flush(db)
+                    if metaChanged { try write(.meta, key: key, stream: stream, db: db) }
                 }
             }
         } catch {
@@ -218,6 +235,52 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         guard code == SQLITE_DONE else {
             let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+
+    /// Entries of one stream on their way into the `entries` table, inserted up to
+    /// ``chunk`` rows per statement (one `INSERT ... VALUES (...), (...), ...`, a cached
+    /// statement per row count), their field lists encoded into one reused buffer.
+    private struct EntryInserts {
+        static let chunk = 32
+        /// `INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?), ...` for 1...chunk rows.
+        static let statements: [String] = (0...chunk).map { rows in
+            "INSERT OR REPLACE INTO entries VALUES " + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
+        }
+        let key: [UInt8]
+        private var waiting: [StreamEntry] = []
+        private var scratch: [UInt8] = []
+
+        init(key: [UInt8]) { self.key = key }
+
+        mutating func add(_ entry: StreamEntry, _ db: Database) throws {
+            waiting.append(entry)
+            if waiting.count == Self.chunk { try flush(db) }
+        }
+
+        mutating func flush(_ db: Database) throws {
+            guard !waiting.isEmpty else { return }
+            let sql = Self.statements[waiting.count]
+            let handle = try db.cachedStatement(sql: sql).sqliteStatement
+            sqlite3_reset(handle)
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            var index: Int32 = 1
+            for entry in waiting {
+                _ = key.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+                sqlite3_bind_int64(handle, index + 1, Int64(bitPattern: entry.id.ms))
+                sqlite3_bind_int64(handle, index + 2, Int64(bitPattern: entry.id.seq))
+                scratch.removeAll(keepingCapacity: true)
+                SQLiteStreamStore.encode(entry.fields, into: &scratch)
+                _ = scratch.withUnsafeBytes { sqlite3_bind_blob(handle, index + 3, $0.baseAddress, Int32($0.count), transient) }
+                index += 4
+            }
+            waiting.removeAll(keepingCapacity: true)
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            }
         }
     }
 
@@ -448,16 +511,24 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
     static func encode(_ fields: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4 + fields.reduce(0) { $0 + 4 + $1.count })
+        encode(fields, into: &out)
+        return out
+    }
+
+    /// ``encode(_:)`` appended to `out` (a buffer reused across entries).
+    static func encode(_ fields: [[UInt8]], into out: inout [UInt8]) {
         func put(_ value: Int) {
-            let value = UInt32(value)
-            out.append(contentsOf: [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)])
+            let value = UInt32(truncatingIfNeeded: value)
+            out.append(UInt8(truncatingIfNeeded: value >> 24))
+            out.append(UInt8(truncatingIfNeeded: value >> 16))
+            out.append(UInt8(truncatingIfNeeded: value >> 8))
+            out.append(UInt8(truncatingIfNeeded: value))
         }
         put(fields.count)
         for field in fields {
             put(field.count)
             out.append(contentsOf: field)
         }
-        return out
     }
 
     /// The inverse of ``encode(_:)``; every length is checked against what is left before

@@ -82,7 +82,14 @@ final class StreamKeyspace {
     }
 
     private func touch(_ key: [UInt8]) {
+        // A pipeline names the same key again and again: the last one is compared first.
+        if let last = touched.last, last == key { return }
         if touchedSet.insert(key).inserted { touched.append(key) }
+    }
+
+    /// Whether a stream is at `key` (without copying it out of the dictionary).
+    func contains(_ key: [UInt8]) -> Bool {
+        streams.index(forKey: key) != nil
     }
 
     /// Creates an empty stream at `key` (the caller checked it is absent).
@@ -129,9 +136,10 @@ final class StreamKeyspace {
 
     /// Runs `body` on the stream at `key`; nil if there is none.
     func update<T>(_ key: [UInt8], _ body: (inout RedisStream) -> T) -> T? {
-        guard streams[key] != nil else { return nil }
+        // One lookup, and the stream is changed in place (never copied out and back).
+        guard let index = streams.index(forKey: key) else { return nil }
         touch(key)
-        return body(&streams[key]!)
+        return body(&streams.values[index])
     }
 
     /// Whether the running command changed anything.
