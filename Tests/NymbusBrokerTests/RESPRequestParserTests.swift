@@ -104,12 +104,16 @@ import Testing
             "*5\r\n$2\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // wrong length
             "*x\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n",  // bad count
             "XADD s * f v\r\n",  // inline: the general parser's job
+            "*05\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // a leading zero
         ]
         for text in declined {
             var input = buffer(text)
             #expect(RESPRequestParser.parseXAdd(&input, limits: limits) == nil, "\(text.debugDescription)")
             #expect(input.readableBytes == text.utf8.count)
         }
+        // Over the array limit: the general parser refuses it, so the fast path declines it.
+        var wide = buffer("*67\r\n$4\r\nxadd\r\n$1\r\nk\r\n$1\r\n*\r\n" + pairs32)
+        #expect(RESPRequestParser.parseXAdd(&wide, limits: RESPLimits(maxArrayCount: 66)) == nil)
         // Every prefix of an accepted request consumes nothing.
         let whole = Array(accepted[0].utf8)
         for length in 0..<whole.count {

@@ -117,7 +117,8 @@ public struct RESPRequestParser: Sendable {
     {
         let parsed = buffer.withUnsafeReadableBytes { bytes -> (key: [UInt8], fields: [[UInt8]], consumed: Int)? in
             // "*N\r\n" with N = 3 + 2 × pairs, one or two digits.
-            guard bytes.count > 16, bytes[0] == UInt8(ascii: "*") else { return nil }
+            // No leading zero: the general parser's integers are Redis's (string2ll).
+            guard bytes.count > 16, bytes[0] == UInt8(ascii: "*"), bytes[1] != UInt8(ascii: "0") else { return nil }
             var count = 0
             var position = 1
             while position < 3, bytes[position] >= 48, bytes[position] <= 57 {
@@ -125,7 +126,7 @@ public struct RESPRequestParser: Sendable {
                 position += 1
             }
             guard position > 1, bytes[position] == 13, bytes[position + 1] == 10, count >= 5, count % 2 == 1,
-                (count - 3) / 2 <= maxFastXAddPairs
+                (count - 3) / 2 <= maxFastXAddPairs, count <= limits.maxArrayCount
             else { return nil }
             position += 2
             let head: StaticString = "$4\r\nxadd\r\n"
