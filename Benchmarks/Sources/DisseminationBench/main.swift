@@ -3,6 +3,7 @@
 //
 //   DisseminationBench [--nodes 50] [--hidden 5] [--outbound 4] [--size 1024] [--modes flood,tree]
 //                      [--rates 2,4,8,12,16,20,25,30] [--step-seconds 12] [--loss 0.05] [--seed 7]
+//                      [--per-node] [--quick (no churn, no loss phase)]
 //
 // Per mode, on the same random graph (each node dials --outbound random visible nodes) with every
 // node subscribed and 1 KiB messages from random publishers:
@@ -48,6 +49,10 @@ struct Phase {
     var lastSubscriberNanos: [UInt64] = []
     var publishSeconds = 0.0
     var hiddenMessagesIn = 0
+    /// Objects nodes fetched by request (announced, the push never came), grafts and prunes sent.
+    var fetched = 0
+    var grafts = 0
+    var prunes = 0
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
     func latency(_ p: Double) -> Double { Double(Sample.percentile(lastSubscriberNanos, p) ?? 0) / 1e9 }
@@ -63,6 +68,7 @@ func run(
     let beforeMessages = await overlay.messagesOut()
     let beforeHidden = await overlay.hiddenMessagesIn()
     let beforeDuplicates = overlay.arrivals.duplicates
+    let beforeTotals = await overlay.pubsubTotals()
     let count = max(1, Int(rate * seconds))
     let interval = 1.0 / rate
     let start = Measure.wallNanos()
@@ -108,6 +114,10 @@ func run(
     for (command, n) in afterMessages { phase.messagesByCommand[command] = n - (beforeMessages[command] ?? 0) }
     phase.messages = phase.messagesByCommand.values.reduce(0, +)
     phase.hiddenMessagesIn = await overlay.hiddenMessagesIn() - beforeHidden
+    let afterTotals = await overlay.pubsubTotals()
+    phase.fetched = afterTotals.repairedObjects - beforeTotals.repairedObjects
+    phase.grafts = afterTotals.graftSent - beforeTotals.graftSent
+    phase.prunes = afterTotals.pruneSent - beforeTotals.pruneSent
     return phase
 }
 
@@ -117,7 +127,9 @@ func describe(_ name: String, _ p: Phase) -> String {
     return "\(name): \(p.delivered)/\(p.expected) deliveries, \(p.duplicates) duplicates,"
         + " published in \(Format.number(p.publishSeconds, decimals: 1)) s, latency to last subscriber p50"
         + " \(Format.number(p.latency(0.5), decimals: 2)) s p99 \(Format.number(p.latency(0.99), decimals: 2)) s,"
-        + " \(Format.number(p.messagesPerDelivery, decimals: 2)) messages per delivery (\(commands))"
+        + " (p90 \(Format.number(p.latency(0.9), decimals: 2)) s, max \(Format.number(p.latency(1), decimals: 2)) s),"
+        + " \(Format.number(p.messagesPerDelivery, decimals: 2)) messages per delivery (\(commands));"
+        + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes"
 }
 
 struct ModeResult {
@@ -181,6 +193,15 @@ for mode in modes {
     print(
         "  hidden nodes received \(Format.number(Double(result.half.hiddenMessagesIn) / Double(max(1, hiddenCount * result.half.objects)), decimals: 2))"
             + " messages (each ≥ 1 reply SURB a peer spent) per node per object")
+
+    var eagerDegrees: [Int: Int] = [:]
+    for member in overlay.live { eagerDegrees[await member.pubsub.linkModes().eager, default: 0] += 1 }
+    print("  eager links per node (links: nodes): " + eagerDegrees.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    if arguments.flag("--quick") {  // no churn and no loss phase
+        await overlay.stop()
+        results.append(result)
+        continue
+    }
 
     // Churn: a third leave (never node 0), as many join; publishing goes on throughout.
     let leaving = Array(Set(overlay.live.map(\.index)).subtracting([0]).shuffled(using: &rng).prefix(nodeCount / 3))
