@@ -175,8 +175,10 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                     }
                     // Every write stores a thing's state as it is now, so a thing named twice
                     // costs a second write at most. The counters (named by every XADD) are
-                    // written once, groups and pending entries once each; entries still there
-                    // go in multi-row inserts.
+                    // written once, groups and consumers (named by every entry a read delivers)
+                    // once each; pending entries, rarely named twice in one transaction, are
+                    // written without the set's hashing; entries still there go in multi-row
+                    // inserts.
                     var metaChanged = false
                     var seen: Set<StreamChange> = []
                     var added = EntryInserts(key: key)
@@ -190,6 +192,8 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                             } else {
                                 try write(change, key: key, stream: stream, db: db)
                             }
+                        case .pending:
+                            try write(change, key: key, stream: stream, db: db)
                         default:
                             if seen.insert(change).inserted { try write(change, key: key, stream: stream, db: db) }
                         }
