@@ -504,13 +504,8 @@ extension Node {
         if let handler = peerHandler {
             for event in fx.events { await handler(event) }
         }
-        for (message, peer) in fx.topicMessages {
-            switch message {
-            case .syncRanges, .syncGet, .syncObject:
-                if let handler = syncHandler { await handler(message, peer) }
-            default:
-                if let handler = topicMessageHandler { await handler(message, peer) }
-            }
+        if let handler = topicMessageHandler {
+            for (message, peer) in fx.topicMessages { await handler(message, peer) }
         }
         for (value, typeID, peer) in fx.customs {
             if let handler = customHandlers[typeID] { await handler(value, peer) }

@@ -44,8 +44,6 @@ public actor Node {
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var topicMessageHandler: (@Sendable (Message, PeerID) async -> Void)?
-    /// Catch-up sync messages (`syncrange`, `syncget`, `syncobject`) for the topic layer (`Node+Sync.swift`).
-    var syncHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
@@ -116,10 +114,11 @@ public actor Node {
     ///
     /// Throws `NodeError.corruptAddressBook` if the book file is corrupt (it is moved aside
     /// first, so starting again begins with an empty book), or `.transport` if a visible node
-    /// cannot learn its own address.
+    /// cannot learn its own address, or `.invalidConfiguration` naming a field out of its range.
     public func start() async throws(NodeError) {
         guard !started else { return }
         guard !stopping else { throw NodeError(.stopped, "a stopped node cannot be started again") }
+        try configuration.validate()
         do {
             selfAddress = try await transport.selfAddress()
         } catch {
@@ -319,9 +318,9 @@ public actor Node {
     }
 
     /// Sets the handler for every topic-layer message from an established peer
-    /// (`Command.isTopicLayer`: objects and their dissemination), in arrival order. The node
-    /// checks such messages against the wire limits and the link's rate limits and passes them
-    /// on without looking inside: what they mean is the topic layer's business.
+    /// (`Command.isTopicLayer`: objects, their dissemination and catch-up), in arrival order. The
+    /// node checks such messages against the wire limits and the link's rate limits and passes
+    /// them on without looking inside: what they mean is the topic layer's business.
     public func setTopicMessageHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
         topicMessageHandler = handler
     }

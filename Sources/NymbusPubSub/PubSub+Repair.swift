@@ -1,13 +1,18 @@
+import NymbusCrypto
+
 /// Gossip repair on the topic layer: the heartbeat, links coming and going, and `inv`/`getdata`
 /// from peers. The rules are in `GossipRepair`; this carries out what it returns.
 extension PubSub {
-    /// Starts gossip repair: installs the network's repair handler and, unless
-    /// `heartbeatInterval` is nil, the heartbeat timer (each interval jittered by
-    /// ±`heartbeatJitter`). Idempotent; `attached(to:)` and the first `peerConnected` call it.
+    /// Starts gossip repair: installs the network's repair handler (unless catch-up's
+    /// `startSync()` already routes every topic message) and, unless `heartbeatInterval` is nil,
+    /// the heartbeat timer (each interval jittered by ±`heartbeatJitter`). Idempotent;
+    /// `attach(then:)` and the first `peerConnected` call it.
     public func start() async {
         guard !repairStarted else { return }
         repairStarted = true
-        await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        if !syncStarted {
+            await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        }
         guard let interval = configuration.heartbeatInterval else { return }
         let jitter = configuration.heartbeatJitter
         heartbeatTask = Task { [weak self] in
@@ -112,9 +117,9 @@ extension PubSub {
         } else if let timeout = await network.roundTripTimeout() {
             milliseconds = Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15
         } else {
-            return configuration.graftTimeout
+            return configuration.graftTimeout.wholeSeconds
         }
-        return min(configuration.requestTimeout, max(1, Int64((milliseconds / 1000).rounded(.up))))
+        return min(configuration.requestTimeout.wholeSeconds, max(1, Int64((milliseconds / 1000).rounded(.up))))
     }
 
     /// Milliseconds of a monotonic clock, for measuring lags (never the wall clock, which jumps).
@@ -180,13 +185,13 @@ extension GossipRepair {
         var settings = Settings()
         settings.gossipHistory = c.gossipHistory
         settings.gossipDelay = c.gossipDelay
-        settings.requestTimeout = c.requestTimeout
+        settings.requestTimeout = c.requestTimeout.wholeSeconds
         settings.maxRequestsPerPeer = c.maxRequestsPerPeer
         settings.maxRequests = c.maxRequests
         self.init(
             settings: settings,
             cache: MessageCache(
-                maxAge: c.messageCacheWindow, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
+                maxAge: c.messageCacheWindow.wholeSeconds, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
     }
 }
 

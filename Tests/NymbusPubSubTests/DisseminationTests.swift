@@ -13,7 +13,7 @@ import Testing
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
         config.dissemination = dissemination
-        config.graftTimeout = 2
+        config.graftTimeout = .seconds(2)
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
         config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
         let clock = TestClock()
