@@ -341,10 +341,11 @@ public actor Node {
     }
 
     /// Sends a topic-layer message to one established peer over its path; returns whether its
-    /// link took it (into the outbox, on its way to nym-client).
+    /// link took it (into the outbox, on its way to nym-client). `catchUp` marks an object sent
+    /// for a peer catching up: it waits behind every live object on the link (spec/node.md §13).
     @discardableResult
-    public func sendTopicMessage(_ message: Message, to peer: PeerID) async -> Bool {
-        await !sendTopicMessage(message, toEach: [peer]).isEmpty
+    public func sendTopicMessage(_ message: Message, to peer: PeerID, catchUp: Bool = false) async -> Bool {
+        await !sendTopicMessage(message, toEach: [peer], catchUp: catchUp).isEmpty
     }
 
     /// Sends one topic-layer message to each of `peers`; returns the peers whose link took it. A
@@ -353,7 +354,7 @@ public actor Node {
     /// `sendsToClosedLinks`; a link whose outbox is full refuses an object
     /// (`objectsRefusedLinkFull`) and gossip repair offers it to that peer later.
     @discardableResult
-    public func sendTopicMessage(_ message: Message, toEach peers: [PeerID]) async -> [PeerID] {
+    public func sendTopicMessage(_ message: Message, toEach peers: [PeerID], catchUp: Bool = false) async -> [PeerID] {
         guard message.command.isTopicLayer, message.fits(configuration.wireLimits) else {
             statistics.sendFailures += 1
             logger.warning(
@@ -366,7 +367,7 @@ public actor Node {
                 statistics.sendsToClosedLinks += 1
                 continue
             }
-            enqueue(message, on: peer.sessionID, into: &fx)
+            enqueue(message, on: peer.sessionID, catchUp: catchUp, into: &fx)
         }
         // Enqueueing a message makes packets only: no events, handlers or closed lanes to run.
         var took: [PeerID] = []

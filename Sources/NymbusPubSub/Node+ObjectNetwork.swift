@@ -12,6 +12,11 @@ extension Node: ObjectNetwork {
         await sendTopicMessage(message.wireMessage, toEach: peers)
     }
 
+    /// Sends an object a peer asked for to catch up: after every live object on its link.
+    public func sendCatchUp(_ message: TopicMessage, to peer: PeerID) async -> Bool {
+        await sendTopicMessage(message.wireMessage, to: peer, catchUp: true)
+    }
+
     /// Sends a topic message to every established peer not in `excluded`, in one call.
     public func send(_ message: TopicMessage, toAllExcept excluded: Set<PeerID>) async -> [PeerID] {
         await sendTopicMessage(message.wireMessage, toEach: peers().map(\.id).filter { !excluded.contains($0) })

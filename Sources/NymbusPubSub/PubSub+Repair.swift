@@ -89,9 +89,7 @@ extension PubSub {
             }
             for ask in asks { await sendRepair(ask, to: peer) }
         case .getdata(let ids):
-            for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
-                stats.getdataServed += 1
-            }
+            await serve(repair.receivedGetdata(ids, from: peer), to: peer)
         case .object(let bytes):
             await handleIncoming(object: bytes, from: peer)
         case .prune:
@@ -100,9 +98,18 @@ extension PubSub {
         case .graft(let ids):
             stats.graftReceived += 1
             tree.grafted(peer)
-            for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
-                stats.getdataServed += 1
-            }
+            await serve(repair.receivedGetdata(ids, from: peer), to: peer)
+        }
+    }
+
+    /// Sends objects a `getdata` or `graft` asked for; catch-up ones after the link's live objects.
+    private func serve(_ served: [GossipRepair<Network.Peer>.Served], to peer: Network.Peer) async {
+        for object in served {
+            let took =
+                object.catchUp
+                ? await network.sendCatchUp(.object(object.bytes), to: peer)
+                : await network.send(.object(object.bytes), to: peer)
+            if took { stats.getdataServed += 1 }
         }
     }
 
