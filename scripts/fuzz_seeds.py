@@ -12,6 +12,7 @@ OUT = sys.argv[1]
 TARGET_OF = {"wire.txt": "wire"}
 EXTRA = {
     "resp": [b"*1\r\n$4\r\nPING\r\n", b"*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n", b"PING\r\n",
+             b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$5\r\nhello\r\n",
              b"*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n", b'SET "a b" c\r\n'],
     "resp-reply": [b"$-1\r\n", b":12\r\n", b"+OK\r\n", b"-ERR x\r\n", b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
                    b"%1\r\n+server\r\n+nymbus\r\n", b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nb\r\n", b"_\r\n", b",1.5\r\n", b"#t\r\n"],

@@ -186,6 +186,14 @@ def cases(p):
       ("XINFO", "STREAM", k, "FULL", "COUNT"),
       ("XINFO", "STREAM", k, "FULL", "x", "1"),
       ("XINFO", "STREAM", k, "FULL", "COUNT", "1", "extra"),
+      (("XAUTOCLAIM", k, "g1", "erin", "0", "0", "JUSTID"), mask),
+      (("XAUTOCLAIM", k, "g1", "erin", "0", "0", "COUNT", "1", "JUSTID"), mask),
+      (("XCLAIM", k, "g1", "frank", "0", "5-0", "TIME", "1", "JUSTID"), mask),
+      (("XCLAIM", k, "g1", "frank", "0", "5-0", "LASTID", "9-0", "JUSTID"), mask),
+      ("XCLAIM", k, "g1", "frank", "0", "5-0", "LASTID", "bad"),
+      (("XCLAIM", k, "g1", "frank", "0", "1-1", "FORCE", "JUSTID"), mask),
+      (("XCLAIM", k, "g1", "frank", "0", "1-2", "FORCE", "JUSTID"), mask),
+      (("XPENDING", k, "g1", "-", "+", "10", "frank"), mask),
       (("XAUTOCLAIM", k, "g1", "erin", "0", "0"), mask),
       (("XAUTOCLAIM", k, "g1", "erin", "0", "0", "COUNT", "1"), mask),
       ("XAUTOCLAIM", k, "g1", "erin", "0", "0", "COUNT", "0"),
@@ -207,6 +215,21 @@ def cases(p):
       ("XGROUP", "DELCONSUMER", k, "g1", "nobody"),
       ("XGROUP", "DESTROY", k, "g2"),
       ("XGROUP", "DESTROY", k, "g2"),
+      (("XINFO", "CONSUMERS", k, "g1"), mask),
+      ("XGROUP", "CREATECONSUMER", k, "nog", "x"),
+      ("XGROUP", "DELCONSUMER", k, "nog", "x"),
+      ("XGROUP", "CREATE", p + "nokey", "g", "$"),
+      ("XGROUP", "SETID", p + "nokey", "g", "$"),
+      ("XGROUP", "CREATE", k, "g3", "$"),
+      ("XADD", k, "NOMKSTREAM", "20-1", "n", "1"),
+      ("XADD", k, "NOMKSTREAM", "*", "n"),
+      ("XREADGROUP", "GROUP", "g3", "nick", "NOACK", "STREAMS", k, ">"),
+      ("XPENDING", k, "g3"),
+      ("XREADGROUP", "GROUP", "g3", "nick", "STREAMS", k, "0"),
+      ("XADD", k, "21-1", "n", "2"),
+      ("XREADGROUP", "GROUP", "g3", "nick", "COUNT", "5", "NOACK", "STREAMS", k, ">"),
+      ("XINFO", "GROUPS", k),
+      ("XREAD", "COUNT", "2", "BLOCK", "100", "STREAMS", k, "0"),
       ("XINFO", "GROUPS", k),
       ("DEL", k2),
     ]
@@ -227,6 +250,12 @@ def cases(p):
       ("XTRIM", k2, "MINID", "~", "210"),
       ("XTRIM", k2, "MINID", "200"),
       ("XINFO", "STREAM", k2),
+      ("XREADGROUP", "GROUP", "g", "c", "STREAMS", k2, "0"),
+      (("XPENDING", k2, "g", "-", "+", "10"), mask),
+      ("XAUTOCLAIM", k2, "g", "c2", "0", "0", "COUNT", "2"),
+      ("XAUTOCLAIM", k2, "g", "c2", "0", "0"),
+      ("XPENDING", k2, "g"),
+      ("XREADGROUP", "GROUP", "g", "c", "STREAMS", k2, "0"),
       ("XADD", k2, "MAXLEN", "~", "10", "300-1", "a", "b"),
       ("XADD", k2, "MAXLEN", "~", "10", "LIMIT", "1", "301-1", "a", "b"),
       ("XADD", k2, "MINID", "=", "295", "302-1", "a", "b"),
@@ -240,6 +269,10 @@ def cases(p):
     c += [("XINFO", "STREAM", k2), ("XTRIM", k2, "MAXLEN", "~", "10"), ("XINFO", "STREAM", k2),
           ("XINFO", "STREAM", k2, "FULL", "COUNT", "2"), ("XINFO", "STREAM", e, "FULL"),
           ("XRANGE", k2, "-", "+", "COUNT", "3"), ("DEL", k, k2, e, "nokey")]
+    c += [("TYPE", k), ("EXISTS", k, k2), ("XLEN", k), ("XRANGE", k, "-", "+")]
+    # Plain XADDs (the broker's fast path), ids masked: they come from the clock.
+    c += [(("XADD", k, "*", "f", "v"), maskids), (("xadd", k, "*", "f", "v", "g", "w"), maskids), ("XLEN", k),
+          ("XADD", k, "*", "f"), (("XRANGE", k, "-", "+"), maskids), ("DEL", k)]
     return c
 
 def wait_blocked(conn, n=1):

@@ -141,14 +141,17 @@ actor StreamOutbox {
             return true
         }
         do {
+            // The XADD connection's tag and the entry's number, stored with the row at XADD time:
+            // a row sealed (or sealed again) after a restart continues its publisher's run.
+            let order = row.item.order.map { [PublisherRun(tag: $0.tag, number: $0.number, count: 1)] } ?? []
             var object: TopicObject
             if let sealed = row.sealed, let stored = try? TopicObject(bytes: sealed) {
                 object = stored
             } else {
-                object = try await pubsub.sealObject(row.item.payload, type: row.item.objectType, to: target)
+                object = try await pubsub.sealObject(row.item.payload, type: row.item.objectType, to: target, order: order)
                 try store.sealOutbox(row.sequence, object: object.bytes)
             }
-            let (_, used) = try await pubsub.publishSealed(object, payload: row.item.payload, to: target)
+            let (_, used) = try await pubsub.publishSealed(object, payload: row.item.payload, to: target, order: order)
             try store.markOutboxSent(row.sequence, object: used.bytes, now: Int64(Date().timeIntervalSince1970))
             sent += 1
             return true

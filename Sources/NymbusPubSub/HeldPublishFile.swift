@@ -1,5 +1,6 @@
 import NymbusCrypto
 import NymbusNode
+import NymbusWire
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -26,6 +27,10 @@ struct HeldPublishFile: Sendable {
         var topicSecret: String
         var topicName: String?
         var author: String
+        /// Its publishers' runs (spec/broker.md "Order"), 14 bytes each in hex (tag u64, first
+        /// number u32, entries u16, big-endian); absent for an unnumbered publish. Kept so that
+        /// a publish sealed again after a restart keeps its place in its publishers' order.
+        var order: String?
     }
 
     struct Contents: Codable {
@@ -39,6 +44,32 @@ struct HeldPublishFile: Sendable {
         var topic: Topic
         var payload: [UInt8]
         var author: AuthorMode
+        var order: [PublisherRun] = []
+    }
+
+    /// The runs as stored in ``Entry/order``.
+    static func encode(_ runs: [PublisherRun]) -> String? {
+        guard !runs.isEmpty else { return nil }
+        var w = ByteWriter()
+        for run in runs {
+            w.write(run.tag)
+            w.write(run.number)
+            w.write(run.count)
+        }
+        return Hex.encode(w.bytes)
+    }
+
+    /// The inverse of ``encode(_:)``: whole runs only, at most `ObjectPlaintext.maxRuns`.
+    static func decodeRuns(_ text: String) throws(PubSubError) -> [PublisherRun] {
+        let runLength = ObjectPlaintext.runLength
+        guard let bytes = try? Hex.decode(text), !bytes.isEmpty, bytes.count % runLength == 0,
+            bytes.count / runLength <= ObjectPlaintext.maxRuns
+        else { throw PubSubError(.persistence, "bad publisher runs") }
+        func number(_ at: Int, _ length: Int) -> UInt64 { bytes[at..<(at + length)].reduce(0) { $0 << 8 | UInt64($1) } }
+        return stride(from: 0, to: bytes.count, by: runLength).map { at in
+            PublisherRun(
+                tag: number(at, 8), number: UInt32(number(at + 8, 4)), count: UInt16(number(at + 12, 2)))
+        }
     }
 
     let directory: String
@@ -68,7 +99,7 @@ struct HeldPublishFile: Sendable {
                 Entry(
                     object: Hex.encode($0.object.bytes), payload: Hex.encode($0.payload),
                     topicSecret: Hex.encode($0.topic.secret.copyBytes()), topicName: $0.topic.nameBytes.map(Hex.encode),
-                    author: Self.authorText($0.author))
+                    author: Self.authorText($0.author), order: Self.encode($0.order))
             })
         let data: Data
         do {
@@ -137,7 +168,11 @@ struct HeldPublishFile: Sendable {
             guard object.topicID == topic.id else {
                 throw PubSubError(.persistence, "entry \(i): the object belongs to another topic")
             }
-            held.append(Held(object: object, topic: topic, payload: payload, author: author))
+            let order: [PublisherRun]
+            do { order = try entry.order.map(decodeRuns) ?? [] } catch {
+                throw PubSubError(.persistence, "entry \(i) has \(error.reason)")
+            }
+            held.append(Held(object: object, topic: topic, payload: payload, author: author, order: order))
         }
         return held
     }

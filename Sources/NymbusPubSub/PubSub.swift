@@ -425,7 +425,8 @@ public actor PubSub<Network: ObjectNetwork> {
             _ = router.recordOwn(held.object.messageID, now: now)
             pending.append(
                 PendingPublish(
-                    object: held.object, bytes: bytes, topic: held.topic, payload: held.payload, author: held.author))
+                    object: held.object, bytes: bytes, topic: held.topic, payload: held.payload, author: held.author,
+                    order: held.order))
             pendingBytes += bytes.count
             taken += 1
         }
@@ -444,7 +445,8 @@ public actor PubSub<Network: ObjectNetwork> {
         guard let heldFile, pendingChanged else { return }
         try heldFile.save(
             pending.map {
-                HeldPublishFile.Held(object: $0.object, topic: $0.topic, payload: $0.payload, author: $0.author)
+                HeldPublishFile.Held(
+                    object: $0.object, topic: $0.topic, payload: $0.payload, author: $0.author, order: $0.order)
             })
         pendingChanged = false
     }

@@ -64,6 +64,65 @@ import Testing
         }
     }
 
+    /// The XADD fast path takes exactly the plain `XADD key * f v ...` requests the general
+    /// parser takes, with the same arguments, and leaves everything else untouched for it.
+    @Test func xaddFastPathAgreesWithTheGeneralParser() throws {
+        let limits = RESPLimits(maxBulkLength: 8, maxArrayCount: 80, maxInlineLength: 64, maxRequestBytes: 40)
+        let pairs32 = (0..<32).map { _ in "$1\r\na\r\n$0\r\n\r\n" }.joined()
+        let accepted = [
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$5\r\nhello\r\n",
+            "*7\r\n$4\r\nxAdD\r\n$0\r\n\r\n$1\r\n*\r\n$2\r\n\0\r\r\n$0\r\n\r\n$1\r\ng\r\n$8\r\n\r\n\0\u{7f}abcd\r\n",
+            "*67\r\n$4\r\nxadd\r\n$1\r\nk\r\n$1\r\n*\r\n" + pairs32,
+        ]
+        for text in accepted {
+            var fast = buffer(text + "PING\r\n")
+            var general = buffer(text)
+            let entry = try #require(RESPRequestParser.parseXAdd(&fast, limits: limits), "\(text.debugDescription)")
+            let expected = try #require(try RESPRequestParser.parse(&general, limits: limits))
+            #expect([entry.key, Array("*".utf8)] + entry.fields == Array(expected.dropFirst()))
+            #expect(fast.readableBytes == 6)
+        }
+        // The previous key is reused only when the bytes are the same.
+        for previous in ["s", "t", "ss", ""] {
+            var input = buffer("*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n")
+            let entry = RESPRequestParser.parseXAdd(&input, limits: limits, reusing: Array(previous.utf8))
+            #expect(entry?.key == Array("s".utf8))
+            #expect(entry?.fields == args("f", "v"))
+        }
+        let declined = [
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$5\r\nhel",  // incomplete
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$9\r\n123456789\r\n",  // bulk over the limit
+            "*7\r\n$4\r\nXADD\r\n$8\r\n12345678\r\n$1\r\n*\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n$8\r\n12345678\r\n",  // over 40 bytes
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nvXY",  // no CR LF after the body
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$3\r\n1-1\r\n$1\r\nf\r\n$1\r\nv\r\n",  // an explicit id
+            "*7\r\n$4\r\nXADD\r\n$1\r\ns\r\n$6\r\nMAXLEN\r\n$1\r\n5\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // an option
+            "*6\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nw\r\n",  // odd field count
+            "*4\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n",  // no value
+            "*69\r\n$4\r\nXADD\r\n$1\r\nk\r\n$1\r\n*\r\n" + pairs32 + "$1\r\na\r\n$0\r\n\r\n",  // 33 pairs
+            "*5\r\n$4\r\nXADX\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // another command
+            "*5\r\n$4\r\nXADD\r\n$-1\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // null bulk
+            "*5\r\n$2\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // wrong length
+            "*x\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n",  // bad count
+            "XADD s * f v\r\n",  // inline: the general parser's job
+            "*05\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n",  // a leading zero
+        ]
+        for text in declined {
+            var input = buffer(text)
+            #expect(RESPRequestParser.parseXAdd(&input, limits: limits) == nil, "\(text.debugDescription)")
+            #expect(input.readableBytes == text.utf8.count)
+        }
+        // Over the array limit: the general parser refuses it, so the fast path declines it.
+        var wide = buffer("*67\r\n$4\r\nxadd\r\n$1\r\nk\r\n$1\r\n*\r\n" + pairs32)
+        #expect(RESPRequestParser.parseXAdd(&wide, limits: RESPLimits(maxArrayCount: 66)) == nil)
+        // Every prefix of an accepted request consumes nothing.
+        let whole = Array(accepted[0].utf8)
+        for length in 0..<whole.count {
+            var input = ByteBuffer(bytes: whole[..<length])
+            #expect(RESPRequestParser.parseXAdd(&input, limits: limits) == nil)
+            #expect(input.readableBytes == length)
+        }
+    }
+
     @Test func multibulkRequestIsParsedAndConsumed() throws {
         var input = buffer("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n")
         #expect(try RESPRequestParser.parse(&input) == args("PUBLISH", "ch", "hello"))

@@ -74,6 +74,8 @@ import Testing
         let seeds = [
             "*1\r\n$4\r\nPING\r\n", "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$5\r\nhello\r\n", "PING \"a\\x00\"\r\n",
             "%1\r\n+a\r\n,nan\r\n", ",1e5\r\n", ">2\r\n_\r\n#t\r\n", "*-1\r\n",
+            "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$2\r\nv1\r\n*5\r\n$4\r\nxadd\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nf\r\n$0\r\n\r\n",
+            "*7\r\n$4\r\nXADD\r\n$2\r\nst\r\n$1\r\n*\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n",
         ].map { Array($0.utf8) }
         var generator = SplitMix64(seed: 7)
         for seed in seeds {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import NIOCore
 import NymbusTestSupport
 import Testing
@@ -163,6 +164,52 @@ import Testing
             #expect(error.reason.hasSuffix("it is left as it is: move it away to start with an empty store, or restore a copy"))
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+
+    /// A store whose file opens but holds a damaged row (an entry's field list cut short): the
+    /// broker refuses to start with a message naming the file and the damage, and the file keeps
+    /// every row, the damaged one as it was, for the owner to repair or restore.
+    @Test func aDamagedRowStopsTheStartAndLosesNothing() async throws {
+        let (broker, store, socket) = try await startStoredBroker(fsync: .always)
+        let dataDirectory = socket.directory + "-data"
+        defer {
+            socket.remove()
+            try? FileManager.default.removeItem(atPath: dataDirectory)
+        }
+        let client = try await TestClient.connect(socket.path)
+        for index in 1...3 { #expect(try await call(client, "XADD", "kept", "\(index)-0", "f", "v\(index)") == .bulk("\(index)-0")) }
+        await client.close()
+        await broker.stop()
+        store.close()
+        let path = dataDirectory + "/streams.sqlite"
+        // Damage one row from outside, as a bad disk or a stray writer would.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "UPDATE entries SET fields = x'00000003' WHERE ms = 2") }
+        try queue.close()
+
+        let again = try SQLiteStreamStore(path: path)
+        do {
+            _ = try again.loadAll()
+            Issue.record("a damaged row was read")
+        } catch {
+            #expect(error.reason == "cannot read '\(path)': a stored entry has an invalid field count 3")
+        }
+        let restarted = BrokerServer(
+            configuration: BrokerConfiguration(socketPath: socket.path), backend: LoopbackBrokerBackend(),
+            logger: quietLogger, streamStore: again)
+        do {
+            try await restarted.start()
+            Issue.record("a broker started on a damaged store")
+            await restarted.stop()
+        } catch {
+            #expect("\(error)".contains("cannot read the stream store: cannot read '\(path)': a stored entry has an invalid field count 3"), "\(error)")
+        }
+        again.close()
+        // Nothing was repaired away or dropped: every row is still there, the damaged one as it was.
+        let rows = try await DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT ms, fields FROM entries ORDER BY ms").map { "\($0[0] as Int64) \(($0[1] as Data).count)" }
+        }
+        #expect(rows == ["1 15", "2 4", "3 15"])
     }
 
     @Test func storedFieldListsAreCheckedBeforeAllocating() {

@@ -1,6 +1,7 @@
 import Foundation
 import NymbusCrypto
 import NymbusWire
+import NymbusTestSupport
 import Testing
 
 @testable import NymbusPubSub
@@ -217,5 +218,59 @@ import Testing
         #expect(got.filter { $0.hasPrefix("a") } == ["a0", "a1", "a2", "a3"])
         #expect(got.filter { $0.hasPrefix("b") } == ["b0", "b1", "b2"])
         #expect(await receiver.statistics.orderHeld == 0)
+    }
+
+    /// Publishes held while no peer is linked keep their place in their publisher's order
+    /// through a restart (`held-publishes.json` keeps the runs) and when they are sealed again
+    /// because they waited longer than a third of `maxAge`.
+    @Test func heldPublishesSealedAgainAfterARestartKeepTheirRuns() async throws {
+        let directory = temporaryDirectory("held-order")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clock = TestClock()
+        let topic = Topic.named("held-order")
+        let before = try PubSub(network: RecordingNetwork(), clock: clock.function)
+        #expect(try await before.keepHeldPublishes(in: directory) == 0)
+        let first = await before.publish(batch: [[1], [2], [3]], to: topic, publisher: 7)
+        let second = await before.publish(batch: [[4]], to: topic, publisher: 7)
+        #expect((first + second).allSatisfy { (try? $0.get().queued) == true })
+        let heldIDs = (first + second).compactMap { try? $0.get().messageID }
+        #expect(Set(heldIDs).count == 2)
+
+        // The restart: a new topic layer takes the held publishes back; they waited 6 minutes.
+        clock.advance(6 * 60)
+        let network = RecordingNetwork()
+        let after = try PubSub(network: network, clock: clock.function)
+        #expect(try await after.keepHeldPublishes(in: directory) == 2)
+        await network.setPeers([1])
+        await after.peerConnected()
+        let sent = await network.sent.map(\.bytes)
+        try #require(sent.count == 2)
+        var runs: [[PublisherRun]] = []
+        var entries: [[[UInt8]]] = []
+        for bytes in sent {
+            let object = try TopicObject(bytes: bytes, maxBytes: TopicObject.protocolMaxBytes)
+            #expect(!heldIDs.contains(object.messageID))  // sealed again: a new id
+            #expect(object.timestampSeconds / 60 == clock.now / 60)
+            let (plaintext, payloads) = try object.openEntries(with: topic, maxPayload: 65_536)
+            runs.append(plaintext.order)
+            entries.append(payloads)
+        }
+        #expect(entries == [[[1], [2], [3]], [[4]]])
+        let tag = try #require(runs.first?.first?.tag)
+        #expect(runs == [[PublisherRun(tag: tag, number: 0, count: 3)], [PublisherRun(tag: tag, number: 3, count: 1)]])
+        #expect(await after.statistics.resealed == 2)
+    }
+
+    /// The runs in the held-publish file are checked: whole 14-byte runs, at most 255.
+    @Test func heldPublishRunsAreChecked() throws {
+        let runs = [PublisherRun(tag: 0x0102_0304_0506_0708, number: 9, count: 2)]
+        let text = try #require(HeldPublishFile.encode(runs))
+        #expect(text == "0102030405060708000000090002")
+        #expect(try HeldPublishFile.decodeRuns(text) == runs)
+        #expect(HeldPublishFile.encode([]) == nil)
+        for bad in ["", "01", String(text.dropLast(2)), "zz" + text.dropFirst(2), String(repeating: text, count: 256)] {
+            #expect(throws: PubSubError.self) { try HeldPublishFile.decodeRuns(bad) }
+        }
     }
 }

@@ -14,6 +14,18 @@ package enum RESPFuzzing {
         var commands = 0
         while commands < 10_000 {
             let before = buffer.readableBytes
+            // The XADD fast path takes exactly what the general parser takes as a plain XADD.
+            var fast = buffer
+            if let entry = RESPRequestParser.parseXAdd(&fast, limits: limits) {
+                var general = buffer
+                let command = try? RESPRequestParser.parse(&general, limits: limits)
+                precondition(
+                    command.map { Array($0.dropFirst()) } == [entry.key, [UInt8(ascii: "*")]] + entry.fields
+                        && general.readerIndex == fast.readerIndex,
+                    "resp: the XADD fast path disagrees with the general parser")
+            } else {
+                precondition(fast.readerIndex == buffer.readerIndex, "resp: a declined XADD consumed bytes")
+            }
             guard let command = try? RESPRequestParser.parse(&buffer, limits: limits) else { return }
             commands += 1
             precondition(buffer.readableBytes < before, "resp: a command was returned without consuming bytes")

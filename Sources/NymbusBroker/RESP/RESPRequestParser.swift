@@ -99,6 +99,73 @@ public struct RESPRequestParser: Sendable {
         return (parsed.channel, parsed.payload)
     }
 
+    /// Most field/value pairs ``parseXAdd(_:limits:reusing:)`` takes; longer XADDs go through
+    /// the general parser.
+    public static let maxFastXAddPairs = 32
+
+    /// Takes one well-formed `XADD key * field value [field value ...]` (the command name in any
+    /// case, no options, an automatic id, at most ``maxFastXAddPairs`` pairs) at the head of
+    /// `buffer`, or returns nil and consumes nothing: anything else, an incomplete request or a
+    /// malformed one, is the general parser's (errors included).
+    ///
+    /// The command an appender repeats, parsed without building an argument list.
+    ///
+    /// - Parameter reusing: the key of the previous XADD, if any: when this one names the same
+    ///   key, that array is returned instead of a new one.
+    public static func parseXAdd(_ buffer: inout ByteBuffer, limits: RESPLimits = .default, reusing previous: [UInt8]? = nil)
+        -> (key: [UInt8], fields: [[UInt8]])?
+    {
+        let parsed = buffer.withUnsafeReadableBytes { bytes -> (key: [UInt8], fields: [[UInt8]], consumed: Int)? in
+            // "*N\r\n" with N = 3 + 2 × pairs, one or two digits.
+            // No leading zero: the general parser's integers are Redis's (string2ll).
+            guard bytes.count > 16, bytes[0] == UInt8(ascii: "*"), bytes[1] != UInt8(ascii: "0") else { return nil }
+            var count = 0
+            var position = 1
+            while position < 3, bytes[position] >= 48, bytes[position] <= 57 {
+                count = count * 10 + Int(bytes[position] - 48)
+                position += 1
+            }
+            guard position > 1, bytes[position] == 13, bytes[position + 1] == 10, count >= 5, count % 2 == 1,
+                (count - 3) / 2 <= maxFastXAddPairs, count <= limits.maxArrayCount
+            else { return nil }
+            position += 2
+            let head: StaticString = "$4\r\nxadd\r\n"
+            let headLength = head.utf8CodeUnitCount
+            guard bytes.count - position > headLength else { return nil }
+            for index in 0..<headLength {
+                let byte = bytes[position + index]
+                guard (byte >= 65 && byte <= 90 ? byte + 32 : byte) == head.utf8Start[index] else { return nil }
+            }
+            position += headLength
+            var declared = 4  // "xadd"
+            guard case .body(let keyBody) = Self.bulk(bytes, at: position, declared: &declared, limits) else { return nil }
+            position = keyBody.upperBound + 2
+            guard case .body(let idBody) = Self.bulk(bytes, at: position, declared: &declared, limits), idBody.count == 1,
+                bytes[idBody.lowerBound] == UInt8(ascii: "*")
+            else { return nil }
+            position = idBody.upperBound + 2
+            var fields: [[UInt8]] = []
+            fields.reserveCapacity(count - 3)
+            for _ in 0..<(count - 3) {
+                guard case .body(let body) = Self.bulk(bytes, at: position, declared: &declared, limits) else { return nil }
+                position = body.upperBound + 2
+                fields.append(copy(bytes, from: body.lowerBound, count: body.count))
+            }
+            let key: [UInt8]
+            if let previous, previous.count == keyBody.count,
+                previous.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[keyBody])) })
+            {
+                key = previous
+            } else {
+                key = copy(bytes, from: keyBody.lowerBound, count: keyBody.count)
+            }
+            return (key, fields, position)
+        }
+        guard let parsed else { return nil }
+        buffer.moveReaderIndex(forwardBy: parsed.consumed)
+        return (parsed.key, parsed.fields)
+    }
+
     // MARK: - Steps
 
     private enum Step {

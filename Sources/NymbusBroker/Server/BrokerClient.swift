@@ -56,6 +56,10 @@ final class BrokerClient {
     var heldPushes: [ByteBuffer] = []
     /// Where fan-out frames go while EXEC runs (see ``heldPushes``).
     private(set) lazy var pushHolder = HeldPushOutput(client: self)
+    /// This connection's publisher tag per channel for XADD entries sent to other nodes
+    /// (spec/broker.md "Order"); at most ``maxOutboxTags``.
+    var outboxTags: [[UInt8]: UInt64] = [:]
+    static let maxOutboxTags = 4096
     /// Source of the order numbers above.
     var nextSequence: UInt64 = 0
     /// Commands queued since MULTI; nil outside a transaction.

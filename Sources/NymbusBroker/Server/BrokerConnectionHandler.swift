@@ -180,6 +180,10 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
                 startPublish(batch, client: client)
                 continue
             }
+            // Pipelined plain XADDs (`XADD key * f v ...`): recognised and parsed here, once each,
+            // and appended without the argument list and the command table. Their replies wait
+            // for the store as any stream command's do.
+            if state.acceptsPlainXAdd(from: client), takeXAddRun(client) { continue }
             let next: [[UInt8]]?
             do {
                 next = try parser.next(&input)
@@ -275,6 +279,25 @@ final class BrokerConnectionHandler: ChannelDuplexHandler, BrokerClientOutput {
             batchBytes += nextPayload.count
         }
         return batch
+    }
+
+    /// Appends the plain XADD commands at the head of the input (at most ``maxBatchMessages``);
+    /// false when the next request is not one (nothing is consumed, the general parser takes it).
+    private func takeXAddRun(_ client: BrokerClient) -> Bool {
+        var pending = ByteBuffer()
+        swap(&pending, &input)
+        defer { swap(&pending, &input) }
+        let limits = parser.limits
+        var lastKey: [UInt8]?
+        var taken = 0
+        while taken < Self.maxBatchMessages, phase == .open,
+            let (key, fields) = RESPRequestParser.parseXAdd(&pending, limits: limits, reusing: lastKey)
+        {
+            lastKey = key
+            state.plainXAdd(key: key, fields: fields, from: client)
+            taken += 1
+        }
+        return taken > 0
     }
 
     /// Hands a batch to the backend: answered at once when the backend can, otherwise the

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusPubSub
 
 /// The stream commands (XADD, XREAD, XREADGROUP, XACK, ...) and the key commands a stream
@@ -97,7 +98,21 @@ extension BrokerState {
         return OutboxItem(channel: channel, objectType: ObjectType.streamEntry, payload: StreamEntryPayload.encode(fields))
     }
 
-    private struct TrimArguments {
+    /// The client's publisher tag for XADD entries of `channel`: random, made at its first XADD
+    /// there. Past ``BrokerClient/maxOutboxTags`` channels one is forgotten (its next XADD starts
+    /// a new tag, which receivers take as a new publisher).
+    func outboxTag(_ channel: [UInt8], _ client: BrokerClient) -> UInt64 {
+        if let tag = client.outboxTags[channel] { return tag }
+        if client.outboxTags.count >= BrokerClient.maxOutboxTags, let (old, tag) = client.outboxTags.first {
+            client.outboxTags[old] = nil
+            streams.forgetOutboxTag(tag)
+        }
+        let tag = SecureRandom.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        client.outboxTags[channel] = tag
+        return tag
+    }
+
+    fileprivate struct TrimArguments {
         var strategy: RedisStream.TrimStrategy?
         var approximate = false
         var limit = 0
@@ -200,8 +215,33 @@ extension BrokerState {
             client.reply(.err("The ID specified in XADD must be greater than 0-0"))
             return
         }
-        let key = arguments[1]
-        let fields = Array(arguments[fieldStart...])
+        append(key: arguments[1], fields: Array(arguments[fieldStart...]), parsed, client)
+    }
+
+    /// A plain `XADD key * field value ...` the connection handler recognised and parsed
+    /// (``RESPRequestParser/parseXAdd(_:limits:reusing:)``): what ``execute(_:from:)`` and
+    /// ``xadd(_:_:)`` do for it, without the argument list, the command table and the option
+    /// parsing. The caller checked ``acceptsPlainXAdd(from:)``.
+    func plainXAdd(key: [UInt8], fields: [[UInt8]], from client: BrokerClient) {
+        stats.commandsProcessed += 1
+        client.skippingCommand = false
+        if client.heldReplies == nil {
+            client.heldReplies = []
+            heldClients.append(client)
+        }
+        append(key: key, fields: fields, TrimArguments(), client)
+    }
+
+    /// Whether an XADD from `client` may take ``plainXAdd(key:fields:from:)``: outside MULTI and
+    /// EXEC, not refused by the RESP2 subscribed-mode rule, no `CLIENT REPLY SKIP` pending.
+    func acceptsPlainXAdd(from client: BrokerClient) -> Bool {
+        client.transaction == nil && !client.isExecuting && !client.skipNextCommand
+            && !(client.protocolVersion == .resp2 && client.isSubscribed)
+    }
+
+    /// XADD's work once its arguments are known: the backend's check, the append (with the
+    /// options' trimming and the retention), the reply, the outbox item and the fan-out.
+    private func append(key: [UInt8], fields: [[UInt8]], _ parsed: TrimArguments, _ client: BrokerClient) {
         let destination: StreamDestination
         do throws(BrokerBackendError) {
             destination = try backend?.streamDestination(channel: key, payloadBytes: Self.outboxPayloadBytes(fields)) ?? .local
@@ -209,7 +249,7 @@ extension BrokerState {
             client.reply(error.reply)
             return
         }
-        if streams.streams[key] == nil {
+        if !streams.contains(key) {
             if parsed.noMakeStream {
                 client.reply(.null)
                 return
@@ -236,10 +276,12 @@ extension BrokerState {
             client.reply(.bulkString(id.bytes))
             signalStream(key)
             if destination == .overlay {
-                streams.enqueue(Self.outboxItem(channel: key, fields: fields))
+                var item = Self.outboxItem(channel: key, fields: fields)
+                item.order = streams.nextOutboxSequence(tag: outboxTag(key, client))
+                streams.enqueue(item)
                 outboxDirty = true
             }
-            if channelSubscribers[key] != nil || !patternSubscribers.isEmpty {
+            if !patternSubscribers.isEmpty || (!channelSubscribers.isEmpty && channelSubscribers[key] != nil) {
                 pendingFanOut.append((key, Self.subscriberPayload(fields)))
             }
         case .failure(.exhausted)?:
@@ -550,7 +592,7 @@ extension BrokerState {
 
     /// Notes that `key` got entries (or changed groups); blocked reads are served after the command.
     func signalStream(_ key: [UInt8]) {
-        if blockedByKey[key] != nil { readyKeys.append(key) }
+        if !blockedByKey.isEmpty, blockedByKey[key] != nil { readyKeys.append(key) }
     }
 
     /// Serves the blocked reads whose keys got entries, oldest first (Redis's

@@ -115,6 +115,7 @@ final class BrokerState {
     func unregister(_ client: BrokerClient) {
         guard clients.removeValue(forKey: client.id) != nil else { return }
         if client.heldReplies != nil { commitPendingStreams() }
+        for tag in client.outboxTags.values { streams.forgetOutboxTag(tag) }
         _ = unblock(client)
         removeAllSubscriptions(of: client)
         client.output = nil

@@ -229,22 +229,29 @@ struct RedisStream: Sendable {
                 newNode = true
             }
         }
-        let names = stride(from: 0, to: entry.fields.count, by: 2).map { entry.fields[$0] }
+        let nameCount = entry.fields.count / 2
         if newNode {
+            let names = stride(from: 0, to: entry.fields.count, by: 2).map { entry.fields[$0] }
             var node = Node(master: entry.id, masterFields: names, live: 0, deleted: 0, otherBytes: 0, last: entry.id)
             node.otherBytes = Listpack.integerSize(Int64(names.count)) + names.reduce(0) { $0 + Listpack.stringSize($1) }
                 + Listpack.integerSize(0)
             nodes.append(node)
         }
         var node = nodes[nodes.count - 1]
-        let sameFields = node.masterFields == names
+        // Compared in place: most entries repeat the node's field names.
+        var sameFields = node.masterFields.count == nameCount
+        var name = 0
+        while sameFields && name < nameCount {
+            sameFields = node.masterFields[name] == entry.fields[2 * name]
+            name += 1
+        }
         var size = Listpack.integerSize(sameFields ? 2 : 0)
         size += Listpack.integerSize(Int64(bitPattern: entry.id.ms &- node.master.ms))
         size += Listpack.integerSize(Int64(bitPattern: entry.id.seq &- node.master.seq))
-        var pieces = names.count + 3
+        var pieces = nameCount + 3
         if !sameFields {
-            size += Listpack.integerSize(Int64(names.count))
-            pieces += names.count + 1
+            size += Listpack.integerSize(Int64(nameCount))
+            pieces += nameCount + 1
         }
         for (index, element) in entry.fields.enumerated() where !sameFields || index % 2 == 1 {
             size += Listpack.stringSize(element)

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
+import NymbusPubSub
 import NymbusSQLite
 
 /// When stored stream changes reach the disk, like Redis's `appendfsync`.
@@ -50,7 +51,7 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                 path: path, label: "nymbus.streams", synchronous: synchronous,
                 prepare: { db in
                     if let maxPages { _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(maxPages)") }
-                }, schema: Self.schema)
+                }, schema: Self.schema, load: { db in try Self.migrate(db) })
         } catch where error.kind == .cannotOpen {
             throw StreamStoreError("cannot open the stream store '\(path)': \(error.reason)")
         } catch {
@@ -108,8 +109,16 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
             delivered INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, grp, ms, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox(
             seq INTEGER PRIMARY KEY AUTOINCREMENT, channel BLOB NOT NULL, type INTEGER NOT NULL,
-            payload BLOB NOT NULL, sealed BLOB, sent_at INTEGER);
+            payload BLOB NOT NULL, sealed BLOB, sent_at INTEGER, tag INTEGER, number INTEGER);
         """
+
+    /// Brings a store made by an earlier version up to ``schema``: outbox rows gained their
+    /// publisher tag and number (both NULL for rows stored before, which are sent unnumbered).
+    static func migrate(_ db: Database) throws {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(outbox)").map { $0["name"] as String }
+        if !columns.contains("tag") { try db.execute(sql: "ALTER TABLE outbox ADD COLUMN tag INTEGER") }
+        if !columns.contains("number") { try db.execute(sql: "ALTER TABLE outbox ADD COLUMN number INTEGER") }
+    }
 
     // MARK: Writing
 
@@ -119,8 +128,10 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         do {
             try queue.write { db in
                 for item in outbox {
-                    try Self.run(db, "INSERT INTO outbox(channel, type, payload) VALUES (?, ?, ?)", [
+                    try Self.run(db, "INSERT INTO outbox(channel, type, payload, tag, number) VALUES (?, ?, ?, ?, ?)", [
                         .blob(item.channel), .int(Int64(item.objectType)), .blob(item.payload),
+                        item.order.map { .int(Int64(bitPattern: $0.tag)) } ?? .null,
+                        item.order.map { .int(Int64($0.number)) } ?? .null,
                     ])
                 }
                 for (key, stored, changes) in batch {
@@ -130,12 +141,33 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                         }
                         continue
                     }
-                    // Each thing once per transaction: a pipelined run names the counters many times.
+                    // Every write stores a thing's state as it is now, so a thing named twice
+                    // costs a second write at most. The counters (named by every XADD) are
+                    // written once, groups and consumers (named by every entry a read delivers)
+                    // once each; pending entries, rarely named twice in one transaction, are
+                    // written without the set's hashing; entries still there go in multi-row
+                    // inserts.
+                    var metaChanged = false
                     var seen: Set<StreamChange> = []
-                    seen.reserveCapacity(changes.count)
-                    for change in changes where seen.insert(change).inserted {
-                        try write(change, key: key, stream: stream, db: db)
+                    var added = EntryInserts(key: key)
+                    for change in changes {
+                        switch change {
+                        case .meta:
+                            metaChanged = true
+                        case .entry(let id):
+                            if let entry = stream.entry(id) {
+                                try added.add(entry, db)
+                            } else {
+                                try write(change, key: key, stream: stream, db: db)
+                            }
+                        case .pending:
+                            try write(change, key: key, stream: stream, db: db)
+                        default:
+                            if seen.insert(change).inserted { try write(change, key: key, stream: stream, db: db) }
+                        }
                     }
+                    try added.flush(db)
+                    if metaChanged { try write(.meta, key: key, stream: stream, db: db) }
                 }
             }
         } catch {
@@ -175,6 +207,52 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
         guard code == SQLITE_DONE else {
             let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+
+    /// Entries of one stream on their way into the `entries` table, inserted up to
+    /// ``chunk`` rows per statement (one `INSERT ... VALUES (...), (...), ...`, a cached
+    /// statement per row count), their field lists encoded into one reused buffer.
+    private struct EntryInserts {
+        static let chunk = 32
+        /// `INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?), ...` for 1...chunk rows.
+        static let statements: [String] = (0...chunk).map { rows in
+            "INSERT OR REPLACE INTO entries VALUES " + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
+        }
+        let key: [UInt8]
+        private var waiting: [StreamEntry] = []
+        private var scratch: [UInt8] = []
+
+        init(key: [UInt8]) { self.key = key }
+
+        mutating func add(_ entry: StreamEntry, _ db: Database) throws {
+            waiting.append(entry)
+            if waiting.count == Self.chunk { try flush(db) }
+        }
+
+        mutating func flush(_ db: Database) throws {
+            guard !waiting.isEmpty else { return }
+            let sql = Self.statements[waiting.count]
+            let handle = try db.cachedStatement(sql: sql).sqliteStatement
+            sqlite3_reset(handle)
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            var index: Int32 = 1
+            for entry in waiting {
+                _ = key.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+                sqlite3_bind_int64(handle, index + 1, Int64(bitPattern: entry.id.ms))
+                sqlite3_bind_int64(handle, index + 2, Int64(bitPattern: entry.id.seq))
+                scratch.removeAll(keepingCapacity: true)
+                SQLiteStreamStore.encode(entry.fields, into: &scratch)
+                _ = scratch.withUnsafeBytes { sqlite3_bind_blob(handle, index + 3, $0.baseAddress, Int32($0.count), transient) }
+                index += 4
+            }
+            waiting.removeAll(keepingCapacity: true)
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            }
         }
     }
 
@@ -258,15 +336,22 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
             return try queue.read { db in
                 try Row.fetchAll(
                     db,
-                    sql: "SELECT seq, channel, type, payload, sealed, sent_at FROM outbox WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
+                    sql: "SELECT seq, channel, type, payload, sealed, sent_at, tag, number FROM outbox WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
                     arguments: [sequence, limit]
                 )
                 .map { row in
-                    OutboxRow(
+                    let tag = row[6] as Int64?
+                    let number = row[7] as Int64?
+                    return OutboxRow(
                         sequence: row[0],
                         item: OutboxItem(
                             channel: [UInt8](row[1] as Data), objectType: UInt32(truncatingIfNeeded: row[2] as Int64),
-                            payload: [UInt8](row[3] as Data)),
+                            payload: [UInt8](row[3] as Data),
+                            order: tag.flatMap { tag in
+                                number.map {
+                                    PublisherSequence(tag: UInt64(bitPattern: tag), number: UInt32(truncatingIfNeeded: $0))
+                                }
+                            }),
                         sealed: (row[4] as Data?).map { [UInt8]($0) }, sentAt: row[5])
                 }
             }
@@ -398,16 +483,24 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
     static func encode(_ fields: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4 + fields.reduce(0) { $0 + 4 + $1.count })
+        encode(fields, into: &out)
+        return out
+    }
+
+    /// ``encode(_:)`` appended to `out` (a buffer reused across entries).
+    static func encode(_ fields: [[UInt8]], into out: inout [UInt8]) {
         func put(_ value: Int) {
-            let value = UInt32(value)
-            out.append(contentsOf: [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)])
+            let value = UInt32(truncatingIfNeeded: value)
+            out.append(UInt8(truncatingIfNeeded: value >> 24))
+            out.append(UInt8(truncatingIfNeeded: value >> 16))
+            out.append(UInt8(truncatingIfNeeded: value >> 8))
+            out.append(UInt8(truncatingIfNeeded: value))
         }
         put(fields.count)
         for field in fields {
             put(field.count)
             out.append(contentsOf: field)
         }
-        return out
     }
 
     /// The inverse of ``encode(_:)``; every length is checked against what is left before

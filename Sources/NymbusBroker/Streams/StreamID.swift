@@ -23,8 +23,30 @@ public struct StreamID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// `ms-seq` as Redis prints it.
     public var description: String { "\(ms)-\(seq)" }
 
-    /// The id as bytes for a bulk string reply.
-    var bytes: [UInt8] { Array(description.utf8) }
+    /// The id as bytes for a bulk string reply (`ms-seq` in decimal), made without a String:
+    /// every XADD answers with one.
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(41)
+        Self.appendDecimal(ms, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Self.appendDecimal(seq, to: &out)
+        return out
+    }
+
+    private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        guard value > 0 else {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        let start = out.count
+        var rest = value
+        while rest > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        }
+        out[start...].reverse()
+    }
 
     /// The next id, or nil at the maximum (Redis's `streamIncrID`).
     func incremented() -> StreamID? {

@@ -1,3 +1,5 @@
+public import NymbusPubSub
+
 /// Where streams are kept durably: the broker writes every change through it before answering.
 ///
 /// ``SQLiteStreamStore`` is the implementation (SQLite through GRDB, WAL mode). Calls come from
@@ -22,12 +24,17 @@ public struct OutboxItem: Sendable, Equatable {
     public var objectType: UInt32
     /// The object's payload.
     public var payload: [UInt8]
+    /// Where the entry stands in its publisher's order (spec/broker.md "Order"): the XADD
+    /// connection's tag for the channel and the entry's number. Stored with the item, so an item
+    /// sealed after a restart continues its run; nil sends it unnumbered.
+    public var order: PublisherSequence?
 
     /// Creates an item.
-    public init(channel: [UInt8], objectType: UInt32, payload: [UInt8]) {
+    public init(channel: [UInt8], objectType: UInt32, payload: [UInt8], order: PublisherSequence? = nil) {
         self.channel = channel
         self.objectType = objectType
         self.payload = payload
+        self.order = order
     }
 }
 
@@ -57,6 +64,9 @@ final class StreamKeyspace {
     private var touchedSet: Set<[UInt8]> = []
     /// Outbox items of the running command, stored in its transaction.
     private var outbox: [OutboxItem] = []
+    /// The next number of each XADD publisher tag (spec/broker.md "Order"), rewound when a
+    /// write fails so that a refused XADD leaves no gap in its publisher's numbers.
+    private var outboxNext: [UInt64: UInt32] = [:]
     /// Whether a stream was created or deleted since ``takeKeysChanged()``.
     private var keysChanged = true
     let store: (any StreamStorage)?
@@ -72,7 +82,14 @@ final class StreamKeyspace {
     }
 
     private func touch(_ key: [UInt8]) {
+        // A pipeline names the same key again and again: the last one is compared first.
+        if let last = touched.last, last == key { return }
         if touchedSet.insert(key).inserted { touched.append(key) }
+    }
+
+    /// Whether a stream is at `key` (without copying it out of the dictionary).
+    func contains(_ key: [UInt8]) -> Bool {
+        streams.index(forKey: key) != nil
     }
 
     /// Creates an empty stream at `key` (the caller checked it is absent).
@@ -83,6 +100,21 @@ final class StreamKeyspace {
         touch(key)
         keysChanged = true
     }
+
+    /// The place of the next outbox item of the publisher `tag` (numbers 0, 1, 2, …).
+    func nextOutboxSequence(tag: UInt64) -> PublisherSequence {
+        let number = outboxNext[tag, default: 0]
+        outboxNext[tag] = number &+ 1
+        return PublisherSequence(tag: tag, number: number)
+    }
+
+    /// Forgets a publisher tag (its connection closed).
+    func forgetOutboxTag(_ tag: UInt64) {
+        outboxNext[tag] = nil
+    }
+
+    /// Publisher tags with a running number now.
+    var outboxPublishers: Int { outboxNext.count }
 
     /// Queues an outbox item; it is stored with the running command's changes.
     func enqueue(_ item: OutboxItem) {
@@ -104,9 +136,10 @@ final class StreamKeyspace {
 
     /// Runs `body` on the stream at `key`; nil if there is none.
     func update<T>(_ key: [UInt8], _ body: (inout RedisStream) -> T) -> T? {
-        guard streams[key] != nil else { return nil }
+        // One lookup, and the stream is changed in place (never copied out and back).
+        guard let index = streams.index(forKey: key) else { return nil }
         touch(key)
-        return body(&streams[key]!)
+        return body(&streams.values[index])
     }
 
     /// Whether the running command changed anything.
@@ -133,6 +166,11 @@ final class StreamKeyspace {
             try store.apply(batch, outbox: items)
         } catch {
             for key in keys { streams[key] = (try? store.load(key))?.stream }
+            // Numbers of items that were not stored are given out again.
+            for item in items {
+                guard let order = item.order, let next = outboxNext[order.tag], order.number < next else { continue }
+                outboxNext[order.tag] = order.number
+            }
             throw error
         }
     }
