@@ -299,8 +299,10 @@ import Testing
         // enter it, replays add nothing), the attacker holds no link, the book is capped.
         #expect(await net.pubsub(0).seenCacheUsage.count == expected.count)
         let honestAddresses = [await net.address(1), await net.address(2), await net.address(3)]
-        #expect(Set(await node.peers().compactMap(\.address)) == Set(honestAddresses))
-        #expect(await node.peers().count == 3)
+        let finalPeers = await node.peers()
+        let peerList = finalPeers.map { "\($0.address.map { honestAddresses.firstIndex(of: $0).map { "node \($0 + 1)" } ?? "\($0)" } ?? "hidden") \($0.direction) \($0.id.sessionID)" }
+        #expect(Set(finalPeers.compactMap(\.address)) == Set(honestAddresses), "node 0's links: \(peerList)")
+        #expect(finalPeers.count == 3, "node 0's links: \(peerList)")
         #expect(await node.addressBookCount <= limits.newBucketsPerSource * limits.bucketSize + 4)
         s = await stats()
         print(
