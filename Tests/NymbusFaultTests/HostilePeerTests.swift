@@ -28,7 +28,11 @@ import Testing
                 try await net.pubsub(publishers[i % publishers.count]).publish(Array(payload.utf8), to: topic)
                 payloads.append(payload)
                 i += 1
-                try await Task.sleep(for: .milliseconds(50))
+                // 100 ms: each honest node publishes at most 5 objects a second, half the scaled
+                // flood limit below (10 packets/s). At 50 ms they sent as fast as the limit, and node
+                // 0 relays each one's objects to the other: fine for the few seconds the test takes
+                // alone, but a loaded run lasts minutes and can use up an honest link's 500 burst.
+                try await Task.sleep(for: .milliseconds(100))
             }
         }
     }
