@@ -119,7 +119,12 @@ import Testing
         // Bad magic or version: 40 not-envelopes; the other 100 broken envelopes and the 150
         // well-formed messages have unknown sessions; one of the broken kinds is over a limit.
         let afterUntagged = (malformed: 100 + 40 + 80, oversized: 20, unknownSession: 100 + 150)
-        let untaggedCounted = await eventually { await stats().droppedUnknownSession == afterUntagged.unknownSession }
+        // 390 messages for one node to handle: on a loaded machine that takes a while, so the wait
+        // lasts while its counters move.
+        let untaggedCounted = await eventually(
+            "node 0 to count every untagged message", stalledFor: .seconds(30),
+            progress: { let s = await stats(); return [s.droppedUnknownSession, s.malformed, s.oversized] }
+        ) { await stats().droppedUnknownSession == afterUntagged.unknownSession }
         var s = await stats()
         #expect(untaggedCounted, "\(s)")
         #expect(s.malformed == afterUntagged.malformed && s.oversized == afterUntagged.oversized)
