@@ -105,6 +105,7 @@ enum DaemonCommands {
                 "tree-prune-received": .integer(Int64(topics.pruneReceived)),
                 "tree-graft-sent": .integer(Int64(topics.graftSent)),
                 "tree-graft-received": .integer(Int64(topics.graftReceived)),
+                "tree-late-pushes": .integer(Int64(topics.latePushes)),
                 "order-held": .integer(Int64(topics.orderHeld)),
                 "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),
                 "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),

@@ -5,8 +5,8 @@ import NymbusWire
 /// A node hands each link's messages to nym-client on that link's own lane (connection id) and
 /// keeps nym-client's share small: a message goes only while the lane holds fewer than `window`
 /// packets, as nym-client's `LaneQueueLength` answers report it (spec/node.md §13). Everything
-/// else waits here, control messages first, then repair (`inv`, `getdata`), then objects; the
-/// objects waiting are bounded in packets, and an object that does not fit is refused (the topic
+/// else waits here, control messages first, then repair (`inv`, `getdata`), then objects, then
+/// catch-up answers; the objects waiting (catch-up answers included) are bounded in packets, and an object that does not fit is refused (the topic
 /// layer counts it and repair announces it later).
 ///
 /// Pure: no I/O, no clock of its own. nym-client answers every request that carries a
@@ -21,15 +21,21 @@ struct LinkOutbox {
         case repair = 1
         /// Pub/sub objects and custom objects.
         case bulk = 2
+        /// Catch-up answers (`syncobject`): objects too, bounded with them, but after every live
+        /// one, so a node catching up on hours does not delay what is published now.
+        case backfill = 3
 
         init(_ command: Command) {
             switch command {
-            // Catch-up answers are objects too: bounded with them, after live repair.
-            case .object, .custom, .syncobject: self = .bulk
+            case .object, .custom: self = .bulk
+            case .syncobject: self = .backfill
             case .inv, .getdata, .prune, .graft, .syncrange, .syncget: self = .repair
             default: self = .control
             }
         }
+
+        /// Whether messages of this priority are objects (bounded in packets, refused when full).
+        var isObject: Bool { self == .bulk || self == .backfill }
     }
 
     /// One message waiting.
@@ -51,7 +57,7 @@ struct LinkOutbox {
 
     private var queues: [[Item]] = Array(repeating: [], count: Priority.allCases.count)
     private var heads: [Int] = Array(repeating: 0, count: Priority.allCases.count)
-    /// Packets of bulk items waiting here.
+    /// Packets of objects (bulk and backfill items) waiting here.
     private(set) var bulkPackets = 0
     /// Messages waiting here, every priority.
     private(set) var count = 0
@@ -87,7 +93,7 @@ struct LinkOutbox {
         let p = priority.rawValue
         var result = PushResult.queued
         switch priority {
-        case .bulk:
+        case .bulk, .backfill:
             guard bulkPackets == 0 || bulkPackets + item.packets <= bulkLimit else { return .refused }
             bulkPackets += item.packets
         case .control:
@@ -116,7 +122,7 @@ struct LinkOutbox {
                 let item = queues[p][heads[p]]
                 heads[p] += 1
                 count -= 1
-                if priority == .bulk { bulkPackets -= item.packets }
+                if priority.isObject { bulkPackets -= item.packets }
                 out.append((item, record(packets: item.packets, now: now)))
             }
             compact(p)
@@ -143,7 +149,7 @@ struct LinkOutbox {
             queues[p].insert(item, at: 0)
         }
         count += 1
-        if p == Priority.bulk.rawValue { bulkPackets += item.packets }
+        if Priority(item.command).isObject { bulkPackets += item.packets }
     }
 
     /// nym-client's answer for the oldest outstanding request: the lane holds `length` packets.

@@ -32,12 +32,13 @@ extension Node {
             statistics.messagesDroppedQueueFull += 1
             logQueueFullOnce(id, objects: false)
         case .refused:
-            if LinkOutbox.Priority(item.command) == .bulk {
+            let isObject = LinkOutbox.Priority(item.command).isObject
+            if isObject {
                 statistics.objectsRefusedLinkFull += 1
             } else {
                 statistics.messagesDroppedQueueFull += 1
             }
-            logQueueFullOnce(id, objects: LinkOutbox.Priority(item.command) == .bulk)
+            logQueueFullOnce(id, objects: isObject)
             return false
         }
         schedulePump()

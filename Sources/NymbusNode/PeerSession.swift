@@ -126,8 +126,9 @@ struct PeerSession: Sendable {
     /// The last round trip measured (a pong, or the handshake).
     private(set) var rtt: Double?
     /// Smoothed round trip and its mean deviation (RFC 6298), from the handshake and pongs.
-    private(set) var smoothedRTT: Double?
-    private(set) var rttVariation: Double = 0
+    private(set) var roundTrips = RoundTripEstimator()
+    var smoothedRTT: Double? { roundTrips.smoothed }
+    var rttVariation: Double { roundTrips.variation }
     /// The lowest ping round trip seen (inbound eviction protects the fastest peers).
     private(set) var minimumRTT: Double?
     private(set) var getaddrAnswered = false
@@ -441,20 +442,14 @@ struct PeerSession: Sendable {
 
     /// The RFC 6298 retransmission timeout `srtt + 4 × rttvar` measured on this link (handshake
     /// and pongs), in seconds, before any floor or ceiling; nil before the first sample.
-    var retransmissionTimeout: Double? { smoothedRTT.map { $0 + 4 * rttVariation } }
+    var retransmissionTimeout: Double? { roundTrips.timeout }
 
     /// Folds one round-trip sample into the estimate (RFC 6298 §2: α = 1/8, β = 1/4).
     private mutating func sampleRTT(_ sample: Double, minimum: Bool) {
         let sample = max(0, sample)
         rtt = sample
         if minimum { minimumRTT = min(minimumRTT ?? sample, sample) }
-        if let srtt = smoothedRTT {
-            rttVariation = 0.75 * rttVariation + 0.25 * abs(srtt - sample)
-            smoothedRTT = 0.875 * srtt + 0.125 * sample
-        } else {
-            smoothedRTT = sample
-            rttVariation = sample / 2
-        }
+        roundTrips.add(sample)
     }
 
     static func format(_ seconds: Double) -> String {

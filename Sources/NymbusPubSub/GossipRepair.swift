@@ -73,6 +73,12 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     var requestDelay: Int64 = 0
     /// How late pushed copies arrived after their announcement (only while `requestDelay` > 0).
     private(set) var pushLag = PushLag()
+    /// Objects fetched by request lately, with when their id was first announced (monotonic
+    /// milliseconds, if measured): their pushed copies, if they still come, are late, not
+    /// redundant. Oldest first in `fetchedOrder`; at most `fetchedLimit`.
+    private var fetched: [MessageID: Int64?] = [:]
+    private var fetchedOrder: [MessageID] = []
+    static var fetchedLimit: Int { 1024 }
 
     init(settings: Settings, cache: MessageCache<Peer>) {
         self.settings = settings
@@ -110,6 +116,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 known.insert(request.peer)
                 release(request.peer)
                 repaired = request.peer == peer
+                if repaired { rememberFetched(id, announcedAtMillis: want.announcedAtMillis) }
             } else if let announced = want.announcedAtMillis, let nowMillis {
                 pushLag.add(nowMillis - announced)
             }
@@ -119,8 +126,22 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     }
 
     /// A copy of an object we already had arrived from `peer`: it has it, no need to announce it.
-    mutating func duplicate(_ id: MessageID, from peer: Peer) {
+    /// Returns true if it is the late push of an object this node fetched: the tree above is
+    /// slow, not redundant, and the lag (from the id's first announcement to `nowMillis`) feeds
+    /// `pushLag`, so the graft timeout grows with the load on the mixnet (spec/pubsub.md §15).
+    mutating func duplicate(_ id: MessageID, from peer: Peer, nowMillis: Int64? = nil) -> Bool {
         cache.markKnown(id, by: peer)
+        guard let announced = fetched.removeValue(forKey: id) else { return false }
+        if let announced, let nowMillis { pushLag.add(nowMillis - announced) }
+        return true
+    }
+
+    private mutating func rememberFetched(_ id: MessageID, announcedAtMillis: Int64?) {
+        guard fetched.updateValue(announcedAtMillis, forKey: id) == nil else { return }
+        fetchedOrder.append(id)
+        guard fetchedOrder.count > Self.fetchedLimit else { return }
+        // Ids already removed by their late push stay in the order until they fall out here.
+        fetched[fetchedOrder.removeFirst()] = nil
     }
 
     // MARK: Messages from peers

@@ -20,6 +20,9 @@ extension Node: ObjectNetwork {
     /// The established links (address-fetch links excluded).
     public func connectedPeers() async -> [PeerID] { peers().map(\.id) }
 
+    /// The established links this node opened.
+    public func dialedPeers() async -> Set<PeerID> { Set(peers().filter { $0.direction == .outbound }.map(\.id)) }
+
     /// Routes every topic-layer message from an established peer to `handler`.
     public func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, PeerID) async -> Void) async {
         setTopicMessageHandler { message, peer in

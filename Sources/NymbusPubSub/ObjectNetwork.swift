@@ -39,6 +39,11 @@ public protocol ObjectNetwork: Sendable {
     /// How long an answer over this network may take (for timers that must scale with the
     /// mixnet); nil if nothing was measured yet.
     func roundTripTimeout() async -> Duration?
+
+    /// The connected peers this node dialed (the other end accepted). Both ends of a link know
+    /// who dialed, so the tree lets the accepting end announce and the dialing end only now and
+    /// then (spec/pubsub.md §15 rule 7). Defaults to none: every link announces alike.
+    func dialedPeers() async -> Set<Peer>
 }
 
 extension ObjectNetwork {
@@ -49,6 +54,9 @@ extension ObjectNetwork {
 
     /// Nothing measured: the topic layer uses its configured timeouts.
     public func roundTripTimeout() async -> Duration? { nil }
+
+    /// No direction known: every link announces alike.
+    public func dialedPeers() async -> Set<Peer> { [] }
 
     /// Sends `message` to `peer` alone; returns whether its link took it.
     public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {

@@ -29,15 +29,20 @@ extension PubSub {
             self.tree.keepOnly(Set(peers))
         }
         let tree = self.tree
-        let lazyLinks = peers.filter { !tree.isEager($0) }.count
+        // Tree: a lazy link is announced to often by the end that accepted it and now and then
+        // (as an eager link) by the end that dialed it; both ends would otherwise announce the
+        // same ids to each other (spec/pubsub.md §15 rule 7).
+        let dialed = configuration.dissemination == .tree ? await network.dialedPeers() : []
+        let often = { (peer: Network.Peer) in !tree.isEager(peer) && !dialed.contains(peer) }
+        let oftenLinks = peers.filter(often).count
         let lazyEvery =
             configuration.dissemination == .tree
             ? max(
                 configuration.lazyAnnounceEvery,
-                (lazyLinks + configuration.lazyAnnouncementsPerHeartbeat - 1) / configuration.lazyAnnouncementsPerHeartbeat)
+                (oftenLinks + configuration.lazyAnnouncementsPerHeartbeat - 1) / configuration.lazyAnnouncementsPerHeartbeat)
             : 1
         let eagerEvery = configuration.dissemination == .tree ? configuration.eagerAnnounceEvery : 1
-        for outgoing in repair.heartbeat(peers: peers, now: clock(), every: { tree.isEager($0) ? eagerEvery : lazyEvery }) {
+        for outgoing in repair.heartbeat(peers: peers, now: clock(), every: { often($0) ? lazyEvery : eagerEvery }) {
             await sendRepair(outgoing.message, to: outgoing.peer)
         }
         // Held publishes wait for a link with room: retried here too, not only when a link comes up.
@@ -142,11 +147,11 @@ extension PubSub {
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
         if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer),
-            ids.count > 1 || tree.looksBroken
+            (ids.count > 1 && !tree.isSlow) || tree.looksBroken
         {
             // Announced ids that did not arrive in time, and the tree above this node looks broken
-            // (several missing at once, or most of the last few fetched): the announcer's link
-            // turns eager, and the request rides on the `graft`.
+            // (several missing at once, or most of the last few fetched) rather than slow (no late
+            // push lately): the announcer's link turns eager, and the request rides on the `graft`.
             message = .graft(ids)
             tree.grafted(peer)
         }

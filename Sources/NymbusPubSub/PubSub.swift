@@ -527,10 +527,14 @@ public actor PubSub<Network: ObjectNetwork> {
         switch router.route(bytes, now: now) {
         case .duplicate(let id):
             count(.duplicate)
-            repair.duplicate(id, from: peer)
+            let late = repair.duplicate(id, from: peer, nowMillis: Self.monotonicMillis())
             logger.debug("object dropped", metadata: ["reason": "duplicate", "detail": "\(id)"])
-            // A copy pushed over an eager link that another path beat: the link may turn lazy.
-            if configuration.dissemination == .tree, await pruneOnDuplicate(from: peer) {
+            guard configuration.dissemination == .tree else { return }
+            if late {
+                stats.latePushes += 1
+                tree.latePush()
+            } else if await pruneOnDuplicate(from: peer) {
+                // A copy pushed over an eager link that another path beat: the link turns lazy.
                 if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
             }
         case .drop(let reason, let penalize, let detail):

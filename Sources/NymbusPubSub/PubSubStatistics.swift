@@ -87,6 +87,9 @@ public struct PubSubStatistics: Sendable, Equatable {
     public var graftSent = 0
     /// `graft` messages received.
     public var graftReceived = 0
+    /// Pushed copies of objects this node had already fetched: the tree was slow, not
+    /// redundant (not counted towards a prune; their lag lengthens the graft timeout).
+    public var latePushes = 0
     /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
     /// bound overflows (spec/broker.md "Order").
     public var order = PublisherOrderCounters()

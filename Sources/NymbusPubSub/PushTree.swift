@@ -31,25 +31,50 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         duplicatesInARow[peer] = nil
     }
 
-    /// How the last few new objects arrived: true for one fetched by a request (the push never
-    /// came), false for one pushed. At most `recentLimit`, oldest first.
-    private(set) var recentFetched: [Bool] = []
+    /// What the tree above this node did lately, as seen from here.
+    enum Arrival: Sendable, Equatable {
+        /// A new object arrived pushed.
+        case pushed
+        /// A new object had to be fetched by a request: its push had not come in time.
+        case fetched
+        /// The push of a fetched object came after all: the tree is slow, not broken.
+        case latePush
+    }
+
+    /// The last few arrivals, oldest first, at most `recentLimit`.
+    private(set) var recent: [Arrival] = []
     static var recentLimit: Int { 8 }
 
     /// `peer` brought an object first: pushed (whatever its duplicates said, the link is on some
     /// publisher's fastest path), or fetched by this node's request.
     mutating func firstCopy(from peer: Peer, fetched: Bool = false) {
         if !fetched, duplicatesInARow[peer] != nil { duplicatesInARow[peer] = nil }
-        recentFetched.append(fetched)
-        if recentFetched.count > Self.recentLimit { recentFetched.removeFirst() }
+        record(fetched ? .fetched : .pushed)
     }
 
+    /// The pushed copy of an object this node fetched arrived. It is not a duplicate that
+    /// counts against the link: counting it would prune the links a congested tree still
+    /// depends on, and the grafts that follow would load the tree further.
+    mutating func latePush() { record(.latePush) }
+
+    private mutating func record(_ arrival: Arrival) {
+        recent.append(arrival)
+        if recent.count > Self.recentLimit { recent.removeFirst() }
+    }
+
+    /// Whether pushes came late lately (a fetched object's push arrived after all): the tree
+    /// above is there, and loaded.
+    var isSlow: Bool { recent.contains(.latePush) }
+
     /// Whether a missing object calls for a graft rather than a plain `getdata`: the tree above
-    /// this node looks broken (of the last few new objects, at least two had to be fetched, or
-    /// none was pushed at all). One object lost on the mixnet while pushes keep coming is
-    /// fetched without reshaping the tree; a part of the tree that went quiet is grafted back.
+    /// this node looks broken (of the last few arrivals, at least two were fetched, or none was
+    /// pushed at all) and not merely slow (no late push among them). One object lost on the
+    /// mixnet while pushes keep coming is fetched without reshaping the tree, and so are objects
+    /// whose pushes a loaded tree delays (grafting would only add to the load); a part of the
+    /// tree that went quiet is grafted back.
     var looksBroken: Bool {
-        !recentFetched.contains(false) || recentFetched.filter { $0 }.count >= 2
+        guard !isSlow else { return false }
+        return !recent.contains(.pushed) || recent.filter { $0 == .fetched }.count >= 2
     }
 
     /// A copy of an object this node already had came from `peer`. Returns true if that makes

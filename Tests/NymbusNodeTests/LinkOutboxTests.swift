@@ -30,6 +30,26 @@ import Testing
         #expect(outbox.inClient == 6)
     }
 
+    /// Catch-up answers wait behind live objects and share their bound.
+    @Test func catchUpAnswersGoAfterLiveObjectsWithinTheSameBound() {
+        var outbox = LinkOutbox()
+        let pushed = [
+            outbox.push(item(.syncobject, packets: 2, tag: 1), bulkLimit: 6),
+            outbox.push(item(.object, packets: 2, tag: 2), bulkLimit: 6),
+            outbox.push(item(.syncobject, packets: 2, tag: 3), bulkLimit: 6),
+            outbox.push(item(.object, packets: 1, tag: 4), bulkLimit: 6),
+            outbox.push(item(.inv, tag: 5), bulkLimit: 6),
+        ]
+        #expect(pushed == [.queued, .queued, .queued, .refused, .queued], "6 object packets: full")
+        #expect(outbox.bulkPackets == 6)
+        let first = outbox.take(window: 3, now: 0).map { $0.item.bytes[0] }
+        #expect(first == [5, 2], "repair, then the live object; the lane holds 3 packets")
+        outbox.answered(length: 0)
+        outbox.answered(length: 0)
+        let rest = outbox.take(window: 100, now: 0).map { $0.item.bytes[0] }
+        #expect(rest == [1, 3] && outbox.bulkPackets == 0 && outbox.isEmpty)
+    }
+
     @Test func objectsAreBoundedInPacketsAndALoneLargeOneStillFits() {
         var outbox = LinkOutbox()
         let r7 = outbox.push(item(.object, packets: 41), bulkLimit: 10)

@@ -69,11 +69,73 @@ import Testing
         fresh.firstCopy(from: 2, fetched: true)
         #expect(fresh.looksBroken, "nothing pushed lately")
         for _ in 0..<8 { fresh.firstCopy(from: 2) }
-        #expect(!fresh.looksBroken && fresh.recentFetched == Array(repeating: false, count: 8))
+        #expect(!fresh.looksBroken && fresh.recent == Array(repeating: .pushed, count: 8))
         fresh.firstCopy(from: 2, fetched: true)
         #expect(!fresh.looksBroken, "one loss among pushes: fetched, the tree stays")
         fresh.firstCopy(from: 2, fetched: true)
         #expect(fresh.looksBroken, "two of the last eight had to be fetched")
+    }
+
+    @Test func aLatePushMeansSlowNotBroken() {
+        var tree = PushTree<Int>(pruneAfter: 1)
+        for _ in 0..<6 { tree.firstCopy(from: 1) }
+        tree.firstCopy(from: 1, fetched: true)
+        tree.firstCopy(from: 1, fetched: true)
+        #expect(tree.looksBroken && !tree.isSlow, "two fetched, no push of theirs came")
+        tree.latePush()
+        #expect(!tree.looksBroken && tree.isSlow, "one of their pushes came after all: the tree is loaded")
+        #expect(tree.isEager(1), "a late push prunes nothing")
+        for _ in 0..<8 { tree.firstCopy(from: 1, fetched: true) }
+        #expect(tree.looksBroken && !tree.isSlow, "the late push left the window: eight fetched, none pushed")
+    }
+
+    /// A pushed copy that arrives after this node fetched the object is a late push: it prunes
+    /// nothing, counts in `latePushes`, and its lag (from the id's first announcement) becomes
+    /// the graft timeout; another duplicate from the same link prunes as before.
+    @Test func theLatePushOfAFetchedObjectPrunesNothingAndLengthensTheGraftTimeout() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await pubsub.handle(.prune, from: 2)
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handle(.inv([x.id]), from: 2)
+        clock.advance(2)
+        await pubsub.heartbeat()
+        let asked = await Self.take(network).filter { if case .inv = $0.1 { false } else { true } }
+        #expect(asked.count == 1 && asked.first?.0 == 2)
+        await pubsub.handle(.object(x.bytes), from: 2)
+        #expect(await pubsub.repair.pushLag.samples == 0, "fetched: no lag measured yet")
+        await pubsub.handleIncoming(object: x.bytes, from: 1)  // the push from the eager link, late
+        let stats = await pubsub.statistics
+        #expect(stats.latePushes == 1 && stats.duplicates == 1 && stats.pruneSent == 0)
+        #expect(await Self.take(network).isEmpty, "no prune")
+        let lag = await pubsub.repair.pushLag
+        #expect(lag.samples == 1 && lag.smoothed != nil, "the late push's lag is measured")
+        await pubsub.handleIncoming(object: x.bytes, from: 1)  // a second copy is a plain duplicate
+        #expect(Self.same(await Self.take(network), [(1, .prune)]))
+        #expect(await pubsub.statistics.latePushes == 1)
+    }
+
+    /// Rule 7: a lazy link hears ids every 2 heartbeats from the end that accepted it, and every
+    /// 8 from the end that dialed it; an eager link every 8; a peer that has everything, never.
+    @Test func theDialingEndOfALazyLinkAnnouncesRarely() async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4])
+        await network.setDialed([4, 5])  // 5 is not connected: ignored
+        for peer in [2, 3, 4] { await pubsub.handle(.prune, from: peer) }
+        var n = 0
+        func oneHeartbeat() async throws {
+            n += 1
+            await pubsub.handleIncoming(object: try RepairTests.object(n, clock: clock).bytes, from: 1)
+            clock.advance(1)
+            await pubsub.heartbeat()
+        }
+        for _ in 0..<4 { try await oneHeartbeat() }
+        _ = await Self.take(network)
+        for _ in 0..<16 { try await oneHeartbeat() }
+        var invs: [Int: Int] = [:]
+        for (peer, message) in await Self.take(network) {
+            guard case .inv = message else { continue }
+            invs[peer, default: 0] += 1
+        }
+        #expect(invs == [2: 8, 3: 8, 4: 2], "1 sent every object; 2 and 3 accepted our links; we dialed 4")
     }
 
     @Test func aNodeKeepsItsLastEagerLinks() {

@@ -100,6 +100,13 @@ actor RecordingNetwork: ObjectNetwork {
 
     func connectedPeers() async -> [Int] { peers.sorted() }
 
+    /// Peers "this node dialed" (the rest accepted a link from it).
+    var dialed: Set<Int> = []
+
+    func setDialed(_ peers: Set<Int>) { dialed = peers }
+
+    func dialedPeers() async -> Set<Int> { dialed.intersection(peers) }
+
     func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Int) async -> Void) async {
         repairHandlerInstalled = true
     }

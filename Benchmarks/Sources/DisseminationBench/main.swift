@@ -3,6 +3,7 @@
 //
 //   DisseminationBench [--nodes 50] [--hidden 5] [--outbound 4] [--size 1024] [--modes flood,tree]
 //                      [--rates 2,4,8,12,16,20,25,30] [--step-seconds 12] [--loss 0.05] [--seed 7]
+//                      [--per-node] [--quick (no churn, no loss phase)]
 //
 // Per mode, on the same random graph (each node dials --outbound random visible nodes) with every
 // node subscribed and 1 KiB messages from random publishers:
@@ -16,6 +17,7 @@
 // Every count is of what arrived at the far end (subscriber deliveries), not of what was accepted.
 import BenchSupport
 import Foundation
+import NymbusMixnet
 import NymbusNode
 import NymbusPubSub
 import NymbusWire
@@ -43,13 +45,21 @@ struct Phase {
     var delivered = 0
     var expected = 0
     var duplicates = 0
+    /// Messages the mixnet carried (node to node, replies included), and the Sphinx packets its
+    /// endpoints sent for them (SURB requests and top-ups included, cover traffic not).
     var messages = 0
+    var packets = 0
     var messagesByCommand: [Command: Int] = [:]
     var lastSubscriberNanos: [UInt64] = []
     var publishSeconds = 0.0
     var hiddenMessagesIn = 0
+    /// Objects nodes fetched by request (announced, the push never came), grafts and prunes sent.
+    var fetched = 0
+    var grafts = 0
+    var prunes = 0
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
+    var packetsPerDelivery: Double { Double(packets) / Double(max(1, delivered)) }
     func latency(_ p: Double) -> Double { Double(Sample.percentile(lastSubscriberNanos, p) ?? 0) / 1e9 }
 }
 
@@ -63,6 +73,8 @@ func run(
     let beforeMessages = await overlay.messagesOut()
     let beforeHidden = await overlay.hiddenMessagesIn()
     let beforeDuplicates = overlay.arrivals.duplicates
+    let beforeTotals = await overlay.pubsubTotals()
+    let beforeMixnet = await overlay.mixnet.counters
     let count = max(1, Int(rate * seconds))
     let interval = 1.0 / rate
     let start = Measure.wallNanos()
@@ -106,8 +118,14 @@ func run(
     phase.duplicates = overlay.arrivals.duplicates - beforeDuplicates
     let afterMessages = await overlay.messagesOut()
     for (command, n) in afterMessages { phase.messagesByCommand[command] = n - (beforeMessages[command] ?? 0) }
-    phase.messages = phase.messagesByCommand.values.reduce(0, +)
+    let afterMixnet = await overlay.mixnet.counters
+    phase.messages = afterMixnet.messagesRouted - beforeMixnet.messagesRouted
+    phase.packets = afterMixnet.packetsSent - beforeMixnet.packetsSent
     phase.hiddenMessagesIn = await overlay.hiddenMessagesIn() - beforeHidden
+    let afterTotals = await overlay.pubsubTotals()
+    phase.fetched = afterTotals.repairedObjects - beforeTotals.repairedObjects
+    phase.grafts = afterTotals.graftSent - beforeTotals.graftSent
+    phase.prunes = afterTotals.pruneSent - beforeTotals.pruneSent
     return phase
 }
 
@@ -117,7 +135,10 @@ func describe(_ name: String, _ p: Phase) -> String {
     return "\(name): \(p.delivered)/\(p.expected) deliveries, \(p.duplicates) duplicates,"
         + " published in \(Format.number(p.publishSeconds, decimals: 1)) s, latency to last subscriber p50"
         + " \(Format.number(p.latency(0.5), decimals: 2)) s p99 \(Format.number(p.latency(0.99), decimals: 2)) s,"
-        + " \(Format.number(p.messagesPerDelivery, decimals: 2)) messages per delivery (\(commands))"
+        + " (p90 \(Format.number(p.latency(0.9), decimals: 2)) s, max \(Format.number(p.latency(1), decimals: 2)) s),"
+        + " \(Format.number(p.messagesPerDelivery, decimals: 2)) mixnet messages and"
+        + " \(Format.number(p.packetsPerDelivery, decimals: 2)) packets per delivery (nodes sent \(commands));"
+        + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes"
 }
 
 struct ModeResult {
@@ -182,6 +203,15 @@ for mode in modes {
         "  hidden nodes received \(Format.number(Double(result.half.hiddenMessagesIn) / Double(max(1, hiddenCount * result.half.objects)), decimals: 2))"
             + " messages (each ≥ 1 reply SURB a peer spent) per node per object")
 
+    var eagerDegrees: [Int: Int] = [:]
+    for member in overlay.live { eagerDegrees[await member.pubsub.linkModes().eager, default: 0] += 1 }
+    print("  eager links per node (links: nodes): " + eagerDegrees.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    if arguments.flag("--quick") {  // no churn and no loss phase
+        await overlay.stop()
+        results.append(result)
+        continue
+    }
+
     // Churn: a third leave (never node 0), as many join; publishing goes on throughout.
     let leaving = Array(Set(overlay.live.map(\.index)).subtracting([0]).shuffled(using: &rng).prefix(nodeCount / 3))
     let survivors = Set(overlay.live.map(\.index)).subtracting(leaving)
@@ -224,6 +254,11 @@ for r in results {
             figure: Format.number(mid.1.messagesPerDelivery, decimals: 2), baseline: "floor 1.0",
             ratio: 1.0 / max(0.001, mid.1.messagesPerDelivery), goal: "≤ 1.3",
             met: mid.1.messagesPerDelivery <= 1.3
+        ).emit()
+        ResultRow(
+            benchmark: "\(name): Sphinx packets per delivery at \(Format.number(mid.0))/s (SURB traffic included)",
+            figure: Format.number(mid.1.packetsPerDelivery, decimals: 2), baseline: "1 KiB object: 1 packet",
+            ratio: nil
         ).emit()
     }
     ResultRow(
