@@ -28,7 +28,8 @@ public struct PubSubConfiguration: Sendable {
     /// With `tree`, a node prunes no link while it has this many eager links or fewer: a few
     /// more eager links make shorter paths (lower latency) for some duplicates. 0 is Plumtree's
     /// pure tree. Default 3: measured, a shallower eager graph both halves the latency and
-    /// raises the sustained rate (spec/pubsub.md §12).
+    /// raises the sustained rate (spec/pubsub.md §12). The floor is soft: a link that brings
+    /// only duplicates, three runs' worth in a row, goes anyway, down to 2 eager links.
     public var keepEagerLinks: Int = 3
     /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
     /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.

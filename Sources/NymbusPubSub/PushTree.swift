@@ -91,12 +91,8 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// paths objects take at the cost of those duplicates.
     mutating func duplicate(from peer: Peer, eagerLinks: Int = .max, keepEager: Int = 0) -> Bool {
         guard !lazy.contains(peer) else { return false }
-        guard eagerLinks > keepEager else {
-            duplicatesInARow[peer] = nil
-            return false
-        }
         let run = duplicatesInARow[peer, default: 0] + 1
-        guard run >= pruneAfter else {
+        guard run >= runToPrune(eagerLinks: eagerLinks, keepEager: keepEager) else {
             duplicatesInARow[peer] = run
             return false
         }
@@ -104,6 +100,18 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         lazy.insert(peer)
         return true
     }
+
+    /// Duplicates in a row that prune a link when the node has `eagerLinks`: `pruneAfter` above
+    /// the floor; at or below it, `keepEager` is soft: a link that brought nothing but
+    /// duplicates for `softFloorFactor × pruneAfter` in a row goes anyway, down to `hardFloor`
+    /// eager links (it is on no publisher's fastest path; all it adds is a copy of everything).
+    func runToPrune(eagerLinks: Int, keepEager: Int) -> Int {
+        if eagerLinks > keepEager { return pruneAfter }
+        if eagerLinks > min(Self.hardFloor, keepEager) { return pruneAfter * Self.softFloorFactor }
+        return .max
+    }
+    static var hardFloor: Int { 2 }
+    static var softFloorFactor: Int { 3 }
 
     /// Whether one more duplicate from `peer` would prune its link (no change made).
     func completesRun(from peer: Peer) -> Bool {

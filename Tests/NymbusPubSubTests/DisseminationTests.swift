@@ -146,6 +146,22 @@ import Testing
         #expect(pruned && !tree.isEager(1), "a fourth may go")
     }
 
+    /// The floor is soft: at it, a link that brings only duplicates, 3 × `pruneAfter` in a row,
+    /// goes anyway, down to 2 eager links; a first copy starts its run again.
+    @Test func aLinkThatOnlyEverBringsDuplicatesGoesEvenAtTheFloor() {
+        var tree = PushTree<Int>(pruneAfter: 3)
+        var runs: [Bool] = []
+        for _ in 0..<8 { runs.append(tree.duplicate(from: 1, eagerLinks: 3, keepEager: 3)) }
+        tree.firstCopy(from: 1)
+        for _ in 0..<9 { runs.append(tree.duplicate(from: 1, eagerLinks: 3, keepEager: 3)) }
+        #expect(runs == Array(repeating: false, count: 16) + [true], "the 9th in a row after a first copy")
+        #expect(!tree.isEager(1))
+        var belowFloor: [Bool] = []
+        for _ in 0..<20 { belowFloor.append(tree.duplicate(from: 2, eagerLinks: 2, keepEager: 3)) }
+        #expect(!belowFloor.contains(true) && tree.isEager(2), "never below 2")
+        #expect(tree.runToPrune(eagerLinks: 1, keepEager: 1) == .max && tree.runToPrune(eagerLinks: 2, keepEager: 1) == 3)
+    }
+
     @Test func floodModeNeverPrunes() async throws {
         let (pubsub, network, clock) = try Self.make(dissemination: .flood)
         let x = try RepairTests.object(1, clock: clock)
