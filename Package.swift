@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "NymbusDaemon", targets: ["NymbusDaemon"]),
         .library(name: "NymbusMetrics", targets: ["NymbusMetrics"]),
         .library(name: "NymbusArchive", targets: ["NymbusArchive"]),
+        .library(name: "NymbusSQLite", targets: ["NymbusSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -61,10 +62,14 @@ let package = Package(
         .target(
             name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusCrypto", logging],
             swiftSettings: strict),
+        // How every store opens its SQLite file (WAL, 0600, a damaged file left as it is):
+        // GRDB only, so the archive and the broker's streams share it without importing each other.
+        .target(
+            name: "NymbusSQLite", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "NymbusBroker",
             dependencies: [
-                "NymbusPubSub", "NymbusCrypto", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "NymbusPubSub", "NymbusSQLite", "NymbusCrypto", logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ] + nioCore,
             swiftSettings: strict),
@@ -72,7 +77,7 @@ let package = Package(
         // `ObjectArchive` protocol; the daemon wires this one in.
         .target(
             name: "NymbusArchive",
-            dependencies: ["NymbusPubSub", "NymbusWire", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["NymbusPubSub", "NymbusWire", "NymbusSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "NymbusDaemon",
@@ -106,7 +111,7 @@ let package = Package(
             swiftSettings: strict),
         // What every test target shares (as Hummingbird's HummingbirdTesting): `eventually`, seeded
         // randomness, child processes, temporary paths. Used by test targets only.
-        .target(name: "NymbusTestSupport", path: "Tests/NymbusTestSupport", swiftSettings: strict),
+        .target(name: "NymbusTestSupport", dependencies: ["NymbusCrypto"], path: "Tests/NymbusTestSupport", swiftSettings: strict),
         // The same for tests that run nodes on a local mixnet: quiescence (`settle`).
         .target(
             name: "NymbusNetworkTestSupport", dependencies: ["NymbusTestSupport", "NymbusMixnet", "NymClient", "NymbusNode"],
@@ -129,7 +134,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "NymbusArchiveTests",
-            dependencies: ["NymbusArchive", "NymbusPubSub", "NymbusWire"],
+            dependencies: ["NymbusArchive", "NymbusSQLite", "NymbusPubSub", "NymbusWire", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "NymbusDaemonTests",

@@ -107,6 +107,25 @@ public struct NymClientConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Throws `NymClientError.invalidConfiguration` naming the first field out of its range and
+    /// the values it may take (``FieldCheck``). `NymClientConnection.start()` calls it.
+    public func validate() throws(NymClientError) {
+        let check = FieldCheck<NymClientError>("NymClientConfiguration", .invalidConfiguration)
+        try check.require(!host.isEmpty, "host", "empty", allowed: "a host name or address")
+        try check.within("port", port, 1...65535)
+        try check.above("initialBackoff", initialBackoff, .zero)
+        try check.atLeast("maxBackoff", maxBackoff, initialBackoff)
+        try check.atLeast("maxQueuedMessages", maxQueuedMessages, 1)
+        try check.above("requestTimeout", requestTimeout, .zero)
+        try check.above("connectTimeout", connectTimeout, .zero)
+        if let startTimeout { try check.above("startTimeout", startTimeout, .zero) }
+        try check.atLeast("maxFrameSize", maxFrameSize, 1)
+        try check.atLeast("maxMessageSize", maxMessageSize, 1)
+        try check.atLeast("maxBufferedInbound", maxBufferedInbound, 1)
+        try check.atLeast("resendWindow", resendWindow, .zero)
+        try check.atLeast("maxResend", maxResend, 0)
+    }
+
     /// The URL form, for logs (`ws://127.0.0.1:1977/`).
     public var url: String {
         let h = host.contains(":") ? "[\(host)]" : host

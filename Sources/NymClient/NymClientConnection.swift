@@ -99,11 +99,13 @@ public actor NymClientConnection: MixnetTransport {
     /// Connects (retrying while the port is closed), asks for `selfAddress`, and returns once it
     /// is known. Calling it again after that returns at once. Fails with `.closed` after
     /// `close()`, with `.timeout` if `startTimeout` passes first, and with `.notConnected` if the
-    /// calling task is cancelled (the connection keeps trying in the background).
+    /// calling task is cancelled (the connection keeps trying in the background), and with
+    /// `.invalidConfiguration` naming a field out of its range (``NymClientConfiguration/validate()``).
     public func start() async throws(NymClientError) {
         switch lifecycle {
         case .closed: throw NymClientError(.closed, "the nym-client connection was closed")
         case .idle:
+            try configuration.validate()
             lifecycle = .running
             logger.info("connecting to nym-client")
             runTask = Task { await self.runLoop() }

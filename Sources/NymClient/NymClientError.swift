@@ -23,6 +23,8 @@ extension ErrorCode<NymClientError> {
     public static let serverError = Self("serverError")
     /// nym-client did not answer in time.
     public static let timeout = Self("timeout")
+    /// A `NymClientConfiguration` field is out of its range (the reason names it and the range).
+    public static let invalidConfiguration = Self("invalidConfiguration")
 }
 
 /// Errors from the nym-client boundary: codecs, the connection, and the send queue.

@@ -1,13 +1,9 @@
+import NymbusCrypto
 import Foundation
 import GRDB
 public import NymbusPubSub
+import NymbusSQLite
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The object archive in SQLite (WAL mode) through GRDB, as the streams are (spec/pubsub.md §16):
 /// one row per object (id, timestamp, bytes as accepted), the horizon in a one-row table, each
@@ -31,29 +27,9 @@ public final class SQLiteObjectArchive: ObjectArchive {
     public init(path: String, limits: ArchiveLimits = ArchiveLimits()) throws(ArchiveError) {
         self.path = path
         self.limits = limits
-        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw ArchiveError("cannot open the object archive '\(path)': \(String(cString: strerror(errno)))")
-        }
-        #if canImport(Glibc)
-            _ = Glibc.close(descriptor)
-        #else
-            _ = Darwin.close(descriptor)
-        #endif
-        var configuration = Configuration()
-        configuration.label = "nymbus.archive"
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         var restored = ArchiveLedger(limits: limits)
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                guard mode?.lowercased() == "wal" else {
-                    throw ArchiveError("it cannot use WAL mode (got \(mode ?? "nothing"))")
-                }
-                try db.execute(sql: Self.schema)
-                let check = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
-                guard check == "ok" else { throw ArchiveError("integrity check failed: \(check)") }
+            queue = try SQLiteFile.open(path: path, label: "nymbus.archive", synchronous: "NORMAL", schema: Self.schema) { db in
                 let horizon = try Int64.fetchOne(db, sql: "SELECT value FROM archive_meta WHERE key = 'horizon'") ?? 0
                 restored = ArchiveLedger(limits: limits, horizon: UInt32(clamping: horizon))
                 let rows = try Row.fetchCursor(db, sql: "SELECT id, ts, length(bytes) FROM objects ORDER BY ts, id")
@@ -63,10 +39,10 @@ public final class SQLiteObjectArchive: ObjectArchive {
                     restored.restore(SyncKey(timestamp: UInt32(clamping: row[1] as Int64), id: id), size: row[2])
                 }
             }
-        } catch let error as ArchiveError {
-            throw Self.damaged(path, error.reason)
+        } catch where error.kind == .cannotOpen {
+            throw ArchiveError("cannot open the object archive '\(path)': \(error.reason)")
         } catch {
-            throw Self.damaged(path, Self.describe(error))
+            throw Self.damaged(path, error.reason)
         }
         ledger = Mutex(restored)
     }
@@ -83,12 +59,7 @@ public final class SQLiteObjectArchive: ObjectArchive {
                 + "with an empty archive (peers fill it again within the retention)")
     }
 
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
-            return "\(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
-        }
-        return "\(error)"
-    }
+    private static func describe(_ error: any Error) -> String { SQLiteFile.describe(error) }
 
     public func insert(_ object: ArchivedObject) throws(ArchiveError) -> Bool {
         try ledger.withLock { (ledger: inout ArchiveLedger) throws(ArchiveError) -> Bool in
@@ -143,7 +114,7 @@ public final class SQLiteObjectArchive: ObjectArchive {
         try ledger.withLock { (ledger: inout ArchiveLedger) throws(ArchiveError) in
             var trial = ledger
             guard !trial.expire(now: now).isEmpty else { return }
-            let cutoff = ArchiveLedger.cutoffMinute(now: now, retention: limits.retention)
+            let cutoff = ArchiveLedger.cutoffMinute(now: now, retention: limits.retention.wholeSeconds)
             do {
                 try queue.write { db in try db.execute(sql: "DELETE FROM objects WHERE ts < ?", arguments: [Int64(cutoff)]) }
             } catch {

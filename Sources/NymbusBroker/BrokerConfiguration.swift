@@ -1,3 +1,5 @@
+public import NymbusCrypto
+
 /// Settings of one broker: where its socket lives and the bounds it keeps.
 public struct BrokerConfiguration: Sendable {
     /// Path of the Unix socket. Its directory is created with mode 0700 if missing; an existing
@@ -33,6 +35,23 @@ public struct BrokerConfiguration: Sendable {
         self.slowClientGrace = slowClientGrace
         self.maxClients = max(1, maxClients)
     }
+
+    /// Throws `BrokerError.invalidConfiguration` naming the first field out of its range and the
+    /// values it may take (``FieldCheck``). `BrokerServer.start()` calls it.
+    public func validate() throws(BrokerError) {
+        let check = FieldCheck<BrokerError>("BrokerConfiguration", .invalidConfiguration)
+        try check.require(!socketPath.isEmpty, "socketPath", "empty", allowed: "a path")
+        try check.atLeast("limits.maxBulkLength", limits.maxBulkLength, 1)
+        try check.atLeast("limits.maxArrayCount", limits.maxArrayCount, 1)
+        try check.atLeast("limits.maxInlineLength", limits.maxInlineLength, 1)
+        try check.atLeast("limits.maxRequestBytes", limits.maxRequestBytes, 1)
+        try check.atLeast("maxOutputBytes", maxOutputBytes, 64 * 1024)
+        try check.atLeast("slowClientGrace", slowClientGrace, .zero)
+        try check.atLeast("maxClients", maxClients, 1)
+        try check.atLeast("streamRetention.maxLength", streamRetention.maxLength, 0)
+        try check.atLeast("streamRetention.maxAge", streamRetention.maxAge, .zero)
+        try check.atLeast("streamRetention.maxBytes", streamRetention.maxBytes, 0)
+    }
 }
 
 /// How much each stream keeps: after every append the oldest entries beyond any of these limits
@@ -40,16 +59,22 @@ public struct BrokerConfiguration: Sendable {
 public struct StreamRetention: Sendable, Equatable {
     /// Most entries. Default 1,000,000.
     public var maxLength: Int
-    /// Oldest entry age in milliseconds, by the time in the entry's id against the wall clock.
-    /// Default 0 (off, like JetStream's `MaxAge`): explicit ids such as `1-1` would be "old".
-    public var maxAgeMilliseconds: Int64
+    /// Oldest entry age, by the time in the entry's id (milliseconds) against the wall clock.
+    /// Default zero (off, like JetStream's `MaxAge`): explicit ids such as `1-1` would be "old".
+    public var maxAge: Duration
     /// Most field and value bytes. Default 256 MiB.
     public var maxBytes: Int
 
     /// Creates limits; see each property for the defaults.
-    public init(maxLength: Int = 1_000_000, maxAgeMilliseconds: Int64 = 0, maxBytes: Int = 256 << 20) {
+    public init(maxLength: Int = 1_000_000, maxAge: Duration = .zero, maxBytes: Int = 256 << 20) {
         self.maxLength = maxLength
-        self.maxAgeMilliseconds = maxAgeMilliseconds
+        self.maxAge = maxAge
         self.maxBytes = maxBytes
+    }
+
+    /// ``maxAge`` in whole milliseconds, the unit of stream ids (rounded down).
+    var maxAgeMilliseconds: Int64 {
+        let (seconds, attoseconds) = maxAge.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -18,6 +18,8 @@ extension ErrorCode<BrokerError> {
     public static let invalidState = Self("invalidState")
     /// The stream store could not be opened or read.
     public static let streamStore = Self("streamStore")
+    /// A `BrokerConfiguration` field is out of its range (the reason names it and the range).
+    public static let invalidConfiguration = Self("invalidConfiguration")
 }
 
 /// Why a broker could not start (or was used in the wrong state).

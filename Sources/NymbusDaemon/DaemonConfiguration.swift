@@ -1,3 +1,4 @@
+public import NymbusCrypto
 public import NymClient
 public import NymbusBroker
 public import NymbusNode
@@ -39,5 +40,28 @@ public struct DaemonConfiguration: Sendable {
         self.pubsub = pubsub
         self.socketPath = socketPath
         self.dataDirectory = dataDirectory
+    }
+
+    /// Throws `DaemonError.invalidConfiguration` naming the first field out of its range and the
+    /// values it may take (``FieldCheck``), its own or one of its parts' (the nym-client
+    /// connection, the node, the topic layer, the archive). `NymbusDaemon.init` calls it.
+    public func validate() throws(DaemonError) {
+        let check = FieldCheck<DaemonError>("DaemonConfiguration", .invalidConfiguration)
+        do { try nymClient.validate() } catch { throw DaemonError.invalidPart(error.details) }
+        do { try node.validate() } catch { throw DaemonError.invalidPart(error.details) }
+        do { try pubsub.validate() } catch { throw DaemonError.invalidPart(error.details) }
+        do { try archive.validate() } catch { throw DaemonError.invalidPart(error.details) }
+        try check.require(!socketPath.isEmpty, "socketPath", "empty", allowed: "a path")
+        try check.atLeast("brokerMaxOutputBytes", brokerMaxOutputBytes, 64 * 1024)
+        if let warnWithoutPeerAfter { try check.above("warnWithoutPeerAfter", warnWithoutPeerAfter, .zero) }
+        try check.atLeast("noPeerPublishWait", noPeerPublishWait, .zero)
+    }
+}
+
+extension DaemonError {
+    /// A part's configuration error as the daemon's, with the part's reason (which names the
+    /// field) and location.
+    static func invalidPart<Part>(_ details: ErrorDetails<Part>) -> DaemonError {
+        DaemonError(details: ErrorDetails(code: .invalidConfiguration, reason: details.reason, location: details.location))
     }
 }

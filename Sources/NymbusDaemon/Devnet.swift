@@ -23,6 +23,23 @@ public struct DevnetConfiguration: Sendable {
     public var dissemination: PubSubConfiguration.Dissemination = .tree
 
     public init(directory: String) { self.directory = directory }
+
+    /// The most nodes one devnet runs (each is a whole node with its broker, in one process).
+    public static let maxNodes = 200
+
+    /// Throws `DaemonError.invalidConfiguration` naming the first field out of its range and the
+    /// values it may take (``FieldCheck``), the mixnet's included. `Devnet.init` calls it.
+    public func validate() throws(DaemonError) {
+        let check = FieldCheck<DaemonError>("DevnetConfiguration", .invalidConfiguration)
+        try check.within("nodes", nodes, 1...Self.maxNodes)
+        try check.require(
+            (0..<nodes).contains(hidden), "hidden", hidden,
+            allowed: "0...\(nodes - 1) (hidden nodes accept no inbound links, so at least one node must be visible)")
+        try check.require(!directory.isEmpty, "directory", "empty", allowed: "a path")
+        var mixnet = self.mixnet
+        mixnet.clientCount = nodes
+        do { try mixnet.validate() } catch { throw DaemonError.invalidPart(error.details) }
+    }
 }
 
 /// A whole Nymbus network on loopback: the local mixnet plus N daemons, each with its broker.
@@ -47,12 +64,7 @@ public actor Devnet {
     private let logger: Logger
 
     public init(configuration: DevnetConfiguration, logger: Logger) throws(DaemonError) {
-        guard configuration.nodes >= 1 else { throw DaemonError(.invalidConfiguration, "a devnet needs at least one node") }
-        guard (0..<configuration.nodes).contains(configuration.hidden) else {
-            throw DaemonError(
-                .invalidConfiguration,
-                "--hidden must be less than --nodes: hidden nodes accept no inbound links, so at least one node must be visible")
-        }
+        try configuration.validate()
         var mixnetConfiguration = configuration.mixnet
         mixnetConfiguration.clientCount = configuration.nodes
         self.configuration = configuration

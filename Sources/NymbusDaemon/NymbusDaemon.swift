@@ -37,8 +37,10 @@ public actor NymbusDaemon {
 
     /// Builds the parts; nothing connects until `start()`.
     ///
-    /// - Throws: `DaemonError` if the data directory cannot be used or a file in it is corrupt.
+    /// - Throws: `DaemonError` if the data directory cannot be used or a file in it is corrupt,
+    ///   `.invalidConfiguration` naming a field out of its range (``DaemonConfiguration/validate()``).
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
+        try configuration.validate()
         var configuration = configuration
         let directory = try configuration.dataDirectory.map { path throws(DaemonError) in try DataDirectory(path: path) }
         let lock = try directory.map { directory throws(DaemonError) in try DataDirectoryLock(directory: directory) }
@@ -142,22 +144,11 @@ public actor NymbusDaemon {
         do { try await transport.start() } catch {
             throw DaemonError(.startFailed, "cannot reach nym-client on port \(configuration.nymClient.port): \(error.reason)")
         }
-        let pubsub = self.pubsub
         let bridge = self.bridge
-        await node.setPeerHandler { [weak pubsub, weak node] event in
-            switch event {
-            case .connected(let info):
-                await pubsub?.peerConnected(info.id)
-                await pubsub?.syncAfterLinking(info.id)
-            case .disconnected(let peer, _):
-                await pubsub?.peerDisconnected(peer)
-                await pubsub?.syncPeerGone(peer)
-            }
+        await pubsub.attach { [weak node] _ in
             // Publishing is refused only after no peer was linked for a while (TopicBridge).
             if let node { bridge.setLinked(!(await node.peers().isEmpty)) }
         }
-        await pubsub.start()
-        await pubsub.startSync()
         do { try await node.start() } catch {
             await transport.close()
             throw DaemonError(.startFailed, "cannot start the node: \(error.reason)")

@@ -50,27 +50,27 @@ public struct MixnetConfiguration: Sendable {
         sendDelay = .milliseconds(4)
     }
 
-    func validate() throws(MixnetError) {
+    /// Throws `MixnetError.nonLoopbackHost` for a host other than loopback, else
+    /// `.invalidConfiguration` naming the first field out of its range and the values it may take
+    /// (``FieldCheck``). `LocalMixnet.init` calls it.
+    public func validate() throws(MixnetError) {
         guard MixnetConfiguration.isLoopback(host) else {
             throw MixnetError(
                 .nonLoopbackHost,
                 "refusing to listen on '\(host)': the local mixnet only listens on loopback (127.0.0.1, ::1, localhost)"
             )
         }
-        guard (0...65535).contains(firstPort) else {
-            throw MixnetError(.invalidConfiguration, "port \(firstPort) is outside 0...65535")
-        }
-        guard clientCount >= 0, firstPort == 0 || firstPort + max(clientCount, 1) - 1 <= 65535 else {
-            throw MixnetError(.invalidConfiguration, "\(clientCount) clients from port \(firstPort) do not fit")
-        }
-        guard hopDelay >= .zero else { throw MixnetError(.invalidConfiguration, "hop delay must not be negative") }
-        guard sendDelay >= .zero else { throw MixnetError(.invalidConfiguration, "send delay must not be negative") }
-        guard (0...1).contains(lossProbability), (0...1).contains(duplicateProbability) else {
-            throw MixnetError(.invalidConfiguration, "loss and duplicate probabilities must be within 0...1")
-        }
-        guard inboxMessageLimit >= 0, inboxByteLimit >= 0, inboxMaxAge >= .zero, startupDelay >= .zero else {
-            throw MixnetError(.invalidConfiguration, "inbox limits and startup delay must not be negative")
-        }
+        let check = FieldCheck<MixnetError>("MixnetConfiguration", .invalidConfiguration)
+        try check.within("firstPort", firstPort, 0...65535)
+        try check.within("clientCount", clientCount, 0...(firstPort == 0 ? Int.max : 65536 - firstPort))
+        try check.atLeast("hopDelay", hopDelay, .zero)
+        try check.atLeast("sendDelay", sendDelay, .zero)
+        try check.within("lossProbability", lossProbability, 0...1)
+        try check.within("duplicateProbability", duplicateProbability, 0...1)
+        try check.atLeast("inboxMessageLimit", inboxMessageLimit, 0)
+        try check.atLeast("inboxByteLimit", inboxByteLimit, 0)
+        try check.atLeast("inboxMaxAge", inboxMaxAge, .zero)
+        try check.atLeast("startupDelay", startupDelay, .zero)
         try surbs.validate()
     }
 

@@ -39,12 +39,20 @@ public struct MixnetSurbPolicy: Sendable, Equatable {
         self.dropWait = dropWait
     }
 
-    func validate() throws(MixnetError) {
-        guard reserve >= 0, thresholdBuffer >= 0, maximumStorage >= 0, minimumRequest >= 1,
-            maximumRequest >= minimumRequest, maximumAllowedRequest >= 1, answerBatch >= 1, maximumRerequests >= 0
-        else { throw MixnetError(.invalidConfiguration, "SURB policy counts must be non-negative and ordered") }
-        guard inspectionInterval > .zero, rerequestWait >= .zero, dropWait >= .zero else {
-            throw MixnetError(.invalidConfiguration, "SURB policy durations must be non-negative, inspection > 0")
-        }
+    /// Throws `MixnetError.invalidConfiguration` naming the first field out of its range
+    /// (``FieldCheck``).
+    public func validate() throws(MixnetError) {
+        let check = FieldCheck<MixnetError>("MixnetSurbPolicy", .invalidConfiguration)
+        try check.atLeast("reserve", reserve, 0)
+        try check.atLeast("thresholdBuffer", thresholdBuffer, 0)
+        try check.atLeast("maximumStorage", maximumStorage, 0)
+        try check.atLeast("minimumRequest", minimumRequest, 1)
+        try check.atLeast("maximumRequest", maximumRequest, minimumRequest)
+        try check.atLeast("maximumAllowedRequest", maximumAllowedRequest, 1)
+        try check.atLeast("answerBatch", answerBatch, 1)
+        try check.atLeast("maximumRerequests", maximumRerequests, 0)
+        try check.above("inspectionInterval", inspectionInterval, .zero)
+        try check.atLeast("rerequestWait", rerequestWait, .zero)
+        try check.atLeast("dropWait", dropWait, .zero)
     }
 }

@@ -21,8 +21,9 @@ struct LinkOutbox {
         case repair = 1
         /// Pub/sub objects and custom objects.
         case bulk = 2
-        /// Catch-up answers (`syncobject`): objects too, bounded with them, but after every live
-        /// one, so a node catching up on hours does not delay what is published now.
+        /// Catch-up answers (`syncobject`, and old objects a peer asked for with `getdata`):
+        /// objects too, bounded with them, but after every live one, so a node catching up does
+        /// not delay what is published now.
         case backfill = 3
 
         init(_ command: Command) {
@@ -45,6 +46,18 @@ struct LinkOutbox {
         let command: Command
         /// Sphinx packets it costs nym-client.
         let packets: Int
+        /// Where it queues: its command's priority, or `backfill` for an object marked as
+        /// catch-up (an old object a peer asked for).
+        let priority: Priority
+
+        init(bytes: [UInt8], surbs: UInt32, command: Command, packets: Int, catchUp: Bool = false) {
+            self.bytes = bytes
+            self.surbs = surbs
+            self.command = command
+            self.packets = packets
+            let priority = Priority(command)
+            self.priority = catchUp && priority.isObject ? .backfill : priority
+        }
     }
 
     /// A request whose `LaneQueueLength` answer has not come yet.
@@ -89,7 +102,7 @@ struct LinkOutbox {
     /// past `messageLimit` control messages is refused; a repair message past `messageLimit`
     /// repair messages replaces the oldest one.
     mutating func push(_ item: Item, bulkLimit: Int, messageLimit: Int = .max) -> PushResult {
-        let priority = Priority(item.command)
+        let priority = item.priority
         let p = priority.rawValue
         var result = PushResult.queued
         switch priority {
@@ -141,7 +154,7 @@ struct LinkOutbox {
             outstanding.remove(at: index)
         }
         guard let item else { return }
-        let p = Priority(item.command).rawValue
+        let p = item.priority.rawValue
         if heads[p] > 0 {
             heads[p] -= 1
             queues[p][heads[p]] = item
@@ -149,7 +162,7 @@ struct LinkOutbox {
             queues[p].insert(item, at: 0)
         }
         count += 1
-        if Priority(item.command).isObject { bulkPackets += item.packets }
+        if item.priority.isObject { bulkPackets += item.packets }
     }
 
     /// nym-client's answer for the oldest outstanding request: the lane holds `length` packets.

@@ -14,6 +14,8 @@ struct Effects {
         let bytes: [UInt8]
         let surbs: UInt32
         let command: Command
+        /// An object sent as catch-up: it queues after live objects (`LinkOutbox.Priority.backfill`).
+        var catchUp = false
     }
     var packets: [Packet] = []
     var events: [PeerEvent] = []
@@ -317,13 +319,14 @@ extension Node {
     }
 
     /// Encodes `message` for session `id` and queues it on the session's path.
-    func enqueue(_ message: Message, on id: SessionID, into fx: inout Effects) {
+    func enqueue(_ message: Message, on id: SessionID, catchUp: Bool = false, into fx: inout Effects) {
         guard var session = sessions[id] else { return }
         let surbs = session.surbs(for: message)
         sessions[id] = session
         let bytes = Envelope(sessionID: id, message: message).encode()
         fx.packets.append(
-            Effects.Packet(session: id, path: session.path, bytes: bytes, surbs: surbs, command: message.command))
+            Effects.Packet(
+                session: id, path: session.path, bytes: bytes, surbs: surbs, command: message.command, catchUp: catchUp))
     }
 
     /// Queues a `bye` for a session that may not (or no longer) exist.
@@ -508,13 +511,8 @@ extension Node {
         if let handler = peerHandler {
             for event in fx.events { await handler(event) }
         }
-        for (message, peer) in fx.topicMessages {
-            switch message {
-            case .syncRanges, .syncGet, .syncObject:
-                if let handler = syncHandler { await handler(message, peer) }
-            default:
-                if let handler = topicMessageHandler { await handler(message, peer) }
-            }
+        if let handler = topicMessageHandler {
+            for (message, peer) in fx.topicMessages { await handler(message, peer) }
         }
         for (value, typeID, peer) in fx.customs {
             if let handler = customHandlers[typeID] { await handler(value, peer) }

@@ -21,7 +21,8 @@ extension Node {
             return await sendNow(packet, lane: nil)
         }
         let item = LinkOutbox.Item(
-            bytes: packet.bytes, surbs: packet.surbs, command: packet.command, packets: packets(of: packet))
+            bytes: packet.bytes, surbs: packet.surbs, command: packet.command, packets: packets(of: packet),
+            catchUp: packet.catchUp)
         _ = laneID(for: id)
         let result = outboxes[id, default: LinkOutbox()].push(
             item, bulkLimit: configuration.linkQueueLimitPackets, messageLimit: Self.linkQueueMessageLimit)
@@ -32,7 +33,7 @@ extension Node {
             statistics.messagesDroppedQueueFull += 1
             logQueueFullOnce(id, objects: false)
         case .refused:
-            let isObject = LinkOutbox.Priority(item.command).isObject
+            let isObject = item.priority.isObject
             if isObject {
                 statistics.objectsRefusedLinkFull += 1
             } else {

@@ -1,13 +1,10 @@
 public import NymbusWire
 import NymbusTransport
 
+/// What the topic layer's catch-up (spec/pubsub.md §16) asks of the node: the cost of an answer
+/// and room on a link. Its messages reach it through the one topic-message hook
+/// (`setTopicMessageHandler`), like every topic-layer message.
 extension Node {
-    /// Sets the handler for catch-up sync messages (`syncrange`, `syncget`, `syncobject`) from an
-    /// established peer (the topic layer's catch-up, spec/pubsub.md §16).
-    public func setSyncHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
-        syncHandler = handler
-    }
-
     /// Whether the link to `peer` has room for a catch-up answer without crowding live objects:
     /// its waiting object packets are below half the link's bound. Catch-up answers are served
     /// only then, so live traffic keeps the other half (spec/pubsub.md §16).

@@ -44,8 +44,6 @@ public actor Node {
     var registry = ObjectTypeRegistry()
     var customHandlers: [UInt32: @Sendable (any WireCodable, PeerID) async -> Void] = [:]
     var topicMessageHandler: (@Sendable (Message, PeerID) async -> Void)?
-    /// Catch-up sync messages (`syncrange`, `syncget`, `syncobject`) for the topic layer (`Node+Sync.swift`).
-    var syncHandler: (@Sendable (Message, PeerID) async -> Void)?
     var peerHandler: (@Sendable (PeerEvent) async -> Void)?
     var waiters: [SessionID: [CheckedContinuation<Result<PeerID, NodeError>, Never>]] = [:]
     /// Outcomes of dials made by `connect` that ended before `connect` started waiting.
@@ -116,10 +114,11 @@ public actor Node {
     ///
     /// Throws `NodeError.corruptAddressBook` if the book file is corrupt (it is moved aside
     /// first, so starting again begins with an empty book), or `.transport` if a visible node
-    /// cannot learn its own address.
+    /// cannot learn its own address, or `.invalidConfiguration` naming a field out of its range.
     public func start() async throws(NodeError) {
         guard !started else { return }
         guard !stopping else { throw NodeError(.stopped, "a stopped node cannot be started again") }
+        try configuration.validate()
         do {
             selfAddress = try await transport.selfAddress()
         } catch {
@@ -319,9 +318,9 @@ public actor Node {
     }
 
     /// Sets the handler for every topic-layer message from an established peer
-    /// (`Command.isTopicLayer`: objects and their dissemination), in arrival order. The node
-    /// checks such messages against the wire limits and the link's rate limits and passes them
-    /// on without looking inside: what they mean is the topic layer's business.
+    /// (`Command.isTopicLayer`: objects, their dissemination and catch-up), in arrival order. The
+    /// node checks such messages against the wire limits and the link's rate limits and passes
+    /// them on without looking inside: what they mean is the topic layer's business.
     public func setTopicMessageHandler(_ handler: @escaping @Sendable (_ message: Message, _ from: PeerID) async -> Void) {
         topicMessageHandler = handler
     }
@@ -342,10 +341,11 @@ public actor Node {
     }
 
     /// Sends a topic-layer message to one established peer over its path; returns whether its
-    /// link took it (into the outbox, on its way to nym-client).
+    /// link took it (into the outbox, on its way to nym-client). `catchUp` marks an object sent
+    /// for a peer catching up: it waits behind every live object on the link (spec/node.md §13).
     @discardableResult
-    public func sendTopicMessage(_ message: Message, to peer: PeerID) async -> Bool {
-        await !sendTopicMessage(message, toEach: [peer]).isEmpty
+    public func sendTopicMessage(_ message: Message, to peer: PeerID, catchUp: Bool = false) async -> Bool {
+        await !sendTopicMessage(message, toEach: [peer], catchUp: catchUp).isEmpty
     }
 
     /// Sends one topic-layer message to each of `peers`; returns the peers whose link took it. A
@@ -354,7 +354,7 @@ public actor Node {
     /// `sendsToClosedLinks`; a link whose outbox is full refuses an object
     /// (`objectsRefusedLinkFull`) and gossip repair offers it to that peer later.
     @discardableResult
-    public func sendTopicMessage(_ message: Message, toEach peers: [PeerID]) async -> [PeerID] {
+    public func sendTopicMessage(_ message: Message, toEach peers: [PeerID], catchUp: Bool = false) async -> [PeerID] {
         guard message.command.isTopicLayer, message.fits(configuration.wireLimits) else {
             statistics.sendFailures += 1
             logger.warning(
@@ -367,7 +367,7 @@ public actor Node {
                 statistics.sendsToClosedLinks += 1
                 continue
             }
-            enqueue(message, on: peer.sessionID, into: &fx)
+            enqueue(message, on: peer.sessionID, catchUp: catchUp, into: &fx)
         }
         // Enqueueing a message makes packets only: no events, handlers or closed lanes to run.
         var took: [PeerID] = []

@@ -149,6 +149,59 @@ public struct NodeConfiguration: Sendable {
     public init(mode: Mode = .visible) {
         self.mode = mode
     }
+
+    /// Throws `NodeError.invalidConfiguration` naming the first field out of its range and the
+    /// values it may take (``FieldCheck``). `Node.start()` calls it.
+    public func validate() throws(NodeError) {
+        let check = FieldCheck<NodeError>("NodeConfiguration", .invalidConfiguration)
+        try check.within("outboundTarget", outboundTarget, 0...Self.maxLinks)
+        try check.within("inboundMax", inboundMax, 0...Self.maxLinks)
+        try check.above("pingInterval", pingInterval, .zero)
+        try check.above("peerTimeout", peerTimeout, .zero)
+        try check.above("silenceProbe", silenceProbe, .zero)
+        try check.atLeast("pongWaitMinimum", pongWaitMinimum, .zero)
+        try check.atLeast("probeAttempts", probeAttempts, 1)
+        try check.above("relinkDelay", relinkDelay, .zero)
+        try check.atLeast("relinkMaximumDelay", relinkMaximumDelay, relinkDelay)
+        try check.above("handshakeTimeout", handshakeTimeout, .zero)
+        try check.above("maintenanceInterval", maintenanceInterval, .zero)
+        try check.atLeast("redialDelay", redialDelay, .zero)
+        try check.above("addressFetchInterval", addressFetchInterval, .zero)
+        try check.above("bookSaveInterval", bookSaveInterval, .zero)
+        try check.atLeast("bookSaveDelay", bookSaveDelay, .zero)
+        try check.atLeast("discouragementDuration", discouragementDuration, .zero)
+        try check.atLeast("addrRate", addrRate, 0)
+        try check.atLeast("addrBurst", addrBurst, 1)
+        try check.atLeast("addrGrantOnGetaddr", addrGrantOnGetaddr, 0)
+        try check.within("getaddrShare", getaddrShare, 0...1)
+        try check.atLeast("getaddrMinimum", getaddrMinimum, 0)
+        try check.above("getaddrCacheLifetime", getaddrCacheLifetime, .zero)
+        try check.atLeast("getaddrCacheJitter", getaddrCacheJitter, .zero)
+        try check.within("getaddrMaximum", getaddrMaximum, 0...wireLimits.maxAddrEntries)
+        try check.atLeast("addrRelayFanout", addrRelayFanout, 0)
+        try check.atLeast("addrRelayMaxEntries", addrRelayMaxEntries, 0)
+        try check.atLeast("addrRelayFreshness", addrRelayFreshness, .zero)
+        try check.above("packetRate", packetRate, 0)
+        try check.atLeast("packetBurst", packetBurst, 1)
+        try check.atLeast("laneWindow", laneWindow, 1)
+        try check.atLeast("linkQueuePackets", linkQueuePackets, 1)
+        try check.atLeast("linkQueueLimitPackets", linkQueueLimitPackets, 1)
+        try check.above("lanePollInterval", lanePollInterval, .zero)
+        try check.atLeast("pendingLimit", pendingLimit, 0)
+        try check.atLeast("pendingByteLimit", pendingByteLimit, 0)
+        try check.atLeast("surbs.maximum", surbs.maximum, 1)
+        try check.within("surbs.initial", surbs.initial, 1...surbs.maximum)
+        try check.within("surbs.pingMinimum", surbs.pingMinimum, 0...surbs.maximum)
+        try check.within("surbs.withGetaddr", surbs.withGetaddr, 0...surbs.maximum)
+        try check.atLeast("surbs.topUpThreshold", surbs.topUpThreshold, 1)
+        try check.require(
+            userAgent.utf8.count <= wireLimits.maxUserAgent, "userAgent", "\(userAgent.utf8.count) bytes",
+            allowed: "at most \(wireLimits.maxUserAgent) bytes")
+    }
+
+    /// The most links of either direction a node may be set to keep (1024: each link costs
+    /// state, keepalive traffic and a share of one nym-client's ~50 packets/s).
+    public static let maxLinks = 1024
 }
 
 extension Duration {

@@ -36,6 +36,8 @@ extension ErrorCode<NodeError> {
     public static let oversized = Self("oversized")
     /// The link closed for another reason (the peer misbehaved, timed out, ...).
     public static let disconnected = Self("disconnected")
+    /// A `NodeConfiguration` field is out of its range (the reason names it and the range).
+    public static let invalidConfiguration = Self("invalidConfiguration")
 }
 
 /// Why a node operation failed: dialing a peer, loading the address book, sending to a peer.

@@ -29,6 +29,11 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         var maxAttempts = 5
         /// Ids per `inv` or `getdata` (the wire limit).
         var maxInventory = 500
+        /// Heartbeats after which an object served to a `getdata` counts as catch-up (waits
+        /// behind live objects on the link): beyond what the slowest heartbeat announcement
+        /// covers (`gossipHistory` + 2 × (8 − 1) windows, spec/pubsub.md §15), only a new link's
+        /// first `inv` names it.
+        var catchUpAfter = 20
     }
 
     /// What a heartbeat, a link or an `inv` makes the node send.
@@ -186,18 +191,26 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return chunks(asked, TopicMessage.getdata)
     }
 
+    /// An object served to a `getdata`: its bytes, and whether it is catch-up (older than any
+    /// heartbeat announces: the asker learnt of it when the link came up), which may wait behind
+    /// live objects.
+    struct Served: Sendable {
+        let bytes: [UInt8]
+        let catchUp: Bool
+    }
+
     /// A `getdata` from `peer`: the bytes of each id still in the cache and old enough to have
     /// been announced (so nobody can probe what this node received a moment ago), at most
     /// `maxInventory`. Ids we do not have are ignored.
-    mutating func receivedGetdata(_ ids: [MessageID], from peer: Peer) -> [[UInt8]] {
-        var out: [[UInt8]] = []
+    mutating func receivedGetdata(_ ids: [MessageID], from peer: Peer) -> [Served] {
+        var out: [Served] = []
         var answered: Set<MessageID> = []
         for id in ids.prefix(settings.maxInventory) {
             guard let entry = cache.entry(id), entry.window <= newestAnnounced, answered.insert(id).inserted else {
                 continue
             }
             cache.markKnown(id, by: peer)
-            out.append(entry.bytes)
+            out.append(Served(bytes: entry.bytes, catchUp: entry.window < window - settings.catchUpAfter))
         }
         return out
     }

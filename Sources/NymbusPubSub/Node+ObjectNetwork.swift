@@ -12,6 +12,11 @@ extension Node: ObjectNetwork {
         await sendTopicMessage(message.wireMessage, toEach: peers)
     }
 
+    /// Sends an object a peer asked for to catch up: after every live object on its link.
+    public func sendCatchUp(_ message: TopicMessage, to peer: PeerID) async -> Bool {
+        await sendTopicMessage(message.wireMessage, to: peer, catchUp: true)
+    }
+
     /// Sends a topic message to every established peer not in `excluded`, in one call.
     public func send(_ message: TopicMessage, toAllExcept excluded: Set<PeerID>) async -> [PeerID] {
         await sendTopicMessage(message.wireMessage, toEach: peers().map(\.id).filter { !excluded.contains($0) })
@@ -65,31 +70,39 @@ extension TopicMessage {
 }
 
 extension PubSub where Network == Node {
-    /// A topic layer on `node`, wired in: the node hands it every topic message, a new link
-    /// flushes the publishes held while no peer was connected and gets a catch-up `inv`, and the
-    /// repair heartbeat runs.
-    ///
-    /// This installs the node's topic-message and peer handlers (each node has one of each).
-    /// A caller that needs peer events too should install its own peer handler and call
-    /// `peerConnected(_:)` and `peerDisconnected(_:)` from it.
+    /// A topic layer on `node`, wired in (``attach(then:)``).
     public static func attached(
         to node: Node, configuration: PubSubConfiguration = PubSubConfiguration(),
         logger: Logger = Logger(label: "nymbus.pubsub")
     ) async throws(PubSubError) -> PubSub<Node> {
         let pubsub = try PubSub(network: node, configuration: configuration, logger: logger)
-        await node.setPeerHandler { [weak pubsub] event in
+        await pubsub.attach()
+        return pubsub
+    }
+
+    /// Wires this topic layer into its node, the one place that does: the node hands it every
+    /// topic message, a new link flushes the publishes held while no peer was connected, gets a
+    /// catch-up `inv` and starts its sync, a closed link frees its requests and sync state, and
+    /// the repair heartbeat and sync timers run. Call before `node.start()`, and after
+    /// `useArchive(_:)` if there is one.
+    ///
+    /// This installs the node's topic-message and peer handlers (each node has one of each);
+    /// `then` runs after the topic layer has handled each peer event, for an owner that needs
+    /// the events too (the daemon tells its broker whether any peer is linked).
+    public func attach(then: (@Sendable (PeerEvent) async -> Void)? = nil) async {
+        await network.setPeerHandler { [weak self] event in
             switch event {
             case .connected(let info):
-                await pubsub?.peerConnected(info.id)
-                await pubsub?.syncAfterLinking(info.id)
+                await self?.peerConnected(info.id)
+                await self?.syncAfterLinking(info.id)
             case .disconnected(let peer, _):
-                await pubsub?.peerDisconnected(peer)
-                await pubsub?.syncPeerGone(peer)
+                await self?.peerDisconnected(peer)
+                await self?.syncPeerGone(peer)
             }
+            await then?(event)
         }
-        await pubsub.start()
-        await pubsub.startSync()
-        return pubsub
+        await start()
+        await startSync()
     }
 }
 

@@ -13,6 +13,11 @@ public protocol ObjectNetwork: Sendable {
     /// its link took it. Defaults to `send(_:to:)` with one peer.
     func send(_ message: TopicMessage, to peer: Peer) async -> Bool
 
+    /// Sends an object `peer` asked for to catch up (an old one): it may wait behind every live
+    /// object on the link, so catching up does not delay what is published now. Defaults to
+    /// `send(_:to:)`.
+    func sendCatchUp(_ message: TopicMessage, to peer: Peer) async -> Bool
+
     /// Sends `message` to every connected peer not in `excluded` (how objects are pushed: one
     /// call per object, however many links); returns the peers whose link took it. Defaults to
     /// `connectedPeers()` then `send(_:to:)`.
@@ -61,6 +66,10 @@ extension ObjectNetwork {
     /// Sends `message` to `peer` alone; returns whether its link took it.
     public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {
         await !send(message, to: [peer]).isEmpty
+    }
+
+    public func sendCatchUp(_ message: TopicMessage, to peer: Peer) async -> Bool {
+        await send(message, to: peer)
     }
 
     public func send(_ message: TopicMessage, toAllExcept excluded: Set<Peer>) async -> [Peer] {

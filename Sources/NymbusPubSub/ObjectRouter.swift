@@ -44,10 +44,10 @@ public struct ObjectRouter: Sendable {
 
     /// A router with an empty seen cache.
     public init(configuration: PubSubConfiguration) {
-        seen = SeenCache(capacity: configuration.seenCapacity, window: configuration.seenWindow)
+        seen = SeenCache(capacity: configuration.seenCapacity, window: configuration.seenWindow.wholeSeconds)
         maxObjectBytes = configuration.maxObjectBytes
-        maxAge = configuration.maxAge
-        maxFuture = configuration.maxFuture
+        maxAge = configuration.maxAge.wholeSeconds
+        maxFuture = configuration.maxFuture.wholeSeconds
     }
 
     /// Decides about object bytes from a peer at wall-clock time `now` (Unix seconds).

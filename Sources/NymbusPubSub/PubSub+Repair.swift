@@ -1,13 +1,18 @@
+import NymbusCrypto
+
 /// Gossip repair on the topic layer: the heartbeat, links coming and going, and `inv`/`getdata`
 /// from peers. The rules are in `GossipRepair`; this carries out what it returns.
 extension PubSub {
-    /// Starts gossip repair: installs the network's repair handler and, unless
-    /// `heartbeatInterval` is nil, the heartbeat timer (each interval jittered by
-    /// ±`heartbeatJitter`). Idempotent; `attached(to:)` and the first `peerConnected` call it.
+    /// Starts gossip repair: installs the network's repair handler (unless catch-up's
+    /// `startSync()` already routes every topic message) and, unless `heartbeatInterval` is nil,
+    /// the heartbeat timer (each interval jittered by ±`heartbeatJitter`). Idempotent;
+    /// `attach(then:)` and the first `peerConnected` call it.
     public func start() async {
         guard !repairStarted else { return }
         repairStarted = true
-        await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        if !syncStarted {
+            await network.setMessageHandler { [weak self] message, peer in await self?.handle(message, from: peer) }
+        }
         guard let interval = configuration.heartbeatInterval else { return }
         let jitter = configuration.heartbeatJitter
         heartbeatTask = Task { [weak self] in
@@ -84,9 +89,7 @@ extension PubSub {
             }
             for ask in asks { await sendRepair(ask, to: peer) }
         case .getdata(let ids):
-            for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
-                stats.getdataServed += 1
-            }
+            await serve(repair.receivedGetdata(ids, from: peer), to: peer)
         case .object(let bytes):
             await handleIncoming(object: bytes, from: peer)
         case .prune:
@@ -95,9 +98,18 @@ extension PubSub {
         case .graft(let ids):
             stats.graftReceived += 1
             tree.grafted(peer)
-            for bytes in repair.receivedGetdata(ids, from: peer) where await network.send(.object(bytes), to: peer) {
-                stats.getdataServed += 1
-            }
+            await serve(repair.receivedGetdata(ids, from: peer), to: peer)
+        }
+    }
+
+    /// Sends objects a `getdata` or `graft` asked for; catch-up ones after the link's live objects.
+    private func serve(_ served: [GossipRepair<Network.Peer>.Served], to peer: Network.Peer) async {
+        for object in served {
+            let took =
+                object.catchUp
+                ? await network.sendCatchUp(.object(object.bytes), to: peer)
+                : await network.send(.object(object.bytes), to: peer)
+            if took { stats.getdataServed += 1 }
         }
     }
 
@@ -112,9 +124,9 @@ extension PubSub {
         } else if let timeout = await network.roundTripTimeout() {
             milliseconds = Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15
         } else {
-            return configuration.graftTimeout
+            return configuration.graftTimeout.wholeSeconds
         }
-        return min(configuration.requestTimeout, max(1, Int64((milliseconds / 1000).rounded(.up))))
+        return min(configuration.requestTimeout.wholeSeconds, max(1, Int64((milliseconds / 1000).rounded(.up))))
     }
 
     /// Milliseconds of a monotonic clock, for measuring lags (never the wall clock, which jumps).
@@ -180,13 +192,13 @@ extension GossipRepair {
         var settings = Settings()
         settings.gossipHistory = c.gossipHistory
         settings.gossipDelay = c.gossipDelay
-        settings.requestTimeout = c.requestTimeout
+        settings.requestTimeout = c.requestTimeout.wholeSeconds
         settings.maxRequestsPerPeer = c.maxRequestsPerPeer
         settings.maxRequests = c.maxRequests
         self.init(
             settings: settings,
             cache: MessageCache(
-                maxAge: c.messageCacheWindow, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
+                maxAge: c.messageCacheWindow.wholeSeconds, capacity: c.messageCacheCapacity, maxBytes: c.messageCacheBytes))
     }
 }
 

@@ -31,7 +31,7 @@ extension PubSub {
     {
         var object = object
         let now = clock()
-        if now - object.timestampSeconds > configuration.maxAge / 3 {
+        if now - object.timestampSeconds > configuration.maxAge.wholeSeconds / 3 {
             object = try seal(payload, type: object.objectType, topic: topic, author: configuration.defaultAuthor, now: now)
         }
         let (id, sent, local) = try await emit(

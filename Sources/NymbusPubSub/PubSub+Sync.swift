@@ -14,7 +14,7 @@ extension PubSub {
         self.archive = archive
         let now = clock()
         do { try archive.expire(now: now) } catch { logArchive(error) }
-        let recent = UInt32(clamping: max(0, now - configuration.maxAge - configuration.maxFuture) / 60)
+        let recent = UInt32(clamping: max(0, now - configuration.maxAge.wholeSeconds - configuration.maxFuture.wholeSeconds) / 60)
         for key in archive.index(from: recent).keys {
             if router.recordOwn(key.id, now: now) == .full { break }
         }
@@ -51,11 +51,13 @@ extension PubSub {
 }
 
 extension PubSub where Network: SyncNetwork {
-    /// Wires catch-up into the network: sync messages come here. Call once, after `useArchive`.
+    /// Wires catch-up into the network: the network's one topic-message hook now comes here
+    /// (``route(_:from:)``), which hands catch-up messages to sync and the rest to dissemination.
+    /// Call once, after `useArchive`.
     public func startSync() async {
         guard !syncStarted else { return }
         syncStarted = true
-        await network.setSyncHandler { [weak self] message, peer in await self?.handleSync(message, from: peer) }
+        await network.setTopicMessageHandler { [weak self] message, peer in await self?.route(message, from: peer) }
         guard let interval = configuration.heartbeatInterval else { return }
         syncTask = Task { [weak self] in
             while !Task.isCancelled {
@@ -110,6 +112,19 @@ extension PubSub where Network: SyncNetwork {
         let peers = await network.connectedPeers()
         for peer in sync.stalled(now: now) where peers.contains(peer) { await beginSync(with: peer) }
         for peer in sync.retry(now: now, peers: peers) { await askQueued(peer) }
+    }
+
+    /// Where a topic-layer message from a peer goes once catch-up is on: `syncrange`, `syncget`
+    /// and `syncobject` to ``handleSync(_:from:)``, objects and their dissemination to
+    /// `handle(_:from:)`. The node names none of them; this is the one place they are told apart.
+    public func route(_ message: Message, from peer: Network.Peer) async {
+        switch message {
+        case .syncRanges, .syncGet, .syncObject:
+            await handleSync(message, from: peer)
+        default:
+            guard let topicMessage = TopicMessage(wireMessage: message) else { return }
+            await handle(topicMessage, from: peer)
+        }
     }
 
     /// Handles a sync message from `peer`.
@@ -210,7 +225,7 @@ extension PubSub where Network: SyncNetwork {
             sync.stats.tooOld += 1
             return
         }
-        guard object.timestampSeconds <= now + configuration.maxFuture else {
+        guard object.timestampSeconds <= now + configuration.maxFuture.wholeSeconds else {
             stats.droppedFuture += 1
             return
         }
@@ -225,7 +240,7 @@ extension PubSub where Network: SyncNetwork {
             return
         }
         // Inside the flood window the seen cache must know it too (a flood copy may follow).
-        if object.timestampSeconds >= now - configuration.maxAge, router.recordOwn(id, now: now) == .full {
+        if object.timestampSeconds >= now - configuration.maxAge.wholeSeconds, router.recordOwn(id, now: now) == .full {
             stats.droppedCacheFull += 1
             return
         }

@@ -113,7 +113,7 @@ public actor PubSub<Network: ObjectNetwork> {
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
         self.tree = PushTree(pruneAfter: configuration.pruneAfterDuplicates)
-        if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout }
+        if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout.wholeSeconds }
         self.publisherOrder = PublisherOrder(limits: configuration.orderLimits)
         let start = ContinuousClock.now
         self.monotonicClock = {
@@ -472,7 +472,7 @@ public actor PubSub<Network: ObjectNetwork> {
         while !pending.isEmpty {
             var item = pending[0]
             let now = clock()
-            if now - item.object.timestampSeconds > configuration.maxAge / 3 {
+            if now - item.object.timestampSeconds > configuration.maxAge.wholeSeconds / 3 {
                 // Old enough that far peers might refuse it: seal it again with a fresh time.
                 do {
                     item.object = try seal(

@@ -18,10 +18,11 @@ public struct PubSubConfiguration: Sendable {
 
     /// How objects spread. Default `tree`.
     public var dissemination: Dissemination = .tree
-    /// Seconds an id announced over a lazy link waits for its pushed copy before the announcer is
+    /// How long an id announced over a lazy link waits for its pushed copy before the announcer is
     /// grafted, while no link has measured a round trip; after that the links' median
-    /// retransmission timeout (RFC 6298) sets it, within 1 s…`requestTimeout`. Default 2.
-    public var graftTimeout: Int64 = 2
+    /// retransmission timeout (RFC 6298) sets it, within 1 s…`requestTimeout`. Counted in whole
+    /// seconds (the repair clock's unit). Default 2 s.
+    public var graftTimeout: Duration = .seconds(2)
     /// Duplicates in a row, with no first copy between them, that prune an eager link. 1 is
     /// Plumtree's rule; more keeps links that are some other publisher's fastest path (§15).
     public var pruneAfterDuplicates: Int = 3
@@ -48,16 +49,18 @@ public struct PubSubConfiguration: Sendable {
     public var maxObjectBytes: Int = TopicObject.protocolMaxBytes
     /// Object sizes to pad to.
     public var buckets: SizeBuckets = .default
-    /// Seconds an id stays in the seen cache. Default 20 min.
-    public var seenWindow: Int64 = 20 * 60
+    /// How long an id stays in the seen cache (whole seconds). Default 20 min.
+    public var seenWindow: Duration = .seconds(20 * 60)
     /// Most ids in the seen cache. Default 98 304 = ¾ · 2¹⁷, which fills a 2¹⁷-bucket hash table
     /// exactly (≈ 8.1 MB, 83 bytes per id). At 20 minutes that is 82 new objects per second,
     /// above the ~50 packets per second a Nym client can receive at all.
     public var seenCapacity: Int = 98_304
-    /// Objects whose timestamp is more than this many seconds in the past are refused. Default 15 min.
-    public var maxAge: Int64 = 15 * 60
-    /// Objects whose timestamp is more than this many seconds in the future are refused. Default 2 min.
-    public var maxFuture: Int64 = 2 * 60
+    /// Objects whose timestamp is more than this far in the past are refused (whole seconds).
+    /// Default 15 min.
+    public var maxAge: Duration = .seconds(15 * 60)
+    /// Objects whose timestamp is more than this far in the future are refused (whole seconds).
+    /// Default 2 min.
+    public var maxFuture: Duration = .seconds(2 * 60)
     /// Publishes kept while no peer is connected. Default 256.
     public var maxQueuedObjects: Int = 256
     /// Bytes of objects kept while no peer is connected. Default 4 MiB.
@@ -87,16 +90,17 @@ public struct PubSubConfiguration: Sendable {
     /// Newest heartbeat windows not announced yet: their objects are probably still in flight
     /// over the mixnet. Default 1.
     public var gossipDelay: Int = 1
-    /// Seconds an accepted object's bytes stay in the message cache for `getdata`. Default 2 min,
-    /// so a node that links (or relinks after churn) catches up on the last 2 minutes.
-    public var messageCacheWindow: Int64 = 120
+    /// How long an accepted object's bytes stay in the message cache for `getdata` (whole
+    /// seconds). Default 2 min, so a node that links (or relinks after churn) catches up on the
+    /// last 2 minutes.
+    public var messageCacheWindow: Duration = .seconds(120)
     /// Most objects in the message cache. Default 4096.
     public var messageCacheCapacity: Int = 4096
     /// Most bytes of objects in the message cache. Default 32 MiB.
     public var messageCacheBytes: Int = 32 * 1024 * 1024
-    /// Seconds a `getdata` may go unanswered before another announcer is asked (Bitcoin Core's
-    /// `GETDATA_TX_INTERVAL` is 60 s; a mixnet round trip is ~1–2 s). Default 10.
-    public var requestTimeout: Int64 = 10
+    /// How long a `getdata` may go unanswered before another announcer is asked (whole seconds;
+    /// Bitcoin Core's `GETDATA_TX_INTERVAL` is 60 s; a mixnet round trip is ~1–2 s). Default 10 s.
+    public var requestTimeout: Duration = .seconds(10)
     /// Requests in flight to one peer. Default 200: each answer is a message on that link, and a
     /// node closes a link whose peer sends more than 500 at once (spec/node.md), so we never ask
     /// for more than fits under that burst next to ordinary traffic.
@@ -118,52 +122,40 @@ public struct PubSubConfiguration: Sendable {
     /// The defaults.
     public init() {}
 
-    /// Throws `invalidConfiguration` naming the first broken rule.
+    /// Throws `invalidConfiguration` naming the first field that breaks its rule and the values
+    /// it may take (``FieldCheck``).
     public func validate() throws(PubSubError) {
-        func fail(_ reason: String) -> PubSubError { PubSubError(.invalidConfiguration, reason) }
-        guard maxObjectBytes >= TopicObject.overhead + ObjectPlaintext.minimumLength,
-            maxObjectBytes <= TopicObject.protocolMaxBytes
-        else {
-            throw fail("maxObjectBytes must be within \(TopicObject.overhead + 5)...\(TopicObject.protocolMaxBytes)")
-        }
-        guard maxPayloadBytes >= 0, maxPayloadBytes <= buckets.maxPayload(withAuthor: true) else {
-            throw fail("maxPayloadBytes must be within 0...\(buckets.maxPayload(withAuthor: true)) for these buckets")
-        }
-        guard maxAge >= 60, maxFuture >= 60 else {
-            throw fail("maxAge and maxFuture must be at least 60 s (timestamps are minutes)")
-        }
-        guard seenWindow >= maxAge + maxFuture else {
-            throw fail("seenWindow (\(seenWindow) s) must be at least maxAge + maxFuture (\(maxAge + maxFuture) s)")
-        }
-        guard seenWindow >= 600 else { throw fail("seenWindow must be at least 10 min to outlive mixnet delays") }
-        guard orderHold >= .zero, orderHold <= .seconds(60) else {
-            throw fail("orderHold must be within 0...60 s")
-        }
-        guard seenCapacity > 0, maxQueuedObjects >= 0, maxQueuedBytes >= 0, subscriptionBuffer > 0 else {
-            throw fail("capacities must be positive")
-        }
-        guard let smallestBucket = buckets.sizes.first, batchTargetBytes >= smallestBucket,
-            batchTargetBytes <= TopicObject.protocolMaxBytes
-        else {
-            throw fail("batchTargetBytes must be within \(buckets.sizes.first ?? 0)...\(TopicObject.protocolMaxBytes)")
-        }
-        guard authorSecret.count == 32 else { throw fail("authorSecret must have 32 bytes") }
-        if let interval = heartbeatInterval, interval <= .zero { throw fail("heartbeatInterval must be positive") }
-        guard heartbeatJitter >= 0, heartbeatJitter < 1 else { throw fail("heartbeatJitter must be within 0..<1") }
-        guard gossipDelay >= 0, gossipHistory > gossipDelay else {
-            throw fail("gossipHistory must exceed gossipDelay (at least one window is announced)")
-        }
-        guard pruneAfterDuplicates >= 1, lazyAnnounceEvery >= 1, eagerAnnounceEvery >= 1,
-            lazyAnnouncementsPerHeartbeat >= 1
-        else {
-            throw fail(
-                "pruneAfterDuplicates, lazyAnnounceEvery, eagerAnnounceEvery and lazyAnnouncementsPerHeartbeat must be at least 1")
-        }
-        guard graftTimeout > 0, graftTimeout <= requestTimeout else {
-            throw fail("graftTimeout must be within 1...requestTimeout seconds")
-        }
-        guard messageCacheWindow > 0, messageCacheCapacity >= 0, messageCacheBytes >= 0, requestTimeout > 0,
-            maxRequestsPerPeer > 0, maxRequests > 0
-        else { throw fail("repair windows and limits must be positive") }
+        let check = FieldCheck<PubSubError>("PubSubConfiguration", .invalidConfiguration)
+        let minimumObject = TopicObject.overhead + ObjectPlaintext.minimumLength
+        try check.within("maxObjectBytes", maxObjectBytes, minimumObject...TopicObject.protocolMaxBytes)
+        try check.within("maxPayloadBytes", maxPayloadBytes, 0...buckets.maxPayload(withAuthor: true))
+        // Timestamps are minutes: anything shorter than one would refuse fresh objects.
+        try check.atLeast("maxAge", maxAge, .seconds(60))
+        try check.atLeast("maxFuture", maxFuture, .seconds(60))
+        try check.atLeast("seenWindow", seenWindow, max(.seconds(600), maxAge + maxFuture))
+        try check.within("orderHold", orderHold, .zero...(.seconds(60)))
+        try check.atLeast("seenCapacity", seenCapacity, 1)
+        try check.atLeast("maxQueuedObjects", maxQueuedObjects, 0)
+        try check.atLeast("maxQueuedBytes", maxQueuedBytes, 0)
+        try check.atLeast("subscriptionBuffer", subscriptionBuffer, 1)
+        try check.within("batchTargetBytes", batchTargetBytes, (buckets.sizes.first ?? 0)...TopicObject.protocolMaxBytes)
+        try check.require(authorSecret.count == 32, "authorSecret", "\(authorSecret.count) bytes", allowed: "32 bytes")
+        if let heartbeatInterval { try check.above("heartbeatInterval", heartbeatInterval, .zero) }
+        try check.require(heartbeatJitter >= 0 && heartbeatJitter < 1, "heartbeatJitter", heartbeatJitter, allowed: "0..<1")
+        try check.atLeast("gossipDelay", gossipDelay, 0)
+        try check.atLeast("gossipHistory", gossipHistory, gossipDelay + 1)
+        try check.atLeast("pruneAfterDuplicates", pruneAfterDuplicates, 1)
+        try check.atLeast("keepEagerLinks", keepEagerLinks, 0)
+        try check.atLeast("lazyAnnounceEvery", lazyAnnounceEvery, 1)
+        try check.atLeast("eagerAnnounceEvery", eagerAnnounceEvery, 1)
+        try check.atLeast("lazyAnnouncementsPerHeartbeat", lazyAnnouncementsPerHeartbeat, 1)
+        try check.atLeast("requestTimeout", requestTimeout, .seconds(1))
+        try check.within("graftTimeout", graftTimeout, .seconds(1)...requestTimeout)
+        try check.atLeast("messageCacheWindow", messageCacheWindow, .seconds(1))
+        try check.atLeast("messageCacheCapacity", messageCacheCapacity, 0)
+        try check.atLeast("messageCacheBytes", messageCacheBytes, 0)
+        try check.atLeast("maxRequestsPerPeer", maxRequestsPerPeer, 1)
+        try check.atLeast("maxRequests", maxRequests, 1)
+        try sync.validate()
     }
 }

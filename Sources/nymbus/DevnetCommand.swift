@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NymbusBroker
+import NymbusCrypto
 import NymbusDaemon
 import NymbusMixnet
 import NymbusPubSub
@@ -37,9 +38,16 @@ struct DevnetCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard (1...200).contains(nodes) else { throw ValidationError("--nodes must be within 1...200") }
-        guard (0..<nodes).contains(hidden) else {
-            throw ValidationError("--hidden must be less than --nodes: hidden nodes accept no inbound links")
+        var configuration = DevnetConfiguration(directory: "devnet")
+        configuration.nodes = nodes
+        configuration.hidden = hidden
+        // The ranges are the configuration's own (`DevnetConfiguration.validate()`), said in flags.
+        do { try configuration.validate() } catch {
+            let reason =
+                FieldCheck<DaemonError>.renaming("DevnetConfiguration.nodes", in: error.reason, to: "--nodes")
+                ?? FieldCheck<DaemonError>.renaming("DevnetConfiguration.hidden", in: error.reason, to: "--hidden")
+                ?? error.reason
+            throw ValidationError(reason)
         }
         guard hopDelayMilliseconds >= 0, hopDelayMilliseconds.isFinite else {
             throw ValidationError("--hop-delay-ms must be a non-negative number")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NymbusBroker
 
 @main
@@ -16,8 +17,13 @@ struct Nymbus: AsyncParsableCommand {
     /// `<data-dir>/nymbus.conf` and `NYMBUS_*` variables (``RunConfiguration``).
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        var applied: RunConfiguration.Applied?
         if arguments.first == "run", !arguments.contains("--help"), !arguments.contains("-h") {
-            do { arguments = ["run"] + (try RunConfiguration.apply(to: Array(arguments.dropFirst()))) } catch {
+            do {
+                let settings = try RunConfiguration.apply(to: Array(arguments.dropFirst()))
+                arguments = ["run"] + settings.arguments
+                applied = settings
+            } catch {
                 exit(withError: error)
             }
         }
@@ -29,6 +35,12 @@ struct Nymbus: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // A bad value from nymbus.conf or NYMBUS_*: the message names the file and line too.
+            if let applied, exitCode(for: error) == .validationFailure {
+                let message = applied.locating(fullMessage(for: error))
+                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
             exit(withError: error)
         }
     }

@@ -31,18 +31,38 @@ enum RunConfiguration {
         let description: String
     }
 
+    /// The command line with the file's and the environment's settings added, and where each
+    /// added key came from (`/path/nymbus.conf line 3`, `NYMBUS_INBOUND`), so an error about a
+    /// value can name the place to fix it.
+    struct Applied {
+        var arguments: [String]
+        var origins: [String: String]
+
+        /// `message` (ArgumentParser's, starting `Error: --key …`) with the place that set `key`
+        /// added, when a file or the environment set it; otherwise `message` unchanged.
+        func locating(_ message: String) -> String {
+            let body = message.hasPrefix("Error: ") ? message.dropFirst(7) : Substring(message)
+            guard body.hasPrefix("--") else { return message }
+            let key = String(body.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" })
+            guard let origin = origins[key] else { return message }
+            var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[0] += " (\(key) is set in \(origin))"
+            return lines.joined(separator: "\n")
+        }
+    }
+
     /// `arguments` (after `run`) with the settings of the file and the environment added for
     /// every key the command line does not set.
     static func apply(
         to arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(Invalid) -> [String] {
+    ) throws(Invalid) -> Applied {
         let given = Set(arguments.compactMap(optionName))
         let explicitFile = value(of: "config", in: arguments)
         let dataDirectory =
             value(of: "data-dir", in: arguments) ?? environment["NYMBUS_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
             ?? RunNodeOptions.defaultDataDirectory
         let path = explicitFile ?? (dataDirectory as NSString).appendingPathComponent("nymbus.conf")
-        var settings: [(key: String, value: String)] = []
+        var settings: [(key: String, value: String, origin: String)] = []
         if FileManager.default.fileExists(atPath: path) {
             settings = try parse(try read(path), source: path)
         } else if explicitFile != nil {
@@ -53,10 +73,12 @@ enum RunConfiguration {
             let name = "NYMBUS_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
             guard let value = environment[name] else { continue }
             settings.removeAll { $0.key == key }
-            settings.append((key, value))
+            settings.append((key, value, name))
         }
         var added: [String] = []
-        for (key, value) in settings where !given.contains(key) && !(key == "anonymous" && given.contains("no-anonymous")) {
+        var origins: [String: String] = [:]
+        for (key, value, origin) in settings where !given.contains(key) && !(key == "anonymous" && given.contains("no-anonymous")) {
+            origins[key] = origin
             switch keys[key] {
             case .flag?:
                 guard let on = boolean(value) else {
@@ -68,15 +90,16 @@ enum RunConfiguration {
                     added.append("--no-anonymous")
                 }
             default:
-                added += ["--\(key)", value]
+                // One word, so a value that starts with `-` (`outbound = -2`) is not read as a flag.
+                added.append("--\(key)=\(value)")
             }
         }
-        return added + arguments
+        return Applied(arguments: added + arguments, origins: origins)
     }
 
     /// Parses `key = value` lines; errors name the line and the key.
-    static func parse(_ text: String, source: String) throws(Invalid) -> [(key: String, value: String)] {
-        var out: [(key: String, value: String)] = []
+    static func parse(_ text: String, source: String) throws(Invalid) -> [(key: String, value: String, origin: String)] {
+        var out: [(key: String, value: String, origin: String)] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(raw)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
@@ -95,7 +118,7 @@ enum RunConfiguration {
             if kind != .repeated, out.contains(where: { $0.key == key }) {
                 throw Invalid(description: "\(source) line \(index + 1): '\(key)' is set twice")
             }
-            out.append((key, value))
+            out.append((key, value, "\(source) line \(index + 1)"))
         }
         return out
     }

@@ -53,8 +53,6 @@ struct RunNodeOptions: ParsableArguments {
         guard nymClient.hasPrefix("ws://") else {
             throw ValidationError("--nym-client must be a ws:// URL (nym-client serves plain WebSocket on loopback)")
         }
-        guard outbound >= 0 else { throw ValidationError("--outbound must be 0 or more") }
-        guard inbound >= 0 else { throw ValidationError("--inbound must be 0 or more") }
         guard let ping = DurationText.parse(pingInterval), ping > .zero else {
             throw ValidationError("--ping-interval: \(pingInterval) is not a duration like 120, 2m or 500ms")
         }
@@ -69,6 +67,36 @@ struct RunNodeOptions: ParsableArguments {
                 throw ValidationError("--bootstrap \(address.prefix(20))…: \(error.reason)")
             }
         }
+        // The ranges are the configuration's own (`NodeConfiguration.validate()`), said in flags.
+        var configuration = NodeConfiguration(mode: anonymous ? .hidden : .visible)
+        applyFlags(to: &configuration)
+        do { try configuration.validate() } catch { throw ValidationError(Self.flagged(error.reason)) }
+    }
+
+    /// The `NodeConfiguration` fields these options set, and their flags.
+    static let flags: KeyValuePairs<String, String> = [
+        "outboundTarget": "--outbound", "inboundMax": "--inbound", "pingInterval": "--ping-interval",
+        "peerTimeout": "--peer-timeout", "silenceProbe": "--silence-probe",
+    ]
+
+    /// A `NodeConfiguration` check's reason with the field named by its flag (`--inbound is 5000;
+    /// allowed: 0...1024`); a field no flag sets keeps its name.
+    static func flagged(_ reason: String) -> String {
+        for (field, flag) in flags {
+            if let renamed = FieldCheck<NodeError>.renaming("NodeConfiguration." + field, in: reason, to: flag) {
+                return renamed
+            }
+        }
+        return reason
+    }
+
+    /// Sets the fields the flags give (links and timers).
+    private func applyFlags(to configuration: inout NodeConfiguration) {
+        configuration.outboundTarget = outbound
+        configuration.inboundMax = inbound
+        configuration.pingInterval = DurationText.parse(pingInterval) ?? configuration.pingInterval
+        configuration.peerTimeout = DurationText.parse(peerTimeout) ?? configuration.peerTimeout
+        configuration.silenceProbe = DurationText.parse(silenceProbe) ?? configuration.silenceProbe
     }
 
     /// The data directory to use: the option, else `$NYMBUS_HOME`, else `~/.nymbus`.
@@ -96,11 +124,7 @@ struct RunNodeOptions: ParsableArguments {
         }
         var seen: Set<Recipient> = []
         configuration.bootstrap = addresses.filter { seen.insert($0).inserted }
-        configuration.outboundTarget = outbound
-        configuration.inboundMax = inbound
-        configuration.pingInterval = DurationText.parse(pingInterval) ?? configuration.pingInterval
-        configuration.peerTimeout = DurationText.parse(peerTimeout) ?? configuration.peerTimeout
-        configuration.silenceProbe = DurationText.parse(silenceProbe) ?? configuration.silenceProbe
+        applyFlags(to: &configuration)
         return configuration
     }
 }

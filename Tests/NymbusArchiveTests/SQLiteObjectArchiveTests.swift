@@ -47,7 +47,7 @@ struct SQLiteObjectArchiveTests {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/archive.sqlite"
-        let limits = ArchiveLimits(retention: 86_400, maxBytes: 3000)
+        let limits = ArchiveLimits(retention: .seconds(86_400), maxBytes: 3000)
         do {
             let archive = try SQLiteObjectArchive(path: path, limits: limits)
             for i in 0..<5 { _ = try archive.insert(Self.object(i, minute: 100 + UInt32(i))) }
@@ -65,7 +65,7 @@ struct SQLiteObjectArchiveTests {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/archive.sqlite"
-        let archive = try SQLiteObjectArchive(path: path, limits: ArchiveLimits(retention: 600, maxBytes: 1 << 20))
+        let archive = try SQLiteObjectArchive(path: path, limits: ArchiveLimits(retention: .seconds(600), maxBytes: 1 << 20))
         for i in 0..<4 { _ = try archive.insert(Self.object(i, minute: 1000 + UInt32(i))) }
         try archive.expire(now: 1002 * 60 + 600)
         #expect(archive.index(from: 0).keys.map(\.timestamp) == [1002, 1003])

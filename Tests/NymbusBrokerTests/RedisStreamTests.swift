@@ -32,17 +32,17 @@ import Testing
 
     @Test func retentionKeepsTheNewestWithinLengthBytesAndAge() throws {
         var stream = try filled(50)
-        let result4 = stream.applyRetention(StreamRetention(maxLength: 20, maxAgeMilliseconds: 0, maxBytes: 0), now: 0)
+        let result4 = stream.applyRetention(StreamRetention(maxLength: 20, maxAge: .zero, maxBytes: 0), now: 0)
         #expect(result4 == 30)
         #expect(stream.length == 20)
         #expect(stream.live.first?.id == StreamID(ms: 31, seq: 0))
         // 11 bytes per entry: 100 bytes keep the newest 9.
-        let result5 = stream.applyRetention(StreamRetention(maxLength: 0, maxAgeMilliseconds: 0, maxBytes: 100), now: 0)
+        let result5 = stream.applyRetention(StreamRetention(maxLength: 0, maxAge: .zero, maxBytes: 100), now: 0)
         #expect(result5 == 11)
         #expect(stream.length == 9)
         #expect(stream.payloadBytes == 99)
         // Age: at 55 ms with a 10 ms limit, entries before 45 go.
-        let result6 = stream.applyRetention(StreamRetention(maxLength: 0, maxAgeMilliseconds: 10, maxBytes: 0), now: 55)
+        let result6 = stream.applyRetention(StreamRetention(maxLength: 0, maxAge: .milliseconds(10), maxBytes: 0), now: 55)
         #expect(result6 == 3)
         #expect(stream.live.map(\.id.ms) == Array(45...50))
         #expect(stream.firstID == StreamID(ms: 45, seq: 0))

@@ -37,7 +37,7 @@ import Testing
             var node = NodeConfiguration(mode: .visible)
             node.outboundTarget = 0  // links are the ones this test makes
             var pubsub = PubSubConfiguration()
-            pubsub.messageCacheWindow = 1
+            pubsub.messageCacheWindow = .seconds(1)
             var configuration = DaemonConfiguration(
                 nymClient: try NymClientConfiguration(url: endpoints[i].url), node: node, pubsub: pubsub,
                 socketPath: root + "/n\(i)/nymbus.sock", dataDirectory: root + "/n\(i)")

@@ -154,9 +154,10 @@ import Testing
         var configuration = DevnetConfiguration(directory: temporaryDirectory())
         configuration.nodes = 2
         configuration.hidden = 2
-        #expect(throws: DaemonError(.invalidConfiguration, "")) {
+        let error = #expect(throws: DaemonError(.invalidConfiguration, "")) {
             _ = try Devnet(configuration: configuration, logger: LogCapture().logger())
         }
+        #expect(error?.reason.hasPrefix("DevnetConfiguration.hidden is 2; allowed: 0...1") == true)
     }
 }
 

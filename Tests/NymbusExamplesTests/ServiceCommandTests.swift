@@ -255,6 +255,22 @@ import Testing
         let missing = try await run(["--config", directory + "/absent.conf"])
         #expect(missing.1 == "Error: the configuration file \(directory)/absent.conf does not exist\n")
 
+        // A value out of range is checked by the node's own configuration check, said in flags,
+        // with the place that set it.
+        try Data("# links\ninbound = 5000\n".utf8).write(to: URL(fileURLWithPath: file))
+        let outOfRange = try await run([])
+        #expect(outOfRange.0 == 64)
+        #expect(
+            outOfRange.1.hasPrefix("Error: --inbound is 5000; allowed: 0...1024 (inbound is set in \(file) line 2)\n"),
+            "\(outOfRange.1)")
+        let outOfRangeFromEnvironment = try await run([], ["NYMBUS_OUTBOUND": "-2"])
+        #expect(
+            outOfRangeFromEnvironment.1.hasPrefix("Error: --outbound is -2; allowed: 0...1024 (outbound is set in NYMBUS_OUTBOUND)\n"),
+            "\(outOfRangeFromEnvironment.1)")
+        let outOfRangeFlag = try await run(["--inbound", "2000"])
+        #expect(outOfRangeFlag.0 == 64)
+        #expect(outOfRangeFlag.1.hasPrefix("Error: --inbound is 2000; allowed: 0...1024\n"), "\(outOfRangeFlag.1)")
+
         // Every `nymbus run` option can be set in the file, and nothing else.
         let help = try await ChildProcess.run(nymbus, ["run", "--help"])
         // The OPTIONS lines: `  --name <value>   help`, `  --flag/--no-flag`, `  -h, --help`.

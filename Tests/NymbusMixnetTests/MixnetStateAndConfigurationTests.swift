@@ -103,6 +103,27 @@ import Testing
         #expect(throws: MixnetError(.invalidConfiguration, "")) { try LocalMixnet(configuration: configuration) }
     }
 
+    /// Each field out of its range is named, with the range (``FieldCheck``).
+    @Test func eachBadFieldIsNamedWithItsRange() {
+        #expect(throws: Never.self) { try MixnetConfiguration().validate() }
+        let cases: [(reason: String, change: (inout MixnetConfiguration) -> Void)] = [
+            ("MixnetConfiguration.firstPort is 70000; allowed: 0...65535", { $0.firstPort = 70000 }),
+            (
+                "MixnetConfiguration.clientCount is 2; allowed: 0...1",
+                {
+                    $0.firstPort = 65535
+                    $0.clientCount = 2
+                }
+            ),
+            ("MixnetConfiguration.hopDelay is -1 ms; allowed: 0 s or more", { $0.hopDelay = .milliseconds(-1) }),
+            ("MixnetConfiguration.lossProbability is 1.5; allowed: 0.0...1.0", { $0.lossProbability = 1.5 }),
+            ("MixnetConfiguration.inboxMaxAge is -1 s; allowed: 0 s or more", { $0.inboxMaxAge = .seconds(-1) }),
+            ("MixnetSurbPolicy.maximumRequest is 5; allowed: 10 or more", { $0.surbs.maximumRequest = 5 }),
+            ("MixnetSurbPolicy.inspectionInterval is 0 s; allowed: more than 0 s", { $0.surbs.inspectionInterval = .zero }),
+        ]
+        expectEachRejected(cases, from: MixnetConfiguration(), code: MixnetError.Code.invalidConfiguration) { try $0.validate() }
+    }
+
     @Test func aPortInUseIsABindError() async throws {
         let first = try await S.startMixnet(clients: 1)
         var configuration = MixnetConfiguration()

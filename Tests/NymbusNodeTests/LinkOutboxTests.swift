@@ -6,8 +6,8 @@ import Testing
 /// The per-link outbox: priorities, the bound on waiting objects, the window on nym-client's
 /// lane as its `LaneQueueLength` answers report it, refusals and lost answers.
 @Suite struct LinkOutboxTests {
-    func item(_ command: Command, packets: Int = 1, tag: UInt8 = 0) -> LinkOutbox.Item {
-        LinkOutbox.Item(bytes: [tag], surbs: 0, command: command, packets: packets)
+    func item(_ command: Command, packets: Int = 1, tag: UInt8 = 0, catchUp: Bool = false) -> LinkOutbox.Item {
+        LinkOutbox.Item(bytes: [tag], surbs: 0, command: command, packets: packets, catchUp: catchUp)
     }
 
     @Test func controlGoesBeforeRepairBeforeObjects() {
@@ -39,15 +39,19 @@ import Testing
             outbox.push(item(.syncobject, packets: 2, tag: 3), bulkLimit: 6),
             outbox.push(item(.object, packets: 1, tag: 4), bulkLimit: 6),
             outbox.push(item(.inv, tag: 5), bulkLimit: 6),
+            outbox.push(item(.ping, tag: 6, catchUp: true), bulkLimit: 6),
         ]
-        #expect(pushed == [.queued, .queued, .queued, .refused, .queued], "6 object packets: full")
+        #expect(pushed == [.queued, .queued, .queued, .refused, .queued, .queued], "6 object packets: full")
         #expect(outbox.bulkPackets == 6)
-        let first = outbox.take(window: 3, now: 0).map { $0.item.bytes[0] }
-        #expect(first == [5, 2], "repair, then the live object; the lane holds 3 packets")
-        outbox.answered(length: 0)
-        outbox.answered(length: 0)
+        let first = outbox.take(window: 4, now: 0).map { $0.item.bytes[0] }
+        #expect(first == [6, 5, 2], "control (catch-up marks only objects), repair, the live object")
+        for _ in 0..<3 { outbox.answered(length: 0) }
         let rest = outbox.take(window: 100, now: 0).map { $0.item.bytes[0] }
         #expect(rest == [1, 3] && outbox.bulkPackets == 0 && outbox.isEmpty)
+        // An object marked as catch-up (an old one a peer asked for) queues with them.
+        _ = outbox.push(item(.object, tag: 7, catchUp: true), bulkLimit: 6)
+        _ = outbox.push(item(.object, tag: 8), bulkLimit: 6)
+        #expect(outbox.take(window: 100, now: 0).map { $0.item.bytes[0] } == [8, 7])
     }
 
     @Test func objectsAreBoundedInPacketsAndALoneLargeOneStillFits() {

@@ -464,6 +464,32 @@ import Testing
         await node.stop()
     }
 
+    /// Catch-up's messages (`syncrange`, `syncget`, `syncobject`) reach the topic layer through
+    /// the same one hook as objects and their dissemination, in arrival order: the node names no
+    /// topic-layer command. They count against the link's limits like any other message.
+    @Test func catchUpMessagesReachTheSameTopicHook() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        let inbox = Inbox<Message>()
+        await node.setTopicMessageHandler { message, _ in await inbox.add(message) }
+        try await node.start()
+        let session = await visibleHandshake(node, t, from: .random())
+        let id = try #require(InventoryID(bytes: [UInt8](repeating: 9, count: 32)))
+        let question = SyncRanges(
+            round: 1, isReply: false,
+            ranges: [
+                SyncRange(upper: SyncBound(timestamp: 100, prefix: []), mode: .skip),
+                SyncRange(upper: .infinity, mode: .idList([id])),
+            ])
+        let sequence: [Message] = [.syncRanges(question), .object([3]), .syncGet([id]), .syncObject([4, 5]), .inv([id])]
+        for message in sequence { t.inject(message, session: session) }
+        #expect(await eventually { await inbox.items.count == sequence.count })
+        #expect(await inbox.items == sequence)
+        let stats = await node.statistics
+        #expect(stats.messagesIn[.syncrange] == 1 && stats.messagesIn[.syncget] == 1 && stats.messagesIn[.syncobject] == 1)
+        await node.stop()
+    }
+
     /// `inv` and `getdata` reach the inventory handler, objects the object handler, in order;
     /// topic messages to one peer go out on its path; an `inv` with count 0 closes the link.
     @Test func inventoryMessagesReachTheTopicLayer() async throws {

@@ -13,7 +13,7 @@ import Testing
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
         config.dissemination = dissemination
-        config.graftTimeout = 2
+        config.graftTimeout = .seconds(2)
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
         config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
         let clock = TestClock()
@@ -238,6 +238,25 @@ import Testing
         await pubsub.handleIncoming(object: y.bytes, from: 1)
         #expect(await network.sent.last?.except == 1, "pushed to 2 and 3 again")
         #expect(await pubsub.statistics.graftReceived == 1)
+    }
+
+    /// Objects older than any heartbeat announces (20 heartbeats) are served as catch-up, to
+    /// wait behind live objects; recent ones are served as repair.
+    @Test func oldObjectsAreServedAsCatchUp() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        let old = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: old.bytes, from: 1)
+        for _ in 0..<19 { await pubsub.heartbeat() }
+        let recent = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: recent.bytes, from: 1)
+        await pubsub.heartbeat()
+        await pubsub.heartbeat()
+        _ = await Self.take(network)
+        await pubsub.handle(.getdata([old.id, recent.id]), from: 2)
+        let served = await Self.take(network)
+        #expect(Self.same(served, [(2, .object(old.bytes)), (2, .object(recent.bytes))]))
+        #expect(await network.catchUpSent == 1, "only the object 21 heartbeats old")
+        #expect(await pubsub.statistics.getdataServed == 2)
     }
 
     @Test func aPublisherWhoseLinksAreAllLazyGraftsOne() async throws {

@@ -201,7 +201,7 @@ import Testing
                 network: RecordingNetwork(),
                 configuration: {
                     var c = PubSubConfiguration()
-                    c.maxAge = 30
+                    c.maxAge = .seconds(30)
                     return c
                 }())
         }

@@ -96,9 +96,9 @@ import Testing
 
     @Test func timeRulesRefuseReplaysAfterEviction() throws {
         var config = PubSubConfiguration()
-        config.seenWindow = 20 * 60
-        config.maxAge = 15 * 60
-        config.maxFuture = 2 * 60
+        config.seenWindow = .seconds(20 * 60)
+        config.maxAge = .seconds(15 * 60)
+        config.maxFuture = .seconds(2 * 60)
         var router = ObjectRouter(configuration: config)
         // Made 2 minutes in the "future" (sender clock ahead): the worst case for replays.
         let object = try Self.object(minutesAgo: -2)
@@ -156,7 +156,7 @@ import Testing
     @Test func configurationRulesAreChecked() throws {
         try PubSubConfiguration().validate()
         var c = PubSubConfiguration()
-        c.seenWindow = 10 * 60  // < maxAge + maxFuture = 17 min
+        c.seenWindow = .seconds(10 * 60)  // < maxAge + maxFuture = 17 min
         #expect(throws: PubSubError(.invalidConfiguration, "")) { try c.validate() }
         c = PubSubConfiguration()
         c.maxPayloadBytes = 98304

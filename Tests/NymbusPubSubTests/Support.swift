@@ -98,6 +98,15 @@ actor RecordingNetwork: ObjectNetwork {
         return true
     }
 
+    /// How many of the `direct` messages were sent as catch-up (`sendCatchUp`).
+    private(set) var catchUpSent = 0
+
+    func sendCatchUp(_ message: TopicMessage, to peer: Int) async -> Bool {
+        guard await send(message, to: peer) else { return false }
+        catchUpSent += 1
+        return true
+    }
+
     func connectedPeers() async -> [Int] { peers.sorted() }
 
     /// Peers "this node dialed" (the rest accepted a link from it).

@@ -123,7 +123,7 @@ struct SyncReconcilerTests {
     }
 
     @Test func memoryArchiveKeepsTheBudgetAndRaisesTheHorizon() throws {
-        let archive = MemoryObjectArchive(limits: ArchiveLimits(retention: 3600, maxBytes: 3000))
+        let archive = MemoryObjectArchive(limits: ArchiveLimits(retention: .seconds(3600), maxBytes: 3000))
         func object(_ n: UInt64, minute: UInt32) -> ArchivedObject {
             ArchivedObject(id: Self.key(n, minute: minute).id, timestamp: minute, bytes: [UInt8](repeating: UInt8(n), count: 1000))
         }

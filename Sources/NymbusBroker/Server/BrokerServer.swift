@@ -85,11 +85,13 @@ public actor BrokerServer {
     ///
     /// - Throws: ``BrokerError``: `alreadyRunning` if another broker holds the path or anything
     ///   answers on it, `unsafeDirectory` if the directory is not private to this user,
-    ///   `notASocket`, `socketPathTooLong`, `bindFailed`, `fileSystem`, `invalidState`.
+    ///   `notASocket`, `socketPathTooLong`, `bindFailed`, `fileSystem`, `invalidState`,
+    ///   `invalidConfiguration` (``BrokerConfiguration/validate()``).
     public func start() async throws(BrokerError) {
         guard case .idle = phase else {
             throw BrokerError(.invalidState, "the broker on '\(socketPath)' was already started")
         }
+        try configuration.validate()
         let path = configuration.socketPath
         let stateBox = state
         let loaded = try? await eventLoop.submit { () -> StreamStoreError? in

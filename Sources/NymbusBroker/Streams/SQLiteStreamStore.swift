@@ -2,12 +2,7 @@ import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import NymbusSQLite
 
 /// When stored stream changes reach the disk, like Redis's `appendfsync`.
 public enum StreamFsyncPolicy: String, Sendable, CaseIterable {
@@ -44,42 +39,22 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
     public init(path: String, fsync: StreamFsyncPolicy = .everysec, maxPages: Int? = nil) throws(StreamStoreError) {
         self.path = path
         self.fsync = fsync
-        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw StreamStoreError("cannot open the stream store '\(path)': \(String(cString: strerror(errno)))")
-        }
-        #if canImport(Glibc)
-            _ = Glibc.close(descriptor)
-        #else
-            _ = Darwin.close(descriptor)
-        #endif
-        var configuration = Configuration()
-        configuration.label = "nymbus.streams"
         let synchronous =
             switch fsync {
             case .always: "FULL"
             case .everysec: "NORMAL"
             case .no: "OFF"
             }
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            if let maxPages { _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(maxPages)") }
-        }
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                guard mode?.lowercased() == "wal" else {
-                    throw StreamStoreError("the stream store '\(path)' cannot use WAL mode (got \(mode ?? "nothing"))")
-                }
-                try db.execute(sql: Self.schema)
-                let check = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer"
-                guard check == "ok" else { throw StreamStoreError("integrity check failed: \(check)") }
-            }
-        } catch let error as StreamStoreError {
-            throw Self.damaged(path, error.reason)
+            queue = try SQLiteFile.open(
+                path: path, label: "nymbus.streams", synchronous: synchronous,
+                prepare: { db in
+                    if let maxPages { _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(maxPages)") }
+                }, schema: Self.schema)
+        } catch where error.kind == .cannotOpen {
+            throw StreamStoreError("cannot open the stream store '\(path)': \(error.reason)")
         } catch {
-            throw Self.damaged(path, Self.describe(error))
+            throw Self.damaged(path, error.reason)
         }
         if fsync == .everysec {
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "nymbus.streams.fsync"))
@@ -113,13 +88,7 @@ public final class SQLiteStreamStore: StreamStorage, @unchecked Sendable {
                 + "with an empty store, or restore a copy")
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
-            return "\(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
-        }
-        if let error = error as? StreamStoreError { return error.reason }
-        return "\(error)"
-    }
+    static func describe(_ error: any Error) -> String { SQLiteFile.describe(error) }
 
     static let schema = """
         CREATE TABLE IF NOT EXISTS streams(

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// The archive's rules without the bytes (spec/pubsub.md §16): which objects are kept, in
@@ -62,7 +63,7 @@ public struct ArchiveLedger: Sendable {
 
     /// Drops the objects whose retention ended at `now`; returns them.
     public mutating func expire(now: Int64) -> [SyncKey] {
-        let cutoff = Self.cutoffMinute(now: now, retention: limits.retention)
+        let cutoff = Self.cutoffMinute(now: now, retention: limits.retention.wholeSeconds)
         let end = index.position(of: SyncBound(timestamp: cutoff, prefix: []))
         guard end > 0 else { return [] }
         let gone = Array(index.keys[..<end])

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import Synchronization
 
 /// An `ObjectArchive` in memory: for tests, and for library use without a data directory. Same
@@ -48,6 +49,6 @@ extension ObjectArchive {
     /// Sync accepts an object at `now` only if it is newer than the horizon and inside the
     /// retention (spec/pubsub.md §16): the first minute it accepts.
     public func oldestAcceptable(now: Int64) -> UInt32 {
-        max(ArchiveLedger.cutoffMinute(now: now, retention: limits.retention), horizon &+ 1)
+        max(ArchiveLedger.cutoffMinute(now: now, retention: limits.retention.wholeSeconds), horizon &+ 1)
     }
 }

@@ -1,3 +1,5 @@
+import NymbusCrypto
+
 /// One archived object: the object's bytes exactly as accepted (encrypted and signed, opaque to
 /// the archive), its message id and its timestamp in minutes.
 public struct ArchivedObject: Sendable, Equatable {
@@ -24,15 +26,23 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
 
 /// Retention and budget of an archive (spec/pubsub.md §16).
 public struct ArchiveLimits: Sendable, Equatable {
-    /// Seconds an object is kept after its timestamp (default 24 h, as Nym gateways keep a
-    /// client's messages).
-    public var retention: Int64 = 86_400
+    /// How long an object is kept after its timestamp, in whole seconds (default 24 h, as Nym
+    /// gateways keep a client's messages).
+    public var retention: Duration = .seconds(86_400)
     /// Most bytes of objects kept (default 256 MiB); the oldest (by timestamp) leave first.
     public var maxBytes: Int = 256 * 1024 * 1024
 
-    public init(retention: Int64 = 86_400, maxBytes: Int = 256 * 1024 * 1024) {
+    public init(retention: Duration = .seconds(86_400), maxBytes: Int = 256 * 1024 * 1024) {
         self.retention = retention
         self.maxBytes = maxBytes
+    }
+
+    /// Throws `invalidConfiguration` naming the field out of its range (``FieldCheck``): at
+    /// least a minute of retention (timestamps are minutes) and a non-negative budget.
+    public func validate() throws(PubSubError) {
+        let check = FieldCheck<PubSubError>("ArchiveLimits", .invalidConfiguration)
+        try check.atLeast("retention", retention, .seconds(60))
+        try check.atLeast("maxBytes", maxBytes, 0)
     }
 }
 

@@ -1,3 +1,4 @@
+import NymbusCrypto
 import NymbusWire
 
 /// The bookkeeping of catch-up sync, pure: reconciliations this node runs (as initiator), ids it
@@ -65,7 +66,7 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     /// Sessions whose round went unanswered: their peers, to start again (a few times).
     mutating func stalled(now: Int64) -> [Peer] {
         var out: [Peer] = []
-        for (peer, session) in sessions where now - session.sentAt >= settings.roundTimeout {
+        for (peer, session) in sessions where now - session.sentAt >= settings.roundTimeout.wholeSeconds {
             if session.restarts < 2 {
                 out.append(peer)
             } else {
@@ -132,7 +133,7 @@ struct SyncState<Peer: Hashable & Sendable>: Sendable {
     mutating func retry(now: Int64, peers: [Peer]) -> [Peer] {
         let linked = Set(peers)
         for (id, want) in wanted {
-            let timedOut = want.askedAt.map { now - $0 >= settings.requestTimeout } ?? false
+            let timedOut = want.askedAt.map { now - $0 >= settings.requestTimeout.wholeSeconds } ?? false
             let orphan = !linked.contains(want.peer)
             guard timedOut || orphan else { continue }
             if want.askedAt != nil { inFlight[want.peer] = max(0, inFlight[want.peer, default: 0] - 1) }
