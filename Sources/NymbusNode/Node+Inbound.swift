@@ -116,6 +116,10 @@ extension Node {
             // can be told (it may be a peer whose session we forgot, e.g. after a restart).
             statistics.droppedUnknownSession += 1
             closedSessions.insert(header.sessionID)
+            // A `bye` on a session we never heard of ends a link whose `version` never reached us
+            // (lost, or dropped unsent with its lane when the dialer gave up on the handshake):
+            // honest, and there is nothing to answer.
+            if case .bye = envelope.message { return }
             if let tag = received.senderTag {
                 statistics.protocolViolations += 1
                 sendBye(

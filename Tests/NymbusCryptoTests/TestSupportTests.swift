@@ -38,6 +38,29 @@ import Testing
         #expect(calls == 3)
     }
 
+    @Test func eventuallyWaitsAsLongAsProgressMoves() async {
+        // Each look moves the progress: the wait goes on well past `stalledFor` (10 looks, each
+        // at least a poll interval apart, against a 30 ms stall bound).
+        var looks = 0
+        let held = await eventually("ten looks", stalledFor: .milliseconds(30), progress: { looks }) {
+            looks += 1
+            return looks == 10
+        }
+        #expect(held && looks == 10)
+        // Progress that stops: a failure naming what it waited for and where progress stuck.
+        var stuckLooks = 0
+        await withKnownIssue {
+            let ok = await eventually("a stuck counter", stalledFor: .milliseconds(30), progress: { 7 }) {
+                stuckLooks += 1
+                return false
+            }
+            #expect(!ok)
+        } matching: { issue in
+            issue.comments.contains { $0.rawValue.contains("a stuck counter") && $0.rawValue.contains("stuck at 7") }
+        }
+        #expect(stuckLooks >= 2)
+    }
+
     @Test func waitUntilRecordsNothing() async {
         #expect(await waitUntil(timeout: .milliseconds(20)) { false } == false)
     }

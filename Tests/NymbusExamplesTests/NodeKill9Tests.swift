@@ -26,8 +26,11 @@ import Testing
             try? FileManager.default.removeItem(atPath: directory)
         }
         let random = SeededRandom()
+        // `--port 0`: free ports, not nym-client's 1977 (two suites at once, or a real nym-client,
+        // would hold it; the endpoints' URLs are read from the mixnet's output below).
         let mixnet = try ChildProcess(
-            nymbus, ["mixnet", "--clients", "2", "--send-delay-ms", "0", "--hop-delay-ms", "15", "--seed", "\(random.seed)"])
+            nymbus,
+            ["mixnet", "--clients", "2", "--port", "0", "--send-delay-ms", "0", "--hop-delay-ms", "15", "--seed", "\(random.seed)"])
         children.append(mixnet)
         #expect(await mixnet.waitForLine("Ready. Stop with Ctrl-C."), "mixnet: \(mixnet.stdout) \(mixnet.stderr)")
         let endpoints = mixnet.lines.filter { $0.hasPrefix("endpoint ") }.map { $0.split(separator: " ").map(String.init) }

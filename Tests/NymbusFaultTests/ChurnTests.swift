@@ -21,16 +21,44 @@ import Testing
         let finished: ContinuousClock.Instant
     }
 
-    /// Publishes from alternating nodes until told to stop, recording each publish.
+    /// Publishes from alternating nodes, 250 ms apart, as many as the test has allowed so far,
+    /// until told to stop, recording each publish.
+    ///
+    /// The test allows a few per churn step, so every run does the same work however loaded the
+    /// machine: publishing on the clock alone, a loaded run (three to five times slower) published
+    /// seven to ten times as many objects, with the repair traffic to match, and slowed itself down
+    /// further until it ran out of time.
     actor Publisher {
         private(set) var published: [Published] = []
         private var running = true
+        private var allowance = 0
+        /// Publishes allowed so far.
+        var allowed: Int { allowance }
+        private var waiter: CheckedContinuation<Void, Never>?
 
-        func stop() { running = false }
+        /// Lets `count` more publishes go.
+        func allow(_ count: Int) {
+            allowance += count
+            wake()
+        }
+
+        func stop() {
+            running = false
+            wake()
+        }
+
+        private func wake() {
+            waiter?.resume()
+            waiter = nil
+        }
 
         func run(net: FaultNetwork, from publishers: [Int], topic: Topic, prefix: String) async throws {
             var i = 0
             while running {
+                guard published.count < allowance else {
+                    await withCheckedContinuation { waiter = $0 }
+                    continue
+                }
                 let payload = "\(prefix)-\(i)"
                 let started = ContinuousClock.now
                 try await net.pubsub(publishers[i % publishers.count]).publish(Array(payload.utf8), to: topic)
@@ -45,7 +73,9 @@ import Testing
     /// publishing, 7 nodes (a third, one of them hidden) stop one at a time and 7 new nodes join,
     /// each bootstrapped from a live visible node. Every node that was up receives every object
     /// published while it was up, exactly once; after the churn every live node gets everything.
-    @Test(.timeLimit(.minutes(3))) func publishesReachEveryLiveSubscriberThroughChurn() async throws {
+    /// The time limit only catches a hang (the waits inside name what did not happen; the long ones
+    /// fail when their progress stops, not at a wall-clock deadline).
+    @Test(.timeLimit(.minutes(5))) func publishesReachEveryLiveSubscriberThroughChurn() async throws {
         let first = 20
         let hiddenNodes: Set<Int> = [16, 17, 18, 19]
         let net = try await FaultNetwork.start(clients: first) { _, node in
@@ -61,12 +91,13 @@ import Testing
             try await net.startNode(index, hidden: hiddenNodes.contains(index), bootstrap: index == 0 ? [] : [0])
         }
         let formed = ContinuousClock.now
-        let atTarget = await eventually(timeout: .seconds(60)) {
-            for index in 0..<first
-            where await net.node(index).peers().filter({ $0.direction == .outbound }).count < 6 {
-                return false
-            }
-            return true
+        func outboundCounts() async -> [Int] {
+            var counts: [Int] = []
+            for index in 0..<first { counts.append(await net.node(index).peers().filter { $0.direction == .outbound }.count) }
+            return counts
+        }
+        let atTarget = await eventually("20 nodes at 6 outbound links", stalledFor: .seconds(60), progress: { await outboundCounts() }) {
+            await outboundCounts().allSatisfy { $0 >= 6 }
         }
         #expect(atTarget, "not every node reached 6 outbound links")
         print("churn: 20 nodes at 6 outbound after \(ContinuousClock.now - formed)")
@@ -85,20 +116,40 @@ import Testing
         let publisher = Publisher()
         let publishing = Task { try await publisher.run(net: net, from: publishers, topic: topic, prefix: "during") }
         let churnStarted = ContinuousClock.now
+        await publisher.allow(4)
         _ = await eventually("the first publish") { await publisher.published.count >= 1 }
         for (step, leaver) in leaving.enumerated() {
+            // Objects flow while the leaver goes and the newcomer comes (the same number in every
+            // run: see `Publisher`).
+            await publisher.allow(3)
             // Before it leaves, the leaver has everything published up to now.
             let decided = ContinuousClock.now
             let owed = await publisher.published.filter { $0.finished < decided }.map(\.payload)
-            let caughtUp = await eventually { await logs[leaver]!.contains(all: owed) }
+            // As long as objects keep arriving there (or leaving the publishers' nym-client
+            // queues, or being repaired) it is catching up, however slowly on a loaded machine.
+            let caughtUp = await eventually(
+                "node \(leaver) has every object published before it leaves", stalledFor: .seconds(30),
+                progress: {
+                    var moving = [await logs[leaver]!.payloads.count, await net.pubsub(leaver).statistics.repairedObjects]
+                    for index in publishers { moving.append(await net.transport(index).queuedMessageCount) }
+                    return moving
+                }
+            ) { await logs[leaver]!.contains(all: owed) }
             if !caughtUp {
                 let missing = Set(owed).subtracting(await logs[leaver]!.payloads).sorted()
                 let peers = await net.node(leaver).peers().count
                 var senders: [String] = []
                 for index in publishers {
                     let failures = await net.node(index).statistics.sendFailures
-                    let queued = await net.transport(index).queuedMessageCount
-                    senders.append("node \(index): \(failures) send failures, \(queued) queued")
+                    let transport = await net.transport(index)
+                    let queued = await transport.queuedMessageCount
+                    let connection =
+                        "connected \(await transport.isConnected), \(await transport.reconnectCount) reconnects, \(await transport.resentCount) resent"
+                    let outboxes = await net.node(index).sendQueues
+                    let mixnet =
+                        "mixnet: attached \(await net.mixnet.isAttached(index)), \(await net.mixnet.queuedPackets(index)) packets queued, \(await net.mixnet.inboxCount(index)) in its inbox"
+                    senders.append(
+                        "node \(index): \(failures) send failures, \(queued) queued (\(connection)); outboxes \(outboxes); \(mixnet)")
                 }
                 // Gossip repair recovers objects lost in flight on dying links: a miss is a failure.
                 let repair = await net.pubsub(leaver).statistics
@@ -118,9 +169,10 @@ import Testing
             }
             #expect(linked, "newcomer \(newcomer) never linked")
             upAt[newcomer] = .now
-            // Two publishes while the newcomer is up, before the next node leaves.
-            let publishedSoFar = await publisher.published.count
-            _ = await eventually("two publishes") { await publisher.published.count >= publishedSoFar + 2 }
+            // Three publishes while the newcomer is up, and every one allowed so far, before the
+            // next node leaves.
+            await publisher.allow(3)
+            _ = await eventually("the allowed publishes") { await publisher.published.count >= publisher.allowed }
         }
         await publisher.stop()
         try await publishing.value
@@ -132,7 +184,7 @@ import Testing
         let live = await net.live
         let refillStarted = ContinuousClock.now
         var lastShort: [Int] = []
-        let refilled = await eventually(timeout: .seconds(60)) {
+        let refilled = await eventually("6 outbound links at every node", stalledFor: .seconds(60), progress: { lastShort }) {
             var short: [Int] = []
             for index in live where await net.node(index).peers().filter({ $0.direction == .outbound }).count < 6 {
                 short.append(index)
@@ -162,7 +214,10 @@ import Testing
             owed[index] = Set(during.filter { since == nil || $0.started > since! }.map(\.payload)).union(after)
         }
         for index in live {
-            let complete = await eventually { await logs[index]!.contains(all: owed[index]!) }
+            let complete = await eventually(
+                "node \(index) has every object it is owed", stalledFor: .seconds(30),
+                progress: { [await logs[index]!.payloads.count, await net.pubsub(index).statistics.repairedObjects] }
+            ) { await logs[index]!.contains(all: owed[index]!) }
             #expect(complete, "node \(index) missed objects")
         }
         // Not `net.settle()`: twenty nodes' heartbeats, pings and address fetches keep the mixnet

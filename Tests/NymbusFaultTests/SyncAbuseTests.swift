@@ -33,6 +33,10 @@ import Testing
         try await connection.start()
         var nc = NodeConfiguration(mode: .visible)
         nc.outboundTarget = 0
+        // The attacker never answers pings: on a loaded machine this test outlasts the 30 s silence
+        // probe, and its link ended by timeout before the steps below. The probe has its own tests
+        // (LinkRecoveryTests); here the link must end only by what the attacker does.
+        nc.silenceProbe = .seconds(3600)
         let node = Node(transport: connection, configuration: nc, logger: faultLogger("r"))
         try await node.start()
         var pc = PubSubConfiguration()
@@ -93,12 +97,16 @@ import Testing
         stats = await pubsub.syncStatistics
         #expect(stats.objectsServed > 0 && stats.objectsServed <= 500)
         let served = stats.objectsServed
+        func syncObjectsReceived() async -> Int {
+            await attacker.envelopes().filter {
+                if case .syncObject = $0.message { return $0.sessionID == link }
+                return false
+            }.count
+        }
+        // Up to 500 objects through the mixnet: the wait lasts while they keep arriving.
         #expect(
-            await eventually {
-                await attacker.envelopes().filter {
-                    if case .syncObject = $0.message { return $0.sessionID == link }
-                    return false
-                }.count == served
+            await eventually("the served objects to reach the attacker", stalledFor: .seconds(30), progress: { await syncObjectsReceived() }) {
+                await syncObjectsReceived() == served
             })
 
         // 4. An object nobody asked for is not taken.

@@ -35,7 +35,7 @@ public func settle(
     var blocker = ""
     let settled = await waitUntil(timeout: timeout) {
         guard await mixnet.isQuiet else {
-            blocker = "the mixnet has packets in flight"
+            blocker = "the mixnet has packets in flight (\(await mixnet.counters.messagesRouted) messages routed so far)"
             return false
         }
         var counters = [await mixnet.counters.messagesRouted]
@@ -46,8 +46,13 @@ public func settle(
             let delivered = await mixnet.deliveredBytesOnConnection(member.endpoint)
             let received = await member.connection.receivedBytes
             guard queued == 0, delivered == read, received == handled else {
+                // Whether its connection is up names the stall (a held queue with the socket up
+                // is the client's; with the socket down, the reconnect's).
+                let connected = await member.connection.isConnected
+                let reconnects = await member.connection.reconnectCount
+                let attached = await mixnet.isAttached(member.endpoint)
                 blocker =
-                    "endpoint \(member.endpoint): \(queued) queued, \(delivered) bytes pushed and \(read) read, \(received) received and \(handled) handled"
+                    "endpoint \(member.endpoint): \(queued) queued, \(delivered) bytes pushed and \(read) read, \(received) received and \(handled) handled (connected \(connected) after \(reconnects) reconnects, attached at the mixnet \(attached))"
                 return false
             }
             counters.append(handled)

@@ -97,6 +97,33 @@ import Testing
         await node.stop()
     }
 
+    /// A hidden dialer whose handshake timed out says `bye` on a session whose `version` never
+    /// reached us (it was lost, or dropped unsent with its lane): seen under load in the churn
+    /// test, where it counted as a protocol violation against an honest node and was answered
+    /// with a second `bye`. It is counted and kills the id, and nothing is sent or blamed.
+    @Test func byeOnAnUnknownSessionIsCountedNotAnsweredNorBlamed() async throws {
+        let t = ScriptedTransport()
+        let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())
+        try await node.start()
+        let tag = SenderTag.random()
+        let session = SessionID.random()
+        t.inject(.bye(ByeMessage(code: .timeout, reason: "handshake not complete after 3 s")), session: session, tag: tag)
+        // Then anything else on an unknown session, which is still answered: by the time its
+        // `bye` is out, the first message was handled.
+        let other = SessionID.random()
+        t.inject(.ping(nonce: 4), session: other, tag: tag)
+        let answer = await t.log.waitFor { $0.kind == .reply(tag) }
+        #expect(answer.map(\.envelope?.sessionID) == [other])
+        // The id is dead: a version on it now opens nothing.
+        t.inject(.version(Handshakes.version(nonce: 5)), session: session, tag: tag)
+        _ = await eventually { await node.statistics.droppedClosedSession == 1 }
+        #expect(await t.log.all.map(\.envelope?.sessionID) == [other])
+        let stats = await node.statistics
+        #expect(stats.droppedUnknownSession == 2 && stats.protocolViolations == 1 && stats.discouragements == 0)
+        #expect(await node.peers().isEmpty)
+        await node.stop()
+    }
+
     @Test func hiddenInboundVersionIsAnsweredByReplyAndBoundToItsTag() async throws {
         let t = ScriptedTransport()
         let node = Node(transport: t, configuration: testConfiguration(), logger: testLogger())

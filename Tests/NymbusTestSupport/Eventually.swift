@@ -35,3 +35,40 @@ public func waitUntil(
     }
     return try await condition()
 }
+
+/// Waits until `condition` holds for as long as the system moves towards it: fails (recording an
+/// Issue at the caller, naming `what` and the last `progress` seen) only once `progress` has not
+/// changed for `stalledFor`.
+///
+/// For waits whose length depends on how loaded the machine is (a network of nodes catching up,
+/// a book filling): a starved machine is slow but its counters move, a stuck system's do not. So
+/// the wait ends in failure on a stall, however fast or slow the machine, and never asserts how
+/// long the work takes. `progress` should be something the awaited work changes (counts of what
+/// arrived, what is still queued), not something that moves anyway (a clock, a ping counter).
+/// The test's `.timeLimit` stays the backstop against progress that never ends.
+@discardableResult
+public func eventually<Progress: Equatable>(
+    _ what: Comment? = nil, stalledFor: Duration, sourceLocation: SourceLocation = #_sourceLocation,
+    isolation: isolated (any Actor)? = #isolation, progress: () async throws -> Progress,
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    var last = try await progress()
+    var lastChange = ContinuousClock.now
+    while true {
+        if try await condition() { return true }
+        let current = try await progress()
+        let now = ContinuousClock.now
+        if current != last {
+            last = current
+            lastChange = now
+        } else if now - lastChange >= stalledFor {
+            break
+        }
+        try? await Task.sleep(for: pollInterval)
+    }
+    if try await condition() { return true }
+    Issue.record(
+        "no progress for \(stalledFor) waiting for \(what.map { "\($0)" } ?? "a condition") (progress stuck at \(last))",
+        sourceLocation: sourceLocation)
+    return false
+}
