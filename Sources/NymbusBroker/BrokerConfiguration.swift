@@ -1,4 +1,4 @@
-public import NymbusCrypto
+import NymbusCrypto
 
 /// Settings of one broker: where its socket lives and the bounds it keeps.
 public struct BrokerConfiguration: Sendable {

@@ -1,4 +1,4 @@
-public import NymbusCrypto
+import NymbusCrypto
 public import NymClient
 public import NymbusBroker
 public import NymbusNode

@@ -2,7 +2,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
-public import NymClient
+import NymClient
 public import NymbusCrypto
 public import NymbusTransport
 

@@ -1,4 +1,4 @@
-public import NymClient
+import NymClient
 public import NymbusCrypto
 public import NymbusTransport
 

@@ -1,4 +1,4 @@
-public import NymbusWire
+import NymbusWire
 import NymbusTransport
 
 /// What the topic layer's catch-up (spec/pubsub.md §16) asks of the node: the cost of an answer

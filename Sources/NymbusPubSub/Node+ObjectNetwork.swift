@@ -1,6 +1,6 @@
 public import Logging
 public import NymbusNode
-public import NymbusWire
+import NymbusWire
 
 /// The node is the topic layer's network: every topic message travels as the overlay message
 /// of the same name (`object`, `inv`, `getdata`, `prune`, `graft`).

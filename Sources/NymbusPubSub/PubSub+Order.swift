@@ -1,4 +1,4 @@
-public import NymbusCrypto
+import NymbusCrypto
 
 /// Per-publisher order (spec/broker.md "Order"): numbering this node's ordered publishes, and
 /// putting received ones back in order before any subscription sees them.

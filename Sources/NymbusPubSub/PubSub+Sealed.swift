@@ -1,5 +1,5 @@
 import NymbusCrypto
-public import NymbusWire
+import NymbusWire
 
 /// Publishing in two steps, for a durable outbox: seal an object (its bytes fix its message id),
 /// store it, then send it. Sending the same bytes again after a crash gives every node the same

@@ -1,4 +1,4 @@
-public import NymbusCrypto
+import NymbusCrypto
 
 /// The 16-byte anonymous sender tag nym-client attaches to messages sent with `sendAnonymous`.
 ///

@@ -1,7 +1,7 @@
 public import NymClient
 public import NymbusMixnet
 public import NymbusNode
-public import NymbusTestSupport
+import NymbusTestSupport
 public import Testing
 
 /// One node on a local mixnet, as quiescence sees it: its endpoint, its nym-client connection

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A test precondition that failed, with a message that says what to do (a missing tool is a
 /// failure, not a skip: `make test` installs what the tests need).

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A fresh, short path under /tmp that does not exist yet (a Unix socket path has at most 107
 /// bytes, so test directories stay short): `/tmp/nb-<name>-<random>`.
