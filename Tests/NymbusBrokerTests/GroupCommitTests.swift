@@ -8,23 +8,6 @@ import Testing
 /// Group commit (spec/broker.md "Streams", durability): the stream changes of every connection
 /// in one event-loop tick are stored in one transaction, and no reply leaves before it.
 @Suite struct GroupCommitTests {
-    /// A store that records each transaction's keys and can fail.
-    final class CountingStore: StreamStorage, @unchecked Sendable {
-        var transactions: [[String]] = []
-        var failNext = false
-        func loadAll() throws(StreamStoreError) -> [[UInt8]: StoredStream] { [:] }
-        func load(_ key: [UInt8]) throws(StreamStoreError) -> StoredStream? { nil }
-        func apply(
-            _ batch: [(key: [UInt8], stream: StoredStream?, changes: [StreamChange])], outbox: [OutboxItem]
-        ) throws(StreamStoreError) {
-            if failNext {
-                failNext = false
-                throw StreamStoreError("disk full")
-            }
-            transactions.append(batch.map { String(decoding: $0.key, as: UTF8.self) })
-        }
-    }
-
     /// What one tick left behind, carried out of the event loop.
     struct Tick: @unchecked Sendable {
         let state: BrokerState
@@ -40,16 +23,10 @@ import Testing
     @Test func everyConnectionsChangesOfATickShareOneTransaction() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let store = CountingStore()
+        let store = ScriptedStreamStore()
         let tick = try await loop.submit { () -> Tick in
-            let (_, interest) = AsyncStream.makeStream(of: InterestSnapshot.self)
-            let state = BrokerState(
-                configuration: BrokerConfiguration(socketPath: "/tmp/unused.sock"), logger: Logger(label: "test"),
-                interest: interest, streamStore: store)
-            state.clock = { 1_000 }
-            let outputs = [RecordingOutput(), RecordingOutput()]
-            let first = state.register(output: outputs[0])!
-            let second = state.register(output: outputs[1])!
+            let (state, outputs, clients) = BrokerState.twoConnections(over: store)
+            let (first, second) = (clients[0], clients[1])
             for value in ["a", "b", "c"] { _ = state.execute(Self.command("XADD", "s1", "*", "f", value), from: first) }
             _ = state.execute(Self.command("XADD", "s2", "*", "f", "x"), from: second)
             // Each connection's flush asks for the commit; it happens once, after the tick.
@@ -70,17 +47,11 @@ import Testing
     @Test func aFailedGroupCommitAnswersEveryHeldReplyWithTheError() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let store = CountingStore()
+        let store = ScriptedStreamStore()
         store.failNext = true
         let tick = try await loop.submit { () -> Tick in
-            let (_, interest) = AsyncStream.makeStream(of: InterestSnapshot.self)
-            let state = BrokerState(
-                configuration: BrokerConfiguration(socketPath: "/tmp/unused.sock"), logger: Logger(label: "test"),
-                interest: interest, streamStore: store)
-            state.clock = { 1_000 }
-            let outputs = [RecordingOutput(), RecordingOutput()]
-            let first = state.register(output: outputs[0])!
-            let second = state.register(output: outputs[1])!
+            let (state, outputs, clients) = BrokerState.twoConnections(over: store)
+            let (first, second) = (clients[0], clients[1])
             _ = state.execute(Self.command("XADD", "s1", "*", "f", "a"), from: first)
             _ = state.execute(Self.command("XADD", "s2", "*", "f", "b"), from: second)
             state.commitAtEndOfTick(on: loop)

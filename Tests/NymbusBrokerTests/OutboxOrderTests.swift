@@ -24,25 +24,6 @@ import Testing
         }
     }
 
-    /// Wraps a real store; refuses the next write when asked and records the outbox items of
-    /// every stored transaction.
-    final class FailingStore: StreamStorage, @unchecked Sendable {
-        let inner: SQLiteStreamStore
-        var failNext = false
-        init(_ inner: SQLiteStreamStore) { self.inner = inner }
-        func loadAll() throws(StreamStoreError) -> [[UInt8]: StoredStream] { try inner.loadAll() }
-        func load(_ key: [UInt8]) throws(StreamStoreError) -> StoredStream? { try inner.load(key) }
-        func apply(
-            _ batch: [(key: [UInt8], stream: StoredStream?, changes: [StreamChange])], outbox: [OutboxItem]
-        ) throws(StreamStoreError) {
-            if failNext {
-                failNext = false
-                throw StreamStoreError("disk full")
-            }
-            try inner.apply(batch, outbox: outbox)
-        }
-    }
-
     static func command(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
 
     /// (channel, tag, number) of every outbox row, oldest first.
@@ -58,19 +39,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let sqlite = try SQLiteStreamStore(path: directory + "/streams.sqlite")
-        let store = FailingStore(sqlite)
+        let store = ScriptedStreamStore(sqlite)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let replies = try await loop.submit { () -> [String] in
-            let (_, interest) = AsyncStream.makeStream(of: InterestSnapshot.self)
-            let state = BrokerState(
-                configuration: BrokerConfiguration(socketPath: "/tmp/unused.sock"), logger: Logger(label: "test"),
-                interest: interest, streamStore: store)
+            let (state, outputs, clients) = BrokerState.twoConnections(over: store)
             state.backend = OverlayBackend()
-            state.clock = { 1_000 }
-            let outputs = [RecordingOutput(), RecordingOutput()]
-            let a = state.register(output: outputs[0])!
-            let b = state.register(output: outputs[1])!
+            let (a, b) = (clients[0], clients[1])
             for value in ["a0", "a1"] { _ = state.execute(Self.command("XADD", "ch1", "*", "f", value), from: a) }
             _ = state.execute(Self.command("XADD", "ch2", "*", "message", "a-other"), from: a)
             _ = state.execute(Self.command("XADD", "ch1", "*", "f", "b0"), from: b)
