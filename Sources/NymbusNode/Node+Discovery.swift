@@ -259,7 +259,7 @@ extension Node {
         var random = SecureRNG()
         guard let target = candidates.randomElement(using: &random) else { return }
         lastAddressFetch = at
-        let id = dial(target, into: &fx)
+        let id = dial(target, addressFetch: true, into: &fx)
         addressFetches.insert(id)
         statistics.addressFetches += 1
         logger.debug("fetching addresses", metadata: ["peer": "\(PeerID(id))", "address": "\(short(target))"])

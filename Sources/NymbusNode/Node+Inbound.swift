@@ -240,11 +240,14 @@ extension Node {
     }
 
     /// Our `version`: the address only from a visible initiator; a hidden node never names itself.
-    func makeVersion(nonce: UInt64, forInitiator: Bool) -> VersionMessage {
+    /// An address fetch offers no `relay`: the peer then sends it no objects (spec/node.md §5).
+    func makeVersion(nonce: UInt64, forInitiator: Bool, addressFetch: Bool = false) -> VersionMessage {
         let visible = configuration.mode == .visible
         let unix = unixNow()
+        var services: Services = visible ? [.relay, .acceptsInbound] : [.relay]
+        if addressFetch { services.remove(.relay) }
         return VersionMessage(
-            protocolVersion: NodeProtocol.version, services: visible ? [.relay, .acceptsInbound] : [.relay],
+            protocolVersion: NodeProtocol.version, services: services,
             timestamp: unix - unix % 60, nonce: nonce, userAgent: configuration.userAgent,
             returnAddress: visible && forInitiator ? selfAddress : nil)
     }
@@ -253,11 +256,12 @@ extension Node {
 
     /// Opens an outbound link to `address`: sends `version` (by `send`, or by `sendAnonymous`
     /// with SURBs when hidden). Returns the new session id.
-    func dial(_ address: Recipient, into fx: inout Effects) -> SessionID {
+    func dial(_ address: Recipient, addressFetch: Bool = false, into fx: inout Effects) -> SessionID {
         let id = SessionID.random()
         let path: PeerPath = configuration.mode == .hidden ? .anonymousOutbound(address) : .visible(address)
         let (session, actions) = PeerSession.initiate(
-            id: id, path: path, version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true),
+            id: id, path: path,
+            version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true, addressFetch: addressFetch),
             settings: settings,
             now: now())
         sessions[id] = session
@@ -364,6 +368,12 @@ extension Node {
                 from: id, into: &fx)
         }
         probeOlderLinks(like: session, into: &fx)
+        if let established = sessions[id], !isPeerLink(established) {
+            // A peer's address fetch (its `version` offers no relay): it asks for addresses and
+            // closes. Not a peer: no event, no objects, which would be lost when it closes.
+            logger.debug("address fetch link from a peer up", metadata: ["peer": "\(PeerID(id))"])
+            return
+        }
         logger.info(
             "peer connected",
             metadata: [
@@ -402,6 +412,7 @@ extension Node {
         into fx: inout Effects
     ) {
         guard let session = sessions.removeValue(forKey: id) else { return }
+        let wasPeerLink = isPeerLink(session)
         dropOutbox(of: id, into: &fx)
         closedSessions.insert(id)
         closedLinks.closed(id, path: session.path, code: code)
@@ -433,12 +444,12 @@ extension Node {
             logger.warning(
                 "peer discouraged", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
         }
-        if wasAddressFetch {
-            logger.debug("address fetch link closed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)"])
-        } else if session.isEstablished {
+        if wasPeerLink {
             logger.info(
                 "peer disconnected", metadata: ["peer": "\(PeerID(id))", "code": "\(code)", "reason": "\(reason)"])
             fx.events.append(.disconnected(PeerID(id), code))
+        } else if session.isEstablished {
+            logger.debug("address fetch link closed", metadata: ["peer": "\(PeerID(id))", "code": "\(code)"])
         } else {
             statistics.handshakesFailed += 1
             logger.debug(

@@ -311,9 +311,17 @@ public actor Node {
         return try result.get()
     }
 
+    /// Whether `session` is a link to a peer: established, and not an address fetch, neither one
+    /// this node opened nor one a peer opened here (its `version` offers no `relay`). A fetch
+    /// link closes as soon as the addresses come, so what is sent on it is lost with it.
+    func isPeerLink(_ session: PeerSession) -> Bool {
+        session.isEstablished && !addressFetches.contains(session.id)
+            && (session.role == .initiator || session.peerVersion?.services.contains(.relay) == true)
+    }
+
     /// The established links.
     public func peers() -> [PeerInfo] {
-        sessions.values.filter { $0.isEstablished && !addressFetches.contains($0.id) }.compactMap(info)
+        sessions.values.filter(isPeerLink).compactMap(info)
             .sorted { $0.connectedSince < $1.connectedSince }
     }
 
@@ -334,7 +342,7 @@ public actor Node {
     /// measured (handshake and pongs): how long an answer over the mixnet may take, for timers
     /// that must scale with the mixnet rather than with a LAN. Nil before any link measured one.
     public func roundTripTimeout() -> Duration? {
-        let timeouts = sessions.values.filter { $0.isEstablished && !addressFetches.contains($0.id) }
+        let timeouts = sessions.values.filter(isPeerLink)
             .compactMap(\.retransmissionTimeout).sorted()
         guard !timeouts.isEmpty else { return nil }
         return .milliseconds(Int64((timeouts[timeouts.count / 2] * 1000).rounded(.up)))
@@ -363,7 +371,7 @@ public actor Node {
         }
         var fx = Effects()
         for peer in peers {
-            guard sessions[peer.sessionID]?.isEstablished == true, !addressFetches.contains(peer.sessionID) else {
+            guard let session = sessions[peer.sessionID], isPeerLink(session) else {
                 statistics.sendsToClosedLinks += 1
                 continue
             }

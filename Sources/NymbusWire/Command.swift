@@ -61,7 +61,8 @@ public struct Services: OptionSet, Hashable, Sendable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    /// Relays pub/sub objects.
+    /// Relays pub/sub objects. Clear on an address fetch: a short link that wants only
+    /// addresses, so its peer sends it no objects (they would be lost when it closes).
     public static let relay = Services(rawValue: 1 << 0)
     /// Accepts inbound links at its Nym address (never set by a hidden node).
     public static let acceptsInbound = Services(rawValue: 1 << 1)

@@ -133,13 +133,27 @@ import Testing
                 print("order", first == sorted(first), second == list(range(100)),
                       "late", status.get(b"order-late"), "skipped", status.get(b"order-gaps-skipped"))
                 print("local", len(wanted), "remote", sum(c for n, c in remote.items() if n != "probe"), "missing", missing[:10], "twice", twice[:10])
+                # On a failure: the first writer's numbers as node 1 appended them (as runs), and
+                # both nodes' order, link and outbox counters.
+                runs = []
+                for n in first:
+                    if runs and runs[-1][1] + 1 == n:
+                        runs[-1][1] = n
+                    else:
+                        runs.append([n, n])
+                print("arrival", " ".join("%d-%d" % (a, b) if a != b else "%d" % a for a, b in runs[:40]),
+                      "answered", len(answered))
+                keep = lambda m: {k.decode(): v for k, v in m.items() if any(w in k.decode() for w in
+                    ("order", "link", "outbox", "held", "queued", "flushed", "sync", "getdata", "tree", "peers", "resealed"))}
+                print("node0", keep(as_map(n0.execute_command("NYMBUS.STATUS"))))
+                print("node1", keep(status))
                 """,
                 socket0, socket1,
             ], stdin: Array(answered.joined(separator: "\n").utf8), timeout: .seconds(120))
         #expect(check.status == 0, "\(check.stderr)")
         let lines = check.stdout.split(separator: "\n").map(String.init)
-        try #require(lines.count == 2, "\(check.stdout) \(check.stderr)")
-        #expect(lines[0] == "order True True late 0 skipped 0", "\(random)")
+        try #require(lines.count == 5, "\(check.stdout) \(check.stderr)")
+        #expect(lines[0] == "order True True late 0 skipped 0", "\(random)\n\(lines[2...].joined(separator: "\n"))")
         let summary = lines[1]
         #expect(summary.hasSuffix("missing [] twice []"), "\(summary) \(random)")
         let counts = summary.split(separator: " ")

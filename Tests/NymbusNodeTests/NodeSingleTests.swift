@@ -404,12 +404,17 @@ import Testing
         await node.setPeerHandler { await events.add($0) }
         try await node.start()
         let first = await t.log.waitFor { $0.kind == .send(seed) && $0.message?.command == .version }
+        guard case .version(let peerVersion)? = first[0].message else { return }
+        #expect(peerVersion.services == [.relay, .acceptsInbound])
         answer(first[0], from: t, nonce: 1)
         // The seed's answer to our getaddr is lost: the book holds only the seed, already dialed.
         _ = await t.log.waitFor { $0.kind == .send(seed) && $0.message == .getaddr }
         let second = await t.log.waitFor(2) { $0.kind == .send(seed) && $0.message?.command == .version }
         let fetch = try #require(second.last?.envelope?.sessionID)
         #expect(fetch != first[0].envelope?.sessionID)
+        // The fetch offers no relay: the seed sends it no objects, which its close would lose.
+        guard case .version(let fetchVersion)? = second[1].message else { return }
+        #expect(fetchVersion.services == [.acceptsInbound])
         answer(second[1], from: t, nonce: 2)
         _ = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message == .getaddr }
         #expect(await node.peers().count == 1)  // the fetch link is not a peer
@@ -420,6 +425,50 @@ import Testing
         #expect(bye.first?.message == .bye(ByeMessage(code: .normal, reason: "address fetch complete")))
         await clock.advance(by: .zero, running: node)  // the next timer tick dials what the fetch found
         #expect(await t.log.all.contains { $0.kind == .send(other) && $0.message?.command == .version })
+        #expect(await events.items.count == 1)  // only the real link was reported
+        await node.stop()
+    }
+
+    /// A peer's address fetch (its `version` offers no `relay`): its `getaddr` is answered, but
+    /// it is not a peer. No event, not in `peers()`, and no topic message goes to it, so nothing
+    /// is lost when it closes a moment later; its close raises no event either.
+    @Test func aPeersAddressFetchGetsAddressesButNoObjects() async throws {
+        let t = ScriptedTransport()
+        var config = testConfiguration()
+        config.getaddrMinimum = 0
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        let events = Inbox<PeerEvent>()
+        await node.setPeerHandler { await events.add($0) }
+        try await node.start()
+        let peer = await visibleHandshake(node, t, from: .random())
+        let fetcher = Recipient.random()
+        let fetch = SessionID.random()
+        t.inject(
+            .version(
+                VersionMessage(
+                    protocolVersion: 1, services: [.acceptsInbound], timestamp: 1_800_000_000, nonce: 78,
+                    userAgent: "/test/", returnAddress: fetcher)), session: fetch)
+        let answers = await t.log.waitFor(2) { $0.envelope?.sessionID == fetch }
+        guard case .version(let theirs)? = answers.first(where: { $0.message?.command == .version })?.message else {
+            Issue.record("no version answer")
+            return
+        }
+        t.inject(.verack(VerackMessage(echoNonce: theirs.nonce)), session: fetch)
+        t.inject(.getaddr, session: fetch)
+        let addr = await t.log.waitFor { $0.envelope?.sessionID == fetch && $0.message?.command == .addr }
+        #expect(addr.map(\.kind) == [.send(fetcher)])
+        #expect(await node.peers().map(\.id) == [PeerID(peer)])
+        let id = try #require(InventoryID(bytes: [UInt8](repeating: 7, count: 32)))
+        let took = await node.sendTopicMessage(.object([1, 2, 3]), toEach: [PeerID(peer), PeerID(fetch)])
+        #expect(took == [PeerID(peer)])
+        #expect(await !node.sendTopicMessage(.inv([id]), to: PeerID(fetch)))
+        #expect(await node.statistics.sendsToClosedLinks == 2)
+        t.inject(.bye(ByeMessage(code: .normal, reason: "address fetch complete")), session: fetch)
+        t.inject(.ping(nonce: 5), session: peer)
+        _ = await t.log.waitFor { $0.message == .pong(nonce: 5) }  // the bye was handled before it
+        #expect(await node.statistics.handshakesFailed == 0)
+        let sentOnFetch = await t.log.all.filter { $0.envelope?.sessionID == fetch }.compactMap(\.message?.command)
+        #expect(sentOnFetch == [.version, .verack, .addr])
         #expect(await events.items.count == 1)  // only the real link was reported
         await node.stop()
     }
