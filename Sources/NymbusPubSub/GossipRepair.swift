@@ -65,6 +65,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     private(set) var window = 0
     /// Peers that got their catch-up `inv`.
     private var greeted: Set<Peer> = []
+    /// The newest window each greeted peer's catch-up `inv` covered: an object from that window
+    /// or older is history to that peer, served behind its link's live objects.
+    private var greetedUpTo: [Peer: Int] = [:]
     /// Each greeted peer's place in the announcement rotation (`heartbeat(peers:now:every:)`).
     private var phases: [Peer: Int] = [:]
     private var greetings = 0
@@ -141,6 +144,10 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return true
     }
 
+    /// The peers known to have `id` (they sent or announced it, or were sent it): an object is
+    /// not pushed to them.
+    func knownBy(_ id: MessageID) -> Set<Peer> { cache.entry(id)?.knownBy ?? [] }
+
     private mutating func rememberFetched(_ id: MessageID, announcedAtMillis: Int64?) {
         guard fetched.updateValue(announcedAtMillis, forKey: id) == nil else { return }
         fetchedOrder.append(id)
@@ -191,9 +198,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return chunks(asked, TopicMessage.getdata)
     }
 
-    /// An object served to a `getdata`: its bytes, and whether it is catch-up (older than any
-    /// heartbeat announces: the asker learnt of it when the link came up), which may wait behind
-    /// live objects.
+    /// An object served to a `getdata`: its bytes, and whether it is catch-up (cached before the
+    /// asker's link came up, so it learnt of it from the link's first `inv`; or older than any
+    /// heartbeat announces), which may wait behind live objects.
     struct Served: Sendable {
         let bytes: [UInt8]
         let catchUp: Bool
@@ -210,7 +217,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 continue
             }
             cache.markKnown(id, by: peer)
-            out.append(Served(bytes: entry.bytes, catchUp: entry.window < window - settings.catchUpAfter))
+            let history = entry.window < window - settings.catchUpAfter || entry.window <= greetedUpTo[peer, default: .min]
+            out.append(Served(bytes: entry.bytes, catchUp: history))
         }
         return out
     }
@@ -221,6 +229,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// the cache has nothing the peer lacks). Only once per peer.
     mutating func peerConnected(_ peer: Peer) -> [TopicMessage] {
         guard greeted.insert(peer).inserted else { return [] }
+        greetedUpTo[peer] = newestAnnounced
         phases[peer] = greetings
         greetings &+= 1
         return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), TopicMessage.inv)
@@ -230,6 +239,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// forgotten everywhere.
     mutating func peerDisconnected(_ peer: Peer) {
         greeted.remove(peer)
+        greetedUpTo[peer] = nil
         phases[peer] = nil
         inFlight[peer] = nil
         for (id, want) in wants {
