@@ -68,6 +68,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// The newest window each greeted peer's catch-up `inv` covered: an object from that window
     /// or older is history to that peer, served behind its link's live objects.
     private var greetedUpTo: [Peer: Int] = [:]
+    /// The window in which each link came up here: an `inv` from the peer before this node
+    /// greeted it, or in that window or the next, is taken as the peer's catch-up `inv`.
+    private var linkedAt: [Peer: Int] = [:]
     /// Each greeted peer's place in the announcement rotation (`heartbeat(peers:now:every:)`).
     private var phases: [Peer: Int] = [:]
     private var greetings = 0
@@ -165,6 +168,10 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         _ ids: [MessageID], from peer: Peer, now: Int64, nowMillis: Int64? = nil, isSeen: (MessageID) -> Bool
     ) -> [TopicMessage] {
         var asked: [MessageID] = []
+        // A new link's catch-up `inv` names history, mostly: how late a copy of it comes says
+        // nothing about the tree's pushes (a joining node's would stretch its graft timeout to
+        // the maximum), so no lag is measured from it.
+        let history = !greeted.contains(peer) || window <= linkedAt[peer, default: .min] + 1
         for id in ids {
             if isSeen(id) {
                 cache.markKnown(id, by: peer)
@@ -184,7 +191,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             if requestDelay > 0 {
                 wants[id] = Want(
                     announcers: [peer], requested: nil, since: now, attempts: 0, notBefore: now + requestDelay,
-                    announcedAtMillis: nowMillis)
+                    announcedAtMillis: history ? nil : nowMillis)
             } else if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
                 wants[id] = Want(
                     announcers: [], requested: (peer, now + settings.requestTimeout), since: now, attempts: 1)
@@ -230,6 +237,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     mutating func peerConnected(_ peer: Peer) -> [TopicMessage] {
         guard greeted.insert(peer).inserted else { return [] }
         greetedUpTo[peer] = newestAnnounced
+        linkedAt[peer] = window
         phases[peer] = greetings
         greetings &+= 1
         return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), TopicMessage.inv)
@@ -240,6 +248,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     mutating func peerDisconnected(_ peer: Peer) {
         greeted.remove(peer)
         greetedUpTo[peer] = nil
+        linkedAt[peer] = nil
         phases[peer] = nil
         inFlight[peer] = nil
         for (id, want) in wants {

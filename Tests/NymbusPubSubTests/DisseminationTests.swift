@@ -96,6 +96,13 @@ import Testing
     @Test func theLatePushOfAFetchedObjectPrunesNothingAndLengthensTheGraftTimeout() async throws {
         let (pubsub, network, clock) = try Self.make()
         await pubsub.handle(.prune, from: 2)
+        // An id from a link's first `inv` (its catch-up: history) measures no lag.
+        let early = try RepairTests.object(0, clock: clock)
+        await pubsub.handle(.inv([early.id]), from: 2)
+        await pubsub.handleIncoming(object: early.bytes, from: 1)
+        #expect(await pubsub.repair.pushLag.samples == 0, "the link's first inv is history")
+        for _ in 0..<3 { await pubsub.heartbeat() }  // the links are greeted, and older than a window
+        _ = await Self.take(network)
         let x = try RepairTests.object(1, clock: clock)
         await pubsub.handle(.inv([x.id]), from: 2)
         clock.advance(2)
