@@ -60,7 +60,7 @@ let package = Package(
             name: "NymbusNode", dependencies: ["NymbusWire", "NymbusTransport", "NymbusCrypto", logging],
             swiftSettings: strict),
         .target(
-            name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusCrypto", logging],
+            name: "NymbusPubSub", dependencies: ["NymbusNode", "NymbusWire", "NymbusTransport", "NymbusCrypto", logging],
             swiftSettings: strict),
         // How every store opens its SQLite file (WAL, 0600, a damaged file left as it is):
         // GRDB only, so the archive and the broker's streams share it without importing each other.

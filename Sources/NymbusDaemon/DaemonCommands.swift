@@ -51,6 +51,7 @@ enum DaemonCommands {
             let topics = await pubsub.statistics
             let seen = await pubsub.seenCacheUsage
             let linkModes = await pubsub.linkModes()
+            let eagerTarget = await pubsub.eagerLinkTarget
             let address = await node.advertisedAddress
             let queues = await node.sendQueues
             let brokerStats = await broker?.stats()
@@ -106,6 +107,8 @@ enum DaemonCommands {
                 "tree-graft-sent": .integer(Int64(topics.graftSent)),
                 "tree-graft-received": .integer(Int64(topics.graftReceived)),
                 "tree-late-pushes": .integer(Int64(topics.latePushes)),
+                "tree-eager-target": .integer(Int64(eagerTarget)),
+                "tree-spare-grafts": .integer(Int64(topics.spareGrafts)),
                 "order-held": .integer(Int64(topics.orderHeld)),
                 "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),
                 "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),

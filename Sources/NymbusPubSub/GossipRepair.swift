@@ -65,6 +65,12 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     private(set) var window = 0
     /// Peers that got their catch-up `inv`.
     private var greeted: Set<Peer> = []
+    /// The newest window each greeted peer's catch-up `inv` covered: an object from that window
+    /// or older is history to that peer, served behind its link's live objects.
+    private var greetedUpTo: [Peer: Int] = [:]
+    /// The window in which each link came up here: an `inv` from the peer before this node
+    /// greeted it, or in that window or the next, is taken as the peer's catch-up `inv`.
+    private var linkedAt: [Peer: Int] = [:]
     /// Each greeted peer's place in the announcement rotation (`heartbeat(peers:now:every:)`).
     private var phases: [Peer: Int] = [:]
     private var greetings = 0
@@ -141,6 +147,10 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return true
     }
 
+    /// The peers known to have `id` (they sent or announced it, or were sent it): an object is
+    /// not pushed to them.
+    func knownBy(_ id: MessageID) -> Set<Peer> { cache.entry(id)?.knownBy ?? [] }
+
     private mutating func rememberFetched(_ id: MessageID, announcedAtMillis: Int64?) {
         guard fetched.updateValue(announcedAtMillis, forKey: id) == nil else { return }
         fetchedOrder.append(id)
@@ -158,6 +168,10 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         _ ids: [MessageID], from peer: Peer, now: Int64, nowMillis: Int64? = nil, isSeen: (MessageID) -> Bool
     ) -> [TopicMessage] {
         var asked: [MessageID] = []
+        // A new link's catch-up `inv` names history, mostly: how late a copy of it comes says
+        // nothing about the tree's pushes (a joining node's would stretch its graft timeout to
+        // the maximum), so no lag is measured from it.
+        let history = !greeted.contains(peer) || window <= linkedAt[peer, default: .min] + 1
         for id in ids {
             if isSeen(id) {
                 cache.markKnown(id, by: peer)
@@ -177,7 +191,7 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
             if requestDelay > 0 {
                 wants[id] = Want(
                     announcers: [peer], requested: nil, since: now, attempts: 0, notBefore: now + requestDelay,
-                    announcedAtMillis: nowMillis)
+                    announcedAtMillis: history ? nil : nowMillis)
             } else if inFlight[peer, default: 0] < settings.maxRequestsPerPeer {
                 wants[id] = Want(
                     announcers: [], requested: (peer, now + settings.requestTimeout), since: now, attempts: 1)
@@ -191,9 +205,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return chunks(asked, TopicMessage.getdata)
     }
 
-    /// An object served to a `getdata`: its bytes, and whether it is catch-up (older than any
-    /// heartbeat announces: the asker learnt of it when the link came up), which may wait behind
-    /// live objects.
+    /// An object served to a `getdata`: its bytes, and whether it is catch-up (cached before the
+    /// asker's link came up, so it learnt of it from the link's first `inv`; or older than any
+    /// heartbeat announces), which may wait behind live objects.
     struct Served: Sendable {
         let bytes: [UInt8]
         let catchUp: Bool
@@ -210,7 +224,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
                 continue
             }
             cache.markKnown(id, by: peer)
-            out.append(Served(bytes: entry.bytes, catchUp: entry.window < window - settings.catchUpAfter))
+            let history = entry.window < window - settings.catchUpAfter || entry.window <= greetedUpTo[peer, default: .min]
+            out.append(Served(bytes: entry.bytes, catchUp: history))
         }
         return out
     }
@@ -221,6 +236,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// the cache has nothing the peer lacks). Only once per peer.
     mutating func peerConnected(_ peer: Peer) -> [TopicMessage] {
         guard greeted.insert(peer).inserted else { return [] }
+        greetedUpTo[peer] = newestAnnounced
+        linkedAt[peer] = window
         phases[peer] = greetings
         greetings &+= 1
         return chunks(cache.announce(windows: Int.min...newestAnnounced, to: peer), TopicMessage.inv)
@@ -230,6 +247,8 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// forgotten everywhere.
     mutating func peerDisconnected(_ peer: Peer) {
         greeted.remove(peer)
+        greetedUpTo[peer] = nil
+        linkedAt[peer] = nil
         phases[peer] = nil
         inFlight[peer] = nil
         for (id, want) in wants {

@@ -28,6 +28,15 @@ extension Node: ObjectNetwork {
     /// The established links this node opened.
     public func dialedPeers() async -> Set<PeerID> { Set(peers().filter { $0.direction == .outbound }.map(\.id)) }
 
+    /// The established links whose peer is hidden: it dialed this node without an address.
+    public func hiddenPeers() async -> Set<PeerID> {
+        guard mode == .visible else { return [] }
+        return Set(peers().filter { $0.mode == .hidden }.map(\.id))
+    }
+
+    /// Whether this node runs in maximum anonymity (no address, every link over SURBs).
+    public func isHidden() async -> Bool { mode == .hidden }
+
     /// Routes every topic-layer message from an established peer to `handler`.
     public func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, PeerID) async -> Void) async {
         setTopicMessageHandler { message, peer in

@@ -49,6 +49,16 @@ public protocol ObjectNetwork: Sendable {
     /// who dialed, so the tree lets the accepting end announce and the dialing end only now and
     /// then (spec/pubsub.md §15 rule 7). Defaults to none: every link announces alike.
     func dialedPeers() async -> Set<Peer>
+
+    /// The connected peers that are hidden (they gave no address; this node answers them over
+    /// their reply SURBs). Every copy pushed to one costs it a SURB, so the tree leaves the
+    /// shape of those links to the hidden end (spec/pubsub.md §15 rule 9). Defaults to none.
+    func hiddenPeers() async -> Set<Peer>
+
+    /// Whether this node is hidden (it reaches every peer with `sendAnonymous` and is answered
+    /// over its own SURBs): it keeps the tree's floor of eager links, never more for latency.
+    /// Defaults to false.
+    func isHidden() async -> Bool
 }
 
 extension ObjectNetwork {
@@ -62,6 +72,12 @@ extension ObjectNetwork {
 
     /// No direction known: every link announces alike.
     public func dialedPeers() async -> Set<Peer> { [] }
+
+    /// No hidden peers known.
+    public func hiddenPeers() async -> Set<Peer> { [] }
+
+    /// Not hidden.
+    public func isHidden() async -> Bool { false }
 
     /// Sends `message` to `peer` alone; returns whether its link took it.
     public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {

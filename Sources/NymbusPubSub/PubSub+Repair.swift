@@ -50,9 +50,46 @@ extension PubSub {
         for outgoing in repair.heartbeat(peers: peers, now: clock(), every: { often($0) ? lazyEvery : eagerEvery }) {
             await sendRepair(outgoing.message, to: outgoing.peer)
         }
+        if configuration.dissemination == .tree { await followEagerTarget(peers: peers) }
         // Held publishes wait for a link with room: retried here too, not only when a link comes up.
         if !peers.isEmpty, pendingPublishes > 0 { await flushPending() }
     }
+
+    /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval. Above the target
+    /// (with its slack, `EagerTarget.pruneAbove`) the node prunes at once the links that rule 3
+    /// would prune at a lower target (their last 3 copies or more were all duplicates), longest
+    /// run first, so a rising load sheds the extra links within a heartbeat. Below the target it
+    /// grafts one lazy visible link that it pruned itself (one per heartbeat, so the tree grows
+    /// gently; a link the peer pruned is the peer's to graft back).
+    func followEagerTarget(peers: [Network.Peer]) async {
+        // Per heartbeat interval, not per clock reading: a manual heartbeat is one interval too.
+        let interval = configuration.heartbeatInterval ?? .seconds(1)
+        eagerTarget.measure(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+        let target = eagerTarget.target
+        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB).
+        let hidden = await network.hiddenPeers()
+        let visible = peers.filter { !hidden.contains($0) }
+        let eager = visible.count(where: { tree.isEager($0) })
+        if eager > eagerTarget.pruneAbove {
+            for peer in tree.redundantEagerLinks(among: visible).prefix(eager - target) {
+                tree.prune(peer)
+                if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
+            }
+            return
+        }
+        guard target > configuration.keepEagerLinks, eager < target, await !network.isHidden() else { return }
+        // Only links this node pruned: a peer that pruned one is above its own target.
+        let candidates = visible.filter { !tree.isEager($0) && !tree.prunedByPeer.contains($0) }
+        guard let peer = candidates.randomElement() else { return }
+        tree.grafted(peer)
+        guard await network.send(.graft([]), to: peer) else { return }
+        stats.graftSent += 1
+        stats.spareGrafts += 1
+    }
+
+    /// The eager links the tree keeps at the load measured now (rule 9); `keepEagerLinks` with
+    /// no spare send budget, and all links with `flood`.
+    public var eagerLinkTarget: Int { eagerTarget.target }
 
     /// Call when a link to `peer` comes up: it gets an `inv` of every cached object (the last
     /// 2 minutes) and the publishes held while no peer was connected.
@@ -146,6 +183,10 @@ extension PubSub {
 
     /// Objects in the repair cache and their bytes.
     public var messageCacheUsage: (count: Int, bytes: Int) { (repair.cache.count, repair.cache.totalBytes) }
+
+    /// How long an id announced over a lazy link waits for its push before it is fetched, in
+    /// whole seconds (spec/pubsub.md §15 rule 5); 0 with `flood` (asked at once).
+    public var graftWaitSeconds: Int64 { repair.requestDelay }
 
     /// Ids this node wants (asked for or waiting for an announcer), and requests in flight.
     public var repairRequests: (wanted: Int, inFlight: Int) { (repair.wantedCount, repair.requestsInFlight) }

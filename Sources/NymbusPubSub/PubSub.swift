@@ -1,5 +1,6 @@
 public import Logging
 import NymbusCrypto
+import NymbusTransport
 public import NymbusWire
 
 #if canImport(FoundationEssentials)
@@ -72,6 +73,8 @@ public actor PubSub<Network: ObjectNetwork> {
     var repairStarted = false
     /// Eager and lazy links (`dissemination == .tree`).
     var tree: PushTree<Network.Peer>
+    /// How many eager links the tree keeps at the load measured (`dissemination == .tree`).
+    var eagerTarget: EagerTarget
     var heartbeatTask: Task<Void, Never>?
     /// Received messages put back in their publishers' order (`PubSub+Order.swift`).
     var publisherOrder: PublisherOrder<OrderKey, OrderedEntry>
@@ -113,6 +116,9 @@ public actor PubSub<Network: ObjectNetwork> {
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
         self.tree = PushTree(pruneAfter: configuration.pruneAfterDuplicates)
+        self.eagerTarget = EagerTarget(
+            floor: configuration.keepEagerLinks, ceiling: configuration.maxEagerLinks,
+            budget: configuration.spareSendBudget)
         if configuration.dissemination == .tree { repair.requestDelay = configuration.graftTimeout.wholeSeconds }
         self.publisherOrder = PublisherOrder(limits: configuration.orderLimits)
         let start = ContinuousClock.now
@@ -554,8 +560,12 @@ public actor PubSub<Network: ObjectNetwork> {
             let fetched = repair.accepted(id, bytes: bytes, from: peer, now: now, nowMillis: Self.monotonicMillis())
             if fetched { stats.repairedObjects += 1 }
             if configuration.dissemination == .tree { tree.firstCopy(from: peer, fetched: fetched) }
-            // Forward first: members and non-members then behave the same on the wire.
-            let sent = await push(bytes, from: peer)
+            // Forward first: members and non-members then behave the same on the wire. With the
+            // tree, not to peers that announced it (a fetched object's announcers, above all a new
+            // link's history: a joining node would otherwise push back every object it catches
+            // up on). Flooding keeps its 2E − (N − 1) copies: the baseline.
+            let known = configuration.dissemination == .tree ? repair.knownBy(id) : []
+            let sent = await push(bytes, from: peer, skipping: known)
             stats.transmissions += sent
             if sent > 0 { stats.forwarded += 1 }
             await deliverAccepted(object, id: id, now: now)
@@ -586,20 +596,42 @@ public actor PubSub<Network: ObjectNetwork> {
     }
 
     /// Whether a duplicate from `peer` prunes its link (`PushTree.duplicate`), keeping at least
-    /// `keepEagerLinks` eager links.
+    /// `keepEagerLinks` eager links, and as many as the spare send budget pays for
+    /// (`EagerTarget`, rule 9) unless this node is hidden. A link to a hidden peer is the hidden
+    /// end's to prune: it pays a reply SURB for every copy, and keeps the floor.
     /// The links are counted only when this duplicate would complete a run: most duplicates
     /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer) async -> Bool {
-        guard configuration.keepEagerLinks > 0, tree.completesRun(from: peer) else { return tree.duplicate(from: peer) }
-        let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
-        return tree.duplicate(from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks)
+        guard configuration.keepEagerLinks > 0 || eagerTarget.budget > 0, tree.completesRun(from: peer) else {
+            return tree.duplicate(from: peer)
+        }
+        let hidden = await network.hiddenPeers()
+        if hidden.contains(peer) {
+            _ = tree.duplicate(from: peer, eagerLinks: 0, keepEager: 0)  // counted, never pruned from here
+            return false
+        }
+        // Links to hidden peers are theirs to shape: the floor and the target count the others.
+        let eager = await network.connectedPeers().filter { tree.isEager($0) && !hidden.contains($0) }.count
+        let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove
+        return tree.duplicate(
+            from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks, spareEager: spare)
     }
 
-    /// Sends an object on its way: to every peer but `sender` (flood), or to the eager links but
-    /// `sender` (tree). A node of its own publish with every link lazy grafts one, so its object
-    /// is pushed rather than only announced. Returns how many links took it.
-    func push(_ bytes: [UInt8], from sender: Network.Peer?) async -> Int {
-        var excluded: Set<Network.Peer> = sender.map { [$0] } ?? []
+    /// Counts a new object (published, or accepted to relay) towards the load the eager target
+    /// follows: its Sphinx packets on one link.
+    private func countNewObject(_ bytes: [UInt8]) {
+        guard configuration.dissemination == .tree else { return }
+        eagerTarget.arrived(packets: NymPacketSizes.sendPackets(dataCount: Envelope.headerLength + bytes.count))
+    }
+
+    /// Sends an object on its way: to every peer but `sender` and the peers `known` to have it
+    /// (flood), or to the eager links among them (tree). A node of its own publish with every
+    /// link lazy grafts one, so its object is pushed rather than only announced. Returns how
+    /// many links took it.
+    func push(_ bytes: [UInt8], from sender: Network.Peer?, skipping known: Set<Network.Peer> = []) async -> Int {
+        countNewObject(bytes)
+        var excluded: Set<Network.Peer> = known
+        if let sender { excluded.insert(sender) }
         if configuration.dissemination == .tree { excluded.formUnion(tree.lazy) }
         let took = await network.send(.object(bytes), toAllExcept: excluded).count
         guard took == 0, sender == nil, configuration.dissemination == .tree else { return took }

@@ -32,6 +32,19 @@ public struct PubSubConfiguration: Sendable {
     /// raises the sustained rate (spec/pubsub.md §12). The floor is soft: a link that brings
     /// only duplicates, three runs' worth in a row, goes anyway, down to 2 eager links.
     public var keepEagerLinks: Int = 3
+    /// With `tree`, packets per second a node may spend pushing each object over eager links
+    /// beyond what its floor needs (spec/pubsub.md §15 rule 9): nym-client sends a cover packet
+    /// in every slot of its ~50 packets/s stream that no real packet fills, so at low load more
+    /// eager links, hence a shallower tree and lower latency, cost no extra bandwidth. The node
+    /// keeps `1 + spareSendBudget / rate` eager links (rate: packets per second of new objects,
+    /// the same at every node), within `keepEagerLinks…maxEagerLinks`, and never more than
+    /// `keepEagerLinks` over hidden links (each copy costs a reply SURB). 0 keeps the floor.
+    /// Default 16, a third of nym-client's stream: 8 eager links up to ~2 objects/s, the floor
+    /// from 8 objects/s.
+    public var spareSendBudget: Double = 16
+    /// With `tree`, eager links at most however low the load (rule 9). Default 8, Bitcoin's
+    /// outbound count: at low load the tree pushes like flooding does.
+    public var maxEagerLinks: Int = 8
     /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
     /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.
     public var lazyAnnounceEvery: Int = 2
@@ -146,6 +159,8 @@ public struct PubSubConfiguration: Sendable {
         try check.atLeast("gossipHistory", gossipHistory, gossipDelay + 1)
         try check.atLeast("pruneAfterDuplicates", pruneAfterDuplicates, 1)
         try check.atLeast("keepEagerLinks", keepEagerLinks, 0)
+        try check.within("spareSendBudget", spareSendBudget, 0...1000)
+        try check.atLeast("maxEagerLinks", maxEagerLinks, keepEagerLinks)
         try check.atLeast("lazyAnnounceEvery", lazyAnnounceEvery, 1)
         try check.atLeast("eagerAnnounceEvery", eagerAnnounceEvery, 1)
         try check.atLeast("lazyAnnouncementsPerHeartbeat", lazyAnnouncementsPerHeartbeat, 1)

@@ -90,6 +90,9 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Pushed copies of objects this node had already fetched: the tree was slow, not
     /// redundant (not counted towards a prune; their lag lengthens the graft timeout).
     public var latePushes = 0
+    /// Lazy links grafted because the spare send budget pays for another eager link (§15 rule 9;
+    /// also in ``graftSent``).
+    public var spareGrafts = 0
     /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
     /// bound overflows (spec/broker.md "Order").
     public var order = PublisherOrderCounters()

@@ -16,6 +16,10 @@
 struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// Links that only hear ids; every other link is eager.
     private(set) var lazy: Set<Peer> = []
+    /// The lazy links the peer pruned (rather than this node): a peer above its own target
+    /// pruned them, so this node does not graft them back for latency (rule 9), which would only
+    /// make the peer prune them again.
+    private(set) var prunedByPeer: Set<Peer> = []
     /// Duplicates each eager link brought since it last brought a first copy.
     private var duplicatesInARow: [Peer: Int] = [:]
     /// Duplicates in a row that prune an eager link (1: Plumtree's rule).
@@ -28,6 +32,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// A link closed: forgotten, so a new link to the same peer starts eager.
     mutating func unlinked(_ peer: Peer) {
         lazy.remove(peer)
+        prunedByPeer.remove(peer)
         duplicatesInARow[peer] = nil
     }
 
@@ -88,16 +93,16 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     ///
     /// `eagerLinks` (the connected eager links now) at or below `keepEager` prunes nothing: a
     /// node keeps a few eager links however many duplicates they bring, which shortens the
-    /// paths objects take at the cost of those duplicates.
-    mutating func duplicate(from peer: Peer, eagerLinks: Int = .max, keepEager: Int = 0) -> Bool {
+    /// paths objects take at the cost of those duplicates. At or below `spareEager` (the links
+    /// the spare send budget pays for, rule 9) nothing is pruned either.
+    mutating func duplicate(from peer: Peer, eagerLinks: Int = .max, keepEager: Int = 0, spareEager: Int = 0) -> Bool {
         guard !lazy.contains(peer) else { return false }
         let run = duplicatesInARow[peer, default: 0] + 1
-        guard run >= runToPrune(eagerLinks: eagerLinks, keepEager: keepEager) else {
+        guard run >= runToPrune(eagerLinks: eagerLinks, keepEager: keepEager, spareEager: spareEager) else {
             duplicatesInARow[peer] = run
             return false
         }
-        duplicatesInARow[peer] = nil
-        lazy.insert(peer)
+        prune(peer)
         return true
     }
 
@@ -105,13 +110,28 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// the floor; at or below it, `keepEager` is soft: a link that brought nothing but
     /// duplicates for `softFloorFactor × pruneAfter` in a row goes anyway, down to `hardFloor`
     /// eager links (it is on no publisher's fastest path; all it adds is a copy of everything).
-    func runToPrune(eagerLinks: Int, keepEager: Int) -> Int {
-        if eagerLinks > keepEager { return pruneAfter }
+    /// Between the floor and `spareEager`, the duplicates are what the spare budget buys: no run
+    /// prunes.
+    func runToPrune(eagerLinks: Int, keepEager: Int, spareEager: Int = 0) -> Int {
+        if eagerLinks > max(keepEager, spareEager) { return pruneAfter }
+        if eagerLinks > keepEager { return .max }
         if eagerLinks > min(Self.hardFloor, keepEager) { return pruneAfter * Self.softFloorFactor }
         return .max
     }
     static var hardFloor: Int { 2 }
     static var softFloorFactor: Int { 3 }
+
+    /// The eager links among `connected` whose last `pruneAfter` copies or more were all
+    /// duplicates (the ones rule 3 prunes), longest run first: what a node sheds when its
+    /// target falls (rule 9).
+    func redundantEagerLinks(among connected: [Peer]) -> [Peer] {
+        connected.compactMap { peer -> (Peer, Int)? in
+            guard !lazy.contains(peer), let run = duplicatesInARow[peer], run >= pruneAfter else { return nil }
+            return (peer, run)
+        }
+        .sorted { $0.1 > $1.1 }
+        .map(\.0)
+    }
 
     /// Whether one more duplicate from `peer` would prune its link (no change made).
     func completesRun(from peer: Peer) -> Bool {
@@ -121,7 +141,10 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// Forgets every link not in `connected` (links the topic layer never heard close), so the
     /// sets stay as small as the links a node has.
     mutating func keepOnly(_ connected: Set<Peer>) {
-        if lazy.contains(where: { !connected.contains($0) }) { lazy = lazy.filter { connected.contains($0) } }
+        if lazy.contains(where: { !connected.contains($0) }) {
+            lazy = lazy.filter { connected.contains($0) }
+            prunedByPeer = prunedByPeer.filter { connected.contains($0) }
+        }
         if duplicatesInARow.keys.contains(where: { !connected.contains($0) }) {
             duplicatesInARow = duplicatesInARow.filter { connected.contains($0.key) }
         }
@@ -130,12 +153,21 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// `peer` sent `prune`: stop pushing to it.
     mutating func pruned(by peer: Peer) {
         lazy.insert(peer)
+        prunedByPeer.insert(peer)
+        duplicatesInARow[peer] = nil
+    }
+
+    /// This node prunes the link to `peer` (and sends `prune`): stop pushing to it.
+    mutating func prune(_ peer: Peer) {
+        lazy.insert(peer)
+        prunedByPeer.remove(peer)
         duplicatesInARow[peer] = nil
     }
 
     /// `peer` sent `graft`, or this node grafts `peer`: the link is eager at both ends.
     mutating func grafted(_ peer: Peer) {
         lazy.remove(peer)
+        prunedByPeer.remove(peer)
         duplicatesInARow[peer] = nil
     }
 

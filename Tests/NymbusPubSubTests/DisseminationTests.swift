@@ -16,6 +16,7 @@ import Testing
         config.graftTimeout = .seconds(2)
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
         config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
+        config.spareSendBudget = 0  // no eager links for latency; `EagerTargetTests` covers rule 9
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
@@ -95,6 +96,13 @@ import Testing
     @Test func theLatePushOfAFetchedObjectPrunesNothingAndLengthensTheGraftTimeout() async throws {
         let (pubsub, network, clock) = try Self.make()
         await pubsub.handle(.prune, from: 2)
+        // An id from a link's first `inv` (its catch-up: history) measures no lag.
+        let early = try RepairTests.object(0, clock: clock)
+        await pubsub.handle(.inv([early.id]), from: 2)
+        await pubsub.handleIncoming(object: early.bytes, from: 1)
+        #expect(await pubsub.repair.pushLag.samples == 0, "the link's first inv is history")
+        for _ in 0..<3 { await pubsub.heartbeat() }  // the links are greeted, and older than a window
+        _ = await Self.take(network)
         let x = try RepairTests.object(1, clock: clock)
         await pubsub.handle(.inv([x.id]), from: 2)
         clock.advance(2)
@@ -257,6 +265,38 @@ import Testing
         #expect(Self.same(served, [(2, .object(old.bytes)), (2, .object(recent.bytes))]))
         #expect(await network.catchUpSent == 1, "only the object 21 heartbeats old")
         #expect(await pubsub.statistics.getdataServed == 2)
+    }
+
+    /// Rule 10: a new link's history (what its first `inv` named) is served as catch-up however
+    /// recent; what arrived after the link came up is repair, served with live objects.
+    @Test func aNewLinksHistoryIsServedAsCatchUpHoweverRecent() async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3])
+        let before = try RepairTests.object(1, clock: clock)
+        await pubsub.handleIncoming(object: before.bytes, from: 1)
+        for _ in 0..<2 { await pubsub.heartbeat() }
+        await network.setPeers([1, 2, 3, 4])
+        await pubsub.peerConnected(4)
+        let greeting = await Self.take(network).filter { $0.0 == 4 }
+        #expect(Self.same(greeting, [(4, .inv([before.id]))]))
+        let after = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: after.bytes, from: 1)
+        for _ in 0..<2 { await pubsub.heartbeat() }
+        _ = await Self.take(network)
+        await pubsub.handle(.getdata([before.id, after.id]), from: 4)
+        #expect(Self.same(await Self.take(network), [(4, .object(before.bytes)), (4, .object(after.bytes))]))
+        #expect(await network.catchUpSent == 1, "the history, 4 heartbeats old, goes behind live objects")
+    }
+
+    /// Rule 10: an object is not pushed to the peers that announced it.
+    @Test func anObjectIsNotPushedToItsAnnouncers() async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4])
+        let x = try RepairTests.object(1, clock: clock)
+        await pubsub.handle(.inv([x.id]), from: 2)
+        await pubsub.handleIncoming(object: x.bytes, from: 1)
+        #expect(await network.pushedTo == [[3, 4]], "not back to 1, and not to 2, which has it")
+        let y = try RepairTests.object(2, clock: clock)
+        await pubsub.handleIncoming(object: y.bytes, from: 1)
+        #expect(await network.pushedTo.last == [2, 3, 4])
     }
 
     @Test func aPublisherWhoseLinksAreAllLazyGraftsOne() async throws {

@@ -55,6 +55,8 @@ actor RecordingNetwork: ObjectNetwork {
     }
     var peers: Set<Int>
     private(set) var sent: [Sent] = []
+    /// The peers each object in `sent` went to.
+    private(set) var pushedTo: [Set<Int>] = []
     private(set) var penalties: [(peer: Int, reason: String)] = []
 
     init(peers: Set<Int> = []) { self.peers = peers }
@@ -75,7 +77,10 @@ actor RecordingNetwork: ObjectNetwork {
             return took
         }
         let left = peers.subtracting(targets)
-        if !took.isEmpty { sent.append(Sent(bytes: object, except: left.count == 1 ? left.first : nil)) }
+        if !took.isEmpty {
+            sent.append(Sent(bytes: object, except: left.count == 1 ? left.first : nil))
+            pushedTo.append(Set(took))
+        }
         return took
     }
 
@@ -115,6 +120,20 @@ actor RecordingNetwork: ObjectNetwork {
     func setDialed(_ peers: Set<Int>) { dialed = peers }
 
     func dialedPeers() async -> Set<Int> { dialed.intersection(peers) }
+
+    /// Peers that are hidden (messages to them cost their reply SURBs).
+    var hidden: Set<Int> = []
+
+    func setHidden(_ peers: Set<Int>) { hidden = peers }
+
+    func hiddenPeers() async -> Set<Int> { hidden.intersection(peers) }
+
+    /// Whether "this node" is hidden.
+    var selfHidden = false
+
+    func setSelfHidden(_ hidden: Bool) { selfHidden = hidden }
+
+    func isHidden() async -> Bool { selfHidden }
 
     func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Int) async -> Void) async {
         repairHandlerInstalled = true

@@ -17,6 +17,7 @@ import Testing
             config.dissemination = .tree
             config.pruneAfterDuplicates = 1  // a tree after the first duplicate: the test stays short
             config.keepEagerLinks = 0  // D has only two links: let it prune down to one
+            config.spareSendBudget = 0  // and keep no more for latency at this low rate (rule 9)
         }
         try await mesh.link([(1, 0), (2, 0), (3, 1), (3, 2)])
         let topic = Topic.named("tree")

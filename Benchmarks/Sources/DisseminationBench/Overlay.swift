@@ -56,6 +56,9 @@ final class Overlay: @unchecked Sendable {
     let dissemination: PubSubConfiguration.Dissemination
     let pruneAfter: Int
     let keepEager = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") ?? PubSubConfiguration().keepEagerLinks
+    /// `SPARE_SEND_BUDGET=0`: the tree without rule 9's eager links for latency.
+    let spareSendBudget =
+        Double(ProcessInfo.processInfo.environment["SPARE_SEND_BUDGET"] ?? "") ?? PubSubConfiguration().spareSendBudget
     let logger = Logger(label: "dissemination-bench") { _ in SwiftLogNoOpLogHandler() }
 
     init(mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, pruneAfter: Int) {
@@ -98,6 +101,7 @@ final class Overlay: @unchecked Sendable {
         pubsubConfiguration.dissemination = dissemination
         pubsubConfiguration.pruneAfterDuplicates = pruneAfter
         pubsubConfiguration.keepEagerLinks = keepEager
+        pubsubConfiguration.spareSendBudget = spareSendBudget
         let pubsub = try await PubSub.attached(to: node, configuration: pubsubConfiguration, logger: logger)
         let arrivals = self.arrivals
         _ = await pubsub.subscribe(topic, includeOwn: false) { delivery in

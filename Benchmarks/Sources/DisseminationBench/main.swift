@@ -57,6 +57,11 @@ struct Phase {
     var fetched = 0
     var grafts = 0
     var prunes = 0
+    /// Each live node's graft wait at the end (seconds), and ids still wanted in all.
+    var graftWaits: [Int64] = []
+    var wanted = 0
+    /// What was published: id, when, by which node.
+    var sent: [(MessageID, UInt64, Int)] = []
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
     var packetsPerDelivery: Double { Double(packets) / Double(max(1, delivered)) }
@@ -107,6 +112,7 @@ func run(
     }
     try await Task.sleep(for: .milliseconds(500))  // late duplicates would show
     phase.objects = sent.count
+    phase.sent = sent
     for (id, at, from) in sent {
         let arrivals = overlay.arrivals.arrivals(id).filter { targets.contains($0.key) && $0.key != from }
         phase.delivered += arrivals.count
@@ -126,6 +132,10 @@ func run(
     phase.fetched = afterTotals.repairedObjects - beforeTotals.repairedObjects
     phase.grafts = afterTotals.graftSent - beforeTotals.graftSent
     phase.prunes = afterTotals.pruneSent - beforeTotals.pruneSent
+    for member in overlay.live {
+        phase.graftWaits.append(await member.pubsub.graftWaitSeconds)
+        phase.wanted += await member.pubsub.repairRequests.wanted
+    }
     return phase
 }
 
@@ -138,7 +148,9 @@ func describe(_ name: String, _ p: Phase) -> String {
         + " (p90 \(Format.number(p.latency(0.9), decimals: 2)) s, max \(Format.number(p.latency(1), decimals: 2)) s),"
         + " \(Format.number(p.messagesPerDelivery, decimals: 2)) mixnet messages and"
         + " \(Format.number(p.packetsPerDelivery, decimals: 2)) packets per delivery (nodes sent \(commands));"
-        + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes"
+        + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes;"
+        + " graft wait at the end \(Dictionary(grouping: p.graftWaits) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) s: \($0.value)" }.joined(separator: ", ")),"
+        + " \(p.wanted) ids still wanted"
 }
 
 struct ModeResult {
@@ -221,6 +233,16 @@ for mode in modes {
         overlay, rate: lowRate, seconds: 20, grace: 40, rng: &rng, publishers: Array(survivors).sorted(),
         receivers: { survivors.union(joined) })
     print("  " + describe("churn (\(leaving.count) left, \(joined.count) joined), \(Format.number(lowRate))/s", result.churn))
+    for (group, nodes) in [("survivors", survivors), ("joiners", Set(joined))] {
+        var lasts: [UInt64] = []
+        for (id, at, from) in result.churn.sent {
+            let times = overlay.arrivals.arrivals(id).filter { nodes.contains($0.key) && $0.key != from }.values
+            if let last = times.max() { lasts.append(last - at) }
+        }
+        print(
+            "    latency to the last of the \(group): p50 \(Format.number(Double(Sample.percentile(lasts, 0.5) ?? 0) / 1e9, decimals: 2)) s"
+                + " p99 \(Format.number(Double(Sample.percentile(lasts, 0.99) ?? 0) / 1e9, decimals: 2)) s")
+    }
     await overlay.stop()
 
     // Loss: a fresh overlay whose mixnet loses --loss of all messages.

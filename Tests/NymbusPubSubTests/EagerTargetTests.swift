@@ -1,0 +1,151 @@
+import NymbusCrypto
+import Testing
+
+@testable import NymbusPubSub
+
+/// Rule 9 of spec/pubsub.md §15: the spare send budget buys eager links at low load, and the tree
+/// sheds them, down to its floor, as load rises; never over hidden links.
+@Suite struct EagerTargetTests {
+    @Test func theTargetFollowsTheMeasuredRate() {
+        var target = EagerTarget(floor: 3, ceiling: 8, budget: 16)
+        #expect(target.target == 8, "nothing measured: every link may be eager")
+        for _ in 0..<2 { target.arrived(packets: 1) }
+        target.measure(seconds: 1)
+        #expect(target.rate == 2 && target.target == 8, "1 + 16/2 = 9 links pay, within the ceiling")
+        for _ in 0..<6 { target.arrived(packets: 4) }  // 12 packets/s over 2 s: a rise counts for half
+        target.measure(seconds: 2)
+        #expect(target.rate == 7 && target.target == 3, "1 + 16/7 = 3.3")
+        #expect(target.pruneAbove == 3, "no slack at the floor")
+        target.measure(seconds: 1)  // nothing: a fall counts for a tenth
+        #expect(target.rate == 6.3 && target.target == 3)
+        target.measure(seconds: 1)
+        #expect(abs(target.rate! - 5.67) < 1e-9 && target.target == 3)
+        target.measure(seconds: 1)
+        #expect(abs(target.rate! - 5.103) < 1e-9 && target.target == 4, "1 + 16/5.1 = 4.1")
+        #expect(target.pruneAbove == 5, "one link of slack above the floor")
+        target.measure(seconds: 0)
+        #expect(abs(target.rate! - 5.103) < 1e-9, "no time: no sample")
+        for _ in 0..<100 { target.arrived(packets: 1) }
+        target.measure(seconds: 1)
+        #expect(target.target == 3, "never below the floor")
+
+        var none = EagerTarget(floor: 3, ceiling: 8, budget: 0)
+        #expect(none.target == 3, "no spare budget: the floor")
+        none.measure(seconds: 1)
+        #expect(none.rate == 0 && none.target == 3)
+        let inverted = EagerTarget(floor: 5, ceiling: 2, budget: 16)
+        #expect(inverted.ceiling == 5 && inverted.target == 5, "the ceiling is never below the floor")
+    }
+
+    static func make() throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
+        var config = PubSubConfiguration()
+        config.heartbeatInterval = nil
+        config.dissemination = .tree
+        config.pruneAfterDuplicates = 1
+        config.keepEagerLinks = 2
+        config.maxEagerLinks = 4
+        config.spareSendBudget = 16
+        let clock = TestClock()
+        let network = RecordingNetwork(peers: [1, 2, 3, 4, 5])
+        return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
+    }
+
+    /// Grafts and prunes a node sent, in order (announcements left out).
+    static func reshaping(_ network: RecordingNetwork) async -> [(Int, TopicMessage)] {
+        await RepairTests.take(network).filter {
+            switch $0.1 {
+            case .graft, .prune: true
+            default: false
+            }
+        }
+    }
+
+    /// Links 1–4 are visible, 5 hidden; 1 prunes its link to this node. Floor 2, ceiling 4.
+    @Test func aRisingLoadShedsExtraLinksAndALullGraftsBackOnlyWhatThisNodePruned() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await network.setHidden([5])
+        await pubsub.handle(.prune, from: 1)
+        await pubsub.heartbeat()  // nothing arrived: the target is the ceiling
+        #expect(await pubsub.eagerLinkTarget == 4)
+        #expect(await Self.reshaping(network).isEmpty, "4 eager links: at the target")
+
+        // Within the target, duplicates over visible links are what the budget buys: no prune.
+        // The link to the hidden peer is the hidden end's to prune (it pays a SURB per copy).
+        let x = try RepairTests.object(0, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 2)
+        for peer in [3, 4, 5, 5, 5, 5] { await pubsub.handleIncoming(object: x.bytes, from: peer) }
+        #expect(await Self.reshaping(network).isEmpty)
+
+        // Load rises (60 objects in one heartbeat): the target falls to the floor, and the
+        // heartbeat sheds at once one of the links whose copies were all duplicates (3 or 4; 2
+        // brought every first copy).
+        for n in 1...60 { await pubsub.handleIncoming(object: try RepairTests.object(n, clock: clock).bytes, from: 2) }
+        _ = await Self.reshaping(network)
+        await pubsub.heartbeat()
+        #expect(await pubsub.eagerLinkTarget == 2)
+        let shed = await Self.reshaping(network)
+        #expect(shed.count == 1 && [3, 4].contains(shed.first?.0 ?? 0) && shed.first?.1 == .prune, "\(shed)")
+        #expect(await pubsub.linkModes() == (eager: 3, lazy: 2), "2, 3 or 4, and the hidden peer's")
+
+        // A lull: the rate falls a tenth per heartbeat; once the budget pays for more links the
+        // node grafts back the link it shed, and only that one: 1 pruned its own link (it is
+        // above its target).
+        var regrafted: [(Int, TopicMessage)] = []
+        for _ in 0..<30 {
+            await pubsub.heartbeat()
+            regrafted += await Self.reshaping(network)
+        }
+        #expect(await pubsub.eagerLinkTarget == 4)
+        #expect(DisseminationTests.same(regrafted, [(shed.first?.0 ?? 0, .graft([]))]), "\(regrafted)")
+        #expect(await pubsub.linkModes() == (eager: 4, lazy: 1))
+        let stats = await pubsub.statistics
+        #expect(stats.spareGrafts == 1 && stats.graftSent == 1 && stats.pruneSent == 1)
+    }
+
+    /// A hidden node keeps the floor: no eager links for latency (each copy to it costs one of
+    /// its SURBs), and duplicates prune down to the floor as in rule 3.
+    @Test func aHiddenNodeKeepsTheFloor() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await network.setSelfHidden(true)
+        await pubsub.handle(.prune, from: 1)
+        await pubsub.handle(.prune, from: 2)
+        // This node pruned 3 once (a duplicate above the floor of 2, before the lull).
+        let x = try RepairTests.object(0, clock: clock)
+        await pubsub.handleIncoming(object: x.bytes, from: 4)
+        await pubsub.handleIncoming(object: x.bytes, from: 3)
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune)]))
+        for _ in 0..<5 { await pubsub.heartbeat() }
+        #expect(await pubsub.eagerLinkTarget == 4, "the load is low")
+        #expect(await Self.reshaping(network).isEmpty, "but a hidden node grafts nothing for it")
+        #expect(await pubsub.linkModes() == (eager: 2, lazy: 3))
+        #expect(await pubsub.statistics.spareGrafts == 0)
+    }
+
+    @Test func withoutSpareBudgetANodeKeepsItsFloorAndBadSettingsAreRefused() async throws {
+        var config = PubSubConfiguration()
+        config.heartbeatInterval = nil
+        config.spareSendBudget = 0
+        let network = RecordingNetwork(peers: [1, 2, 3, 4])
+        let clock = TestClock()
+        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
+        // 1 brings every first copy; 2, 3 and 4 three duplicates each: rule 3 alone (prune after
+        // 3 in a row above the floor of 3) prunes 2, and nothing grafts it back.
+        for n in 0..<3 {
+            let x = try RepairTests.object(n, clock: clock)
+            await pubsub.handleIncoming(object: x.bytes, from: 1)
+            for peer in [2, 3, 4] { await pubsub.handleIncoming(object: x.bytes, from: peer) }
+        }
+        for _ in 0..<3 { await pubsub.heartbeat() }
+        #expect(await pubsub.eagerLinkTarget == config.keepEagerLinks)
+        #expect(await pubsub.linkModes() == (eager: 3, lazy: 1))
+        let stats = await pubsub.statistics
+        #expect(stats.spareGrafts == 0 && stats.graftSent == 0 && stats.pruneSent == 1)
+
+        var bad = PubSubConfiguration()
+        bad.maxEagerLinks = 2
+        #expect(throws: PubSubError.self) { try bad.validate() }
+        bad = PubSubConfiguration()
+        bad.spareSendBudget = -1
+        #expect(throws: PubSubError.self) { try bad.validate() }
+    }
+}
