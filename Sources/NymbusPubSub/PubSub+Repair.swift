@@ -66,10 +66,11 @@ extension PubSub {
         let interval = configuration.heartbeatInterval ?? .seconds(1)
         eagerTarget.measure(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
         let target = eagerTarget.target
-        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB).
+        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB): they
+        // count towards the target (they carry objects too), but are never shed or grafted here.
         let hidden = await network.hiddenPeers()
         let visible = peers.filter { !hidden.contains($0) }
-        let eager = visible.count(where: { tree.isEager($0) })
+        let eager = peers.count(where: { tree.isEager($0) })
         if eager > eagerTarget.pruneAbove {
             for peer in tree.redundantEagerLinks(among: visible).prefix(eager - target) {
                 tree.prune(peer)
