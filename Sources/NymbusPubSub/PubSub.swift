@@ -75,6 +75,8 @@ public actor PubSub<Network: ObjectNetwork> {
     var tree: PushTree<Network.Peer>
     /// How many eager links the tree keeps at the load measured (`dissemination == .tree`).
     var eagerTarget: EagerTarget
+    /// Eager links that closed since the last heartbeat: each is replaced by a lazy one then.
+    var eagerLinksLost = 0
     var heartbeatTask: Task<Void, Never>?
     /// Received messages put back in their publishers' order (`PubSub+Order.swift`).
     var publisherOrder: PublisherOrder<OrderKey, OrderedEntry>

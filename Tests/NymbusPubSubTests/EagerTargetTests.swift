@@ -102,6 +102,38 @@ import Testing
         #expect(stats.spareGrafts == 2 && stats.graftSent == 2 && stats.pruneSent == 2)
     }
 
+    /// An eager link that closes is replaced at the next heartbeat by a lazy one (this node's
+    /// own lazy links first), as HyParView promotes a passive peer; at the floor too.
+    @Test func anEagerLinkThatClosesIsReplacedAtTheNextHeartbeat() async throws {
+        let (pubsub, network, clock) = try Self.make()
+        await network.setPeers([1, 2, 3, 4])
+        await pubsub.handle(.prune, from: 4)  // 4 pruned its link
+        // High load: the target is the floor (2); 3 brings only duplicates and is shed.
+        for n in 0..<60 {
+            let x = try RepairTests.object(n, clock: clock)
+            await pubsub.handleIncoming(object: x.bytes, from: 1)
+            if n == 0 { await pubsub.handleIncoming(object: x.bytes, from: 3) }
+        }
+        await pubsub.heartbeat()
+        #expect(await pubsub.eagerLinkTarget == 2)
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune)]))
+        #expect(await pubsub.linkModes() == (eager: 2, lazy: 2))
+
+        await network.setPeers([1, 3, 4])
+        await pubsub.peerDisconnected(2)
+        await pubsub.heartbeat()
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .graft([]))]), "the link this node pruned")
+        await network.setPeers([3, 4])
+        await pubsub.peerDisconnected(1)
+        await pubsub.heartbeat()
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(4, .graft([]))]), "then the one left")
+        #expect(await pubsub.linkModes() == (eager: 2, lazy: 0))
+        await pubsub.peerDisconnected(9)  // never linked: nothing owed beyond the target
+        await pubsub.heartbeat()
+        #expect(await Self.reshaping(network).isEmpty)
+        #expect(await pubsub.statistics.spareGrafts == 0, "replacements, not grafts for latency")
+    }
+
     /// A hidden node keeps the floor: no eager links for latency (each copy to it costs one of
     /// its SURBs), and duplicates prune down to the floor as in rule 3.
     @Test func aHiddenNodeKeepsTheFloor() async throws {
