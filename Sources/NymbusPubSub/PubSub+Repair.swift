@@ -72,8 +72,9 @@ extension PubSub {
         let hidden = await network.hiddenPeers()
         let visible = peers.filter { !hidden.contains($0) }
         let eager = peers.count(where: { tree.isEager($0) })
-        if eager > eagerTarget.pruneAbove {
-            for peer in tree.redundantEagerLinks(among: visible).prefix(eager - target) {
+        tree.beat(connected: peers)
+        if eagerTarget.budget > 0, eager > eagerTarget.pruneAbove {
+            for peer in tree.leastUsefulEagerLinks(among: visible).prefix(eager - target) {
                 tree.prune(peer)
                 if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
             }
