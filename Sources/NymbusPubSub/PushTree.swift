@@ -78,11 +78,13 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         firstsThisBeat = [:]
     }
 
-    /// The eager links among `connected` that brought the fewest first copies lately, fewest
-    /// first (on a tie, the longest run of duplicates first): what a node sheds when its target
-    /// falls (rule 9), keeping the links on the fastest paths.
+    /// The eager links among `connected` that rule 3 would prune (their last `pruneAfter` copies
+    /// or more were all duplicates), those that brought the fewest first copies lately first
+    /// (on a tie, the longest run of duplicates first): what a node sheds when its target falls
+    /// (rule 9). Only links with that evidence go: a prune turns the link lazy at both ends, and
+    /// one that is no use to this node may be the other end's fastest path.
     func leastUsefulEagerLinks(among connected: [Peer]) -> [Peer] {
-        connected.filter { !lazy.contains($0) }.sorted {
+        connected.filter { !lazy.contains($0) && duplicatesInARow[$0, default: 0] >= pruneAfter }.sorted {
             let (a, b) = (usefulness[$0, default: 0], usefulness[$1, default: 0])
             return a != b ? a < b : duplicatesInARow[$0, default: 0] > duplicatesInARow[$1, default: 0]
         }
