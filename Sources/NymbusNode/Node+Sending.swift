@@ -34,7 +34,9 @@ extension Node {
             logQueueFullOnce(id, objects: false)
         case .refused:
             let isObject = item.priority.isObject
-            if isObject {
+            if item.priority == .backfill {
+                statistics.catchUpRefusedLinkFull += 1
+            } else if isObject {
                 statistics.objectsRefusedLinkFull += 1
             } else {
                 statistics.messagesDroppedQueueFull += 1

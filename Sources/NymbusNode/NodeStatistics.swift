@@ -76,6 +76,10 @@ public struct NodeStatistics: Sendable, Equatable {
     /// Objects a link's outbox refused because `linkQueuePackets` object packets already waited
     /// there: not sent on that link now; gossip repair announces them to the peer later.
     public var objectsRefusedLinkFull = 0
+    /// Catch-up answers (old objects a peer asked for, sent behind live ones) a link's outbox
+    /// refused because its catch-up queue was full: the asker asks again after its request
+    /// times out. Not in ``objectsRefusedLinkFull``, which counts live objects.
+    public var catchUpRefusedLinkFull = 0
     /// Control or repair messages a link's outbox dropped because it already held
     /// `linkQueueMessageLimit` of them (a link that stopped draining while its peer keeps asking).
     public var messagesDroppedQueueFull = 0

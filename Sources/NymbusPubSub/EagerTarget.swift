@@ -38,10 +38,11 @@ struct EagerTarget: Sendable, Equatable {
     }
 
     /// Closes a measurement interval of `seconds` (the heartbeat calls it once per heartbeat
-    /// interval). A rise counts for half, a fall for a tenth: a burst sheds extra links within
-    /// a heartbeat, before their copies fill the nym-client queues, and a lull adds them back
-    /// slowly (the Poisson noise of a low rate, 0 to 5 objects in a second at 2/s, sheds a link
-    /// now and then, grafted back a few heartbeats later).
+    /// interval). A rise counts for half, a fall for a twentieth: a burst sheds extra links
+    /// within a heartbeat, before their copies fill the nym-client queues, and links come back
+    /// only after a lull of tens of seconds, so a load that comes and goes does not grow the tree
+    /// only to shed it again (the Poisson noise of a low rate, 0 to 5 objects in a second at
+    /// 2/s, sheds a link now and then, grafted back later).
     mutating func measure(seconds: Double) {
         guard seconds > 0 else { return }
         let sample = Double(packets) / seconds
@@ -50,7 +51,7 @@ struct EagerTarget: Sendable, Equatable {
             rate = sample
             return
         }
-        let weight = sample > current ? 0.5 : 0.1
+        let weight = sample > current ? 0.5 : 0.05
         rate = current + weight * (sample - current)
     }
 

@@ -88,7 +88,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     /// milliseconds, if measured): their pushed copies, if they still come, are late, not
     /// redundant. Oldest first in `fetchedOrder`; at most `fetchedLimit`.
     private var fetched: [MessageID: Int64?] = [:]
+    /// Oldest first from `fetchedHead` on (the ids before it have left; compacted as it grows).
     private var fetchedOrder: [MessageID] = []
+    private var fetchedHead = 0
     static var fetchedLimit: Int { 1024 }
 
     init(settings: Settings, cache: MessageCache<Peer>) {
@@ -154,9 +156,14 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
     private mutating func rememberFetched(_ id: MessageID, announcedAtMillis: Int64?) {
         guard fetched.updateValue(announcedAtMillis, forKey: id) == nil else { return }
         fetchedOrder.append(id)
-        guard fetchedOrder.count > Self.fetchedLimit else { return }
+        guard fetchedOrder.count - fetchedHead > Self.fetchedLimit else { return }
         // Ids already removed by their late push stay in the order until they fall out here.
-        fetched[fetchedOrder.removeFirst()] = nil
+        fetched[fetchedOrder[fetchedHead]] = nil
+        fetchedHead += 1
+        if fetchedHead >= Self.fetchedLimit {  // amortised O(1): one copy per `fetchedLimit` ids
+            fetchedOrder.removeFirst(fetchedHead)
+            fetchedHead = 0
+        }
     }
 
     // MARK: Messages from peers

@@ -60,24 +60,43 @@ extension PubSub {
     /// would prune at a lower target (their last 3 copies or more were all duplicates), longest
     /// run first, so a rising load sheds the extra links within a heartbeat. Below the target it
     /// grafts one lazy visible link that it pruned itself (one per heartbeat, so the tree grows
-    /// gently; a link the peer pruned is the peer's to graft back).
+    /// gently; a link the peer pruned is the peer's to graft back). Eager links that closed are
+    /// replaced at once.
     func followEagerTarget(peers: [Network.Peer]) async {
         // Per heartbeat interval, not per clock reading: a manual heartbeat is one interval too.
         let interval = configuration.heartbeatInterval ?? .seconds(1)
         eagerTarget.measure(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
         let target = eagerTarget.target
-        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB).
+        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB): they
+        // count towards the target (they carry objects too), but are never shed or grafted here.
         let hidden = await network.hiddenPeers()
         let visible = peers.filter { !hidden.contains($0) }
-        let eager = visible.count(where: { tree.isEager($0) })
-        if eager > eagerTarget.pruneAbove {
-            for peer in tree.redundantEagerLinks(among: visible).prefix(eager - target) {
+        let eager = peers.count(where: { tree.isEager($0) })
+        tree.beat(connected: peers)
+        if eagerTarget.budget > 0, eager > eagerTarget.pruneAbove {
+            for peer in tree.leastUsefulEagerLinks(among: visible).prefix(eager - target) {
                 tree.prune(peer)
                 if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
             }
             return
         }
-        guard target > configuration.keepEagerLinks, eager < target, await !network.isHidden() else { return }
+        let hiddenNode = await network.isHidden()
+        if eagerLinksLost > 0 {
+            // Eager links closed (a peer left): as HyParView promotes a passive peer, graft lazy
+            // links in their place at once, up to the target (a hidden node's is the floor),
+            // rather than wait for missing objects to show the tree broke (rule 6).
+            let lost = eagerLinksLost
+            eagerLinksLost = 0
+            let wanted = min(lost, (hiddenNode ? configuration.keepEagerLinks : target) - eager)
+            let lazy = visible.filter { !tree.isEager($0) }
+            let preferred = lazy.filter { !tree.prunedByPeer.contains($0) }.shuffled()
+            for peer in (preferred + lazy.filter { tree.prunedByPeer.contains($0) }.shuffled()).prefix(max(0, wanted)) {
+                tree.grafted(peer)
+                if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
+            }
+            return
+        }
+        guard target > configuration.keepEagerLinks, eager < target, !hiddenNode else { return }
         // Only links this node pruned: a peer that pruned one is above its own target.
         let candidates = visible.filter { !tree.isEager($0) && !tree.prunedByPeer.contains($0) }
         guard let peer = candidates.randomElement() else { return }
@@ -110,6 +129,7 @@ extension PubSub {
     /// heartbeat also notices peers that are gone.)
     public func peerDisconnected(_ peer: Network.Peer) {
         repair.peerDisconnected(peer)
+        if configuration.dissemination == .tree, tree.isEager(peer) { eagerLinksLost += 1 }
         tree.unlinked(peer)
     }
 

@@ -75,6 +75,8 @@ public actor PubSub<Network: ObjectNetwork> {
     var tree: PushTree<Network.Peer>
     /// How many eager links the tree keeps at the load measured (`dissemination == .tree`).
     var eagerTarget: EagerTarget
+    /// Eager links that closed since the last heartbeat: each is replaced by a lazy one then.
+    var eagerLinksLost = 0
     var heartbeatTask: Task<Void, Never>?
     /// Received messages put back in their publishers' order (`PubSub+Order.swift`).
     var publisherOrder: PublisherOrder<OrderKey, OrderedEntry>
@@ -610,8 +612,8 @@ public actor PubSub<Network: ObjectNetwork> {
             _ = tree.duplicate(from: peer, eagerLinks: 0, keepEager: 0)  // counted, never pruned from here
             return false
         }
-        // Links to hidden peers are theirs to shape: the floor and the target count the others.
-        let eager = await network.connectedPeers().filter { tree.isEager($0) && !hidden.contains($0) }.count
+        // Links to hidden peers are theirs to shape, but they carry objects too: they count.
+        let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
         let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove
         return tree.duplicate(
             from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks, spareEager: spare)

@@ -33,6 +33,8 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     mutating func unlinked(_ peer: Peer) {
         lazy.remove(peer)
         prunedByPeer.remove(peer)
+        usefulness[peer] = nil
+        firstsThisBeat[peer] = nil
         duplicatesInARow[peer] = nil
     }
 
@@ -53,8 +55,39 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// `peer` brought an object first: pushed (whatever its duplicates said, the link is on some
     /// publisher's fastest path), or fetched by this node's request.
     mutating func firstCopy(from peer: Peer, fetched: Bool = false) {
-        if !fetched, duplicatesInARow[peer] != nil { duplicatesInARow[peer] = nil }
+        if !fetched {
+            if duplicatesInARow[peer] != nil { duplicatesInARow[peer] = nil }
+            firstsThisBeat[peer, default: 0] += 1
+        }
         record(fetched ? .fetched : .pushed)
+    }
+
+    /// First copies each link pushed since the last heartbeat, and their smoothed count per
+    /// heartbeat: how much of this node's tree each link is.
+    private var firstsThisBeat: [Peer: Int] = [:]
+    private(set) var usefulness: [Peer: Double] = [:]
+
+    /// Folds the last heartbeat's first copies into each link's usefulness (30 % weight).
+    mutating func beat(connected: [Peer]) {
+        var next: [Peer: Double] = [:]
+        for peer in connected {
+            let value = 0.7 * usefulness[peer, default: 0] + 0.3 * Double(firstsThisBeat[peer, default: 0])
+            if value > 0.001 { next[peer] = value }
+        }
+        usefulness = next
+        firstsThisBeat = [:]
+    }
+
+    /// The eager links among `connected` that rule 3 would prune (their last `pruneAfter` copies
+    /// or more were all duplicates), those that brought the fewest first copies lately first
+    /// (on a tie, the longest run of duplicates first): what a node sheds when its target falls
+    /// (rule 9). Only links with that evidence go: a prune turns the link lazy at both ends, and
+    /// one that is no use to this node may be the other end's fastest path.
+    func leastUsefulEagerLinks(among connected: [Peer]) -> [Peer] {
+        connected.filter { !lazy.contains($0) && duplicatesInARow[$0, default: 0] >= pruneAfter }.sorted {
+            let (a, b) = (usefulness[$0, default: 0], usefulness[$1, default: 0])
+            return a != b ? a < b : duplicatesInARow[$0, default: 0] > duplicatesInARow[$1, default: 0]
+        }
     }
 
     /// The pushed copy of an object this node fetched arrived. It is not a duplicate that
@@ -120,18 +153,6 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     }
     static var hardFloor: Int { 2 }
     static var softFloorFactor: Int { 3 }
-
-    /// The eager links among `connected` whose last `pruneAfter` copies or more were all
-    /// duplicates (the ones rule 3 prunes), longest run first: what a node sheds when its
-    /// target falls (rule 9).
-    func redundantEagerLinks(among connected: [Peer]) -> [Peer] {
-        connected.compactMap { peer -> (Peer, Int)? in
-            guard !lazy.contains(peer), let run = duplicatesInARow[peer], run >= pruneAfter else { return nil }
-            return (peer, run)
-        }
-        .sorted { $0.1 > $1.1 }
-        .map(\.0)
-    }
 
     /// Whether one more duplicate from `peer` would prune its link (no change made).
     func completesRun(from peer: Peer) -> Bool {

@@ -267,6 +267,30 @@ import Testing
         #expect(await pubsub.statistics.getdataServed == 2)
     }
 
+    /// The ids of fetched objects whose late push is still expected are bounded
+    /// (`GossipRepair.fetchedLimit`), oldest forgotten first: the push of a forgotten one is a
+    /// plain duplicate, a remembered one's a late push, however many came and went.
+    @Test func fetchedIDsAreRememberedOldestOutFirst() {
+        var settings = GossipRepair<Int>.Settings()
+        settings.maxRequestsPerPeer = 10_000
+        var repair = GossipRepair<Int>(settings: settings, cache: MessageCache(maxAge: 120, capacity: 10_000, maxBytes: 1 << 30))
+        let limit = GossipRepair<Int>.fetchedLimit
+        let ids = (0..<(2 * limit + 10)).map { n in
+            MessageID(bytes: (0..<32).map { UInt8(truncatingIfNeeded: n >> (8 * ($0 % 4))) &+ UInt8($0 / 4) })!
+        }
+        #expect(Set(ids).count == ids.count)
+        let asked = repair.receivedInv(ids, from: 1, now: 0) { _ in false }
+        #expect(asked.count == 5, "2058 ids in getdata messages of at most 500")
+        var fetched = 0
+        for id in ids where repair.accepted(id, bytes: [1], from: 1, now: 0) { fetched += 1 }
+        #expect(fetched == ids.count)
+        let fellOut = repair.duplicate(ids[limit + 9], from: 2)
+        let oldest = repair.duplicate(ids[limit + 10], from: 2)
+        let newest = repair.duplicate(ids.last!, from: 2)
+        let again = repair.duplicate(ids.last!, from: 3)
+        #expect(!fellOut && oldest && newest && !again, "fell out, the oldest remembered, the newest; a late push counts once")
+    }
+
     /// Rule 10: a new link's history (what its first `inv` named) is served as catch-up however
     /// recent; what arrived after the link came up is repair, served with live objects.
     @Test func aNewLinksHistoryIsServedAsCatchUpHoweverRecent() async throws {

@@ -264,7 +264,8 @@ let flood = results.first { $0.mode == .flood }
 for r in results {
     let name = "dissemination \(r.mode)"
     ResultRow(
-        benchmark: "\(name): mixnet messages per delivery at \(Format.number(lowRate))/s",
+        benchmark: "\(name): mixnet messages per delivery at \(Format.number(lowRate))/s"
+            + (r.mode == .tree ? " (rule 9: idle cover slots carry extra copies)" : ""),
         figure: Format.number(r.low.messagesPerDelivery, decimals: 2),
         baseline: flood.map { "flood \(Format.number($0.low.messagesPerDelivery, decimals: 2))" } ?? "floor 1.0",
         ratio: flood.map { $0.low.messagesPerDelivery / max(0.001, r.low.messagesPerDelivery) },
