@@ -567,11 +567,7 @@ public actor PubSub<Network: ObjectNetwork> {
             // link's history: a joining node would otherwise push back every object it catches
             // up on). Flooding keeps its 2E − (N − 1) copies: the baseline.
             let known = configuration.dissemination == .tree ? repair.knownBy(id) : []
-            // A hidden node in the tree is a leaf: it relays nothing (every peer it has is visible
-            // and on the tree; each copy would cost it a `sendAnonymous` with SURBs, and its
-            // peers a duplicate). It still announces and serves what it has (rule 11).
-            let leaf = configuration.dissemination == .tree ? await network.isHidden() : false
-            let sent = leaf ? 0 : await push(bytes, from: peer, skipping: known)
+            let sent = await push(bytes, from: peer, skipping: known)
             stats.transmissions += sent
             if sent > 0 { stats.forwarded += 1 }
             await deliverAccepted(object, id: id, now: now)

@@ -154,18 +154,6 @@ import Testing
         #expect(await pubsub.statistics.spareGrafts == 0)
     }
 
-    /// Rule 11: a hidden node relays nothing in the tree (it pushes only what it publishes).
-    @Test func aHiddenNodeIsALeaf() async throws {
-        let (pubsub, network, clock) = try Self.make()
-        await network.setSelfHidden(true)
-        let x = try RepairTests.object(0, clock: clock)
-        await pubsub.handleIncoming(object: x.bytes, from: 1)
-        #expect(await network.pushedTo.isEmpty, "relayed nothing")
-        #expect(await pubsub.statistics.accepted == 1)
-        _ = try await pubsub.publish(Array("own".utf8), to: RepairTests.topic)
-        #expect(await network.pushedTo == [[1, 2, 3, 4, 5]], "its own object goes to its eager links")
-    }
-
     @Test func withoutSpareBudgetANodeKeepsItsFloorAndBadSettingsAreRefused() async throws {
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
