@@ -314,6 +314,15 @@ public actor Node {
     /// Whether `session` is a link to a peer: established, and not an address fetch, neither one
     /// this node opened nor one a peer opened here (its `version` offers no `relay`). A fetch
     /// link closes as soon as the addresses come, so what is sent on it is lost with it.
+    /// The peer links this node dialed, and those that are hidden, straight from the sessions:
+    /// the topic layer asks at every heartbeat and duplicate, and needs no full `PeerInfo`.
+    package var dialedPeerLinks: Set<PeerID> { peerLinkIDs { $0.role == .initiator } }
+    package var hiddenPeerLinks: Set<PeerID> { peerLinkIDs { $0.path.isHidden } }
+
+    private func peerLinkIDs(where condition: (PeerSession) -> Bool) -> Set<PeerID> {
+        Set(sessions.values.filter { isPeerLink($0) && condition($0) }.map { PeerID($0.id) })
+    }
+
     func isPeerLink(_ session: PeerSession) -> Bool {
         session.isEstablished && !addressFetches.contains(session.id)
             && (session.role == .initiator || session.peerVersion?.services.contains(.relay) == true)

@@ -26,12 +26,12 @@ extension Node: ObjectNetwork {
     public func connectedPeers() async -> [PeerID] { peers().map(\.id) }
 
     /// The established links this node opened.
-    public func dialedPeers() async -> Set<PeerID> { Set(peers().filter { $0.direction == .outbound }.map(\.id)) }
+    public func dialedPeers() async -> Set<PeerID> { dialedPeerLinks }
 
     /// The established links whose peer is hidden: it dialed this node without an address.
     public func hiddenPeers() async -> Set<PeerID> {
         guard mode == .visible else { return [] }
-        return Set(peers().filter { $0.mode == .hidden }.map(\.id))
+        return hiddenPeerLinks
     }
 
     /// Whether this node runs in maximum anonymity (no address, every link over SURBs).

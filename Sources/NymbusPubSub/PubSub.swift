@@ -609,7 +609,7 @@ public actor PubSub<Network: ObjectNetwork> {
         }
         let hidden = await network.hiddenPeers()
         if hidden.contains(peer) {
-            _ = tree.duplicate(from: peer, eagerLinks: 0, keepEager: 0)  // counted, never pruned from here
+            tree.countDuplicate(from: peer)
             return false
         }
         // Links to hidden peers are theirs to shape, but they carry objects too: they count.

@@ -154,6 +154,13 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     static var hardFloor: Int { 2 }
     static var softFloorFactor: Int { 3 }
 
+    /// A duplicate from `peer` over a link this node never prunes (a hidden peer's, rule 9):
+    /// counted in its run, nothing else.
+    mutating func countDuplicate(from peer: Peer) {
+        guard !lazy.contains(peer) else { return }
+        duplicatesInARow[peer, default: 0] += 1
+    }
+
     /// Whether one more duplicate from `peer` would prune its link (no change made).
     func completesRun(from peer: Peer) -> Bool {
         !lazy.contains(peer) && duplicatesInARow[peer, default: 0] + 1 >= pruneAfter
