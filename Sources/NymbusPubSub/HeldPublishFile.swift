@@ -65,11 +65,19 @@ struct HeldPublishFile: Sendable {
         guard let bytes = try? Hex.decode(text), !bytes.isEmpty, bytes.count % runLength == 0,
             bytes.count / runLength <= ObjectPlaintext.maxRuns
         else { throw PubSubError(.persistence, "bad publisher runs") }
-        func number(_ at: Int, _ length: Int) -> UInt64 { bytes[at..<(at + length)].reduce(0) { $0 << 8 | UInt64($1) } }
-        return stride(from: 0, to: bytes.count, by: runLength).map { at in
-            PublisherRun(
-                tag: number(at, 8), number: UInt32(number(at + 8, 4)), count: UInt16(number(at + 12, 2)))
+        // Read as `encode` wrote it, with the wire's reader (the length is checked above).
+        var reader = ByteReader(bytes)
+        var runs: [PublisherRun] = []
+        runs.reserveCapacity(bytes.count / runLength)
+        do {
+            while runs.count < bytes.count / runLength {
+                runs.append(
+                    PublisherRun(tag: try reader.readUInt64(), number: try reader.readUInt32(), count: try reader.readUInt16()))
+            }
+        } catch {
+            throw PubSubError(.persistence, "bad publisher runs")
         }
+        return runs
     }
 
     let directory: String
