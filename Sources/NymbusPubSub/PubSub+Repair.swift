@@ -57,8 +57,9 @@ extension PubSub {
 
     /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval. Above the target
     /// (with its slack, `EagerTarget.pruneAbove`) the node prunes at once the links that rule 3
-    /// would prune at a lower target (their last 3 copies or more were all duplicates), longest
-    /// run first, so a rising load sheds the extra links within a heartbeat. Below the target it
+    /// would prune at a lower target (their last 3 copies or more were all duplicates), those
+    /// that brought the fewest first copies lately first, so a rising load sheds the extra links
+    /// within a heartbeat or two. Below the target it
     /// grafts one lazy visible link that it pruned itself (one per heartbeat, so the tree grows
     /// gently; a link the peer pruned is the peer's to graft back). Eager links that closed are
     /// replaced at once.
