@@ -137,6 +137,14 @@ import Testing
         try await net.pubsub(0).publish(Array("marker".utf8), to: topic)
         for log in logs { #expect(await eventually { await log.contains(all: marker) }) }
         await net.settle()  // stragglers and duplicates would have arrived by now
+        // An object one subscriber got and another lacks is repaired by an announcement: on an
+        // eager link that comes every 8 heartbeats (spec/pubsub.md §15 rule 7), and at this low
+        // rate every link may be eager (rule 9). Wait for repair, not for a fixed time.
+        _ = await eventually("every subscriber has what any subscriber has", timeout: .seconds(40)) {
+            var sets: [Set<String>] = []
+            for log in logs { sets.append(Set(await log.payloads)) }
+            return sets.allSatisfy { $0 == sets[0] }
+        }
 
         var delivered: [Set<String>] = []
         for (index, log) in logs.enumerated() {
