@@ -203,9 +203,14 @@ extension Node {
         if at - lastBookSave >= configuration.bookSaveInterval.seconds { saveBook() }
     }
 
-    /// Dials due redials (bootstrap addresses, the last run's peers, lost peers), then book
-    /// addresses, until the outbound target is met (counting links still in their handshake).
-    /// Never two outbound links to one address.
+    /// Dials due redials that have not failed yet (a link just lost, bootstrap addresses and the
+    /// last run's peers at start), then book addresses, then due redials whose last dial failed,
+    /// until the outbound target is met (counting links still in their handshake). Never two
+    /// outbound links to one address.
+    ///
+    /// A redial that failed comes after the book: a peer that went away for good would otherwise
+    /// hold the slot with one handshake timeout after another (its backoff is short at first, and
+    /// several gone peers take turns), while live addresses the book has never tried wait behind it.
     func fillOutbound(into fx: inout Effects) {
         let outbound = sessions.values.filter { $0.role == .initiator && !addressFetches.contains($0.id) }
         var deficit = configuration.outboundTarget - outbound.count
@@ -216,15 +221,19 @@ extension Node {
             !taken.contains(address) && address != self.selfAddress && !self.ownAddresses.contains(address)
                 && !self.discouraged.isDiscouraged(.address(address), now: unix)
         }
-        for address in redials.due(now: now()) where deficit > 0 {
-            guard usable(address, taken) else {
-                if !taken.contains(address) { redials.forget(address) }
-                continue
+        let due = redials.due(now: now())
+        func dialRedials(_ addresses: [Recipient]) {
+            for address in addresses where deficit > 0 {
+                guard usable(address, taken) else {
+                    if !taken.contains(address) { redials.forget(address) }
+                    continue
+                }
+                _ = dial(address, into: &fx)
+                taken.insert(address)
+                deficit -= 1
             }
-            _ = dial(address, into: &fx)
-            taken.insert(address)
-            deficit -= 1
         }
+        dialRedials(due.filter { redials.entry($0)?.failures == 0 })
         var random = SecureRNG()
         let retry = Int64(configuration.redialDelay.seconds)
         while deficit > 0 {
@@ -237,6 +246,7 @@ extension Node {
             taken.insert(address)
             deficit -= 1
         }
+        dialRedials(due.filter { (redials.entry($0)?.failures ?? 0) > 0 })
         if deficit > 0 { fetchAddresses(into: &fx) }
     }
 

@@ -429,6 +429,42 @@ import Testing
         await node.stop()
     }
 
+    /// Peers that went away for good do not keep the node from the live addresses in its book:
+    /// once a redial of theirs has failed, the book is dialed first. (Before, two gone peers took
+    /// turns holding the free slot, one handshake timeout after another, for as long as their
+    /// backoff was shorter than the timeout, while a never-tried address waited behind them.)
+    @Test func failedRedialsComeAfterTheBooksAddresses() async throws {
+        let t = ScriptedTransport()
+        let clock = ManualClock()
+        var config = testConfiguration(clock: clock)
+        config.outboundTarget = 2
+        let gone = [Recipient.random(), Recipient.random()]
+        config.bootstrap = gone
+        let node = Node(transport: t, configuration: config, logger: testLogger())
+        try await node.start()
+        let versions = { @Sendable (sent: Sent) in sent.message?.command == .version }
+        let dialed = await t.log.waitFor(2, where: versions).map(\.kind)
+        #expect(dialed.count == 2 && gone.allSatisfy { dialed.contains(.send($0)) })
+        // Neither answers: both dials time out and back off (due again within 1-3 s). With
+        // nothing else to dial, the node opens an address fetch to one of them.
+        await clock.advance(by: config.handshakeTimeout + .seconds(1), running: node)
+        _ = await t.log.waitFor(3, where: versions)
+        #expect(await node.statistics.timeouts == 2)
+        // A live peer dials in: its proven address is in the book now, never tried.
+        let live = Recipient.random()
+        _ = await visibleHandshake(node, t, from: live)
+        #expect(await node.knownAddresses().contains(live))
+        let before = await t.log.all.filter(versions).count
+        // Both failed redials are due and two slots are free: the book's address goes first,
+        // then the earlier-due redial takes the other slot.
+        await clock.advance(by: .seconds(3), running: node)
+        let after = await t.log.waitFor(before + 2, where: versions).dropFirst(before).map(\.kind)
+        #expect(after.count == 2)
+        #expect(after.filter { $0 == .send(live) }.count == 1)
+        #expect(after.filter { gone.map { .send($0) }.contains($0) }.count == 1)
+        await node.stop()
+    }
+
     /// A peer's address fetch (its `version` offers no `relay`): its `getaddr` is answered, but
     /// it is not a peer. No event, not in `peers()`, and no topic message goes to it, so nothing
     /// is lost when it closes a moment later; its close raises no event either.
