@@ -30,27 +30,31 @@ import Testing
             connections.append(connection)
         }
         let all = nodes
+        let addresses = net.endpoints.map(\.address)
+        let indexed = Array(nodes.enumerated()).map { (index: $0.offset, node: $0.element) }
         let started = ContinuousClock.now
-        #expect(await allReachOutboundTarget(all))
+        let targetsMet = await allReachOutboundTarget(all)
+        #expect(targetsMet)
+        if !targetsMet { await printDiscoveryReports(indexed, addresses, "outbound targets not met") }
         // "Most of the network": every book comes to hold at least 3/4 of the other 19 visible
         // nodes (the last getaddr answers may still be on their way when the targets are met).
-        let addresses = net.endpoints.map(\.address)
         // Addresses spread by relays and getaddr answers on timers: a loaded machine is slower at
         // it, so the wait lasts as long as the books keep growing.
-        #expect(
-            await eventually(
-                "every book holds 15 of the other visible nodes", stalledFor: .seconds(60),
-                progress: {
-                    var sizes: [Int] = []
-                    for node in all { sizes.append(await node.knownAddresses().count) }
-                    return sizes
-                }
-            ) {
-                for (i, node) in all.enumerated() where i != hiddenIndex {
-                    if Set(await node.knownAddresses()).subtracting([addresses[i]]).count < 15 { return false }
-                }
-                return true
-            })
+        let booksFilled = await eventually(
+            "every book holds 15 of the other visible nodes", stalledFor: .seconds(60),
+            progress: {
+                var sizes: [Int] = []
+                for node in all { sizes.append(await node.knownAddresses().count) }
+                return sizes
+            }
+        ) {
+            for (i, node) in all.enumerated() where i != hiddenIndex {
+                if Set(await node.knownAddresses()).subtracting([addresses[i]]).count < 15 { return false }
+            }
+            return true
+        }
+        #expect(booksFilled)
+        if !booksFilled { await printDiscoveryReports(indexed, addresses, "books not filled") }
 
         var bookSizes: [Int] = []
         for (i, node) in nodes.enumerated() where i != hiddenIndex {
@@ -93,7 +97,12 @@ import Testing
                 return true
             })
         let lostAt = ContinuousClock.now
-        #expect(await allReachOutboundTarget(remaining))
+        let targetsMetAgain = await allReachOutboundTarget(remaining)
+        #expect(targetsMetAgain)
+        if !targetsMetAgain {
+            await printDiscoveryReports(
+                indexed.filter { ![3, 7, 11].contains($0.index) }, addresses, "outbound targets not met after 3 left")
+        }
         print("network: \(lost) links lost, all back to 8 outbound after \(ContinuousClock.now - lostAt)")
         for node in remaining { await node.stop() }
         for (i, connection) in connections.enumerated() where ![3, 7, 11].contains(i) { await connection.close() }
@@ -158,4 +167,39 @@ import Testing
             return true
         }
     }
+}
+
+extension Node {
+    /// What a discovery test prints when it fails: this node's book (by endpoint index), its links
+    /// (established and still in their handshake), address fetches and its discovery counters.
+    func discoveryReport(_ index: Int, names: [Recipient: Int]) -> String {
+        let name = { (address: Recipient?) in address.map { names[$0].map(String.init) ?? "?" } ?? "-" }
+        let book = book.allEntries.map { "\(name($0.address))\($0.tried ? "t" : "n")\($0.attempts)" }.sorted()
+        let links = sessions.values.filter { !addressFetches.contains($0.id) }
+        let outbound = links.filter { $0.role == .initiator }
+        let inbound = links.filter { $0.role == .responder }
+        let s = statistics
+        return """
+            node \(index): book \(book.count) [\(book.joined(separator: " "))]
+              outbound \(outbound.filter(\.isEstablished).count)+\(outbound.filter { !$0.isEstablished }.count) \
+            [\(outbound.map { name($0.dialedAddress) + ($0.isEstablished ? "" : "?") }.sorted().joined(separator: " "))] \
+            inbound \(inbound.filter(\.isEstablished).count)+\(inbound.filter { !$0.isEstablished }.count) \
+            [\(inbound.map { name($0.provenAddress) }.sorted().joined(separator: " "))]
+              fetches open \(addressFetches.count), done \(s.addressFetches), empty in a row \(emptyAddressFetches), \
+            last \(lastAddressFetch.isFinite ? "\(Int(now() - lastAddressFetch)) s ago" : "never"); \
+            redials \(redials.count)
+              addresses received \(s.addressesReceived) added \(s.addressesAdded) relayed \(s.addressesRelayed) \
+            rate-limited \(s.addressesRateLimited); getaddr ignored \(s.getaddrIgnored); handshakes \
+            \(s.handshakesCompleted) failed \(s.handshakesFailed) timeouts \(s.timeouts) refused inbound \
+            \(s.refusedInbound) evicted \(s.evictedInbound)
+            """
+    }
+}
+
+/// Every node's `discoveryReport`, printed when a discovery wait fails.
+func printDiscoveryReports(_ nodes: [(index: Int, node: Node)], _ addresses: [Recipient], _ title: String) async {
+    let names = Dictionary(uniqueKeysWithValues: addresses.enumerated().map { ($0.element, $0.offset) })
+    var lines = ["discovery report: \(title)"]
+    for (i, node) in nodes { lines.append(await node.discoveryReport(i, names: names)) }
+    print(lines.joined(separator: "\n"))
 }
