@@ -51,8 +51,8 @@ public protocol ObjectNetwork: Sendable {
     func dialedPeers() async -> Set<Peer>
 
     /// The connected peers that are hidden (they gave no address; this node answers them over
-    /// their reply SURBs). Every copy pushed to one costs it a SURB, so the tree leaves the
-    /// shape of those links to the hidden end (spec/pubsub.md §15 rule 9). Defaults to none.
+    /// their reply SURBs). Every copy pushed to one costs it a SURB, so the tree never grafts
+    /// their links for latency (spec/pubsub.md §15 rule 9). Defaults to none.
     func hiddenPeers() async -> Set<Peer>
 
     /// Whether this node is hidden (it reaches every peer with `sendAnonymous` and is answered

@@ -68,14 +68,14 @@ extension PubSub {
         let interval = configuration.heartbeatInterval ?? .seconds(1)
         eagerTarget.measure(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
         let target = eagerTarget.target
-        // Links to hidden peers are the hidden end's to shape (each copy costs it a SURB): they
-        // count towards the target (they carry objects too), but are never shed or grafted here.
+        // Links to hidden peers are shed like any other, but never grafted here: each copy pushed
+        // to a hidden peer costs it a reply SURB, so only the hidden end grafts them.
         let hidden = await network.hiddenPeers()
         let visible = peers.filter { !hidden.contains($0) }
         let eager = peers.count(where: { tree.isEager($0) })
         tree.beat(connected: peers)
         if eagerTarget.budget > 0, eager > eagerTarget.pruneAbove {
-            for peer in tree.leastUsefulEagerLinks(among: visible).prefix(eager - target) {
+            for peer in tree.leastUsefulEagerLinks(among: peers).prefix(eager - target) {
                 tree.prune(peer)
                 if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
             }
@@ -187,6 +187,11 @@ extension PubSub {
         return min(configuration.requestTimeout.wholeSeconds, max(1, Int64((milliseconds / 1000).rounded(.up))))
     }
 
+    /// How long a late push keeps the tree counted as slow (rule 8): two graft timeouts, at least
+    /// 2 s. A push that came later than a graft timeout says the queues above are that long, and
+    /// they do not empty faster than that.
+    var slowWindowMillis: Int64 { max(2, 2 * repair.requestDelay) * 1000 }
+
     /// Milliseconds of a monotonic clock, for measuring lags (never the wall clock, which jumps).
     static func monotonicMillis() -> Int64 {
         let elapsed = ContinuousClock.now - monotonicOrigin
@@ -220,8 +225,10 @@ extension PubSub {
 
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
+        let (now, window) = (Self.monotonicMillis(), slowWindowMillis)
         if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer),
-            (ids.count > 1 && !tree.isSlow) || tree.looksBroken
+            (ids.count > 1 && !tree.isSlow(nowMillis: now, windowMillis: window))
+                || tree.looksBroken(nowMillis: now, windowMillis: window)
         {
             // Announced ids that did not arrive in time, and the tree above this node looks broken
             // (several missing at once, or most of the last few fetched) rather than slow (no late

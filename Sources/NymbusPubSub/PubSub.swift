@@ -542,7 +542,7 @@ public actor PubSub<Network: ObjectNetwork> {
             guard configuration.dissemination == .tree else { return }
             if late {
                 stats.latePushes += 1
-                tree.latePush()
+                tree.latePush(atMillis: Self.monotonicMillis())
             } else if await pruneOnDuplicate(from: peer) {
                 // A copy pushed over an eager link that another path beat: the link turns lazy.
                 if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
@@ -599,20 +599,15 @@ public actor PubSub<Network: ObjectNetwork> {
 
     /// Whether a duplicate from `peer` prunes its link (`PushTree.duplicate`), keeping at least
     /// `keepEagerLinks` eager links, and as many as the spare send budget pays for
-    /// (`EagerTarget`, rule 9) unless this node is hidden. A link to a hidden peer is the hidden
-    /// end's to prune: it pays a reply SURB for every copy, and keeps the floor.
+    /// (`EagerTarget`, rule 9) unless this node is hidden. A hidden peer's link is pruned like any
+    /// other: its copies here are duplicates, and each copy this node pushes to it costs it a
+    /// reply SURB.
     /// The links are counted only when this duplicate would complete a run: most duplicates
     /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer) async -> Bool {
         guard configuration.keepEagerLinks > 0 || eagerTarget.budget > 0, tree.completesRun(from: peer) else {
             return tree.duplicate(from: peer)
         }
-        let hidden = await network.hiddenPeers()
-        if hidden.contains(peer) {
-            tree.countDuplicate(from: peer)
-            return false
-        }
-        // Links to hidden peers are theirs to shape, but they carry objects too: they count.
         let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
         let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove
         return tree.duplicate(

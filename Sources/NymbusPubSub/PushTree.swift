@@ -90,10 +90,17 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         }
     }
 
-    /// The pushed copy of an object this node fetched arrived. It is not a duplicate that
-    /// counts against the link: counting it would prune the links a congested tree still
-    /// depends on, and the grafts that follow would load the tree further.
-    mutating func latePush() { record(.latePush) }
+    /// The pushed copy of an object this node fetched arrived, at `nowMillis` (a monotonic
+    /// clock). It is not a duplicate that counts against the link: counting it would prune the
+    /// links a congested tree still depends on, and the grafts that follow would load the tree
+    /// further.
+    mutating func latePush(atMillis nowMillis: Int64) {
+        record(.latePush)
+        lastLatePushMillis = nowMillis
+    }
+
+    /// When the last late push came (a monotonic clock's milliseconds).
+    private(set) var lastLatePushMillis: Int64?
 
     private mutating func record(_ arrival: Arrival) {
         recent.append(arrival)
@@ -101,17 +108,23 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     }
 
     /// Whether pushes came late lately (a fetched object's push arrived after all): the tree
-    /// above is there, and loaded.
-    var isSlow: Bool { recent.contains(.latePush) }
+    /// above is there, and loaded. Lately is among the last few arrivals, or within
+    /// `windowMillis` before `nowMillis`: at 25 objects/s the last few arrivals are a third of a
+    /// second, far shorter than the queues a late push reveals.
+    func isSlow(nowMillis: Int64, windowMillis: Int64) -> Bool {
+        if recent.contains(.latePush) { return true }
+        guard let last = lastLatePushMillis else { return false }
+        return nowMillis - last <= windowMillis
+    }
 
     /// Whether a missing object calls for a graft rather than a plain `getdata`: the tree above
     /// this node looks broken (of the last few arrivals, at least two were fetched, or none was
-    /// pushed at all) and not merely slow (no late push among them). One object lost on the
-    /// mixnet while pushes keep coming is fetched without reshaping the tree, and so are objects
-    /// whose pushes a loaded tree delays (grafting would only add to the load); a part of the
-    /// tree that went quiet is grafted back.
-    var looksBroken: Bool {
-        guard !isSlow else { return false }
+    /// pushed at all) and not merely slow (`isSlow`). One object lost on the mixnet while
+    /// pushes keep coming is fetched without reshaping the tree, and so are objects whose pushes
+    /// a loaded tree delays (grafting would only add to the load); a part of the tree that went
+    /// quiet is grafted back.
+    func looksBroken(nowMillis: Int64, windowMillis: Int64) -> Bool {
+        guard !isSlow(nowMillis: nowMillis, windowMillis: windowMillis) else { return false }
         return !recent.contains(.pushed) || recent.filter { $0 == .fetched }.count >= 2
     }
 
@@ -153,13 +166,6 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     }
     static var hardFloor: Int { 2 }
     static var softFloorFactor: Int { 3 }
-
-    /// A duplicate from `peer` over a link this node never prunes (a hidden peer's, rule 9):
-    /// counted in its run, nothing else.
-    mutating func countDuplicate(from peer: Peer) {
-        guard !lazy.contains(peer) else { return }
-        duplicatesInARow[peer, default: 0] += 1
-    }
 
     /// Whether one more duplicate from `peer` would prune its link (no change made).
     func completesRun(from peer: Peer) -> Bool {

@@ -66,15 +66,16 @@ import Testing
         #expect(pruned == [false, false, false, false, true], "the third in a row prunes")
         #expect(!tree.isEager(1))
         var fresh = PushTree<Int>()
-        #expect(fresh.looksBroken, "nothing pushed yet")
+        let broken = { (tree: PushTree<Int>) in tree.looksBroken(nowMillis: 0, windowMillis: 2000) }
+        #expect(broken(fresh), "nothing pushed yet")
         fresh.firstCopy(from: 2, fetched: true)
-        #expect(fresh.looksBroken, "nothing pushed lately")
+        #expect(broken(fresh), "nothing pushed lately")
         for _ in 0..<8 { fresh.firstCopy(from: 2) }
-        #expect(!fresh.looksBroken && fresh.recent == Array(repeating: .pushed, count: 8))
+        #expect(!broken(fresh) && fresh.recent == Array(repeating: .pushed, count: 8))
         fresh.firstCopy(from: 2, fetched: true)
-        #expect(!fresh.looksBroken, "one loss among pushes: fetched, the tree stays")
+        #expect(!broken(fresh), "one loss among pushes: fetched, the tree stays")
         fresh.firstCopy(from: 2, fetched: true)
-        #expect(fresh.looksBroken, "two of the last eight had to be fetched")
+        #expect(broken(fresh), "two of the last eight had to be fetched")
     }
 
     @Test func aLatePushMeansSlowNotBroken() {
@@ -82,12 +83,19 @@ import Testing
         for _ in 0..<6 { tree.firstCopy(from: 1) }
         tree.firstCopy(from: 1, fetched: true)
         tree.firstCopy(from: 1, fetched: true)
-        #expect(tree.looksBroken && !tree.isSlow, "two fetched, no push of theirs came")
-        tree.latePush()
-        #expect(!tree.looksBroken && tree.isSlow, "one of their pushes came after all: the tree is loaded")
+        let window: Int64 = 4000
+        #expect(tree.looksBroken(nowMillis: 10_000, windowMillis: window), "two fetched, no push of theirs came")
+        #expect(!tree.isSlow(nowMillis: 10_000, windowMillis: window))
+        tree.latePush(atMillis: 10_000)
+        #expect(!tree.looksBroken(nowMillis: 10_000, windowMillis: window), "one of their pushes came after all: the tree is loaded")
+        #expect(tree.isSlow(nowMillis: 10_000, windowMillis: window))
         #expect(tree.isEager(1), "a late push prunes nothing")
         for _ in 0..<8 { tree.firstCopy(from: 1, fetched: true) }
-        #expect(tree.looksBroken && !tree.isSlow, "the late push left the window: eight fetched, none pushed")
+        // Eight arrivals later (a third of a second at 25 objects/s) the queues above are still long.
+        #expect(tree.isSlow(nowMillis: 14_000, windowMillis: window), "within the window: still slow")
+        #expect(!tree.looksBroken(nowMillis: 14_000, windowMillis: window))
+        #expect(!tree.isSlow(nowMillis: 14_001, windowMillis: window), "the late push left the window and the last arrivals")
+        #expect(tree.looksBroken(nowMillis: 14_001, windowMillis: window), "eight fetched, none pushed")
     }
 
     /// A pushed copy that arrives after this node fetched the object is a late push: it prunes
