@@ -161,6 +161,7 @@ import Testing
             )
         }
         #expect(relayed, "accepted per node: \(stats.map(\.accepted)) (each should be \(objects) less its own); \(short)")
+        if !relayed { print(await repairReport(mesh, edges: edges, ids: Array(ids))) }
         #expect(sum(\.accepted) == everyone)
         #expect(stats.allSatisfy { $0.penalties == 0 && $0.dropped == 0 })
         #expect(sum(\.repairedObjects) > 0, "with ~180 objects lost, pushes alone leave gaps that repair fills")
@@ -171,5 +172,49 @@ import Testing
             "10% loss (\(dissemination)): \(edges.count) links, \(objects) objects, \(lostObjects) object and \(lostRepair) inv/getdata messages lost; flood transmissions \(sum(\.transmissions)); repaired \(sum(\.repairedObjects)) (\(String(format: "%.1f", Double(sum(\.repairedObjects)) * 100 / Double(everyone))) % of node deliveries); inv \(sum(\.invSent)) msgs / \(sum(\.invIdsSent)) ids, getdata \(sum(\.getdataSent)) msgs / \(sum(\.getdataIdsSent)) ids, served \(sum(\.getdataServed)) = \(String(format: "%.2f", Double(repairMessages) / Double(objects))) repair messages per object"
         )
         await mesh.stop()
+    }
+}
+
+/// What the 10 % loss test prints when some node lacks objects: for each such node and id, each
+/// neighbour's view (has it, its cache window, whether it takes the node to have it, i.e. never
+/// announces it to it again) and the link counters that say where copies went.
+func repairReport(_ mesh: MixnetMesh, edges: [(Int, Int)], ids: [MessageID]) async -> String {
+    var lines = ["repair report:"]
+    for i in mesh.nodes.indices {
+        let lacking = await mesh.pubsubs[i].lacking(ids)
+        guard !lacking.isEmpty else { continue }
+        let neighbours = edges.compactMap { $0.0 == i ? $0.1 : $0.1 == i ? $0.0 : nil }.sorted()
+        let s = await mesh.nodes[i].statistics
+        lines.append(
+            "node \(i) lacks \(lacking.count); neighbours \(neighbours); peers \(await mesh.nodes[i].peers().count); wanted \(await mesh.pubsubs[i].repairRequests); refused link full \(s.objectsRefusedLinkFull), dropped queue full \(s.messagesDroppedQueueFull), to closed links \(s.sendsToClosedLinks)"
+        )
+        let address = mesh.endpoints[i].address
+        for id in lacking {
+            var views: [String] = []
+            for j in neighbours {
+                let links = await mesh.nodes[j].peers().filter { mesh.hidden.contains(i) ? $0.mode == .hidden : $0.address == address }
+                let view = await mesh.pubsubs[j].repairView(id, of: Set(links.map(\.id)))
+                let t = await mesh.nodes[j].statistics
+                views.append(
+                    "\(j): \(view) (links to \(i): \(links.count); refused link full \(t.objectsRefusedLinkFull), dropped queue full \(t.messagesDroppedQueueFull), to closed links \(t.sendsToClosedLinks))"
+                )
+            }
+            lines.append("  \(id): " + views.joined(separator: "; "))
+        }
+    }
+    return lines.joined(separator: "\n")
+}
+
+extension PubSub {
+    /// The ids of `ids` this node has not seen.
+    func lacking(_ ids: [MessageID]) -> [MessageID] { ids.filter { !router.seen.contains($0) } }
+
+    /// Whether this node has `id` cached, in which window (now), and whether any of `peers` is
+    /// taken to have it (then it is not announced to them).
+    func repairView(_ id: MessageID, of peers: Set<Network.Peer>) -> String {
+        guard let entry = repair.cache.entry(id) else {
+            return router.seen.contains(id) ? "seen, not cached" : "not seen"
+        }
+        return "cached in window \(entry.window) (now \(repair.window)), known by the node: \(!entry.knownBy.isDisjoint(with: peers))"
     }
 }
