@@ -192,7 +192,9 @@ func repairReport(_ mesh: MixnetMesh, edges: [(Int, Int)], ids: [MessageID]) asy
         for id in lacking {
             var views: [String] = []
             for j in neighbours {
-                let links = await mesh.nodes[j].peers().filter { mesh.hidden.contains(i) ? $0.mode == .hidden : $0.address == address }
+                let links = await mesh.nodes[j].peers().filter {
+                    mesh.hidden.contains(i) ? $0.mode == .hidden : $0.address == address
+                }
                 let view = await mesh.pubsubs[j].repairView(id, of: Set(links.map(\.id)))
                 let t = await mesh.nodes[j].statistics
                 views.append(
@@ -215,6 +217,7 @@ extension PubSub {
         guard let entry = repair.cache.entry(id) else {
             return router.seen.contains(id) ? "seen, not cached" : "not seen"
         }
-        return "cached in window \(entry.window) (now \(repair.window)), known by the node: \(!entry.knownBy.isDisjoint(with: peers))"
+        let known = !entry.knownBy.isDisjoint(with: peers)
+        return "cached in window \(entry.window) (now \(repair.window)), known by the node: \(known)"
     }
 }
