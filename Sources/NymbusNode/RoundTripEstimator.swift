@@ -28,6 +28,14 @@ public struct RoundTripEstimator: Sendable, Equatable {
         smoothed = 0.875 * current + 0.125 * sample
     }
 
+    /// Scales the estimate and its deviation by `factor` (0…1): evidence that the value is lower
+    /// now, where no sample can be taken to show it.
+    public mutating func scale(by factor: Double) {
+        let factor = min(1, max(0, factor))
+        smoothed = smoothed.map { $0 * factor }
+        variation *= factor
+    }
+
     /// `smoothed + 4 × variation`, or nil before the first sample: how long to wait before a
     /// missing answer is more likely lost than late.
     public var timeout: Double? { smoothed.map { $0 + 4 * variation } }

@@ -138,6 +138,9 @@ struct GossipRepair<Peer: Hashable & Sendable>: Sendable {
         return repaired
     }
 
+    /// A heartbeat interval ended in which `pushed` objects came pushed (`PushLag.beat`).
+    mutating func pushLagBeat(pushed: Int) { pushLag.beat(pushed: pushed) }
+
     /// A copy of an object we already had arrived from `peer`: it has it, no need to announce it.
     /// Returns true if it is the late push of an object this node fetched: the tree above is
     /// slow, not redundant, and the lag (from the id's first announcement to `nowMillis`) feeds

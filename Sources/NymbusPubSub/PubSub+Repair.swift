@@ -30,6 +30,7 @@ extension PubSub {
     public func heartbeat() async {
         let peers = await network.connectedPeers()
         if configuration.dissemination == .tree {
+            repair.pushLagBeat(pushed: tree.pushedThisBeat)
             repair.requestDelay = await graftDelay()
             self.tree.keepOnly(Set(peers))
         }

@@ -67,6 +67,9 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     private var firstsThisBeat: [Peer: Int] = [:]
     private(set) var usefulness: [Peer: Double] = [:]
 
+    /// First copies pushed to this node since the last heartbeat, over all links.
+    var pushedThisBeat: Int { firstsThisBeat.values.reduce(0, +) }
+
     /// Folds the last heartbeat's first copies into each link's usefulness (30 % weight).
     mutating func beat(connected: [Peer]) {
         var next: [Peer: Double] = [:]

@@ -15,4 +15,17 @@ import Testing
         estimator.add(-5)  // counts as 0
         #expect(estimator.variation == 600 && estimator.smoothed == 787.5 && estimator.samples == 3)
     }
+
+    @Test func scalingShrinksTheEstimateAndItsDeviationAndCountsNoSample() {
+        var estimator = RoundTripEstimator()
+        estimator.scale(by: 0.5)
+        #expect(estimator.smoothed == nil && estimator.timeout == nil, "nothing to scale")
+        estimator.add(800)
+        estimator.scale(by: 0.5)
+        #expect(estimator.smoothed == 400 && estimator.variation == 200 && estimator.samples == 1)
+        estimator.scale(by: 3)
+        #expect(estimator.smoothed == 400, "a factor above 1 counts as 1")
+        estimator.scale(by: -1)
+        #expect(estimator.smoothed == 0 && estimator.variation == 0, "below 0 counts as 0")
+    }
 }

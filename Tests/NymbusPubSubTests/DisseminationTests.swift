@@ -130,6 +130,33 @@ import Testing
         #expect(await pubsub.statistics.latePushes == 1)
     }
 
+    /// A lag estimate an overload left shrinks by a quarter in each heartbeat that brought pushes
+    /// and no lag, so a quiet tree's graft timeout comes back down instead of staying at 10 s.
+    @Test func aLagEstimateShrinksInHeartbeatsWithPushesAndNoLag() {
+        var lag = PushLag()
+        lag.beat(pushed: 5)
+        #expect(lag.samples == 0 && lag.timeoutMilliseconds == nil, "nothing measured: nothing to shrink")
+        lag.add(8000)  // smoothed 8000, deviation 4000
+        #expect(lag.timeoutMilliseconds == 24_000)
+        lag.beat(pushed: 3)
+        #expect(lag.timeoutMilliseconds == 24_000, "a lag came in this heartbeat: kept")
+        lag.beat(pushed: 0)
+        #expect(lag.timeoutMilliseconds == 24_000, "nothing pushed: no evidence either way")
+        lag.beat(pushed: 2)
+        #expect(lag.smoothed == 6000 && lag.timeoutMilliseconds == 18_000, "pushes, no lag: a quarter off")
+        var beats = 1
+        while (lag.timeoutMilliseconds ?? 0) > 2000 {
+            lag.beat(pushed: 1)
+            beats += 1
+        }
+        #expect(beats == 9, "24 s to under 2 s in 9 quiet heartbeats")
+        lag.add(3000)
+        #expect(lag.samples == 2)
+        let before = lag.timeoutMilliseconds
+        lag.beat(pushed: 4)
+        #expect(lag.timeoutMilliseconds == before, "a lag in the interval: kept")
+    }
+
     /// Rule 7: a lazy link hears ids every 2 heartbeats from the end that accepted it, and every
     /// 8 from the end that dialed it; an eager link every 8; a peer that has everything, never.
     @Test func theDialingEndOfALazyLinkAnnouncesRarely() async throws {

@@ -62,6 +62,11 @@ struct Phase {
     var wanted = 0
     /// What was published: id, when, by which node.
     var sent: [(MessageID, UInt64, Int)] = []
+    /// How often each node was the last subscriber an object reached (objects all reached).
+    var lastNodes: [Int: Int] = [:]
+    /// Packets waiting in all nodes' send queues (outboxes and nym-client lanes) as the phase
+    /// began: the backlog an earlier phase left.
+    var backlogAtStart = 0
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
     var packetsPerDelivery: Double { Double(packets) / Double(max(1, delivered)) }
@@ -80,6 +85,10 @@ func run(
     let beforeDuplicates = overlay.arrivals.duplicates
     let beforeTotals = await overlay.pubsubTotals()
     let beforeMixnet = await overlay.mixnet.counters
+    for member in overlay.live {
+        let queues = await member.node.sendQueues
+        phase.backlogAtStart += queues.objectPackets + queues.nymClientPackets
+    }
     let count = max(1, Int(rate * seconds))
     let interval = 1.0 / rate
     let start = Measure.wallNanos()
@@ -117,8 +126,9 @@ func run(
         let arrivals = overlay.arrivals.arrivals(id).filter { targets.contains($0.key) && $0.key != from }
         phase.delivered += arrivals.count
         phase.expected += targets.subtracting([from]).count
-        if arrivals.count == targets.subtracting([from]).count, let last = arrivals.values.max() {
-            phase.lastSubscriberNanos.append(last - at)
+        if arrivals.count == targets.subtracting([from]).count, let last = arrivals.max(by: { $0.value < $1.value }) {
+            phase.lastSubscriberNanos.append(last.value - at)
+            phase.lastNodes[last.key, default: 0] += 1
         }
     }
     phase.duplicates = overlay.arrivals.duplicates - beforeDuplicates
@@ -150,7 +160,9 @@ func describe(_ name: String, _ p: Phase) -> String {
         + " \(Format.number(p.packetsPerDelivery, decimals: 2)) packets per delivery (nodes sent \(commands));"
         + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes;"
         + " graft wait at the end \(Dictionary(grouping: p.graftWaits) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) s: \($0.value)" }.joined(separator: ", ")),"
-        + " \(p.wanted) ids still wanted"
+        + " \(p.wanted) ids still wanted; backlog at the start \(p.backlogAtStart) packets;"
+        + " last subscriber most often: " + p.lastNodes.sorted { $0.value > $1.value }.prefix(4)
+            .map { "node \($0.key)\($0.key >= nodeCount - hiddenCount ? " (hidden)" : ""): \($0.value)" }.joined(separator: ", ")
 }
 
 struct ModeResult {
@@ -205,10 +217,13 @@ for mode in modes {
         for member in overlay.live {
             let s = await member.pubsub.statistics
             let modes = await member.pubsub.linkModes()
+            let queues = await member.node.sendQueues
             print(
                 "    node \(member.index)\(member.hidden ? " (hidden)" : ""): eager \(modes.eager) lazy \(modes.lazy),"
                     + " accepted \(s.accepted), fetched \(s.repairedObjects), duplicates \(s.duplicates),"
-                    + " prune \(s.pruneSent)/\(s.pruneReceived), graft \(s.graftSent)/\(s.graftReceived)")
+                    + " prune \(s.pruneSent)/\(s.pruneReceived), graft \(s.graftSent)/\(s.graftReceived),"
+                    + " late pushes \(s.latePushes), graft wait \(await member.pubsub.graftWaitSeconds) s,"
+                    + " queued: \(queues.messages) messages, \(queues.objectPackets) object packets, \(queues.nymClientPackets) in nym-client")
         }
     }
     print(
