@@ -148,9 +148,18 @@ public actor LocalMixnet {
         }
     }
 
+    /// Where an endpoint with no configured port listens: below the kernel's ephemeral ports
+    /// (Linux 32768–60999, macOS 49152–65535). A port from the ephemeral range (port 0) could be
+    /// taken, while a restart or `takeOffline(_:)` has it closed, by any program's outgoing
+    /// connection, and held for as long as that connection lasts: with two test suites at once,
+    /// a restarted endpoint once found its port taken for good (`bindFailed` after 5 s).
+    static let freePorts = 20_000..<32_768
+
     private func listen(_ endpoint: Int) async throws(MixnetError) {
         guard let group, runtimes[endpoint].server == nil, !runtimes[endpoint].offline else { return }
-        let port = runtimes[endpoint].port
+        // No port yet: a free one below the kernel's ephemeral ports, kept for restarts.
+        let pick = runtimes[endpoint].port == 0
+        var port = pick ? Int.random(in: Self.freePorts) : runtimes[endpoint].port
         var channel: (any Channel)?
         // A port kept across a restart can be held for a moment by a socket that is closing, or by
         // another program's short-lived connection: retry for up to 5 s before giving up.
@@ -165,6 +174,15 @@ public actor LocalMixnet {
                     })
             } catch {
                 attempts += 1
+                if pick {
+                    // Taken (by another mixnet, or another program): the next one.
+                    guard attempts < 500 else {
+                        throw MixnetError(
+                            .bindFailed, "endpoint \(endpoint) found no free port in \(Self.freePorts): \(error)")
+                    }
+                    port = port + 1 < Self.freePorts.upperBound ? port + 1 : Self.freePorts.lowerBound
+                    continue
+                }
                 guard port != 0, attempts < 50 else {
                     throw MixnetError(.bindFailed, "endpoint \(endpoint) cannot listen on port \(port): \(error)")
                 }

@@ -11,7 +11,8 @@ public struct MixnetConfiguration: Sendable {
 
     /// The listen host. Only loopback hosts are accepted (`127.0.0.0/8`, `::1`, `localhost`).
     public var host: String = "127.0.0.1"
-    /// Port of endpoint 0; endpoint `i` listens on `firstPort + i`. 0 picks free ports.
+    /// Port of endpoint 0; endpoint `i` listens on `firstPort + i`. 0 picks free ports, below the
+    /// kernel's ephemeral range so that a restart reopens them (`LocalMixnet.freePorts`).
     public var firstPort: Int = 0
     /// How many simulated nym-clients to start with (more may be stored in the state directory).
     public var clientCount: Int = 3

@@ -514,6 +514,8 @@ import Testing
         try await mixnet.restart()
         let after = await mixnet.endpoints
         #expect(after.map(\.port) == before.map(\.port) + [added.port])
+        // Below the ephemeral ports, which an outgoing connection could take while they are closed.
+        #expect(after.allSatisfy { LocalMixnet.freePorts.contains($0.port) })
         #expect(after.map(\.address) == before.map(\.address) + [added.address])
         let socket = try await S.connect(mixnet, 1)
         try await socket.send(binary: [0x03])
