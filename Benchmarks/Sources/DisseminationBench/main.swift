@@ -67,6 +67,8 @@ struct Phase {
     /// Packets waiting in all nodes' send queues (outboxes and nym-client lanes) as the phase
     /// began: the backlog an earlier phase left.
     var backlogAtStart = 0
+    /// The nodes that were hidden, for labelling `lastNodes`.
+    var hidden: Set<Int> = []
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
     var packetsPerDelivery: Double { Double(packets) / Double(max(1, delivered)) }
@@ -85,6 +87,7 @@ func run(
     let beforeDuplicates = overlay.arrivals.duplicates
     let beforeTotals = await overlay.pubsubTotals()
     let beforeMixnet = await overlay.mixnet.counters
+    phase.hidden = Set(overlay.members.filter(\.hidden).map(\.index))
     for member in overlay.live {
         let queues = await member.node.sendQueues
         phase.backlogAtStart += queues.objectPackets + queues.nymClientPackets
@@ -162,7 +165,7 @@ func describe(_ name: String, _ p: Phase) -> String {
         + " graft wait at the end \(Dictionary(grouping: p.graftWaits) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) s: \($0.value)" }.joined(separator: ", ")),"
         + " \(p.wanted) ids still wanted; backlog at the start \(p.backlogAtStart) packets;"
         + " last subscriber most often: " + p.lastNodes.sorted { $0.value > $1.value }.prefix(4)
-            .map { "node \($0.key)\($0.key >= nodeCount - hiddenCount ? " (hidden)" : ""): \($0.value)" }.joined(separator: ", ")
+            .map { "node \($0.key)\(p.hidden.contains($0.key) ? " (hidden)" : ""): \($0.value)" }.joined(separator: ", ")
 }
 
 struct ModeResult {
