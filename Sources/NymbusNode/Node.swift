@@ -311,9 +311,6 @@ public actor Node {
         return try result.get()
     }
 
-    /// Whether `session` is a link to a peer: established, and not an address fetch, neither one
-    /// this node opened nor one a peer opened here (its `version` offers no `relay`). A fetch
-    /// link closes as soon as the addresses come, so what is sent on it is lost with it.
     /// The peer links this node dialed, and those that are hidden, straight from the sessions:
     /// the topic layer asks at every heartbeat and duplicate, and needs no full `PeerInfo`.
     package var dialedPeerLinks: Set<PeerID> { peerLinkIDs { $0.role == .initiator } }
@@ -323,6 +320,9 @@ public actor Node {
         Set(sessions.values.filter { isPeerLink($0) && condition($0) }.map { PeerID($0.id) })
     }
 
+    /// Whether `session` is a link to a peer: established, and not an address fetch, neither one
+    /// this node opened nor one a peer opened here (its `version` offers no `relay`). A fetch
+    /// link closes as soon as the addresses come, so what is sent on it is lost with it.
     func isPeerLink(_ session: PeerSession) -> Bool {
         session.isEstablished && !addressFetches.contains(session.id)
             && (session.role == .initiator || session.peerVersion?.services.contains(.relay) == true)

@@ -226,8 +226,8 @@ extension PubSub {
 
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
-        let (now, window) = (Self.monotonicMillis(), slowWindowMillis)
         if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer),
+            case let (now, window) = (Self.monotonicMillis(), slowWindowMillis),
             (ids.count > 1 && !tree.isSlow(nowMillis: now, windowMillis: window))
                 || tree.looksBroken(nowMillis: now, windowMillis: window)
         {

@@ -64,9 +64,11 @@ struct Phase {
     var sent: [(MessageID, UInt64, Int)] = []
     /// How often each node was the last subscriber an object reached (objects all reached).
     var lastNodes: [Int: Int] = [:]
-    /// Packets waiting in all nodes' send queues (outboxes and nym-client lanes) as the phase
-    /// began: the backlog an earlier phase left.
+    /// Object packets waiting in all nodes' link outboxes as the phase began (the backlog an
+    /// earlier phase left), and the packets the nodes last heard their nym-client lanes hold
+    /// (`LaneQueueLength` answers, asked only while a link has something to send: stale when idle).
     var backlogAtStart = 0
+    var laneReportsAtStart = 0
     /// The nodes that were hidden, for labelling `lastNodes`.
     var hidden: Set<Int> = []
     var complete: Bool { delivered == expected && duplicates == 0 }
@@ -90,7 +92,8 @@ func run(
     phase.hidden = Set(overlay.members.filter(\.hidden).map(\.index))
     for member in overlay.live {
         let queues = await member.node.sendQueues
-        phase.backlogAtStart += queues.objectPackets + queues.nymClientPackets
+        phase.backlogAtStart += queues.objectPackets
+        phase.laneReportsAtStart += queues.nymClientPackets
     }
     let count = max(1, Int(rate * seconds))
     let interval = 1.0 / rate
@@ -163,7 +166,8 @@ func describe(_ name: String, _ p: Phase) -> String {
         + " \(Format.number(p.packetsPerDelivery, decimals: 2)) packets per delivery (nodes sent \(commands));"
         + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes;"
         + " graft wait at the end \(Dictionary(grouping: p.graftWaits) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) s: \($0.value)" }.joined(separator: ", ")),"
-        + " \(p.wanted) ids still wanted; backlog at the start \(p.backlogAtStart) packets;"
+        + " \(p.wanted) ids still wanted; at the start \(p.backlogAtStart) object packets in outboxes,"
+        + " \(p.laneReportsAtStart) in nym-client lanes as last reported;"
         + " last subscriber most often: " + p.lastNodes.sorted { $0.value > $1.value }.prefix(4)
             .map { "node \($0.key)\(p.hidden.contains($0.key) ? " (hidden)" : ""): \($0.value)" }.joined(separator: ", ")
 }
