@@ -43,6 +43,8 @@ public actor LocalMixnet {
         var connection: Connection?
         /// The endpoint's nym-client "process" is down (between `takeOffline` and `bringOnline`).
         var offline = false
+        /// The port was picked here and is reserved in `PortReservations` until `deinit`.
+        var reserved = false
     }
 
     private let logger: Logger
@@ -87,6 +89,10 @@ public actor LocalMixnet {
         for address in addresses { router.addEndpoint(address) }
         self.router = router
         self.runtimes = addresses.indices.map { EndpointRuntime(port: Self.configuredPort(configuration, $0)) }
+    }
+
+    deinit {
+        for runtime in runtimes where runtime.reserved { PortReservations.release(runtime.port) }
     }
 
     private static func configuredPort(_ configuration: MixnetConfiguration, _ index: Int) -> Int {
@@ -152,7 +158,9 @@ public actor LocalMixnet {
     /// (Linux 32768–60999, macOS 49152–65535). A port from the ephemeral range (port 0) could be
     /// taken, while a restart or `takeOffline(_:)` has it closed, by any program's outgoing
     /// connection, and held for as long as that connection lasts: with two test suites at once,
-    /// a restarted endpoint once found its port taken for good (`bindFailed` after 5 s).
+    /// a restarted endpoint once found its port taken for good (`bindFailed` after 5 s). A picked
+    /// port is also reserved (`PortReservations`) until the mixnet is gone, so that no other
+    /// local mixnet, in any process, picks it while it is closed.
     static let freePorts = 20_000..<32_768
 
     private func listen(_ endpoint: Int) async throws(MixnetError) {
@@ -165,6 +173,15 @@ public actor LocalMixnet {
         // another program's short-lived connection: retry for up to 5 s before giving up.
         var attempts = 0
         while channel == nil {
+            if pick && !PortReservations.reserve(port) {
+                // Another local mixnet's port, perhaps closed while its endpoint is offline.
+                attempts += 1
+                guard attempts < 500 else {
+                    throw MixnetError(.bindFailed, "endpoint \(endpoint) found no free port in \(Self.freePorts)")
+                }
+                port = port + 1 < Self.freePorts.upperBound ? port + 1 : Self.freePorts.lowerBound
+                continue
+            }
             do {
                 channel = try await EndpointListener.bind(
                     host: configuration.host, port: port, on: group.next(),
@@ -175,7 +192,8 @@ public actor LocalMixnet {
             } catch {
                 attempts += 1
                 if pick {
-                    // Taken (by another mixnet, or another program): the next one.
+                    // Taken (by another program, or a mixnet that does not reserve): the next one.
+                    PortReservations.release(port)
                     guard attempts < 500 else {
                         throw MixnetError(
                             .bindFailed, "endpoint \(endpoint) found no free port in \(Self.freePorts): \(error)")
@@ -192,6 +210,7 @@ public actor LocalMixnet {
         guard let channel else { return }
         runtimes[endpoint].server = channel
         runtimes[endpoint].port = channel.localAddress?.port ?? port
+        if pick { runtimes[endpoint].reserved = true }
         logger.info(
             "endpoint listening",
             metadata: [
