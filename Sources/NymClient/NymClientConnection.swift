@@ -25,6 +25,9 @@ public actor NymClientConnection: MixnetTransport {
     /// reconnects). It finishes after `close()`.
     public nonisolated let inbound: AsyncStream<ReceivedMessage>
     private nonisolated let inboundContinuation: AsyncStream<ReceivedMessage>.Continuation
+    /// When each message handed to `inbound` arrived, until its reader handled it (the node
+    /// says so after each); at most `maxBufferedInbound` + 1 kept.
+    public nonisolated let inboundBacklog: InboundBacklog?
     /// nym-client's `LaneQueueLength` answers. Each answers a request the app made with a
     /// connection id, so a reader that paces its lanes keeps few outstanding; past 4096 the oldest
     /// are dropped and counted (`droppedLaneReportCount`).
@@ -92,6 +95,7 @@ public actor NymClientConnection: MixnetTransport {
         (inbound, inboundContinuation) = AsyncStream.makeStream(
             of: ReceivedMessage.self, bufferingPolicy: .bufferingOldest(max(1, configuration.maxBufferedInbound)))
         (laneReports, laneContinuation) = AsyncStream.makeStream(of: LaneReport.self, bufferingPolicy: .bufferingNewest(4096))
+        inboundBacklog = InboundBacklog(capacity: max(1, configuration.maxBufferedInbound) + 1)
     }
 
     // MARK: Lifecycle
@@ -430,7 +434,10 @@ public actor NymClientConnection: MixnetTransport {
         switch response {
         case .received(let message):
             receivedBytesOnConnection += message.data.count
+            // Recorded before the reader can take it (and say it handled it), withdrawn if dropped.
+            inboundBacklog?.arrived(at: .now)
             if case .dropped = inboundContinuation.yield(message) {
+                inboundBacklog?.withdrawNewest()
                 droppedInboundCount += 1
                 logger.warning(
                     "inbound buffer full; dropped a received message",

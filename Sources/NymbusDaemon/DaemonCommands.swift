@@ -115,6 +115,7 @@ enum DaemonCommands {
                 "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),
                 "order-buffer-overflows": .integer(Int64(topics.order.overflows)),
                 "order-late": .integer(Int64(topics.order.late)),
+                "order-holds-extended": .integer(Int64(topics.order.holdsExtended)),
                 "order-duplicates": .integer(Int64(topics.order.duplicates)),
             ])
             if let publishPath, case .map(var entries) = status {

@@ -155,10 +155,12 @@ public actor Node {
                 "book": "\(book.count)", "redial": "\(recent.count)",
             ])
         let stream = transport.inbound
+        let backlog = transport.inboundBacklog
         inboundTask = Task { [weak self] in
             for await message in stream {
                 guard let self else { return }
                 await self.handleReceived(message)
+                backlog?.handled()
             }
             await self?.inboundEnded()
         }
@@ -270,6 +272,13 @@ public actor Node {
 
     /// Visible or hidden.
     public nonisolated var mode: NodeConfiguration.Mode { configuration.mode }
+
+    /// When the messages from nym-client that this node has not finished handling arrived (the
+    /// one it handles now first; the node says it handled each after its topic-layer handler
+    /// returned): on a loaded machine messages wait here, and the topic layer's order hold must
+    /// not count that wait as the mixnet's (spec/broker.md "Order"). Nil if the transport does
+    /// not record arrivals.
+    public nonisolated var inboundBacklog: InboundBacklog? { transport.inboundBacklog }
 
     /// The address this node gives out: its Nym address in visible mode (once started), nil in
     /// hidden mode (it gives out none).

@@ -1,5 +1,6 @@
 public import Logging
 public import NymbusNode
+import NymbusTransport
 import NymbusWire
 
 /// The node is the topic layer's network: every topic message travels as the overlay message
@@ -36,6 +37,12 @@ extension Node: ObjectNetwork {
 
     /// Whether this node runs in maximum anonymity (no address, every link over SURBs).
     public func isHidden() async -> Bool { mode == .hidden }
+
+    /// How long ago the oldest message from nym-client this node has not finished handling
+    /// arrived (`Node.inboundBacklog`).
+    public nonisolated func inboundBacklogAge() async -> Duration? {
+        inboundBacklog?.oldestArrival.map { .now - $0 }
+    }
 
     /// Routes every topic-layer message from an established peer to `handler`.
     public func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, PeerID) async -> Void) async {

@@ -59,6 +59,13 @@ public protocol ObjectNetwork: Sendable {
     /// over its own SURBs): it keeps the tree's floor of eager links, never more for latency.
     /// Defaults to false.
     func isHidden() async -> Bool
+
+    /// How long ago the oldest message from the mixnet that this node has not finished handling
+    /// arrived; nil when it has handled everything (or cannot tell). While the topic layer
+    /// handles a message from a peer, that message is the oldest. Every message that arrived
+    /// earlier has been handled, so the order hold measures the mixnet's delays and not a loaded
+    /// node's own wait (spec/broker.md "Order"). Defaults to nil.
+    func inboundBacklogAge() async -> Duration?
 }
 
 extension ObjectNetwork {
@@ -78,6 +85,9 @@ extension ObjectNetwork {
 
     /// Not hidden.
     public func isHidden() async -> Bool { false }
+
+    /// Never behind.
+    public func inboundBacklogAge() async -> Duration? { nil }
 
     /// Sends `message` to `peer` alone; returns whether its link took it.
     public func send(_ message: TopicMessage, to peer: Peer) async -> Bool {

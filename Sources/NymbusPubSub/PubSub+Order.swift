@@ -16,9 +16,11 @@ extension PubSub {
         _ entries: [[UInt8]], runs: [PublisherRun], authorKey: Ed25519.PublicKey?, object: TopicObject,
         id: MessageID, now: Int64
     ) async {
-        guard let state = topics[object.topicID], !state.isEmpty else { return }
+        guard topics[object.topicID]?.isEmpty == false else { return }
+        // When it arrived: the node hands the topic layer a message it has not finished handling.
+        let time = await handledThrough()
+        guard topics[object.topicID]?.isEmpty == false else { return }
         stats.delivered += 1
-        let time = monotonicClock()
         var released: [OrderedEntry] = []
         var index = 0
         for run in runs {
@@ -38,19 +40,33 @@ extension PubSub {
     }
 
     /// Skips the gaps held too long and delivers what follows them; then waits for the next.
+    /// A gap is skipped once the node has handled everything that arrived before its deadline.
     func expireOrder() async {
         orderTimer = nil
-        let released = publisherOrder.expire(now: monotonicClock())
-        orderChanged()
+        let through = await handledThrough()
+        let released = publisherOrder.expire(now: monotonicClock(), handledThrough: through)
+        orderChanged(handledThrough: through)
         await deliverReleased(released)
     }
 
-    /// Copies the buffer's counters into the statistics and keeps a timer for its next deadline.
-    private func orderChanged() {
+    /// The time (``monotonicClock``) before which every message that reached this node has been
+    /// handled: now, or when the oldest message the node has not finished handling arrived. On a
+    /// loaded machine messages wait there for seconds; the order hold must not count that wait
+    /// as the mixnet's.
+    private func handledThrough() async -> Double {
+        let now = monotonicClock()
+        guard let age = await network.inboundBacklogAge(), age > .zero else { return now }
+        let (seconds, attoseconds) = age.components
+        return now - (Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
+    /// Copies the buffer's counters into the statistics and keeps a timer for its next deadline
+    /// (in arrival time: while the node is behind by `now − handledThrough`, as much later).
+    private func orderChanged(handledThrough: Double? = nil) {
         stats.order = publisherOrder.counters
         stats.orderHeld = publisherOrder.heldCount
         guard orderTimer == nil, let deadline = publisherOrder.nextDeadline else { return }
-        let wait = max(0, deadline - monotonicClock())
+        let wait = max(0, deadline - (handledThrough ?? monotonicClock()))
         orderTimer = Task { [weak self] in
             try? await Task.sleep(for: .seconds(wait))
             guard !Task.isCancelled else { return }

@@ -9,6 +9,13 @@
 /// in all (``Limits/maxHeldTotal``, ``Limits/maxHeldBytesTotal``): beyond a bound the gap is
 /// skipped at once. Keys with nothing held and no message for ``Limits/idleAfter`` are forgotten.
 ///
+/// The hold measures the mixnet, not the receiver: arrival times are when a message reached the
+/// node, and a gap is skipped only once the node has handled everything that arrived before its
+/// deadline (`handledThrough` in ``expire(now:handledThrough:)``). A loaded node whose messages
+/// wait seconds to be handled therefore holds a gap longer (counted in
+/// ``Counters/holdsExtended``), at most ``Limits/maxHoldExtension`` past its deadline, instead
+/// of skipping a predecessor that is already waiting in its own queue.
+///
 /// A key's order starts at number 0. When the first message seen from a key has a higher
 /// number (a subscriber that joined later, a key forgotten while idle), it is held like a gap
 /// for ``Limits/maxHold``, so earlier messages still in flight can overtake it; then the key
@@ -39,6 +46,8 @@ public struct PublisherOrder<Key: Hashable & Sendable, Item: Sendable>: Sendable
         var held: [UInt64: Held] = [:]
         var heldBytes = 0
         var lastSeen: Double
+        /// The gap (its `next`) whose overdue hold was counted in `holdsExtended`.
+        var extendedGap: UInt64?
     }
 
     public let limits: Limits
@@ -105,14 +114,26 @@ public struct PublisherOrder<Key: Hashable & Sendable, Item: Sendable>: Sendable
     }
 
     /// Skips the gaps that have been held for ``Limits/maxHold`` and forgets idle keys.
+    ///
+    /// - Parameters:
+    ///   - now: the time now (monotonic seconds, the clock of the arrival times).
+    ///   - handledThrough: every message that arrived before it has been handled (default: now);
+    ///     a gap due by `now` but not by it waits, at most ``Limits/maxHoldExtension`` more.
     /// - Returns: what was released, in order per key.
-    public mutating func expire(now: Double) -> [Item] {
+    public mutating func expire(now: Double, handledThrough: Double? = nil) -> [Item] {
+        let through = max(min(handledThrough ?? now, now), now - limits.maxHoldExtension)
         var out: [Item] = []
         var forget: [Key] = []
         for key in Array(publishers.keys) {
             guard var publisher = publishers[key] else { continue }
-            while let oldest = Self.oldestArrival(publisher), oldest + limits.maxHold <= now {
+            while let oldest = Self.oldestArrival(publisher), oldest + limits.maxHold <= through {
                 skipGap(&publisher, into: &out)
+            }
+            if let oldest = Self.oldestArrival(publisher), oldest + limits.maxHold <= now,
+                publisher.extendedGap != publisher.next
+            {
+                publisher.extendedGap = publisher.next
+                counters.holdsExtended += 1
             }
             if publisher.held.isEmpty && publisher.lastSeen + limits.idleAfter <= now {
                 forget.append(key)
@@ -126,8 +147,10 @@ public struct PublisherOrder<Key: Hashable & Sendable, Item: Sendable>: Sendable
         return out
     }
 
-    /// When ``expire(now:)`` next has something to do: the earliest held message's deadline,
-    /// or nil while nothing is held (idle keys are forgotten on any later call).
+    /// When ``expire(now:handledThrough:)`` next has something to do: the earliest held
+    /// message's deadline (in arrival time: a caller whose node is behind waits as long past
+    /// what it has handled), or nil while nothing is held (idle keys are forgotten on any later
+    /// call).
     public var nextDeadline: Double? {
         var earliest: Double?
         for publisher in publishers.values {
@@ -199,8 +222,11 @@ public struct PublisherOrder<Key: Hashable & Sendable, Item: Sendable>: Sendable
 
 /// Bounds on holding for ``PublisherOrder``.
 public struct PublisherOrderLimits: Sendable, Equatable {
-    /// Longest a message waits for a missing predecessor, in seconds.
+    /// Longest a message waits for a missing predecessor, in seconds of arrival time.
     public var maxHold: Double
+    /// Longest a due gap waits past ``maxHold`` for the node to handle what arrived before its
+    /// deadline, in seconds: a node that never catches up still skips.
+    public var maxHoldExtension: Double
     /// Most messages and payload bytes held for one key; past either the gap is skipped at once.
     public var maxHeldPerKey: Int
     public var maxHeldBytesPerKey: Int
@@ -213,13 +239,15 @@ public struct PublisherOrderLimits: Sendable, Equatable {
     /// Most keys remembered; past it the least recently seen key with nothing held is forgotten.
     public var maxKeys: Int
 
-    /// spec/broker.md's defaults: 2 s, 256 messages / 1 MiB per publisher, 4096 messages /
-    /// 16 MiB in all, 10 minutes idle, 65 536 publishers.
+    /// spec/broker.md's defaults: 2 s (extended by at most 30 s while the node is behind), 256
+    /// messages / 1 MiB per publisher, 4096 messages / 16 MiB in all, 10 minutes idle, 65 536
+    /// publishers.
     public init(
-        maxHold: Double = 2, maxHeldPerKey: Int = 256, maxHeldBytesPerKey: Int = 1 << 20, maxHeldTotal: Int = 4096,
+        maxHold: Double = 2, maxHoldExtension: Double = 30, maxHeldPerKey: Int = 256, maxHeldBytesPerKey: Int = 1 << 20, maxHeldTotal: Int = 4096,
         maxHeldBytesTotal: Int = 16 << 20, idleAfter: Double = 600, maxKeys: Int = 65_536
     ) {
         self.maxHold = maxHold
+        self.maxHoldExtension = maxHoldExtension
         self.maxHeldPerKey = maxHeldPerKey
         self.maxHeldBytesPerKey = maxHeldBytesPerKey
         self.maxHeldTotal = maxHeldTotal
@@ -239,6 +267,9 @@ public struct PublisherOrderCounters: Sendable, Equatable {
     public var overflows = 0
     /// Messages released out of order: they came after their gap was skipped.
     public var late = 0
+    /// Gaps held past ``PublisherOrderLimits/maxHold`` because the node had not yet handled
+    /// everything that arrived before their deadline (a loaded node's own queue).
+    public var holdsExtended = 0
     /// Second copies of a number already held: dropped.
     public var duplicates = 0
     /// Keys forgotten (idle, or past ``Limits/maxKeys``).

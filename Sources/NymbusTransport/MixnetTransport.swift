@@ -28,6 +28,10 @@ public protocol MixnetTransport: Sendable {
     func reply(_ message: [UInt8], to tag: SenderTag) async throws(TransportError)
     /// Messages as they arrive, in arrival order (the mixnet itself keeps no order).
     var inbound: AsyncStream<ReceivedMessage> { get }
+    /// When the messages handed to `inbound` arrived, until the reader says it handled each
+    /// (`InboundBacklog.handled()`); nil if the transport does not keep it, and then the reader
+    /// is taken to be never behind.
+    var inboundBacklog: InboundBacklog? { get }
 
     // MARK: Lanes (nym-client's connection ids, NYM-CLIENT.md §5.3)
 
@@ -62,6 +66,9 @@ public struct LaneReport: Sendable, Equatable {
 }
 
 extension MixnetTransport {
+    /// No record of arrivals: the reader is taken to be never behind.
+    public var inboundBacklog: InboundBacklog? { nil }
+
     /// No lane reports unless the transport says so.
     public var reportsLaneQueueLengths: Bool { false }
 

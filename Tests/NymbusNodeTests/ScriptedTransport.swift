@@ -29,6 +29,8 @@ final class ScriptedTransport: MixnetTransport {
     let inbound: AsyncStream<ReceivedMessage>
     private let feed: AsyncStream<ReceivedMessage>.Continuation
     let log = SentLog()
+    /// What was injected and the node has not finished handling, as nym-client's connection keeps it.
+    let inboundBacklog: InboundBacklog? = InboundBacklog(capacity: 4096)
 
     init(address: Recipient = .random()) {
         self.address = address
@@ -47,7 +49,10 @@ final class ScriptedTransport: MixnetTransport {
     }
 
     /// Delivers raw bytes to the node.
-    func inject(_ bytes: [UInt8], tag: SenderTag? = nil) { feed.yield(ReceivedMessage(data: bytes, senderTag: tag)) }
+    func inject(_ bytes: [UInt8], tag: SenderTag? = nil) {
+        inboundBacklog?.arrived(at: .now)
+        feed.yield(ReceivedMessage(data: bytes, senderTag: tag))
+    }
     /// Delivers one envelope to the node.
     func inject(_ message: Message, session: SessionID, tag: SenderTag? = nil) {
         inject(Envelope(sessionID: session, message: message).encode(), tag: tag)

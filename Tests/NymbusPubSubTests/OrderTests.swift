@@ -162,6 +162,46 @@ import Testing
 
     /// Two publishers (two broker connections) on one topic are ordered separately: a gap in
     /// one holds nothing of the other's.
+    /// A receiver whose node is behind on what reached it (the message it hands over arrived a
+    /// while ago, and what came after waits in the node's queue): a gap past the hold is not
+    /// skipped while its predecessor may be waiting there; the extension is counted, and the
+    /// predecessor, once handled, comes in order. Caught up, the next gap is skipped after the hold.
+    @Test func aGapWaitsWhileTheNodeIsBehindOnWhatReachedIt() async throws {
+        let clock = TestClock()
+        var configuration = PubSubConfiguration()
+        configuration.heartbeatInterval = nil
+        configuration.orderHold = .milliseconds(200)
+        let network = RecordingNetwork(peers: [1])
+        let publisher = try PubSub(network: network, configuration: configuration, clock: clock.function)
+        let behind = BehindNetwork()
+        let receiver = try PubSub(network: behind, configuration: configuration, clock: clock.function)
+        let topic = Topic.named("behind")
+        let collector = await Collector.start(await receiver.subscribe(topic))
+        for index in 0..<5 { _ = await publisher.publish(batch: [Array("m\(index)".utf8)], to: topic, publisher: 7) }
+        let objects = await network.sent.map(\.bytes)
+        #expect(objects.count == 5)
+        let text = { (deliveries: [Delivery]) in deliveries.map { String(decoding: $0.payload, as: UTF8.self) } }
+        await receiver.handleIncoming(object: objects[0], from: 2)
+        // From here the node falls behind: the oldest message it has not handled arrived now.
+        await behind.setBehindSince(.now)
+        await receiver.handleIncoming(object: objects[2], from: 2)
+        #expect(await receiver.statistics.orderHeld == 1)
+        let extended = await eventually { await receiver.statistics.order.holdsExtended == 1 }
+        #expect(extended)
+        #expect(await receiver.statistics.order.gapsSkipped == 0)
+        #expect(await receiver.statistics.orderHeld == 1)
+        // The predecessor was waiting in the node's queue: in order, nothing skipped or late.
+        await receiver.handleIncoming(object: objects[1], from: 2)
+        #expect(text(await collector.waitFor(3)) == ["m0", "m1", "m2"])
+        // Caught up: a gap is skipped after the hold, as before.
+        await behind.setBehindSince(nil)
+        await receiver.handleIncoming(object: objects[4], from: 2)
+        #expect(text(await collector.waitFor(4)) == ["m0", "m1", "m2", "m4"])
+        let stats = await receiver.statistics
+        #expect(stats.order.gapsSkipped == 1 && stats.order.messagesSkipped == 1 && stats.order.late == 0)
+        #expect(stats.order.holdsExtended == 1 && stats.orderHeld == 0)
+    }
+
     @Test func publishersAreOrderedIndependently() async throws {
         let clock = TestClock()
         var configuration = PubSubConfiguration()
@@ -273,4 +313,19 @@ import Testing
             #expect(throws: PubSubError.self) { try HeldPublishFile.decodeRuns(bad) }
         }
     }
+}
+
+/// A receiving node's network that is behind on what reached it since a given instant (the
+/// message handed over now arrived then; `ObjectNetwork.inboundBacklogAge`). It sends nothing.
+private actor BehindNetwork: ObjectNetwork {
+    typealias Peer = Int
+    private var since: ContinuousClock.Instant?
+
+    func setBehindSince(_ instant: ContinuousClock.Instant?) { since = instant }
+
+    func inboundBacklogAge() async -> Duration? { since.map { .now - $0 } }
+    func send(_ message: TopicMessage, to peers: [Int]) async -> [Int] { [] }
+    func connectedPeers() async -> [Int] { [] }
+    func setMessageHandler(_ handler: @escaping @Sendable (TopicMessage, Int) async -> Void) async {}
+    func penalizeInvalidObject(from peer: Int, reason: String) async {}
 }

@@ -58,6 +58,46 @@ import Testing
         #expect(order.counters.late == 1)
     }
 
+    /// A node behind on what reached it: a gap due by the clock is not skipped while messages
+    /// that arrived before its deadline may still wait to be handled (the predecessor among
+    /// them); the extension is counted once per gap and bounded by `maxHoldExtension`.
+    @Test func aGapWaitsUntilTheNodeHandledWhatArrivedBeforeItsDeadline() {
+        var order = Order()
+        _ = order.receive(0, key: "a", number: 0, bytes: 1, now: 0)
+        #expect(order.receive(2, key: "a", number: 2, bytes: 1, now: 1) == [])
+        #expect(order.nextDeadline == 3)
+        // At 3.5 s the node has handled only what arrived before 2.5 s: 1 may still be waiting.
+        #expect(order.expire(now: 3.5, handledThrough: 2.5) == [])
+        #expect(order.counters.holdsExtended == 1 && order.counters.gapsSkipped == 0)
+        #expect(order.expire(now: 4, handledThrough: 2.9) == [])
+        #expect(order.counters.holdsExtended == 1)  // the same gap, counted once
+        // 1 was in the node's queue: it fills the gap, in order, nothing skipped or late.
+        #expect(order.receive(1, key: "a", number: 1, bytes: 1, now: 2.95) == [1, 2])
+        #expect(order.counters.gapsSkipped == 0 && order.counters.late == 0 && order.heldCount == 0)
+        // The next gap: once the node has handled everything before the deadline, it is skipped.
+        #expect(order.receive(4, key: "a", number: 4, bytes: 1, now: 5) == [])
+        #expect(order.expire(now: 7.5, handledThrough: 6.5) == [])
+        #expect(order.counters.holdsExtended == 2)
+        #expect(order.expire(now: 7.6, handledThrough: 7) == [4])
+        #expect(order.counters.gapsSkipped == 1 && order.counters.messagesSkipped == 1)
+        // A handled-through time later than now counts as now.
+        #expect(order.receive(6, key: "a", number: 6, bytes: 1, now: 8) == [])
+        #expect(order.expire(now: 9.9, handledThrough: 20) == [])
+        #expect(order.expire(now: 10, handledThrough: 20) == [6])
+        #expect(order.counters.holdsExtended == 2 && order.counters.gapsSkipped == 2)
+    }
+
+    /// A node that never catches up still skips: at most `maxHoldExtension` past the deadline.
+    @Test func theExtensionIsBounded() {
+        var order = Order(limits: PublisherOrderLimits(maxHold: 2, maxHoldExtension: 5))
+        _ = order.receive(0, key: "a", number: 0, bytes: 1, now: 0)
+        #expect(order.receive(2, key: "a", number: 2, bytes: 1, now: 1) == [])
+        #expect(order.expire(now: 7.9, handledThrough: 1) == [])
+        #expect(order.counters.holdsExtended == 1 && order.heldCount == 1)
+        #expect(order.expire(now: 8, handledThrough: 1) == [2])
+        #expect(order.counters.gapsSkipped == 1 && order.counters.holdsExtended == 1)
+    }
+
     @Test func aDuplicateOfAHeldNumberIsDroppedAndCounted() {
         var order = Order()
         _ = order.receive(0, key: "a", number: 0, bytes: 1, now: 0)
