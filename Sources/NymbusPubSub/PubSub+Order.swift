@@ -61,12 +61,13 @@ extension PubSub {
     }
 
     /// Copies the buffer's counters into the statistics and keeps a timer for its next deadline
-    /// (in arrival time: while the node is behind by `now − handledThrough`, as much later).
+    /// (in arrival time: while the node is behind by `now − handledThrough`, as much later, and
+    /// at least 50 ms on, so a node stuck on one message is not asked again and again).
     private func orderChanged(handledThrough: Double? = nil) {
         stats.order = publisherOrder.counters
         stats.orderHeld = publisherOrder.heldCount
         guard orderTimer == nil, let deadline = publisherOrder.nextDeadline else { return }
-        let wait = max(0, deadline - (handledThrough ?? monotonicClock()))
+        let wait = max(handledThrough == nil ? 0 : 0.05, deadline - (handledThrough ?? monotonicClock()))
         orderTimer = Task { [weak self] in
             try? await Task.sleep(for: .seconds(wait))
             guard !Task.isCancelled else { return }
