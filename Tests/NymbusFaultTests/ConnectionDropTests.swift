@@ -122,6 +122,10 @@ import Testing
         let payloads = (0..<300).map { "object-\($0)" }
         var random = SeededRandom()
         let pauses = (0..<12).map { _ in Int.random(in: 150...300, using: &random) }
+        // When each phase ended: alone the test takes ~7 s, inside a loaded suite up to 110 s.
+        let start = ContinuousClock.now
+        var phases: [String] = []
+        func phase(_ name: String) { phases.append("\(name) \((ContinuousClock.now - start).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))") }
         let breaker = Task {
             for pause in pauses {
                 try? await Task.sleep(for: .milliseconds(pause))
@@ -132,7 +136,9 @@ import Testing
             try await net.pubsub(0).publish(Array(payload.utf8), to: topic)
             try await Task.sleep(for: .milliseconds(20))
         }
+        phase("published")
         await breaker.value
+        phase("breaks done")
         let marker = ["marker"]
         try await net.pubsub(0).publish(Array("marker".utf8), to: topic)
         var markerArrived = true
@@ -150,7 +156,9 @@ import Testing
                 "publisher breaks, marker missing: nym-client connection connected \(await t.isConnected), reconnects \(await t.reconnectCount), queued \(await t.queuedMessageCount), resent \(await t.resentCount); endpoint 0 attached at the mixnet \(await net.mixnet.isAttached(0)); node 0 peers \(await net.node(0).peers().count), send failures \(s.sendFailures), dropped queue full \(s.messagesDroppedQueueFull), refused link full \(s.objectsRefusedLinkFull); topic layer \(await net.pubsub(0).statistics)"
             )
         }
+        phase("marker")
         await net.settle()  // stragglers and duplicates would have arrived by now
+        phase("settled")
         // An object one subscriber got and another lacks is repaired by an announcement: on an
         // eager link that comes every 8 heartbeats (spec/pubsub.md §15 rule 7), and at this low
         // rate every link may be eager (rule 9). Wait for repair, not for a fixed time.
@@ -160,6 +168,7 @@ import Testing
             return sets.allSatisfy { $0 == sets[0] }
         }
 
+        phase("repaired")
         var delivered: [Set<String>] = []
         for (index, log) in logs.enumerated() {
             let got = await log.payloads
@@ -170,7 +179,9 @@ import Testing
         let missing = payloads.filter { !delivered[0].contains($0) }
         // Frames in flight when the socket breaks are sent again after reconnecting (resendWindow).
         #expect(missing.isEmpty, "lost \(missing.count) of \(payloads.count): \(missing)")
-        print("publisher breaks: \(await net.transport(0).reconnectCount) reconnects, lost \(missing.count) of \(payloads.count)")
+        print(
+            "publisher breaks: \(await net.transport(0).reconnectCount) reconnects, lost \(missing.count) of \(payloads.count); "
+                + "\(phases.joined(separator: ", ")); node 0 lane answers lost \(await net.node(0).statistics.laneAnswersLost)")
         await net.shutdown()
     }
 }
