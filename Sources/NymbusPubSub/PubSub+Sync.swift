@@ -220,7 +220,7 @@ extension PubSub where Network: SyncNetwork {
             sync.stats.unsolicited += 1
             return
         }
-        sync.answered(id)
+        sync.answered(id, now: now)
         guard object.timestamp >= archive.oldestAcceptable(now: now) else {
             sync.stats.tooOld += 1
             return

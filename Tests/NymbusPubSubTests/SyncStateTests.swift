@@ -55,6 +55,27 @@ struct SyncStateTests {
         #expect(state.wantedCount == 0 && state.stats.gaveUp == 2)
     }
 
+    /// A long request is not asked again while its peer keeps answering: the timeout counts from
+    /// the peer's last answer.
+    @Test func aPeerThatKeepsAnsweringIsNotAskedAgain() {
+        var state = SyncState<Int>(settings: SyncSettings())
+        let wanted = Self.ids(3)
+        state.need(wanted, from: 1) { _ in false }
+        #expect(state.asks(for: 1, now: 0, perMessage: 100).joined().count == 3)
+        state.answered(wanted[0], now: 8)
+        #expect(state.retry(now: 12, peers: [1]).isEmpty)
+        #expect(state.asks(for: 1, now: 12, perMessage: 100).isEmpty)
+        state.answered(wanted[1], now: 17)
+        #expect(state.retry(now: 26, peers: [1]).isEmpty)
+        // Silent for 10 s: the last id is asked again, from the same peer.
+        #expect(state.retry(now: 27, peers: [1]) == [1])
+        #expect(state.asks(for: 1, now: 27, perMessage: 100) == [[wanted[2]]])
+        #expect(state.wantedCount == 1 && state.stats.gaveUp == 0)
+        // A peer that left and came back starts with no answers counted.
+        state.peerGone(1)
+        #expect(state.retry(now: 37, peers: [1]) == [1])
+    }
+
     @Test func knownIdsAreNeverAsked() {
         var state = SyncState<Int>(settings: SyncSettings())
         let wanted = Self.ids(4)
