@@ -52,6 +52,7 @@ enum DaemonCommands {
             let seen = await pubsub.seenCacheUsage
             let linkModes = await pubsub.linkModes()
             let eagerTarget = await pubsub.eagerLinkTarget
+            let homeStripe = await pubsub.homeStripe
             let address = await node.advertisedAddress
             let queues = await node.sendQueues
             let brokerStats = await broker?.stats()
@@ -110,6 +111,8 @@ enum DaemonCommands {
                 "tree-late-pushes": .integer(Int64(topics.latePushes)),
                 "tree-eager-target": .integer(Int64(eagerTarget)),
                 "tree-spare-grafts": .integer(Int64(topics.spareGrafts)),
+                "tree-leaf-shed": .integer(Int64(topics.leafShed)),
+                "tree-home-stripe": .integer(Int64(homeStripe)),
                 "order-held": .integer(Int64(topics.orderHeld)),
                 "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),
                 "order-messages-skipped": .integer(Int64(topics.order.messagesSkipped)),

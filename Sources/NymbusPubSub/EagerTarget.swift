@@ -58,14 +58,22 @@ struct EagerTarget: Sendable, Equatable {
     /// Eager links above which a node sheds links: the target, with one link of slack while the
     /// target is above the floor (so a target that moves by one with the noise of the rate does
     /// not graft and prune the same link again and again).
-    var pruneAbove: Int {
-        let target = self.target
-        return target > floor ? min(ceiling, target + 1) : target
-    }
+    var pruneAbove: Int { pruneAbove(floor: floor) }
 
     /// Eager links to keep now: one link brings each object in, every other eager link takes a
     /// copy out, so `1 + budget / rate` links spend the budget; within `floor…ceiling`.
-    var target: Int {
+    var target: Int { target(floor: floor) }
+
+    /// `pruneAbove` in a tree whose floor is `floor` (a stripe this node is a leaf of keeps a
+    /// lower floor than its home stripe).
+    func pruneAbove(floor: Int) -> Int {
+        let target = self.target(floor: floor)
+        return target > floor ? min(ceiling, target + 1) : target
+    }
+
+    /// `target` in a tree whose floor is `floor`. The same `1 + budget / rate` holds in every
+    /// stripe: an extra link in one of S stripes costs rate / S, and one in each costs `rate`.
+    func target(floor: Int) -> Int {
         guard budget > 0 else { return floor }
         guard let rate, rate > 0 else { return ceiling }
         let affordable = 1 + budget / rate

@@ -37,6 +37,10 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
 
     /// Lower-case hex.
     public var description: String { Hex.encode(bytes) }
+
+    /// The dissemination stripe the object belongs to among `count` (spec/pubsub.md §15): its
+    /// first byte modulo `count`. The id is a hash, so the stripes share the objects evenly.
+    public func stripe(among count: Int) -> Int { count > 1 ? Int(w0 >> 56) % count : 0 }
 }
 
 /// A topic's identity on the wire: its membership Ed25519 public key (32 bytes).

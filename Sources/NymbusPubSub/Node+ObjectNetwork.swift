@@ -65,8 +65,8 @@ extension TopicMessage {
         case .object(let bytes): .object(bytes)
         case .inv(let ids): .inv(ids.map(\.inventoryID))
         case .getdata(let ids): .getdata(ids.map(\.inventoryID))
-        case .prune: .prune
-        case .graft(let ids): .graft(ids.map(\.inventoryID))
+        case .prune(let stripes): .prune(stripes)
+        case .graft(let stripes, let ids): .graft(stripes, ids.map(\.inventoryID))
         }
     }
 
@@ -77,8 +77,8 @@ extension TopicMessage {
         case .object(let bytes): self = .object(bytes)
         case .inv(let ids): self = .inv(ids.map(MessageID.init(inventoryID:)))
         case .getdata(let ids): self = .getdata(ids.map(MessageID.init(inventoryID:)))
-        case .prune: self = .prune
-        case .graft(let ids): self = .graft(ids.map(MessageID.init(inventoryID:)))
+        case .prune(let stripes): self = .prune(stripes)
+        case .graft(let stripes, let ids): self = .graft(stripes, ids.map(MessageID.init(inventoryID:)))
         case .syncRanges, .syncGet, .syncObject: return nil
         case .version, .verack, .ping, .pong, .getaddr, .addr, .reject, .bye, .custom: return nil
         }

@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusWire
 
 /// Gossip repair on the topic layer: the heartbeat, links coming and going, and `inv`/`getdata`
 /// from peers. The rules are in `GossipRepair`; this carries out what it returns.
@@ -30,16 +31,17 @@ extension PubSub {
     public func heartbeat() async {
         let peers = await network.connectedPeers()
         if configuration.dissemination == .tree {
-            repair.pushLagBeat(pushed: tree.pushedThisBeat)
+            repair.pushLagBeat(pushed: trees.pushedThisBeat)
             repair.requestDelay = await graftDelay()
-            self.tree.keepOnly(Set(peers))
+            trees.keepOnly(Set(peers))
         }
-        let tree = self.tree
+        let trees = self.trees
         // Tree: a lazy link is announced to often by the end that accepted it and now and then
         // (as an eager link) by the end that dialed it; both ends would otherwise announce the
-        // same ids to each other (spec/pubsub.md §15 rule 7).
+        // same ids to each other (spec/pubsub.md §15 rule 7). A link lazy in any stripe counts
+        // as lazy: some of the objects it is announced cross it only as ids.
         let dialed = configuration.dissemination == .tree ? await network.dialedPeers() : []
-        let often = { (peer: Network.Peer) in !tree.isEager(peer) && !dialed.contains(peer) }
+        let often = { (peer: Network.Peer) in !trees.isEagerInAll(peer) && !dialed.contains(peer) }
         let oftenLinks = peers.filter(often).count
         let lazyEvery =
             configuration.dissemination == .tree
@@ -56,54 +58,90 @@ extension PubSub {
         if !peers.isEmpty, pendingPublishes > 0 { await flushPending() }
     }
 
-    /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval. Above the target
-    /// (with its slack, `EagerTarget.pruneAbove`) the node prunes at once the links that rule 3
-    /// would prune at a lower target (their last 3 copies or more were all duplicates), those
-    /// that brought the fewest first copies lately first, so a rising load sheds the extra links
-    /// within a heartbeat or two. Below the target it
-    /// grafts one lazy visible link that it pruned itself (one per heartbeat, so the tree grows
-    /// gently; a link the peer pruned is the peer's to graft back). Eager links that closed are
-    /// replaced at once.
+    /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval, then
+    /// follows the target in each stripe (`followEagerTarget(in:…)`).
     func followEagerTarget(peers: [Network.Peer]) async {
         // Per heartbeat interval, not per clock reading: a manual heartbeat is one interval too.
         let interval = configuration.heartbeatInterval ?? .seconds(1)
         eagerTarget.measure(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
-        let target = eagerTarget.target
         // Links to hidden peers are shed like any other, but never grafted here: each copy pushed
         // to a hidden peer costs it a reply SURB, so only the hidden end grafts them.
         let hidden = await network.hiddenPeers()
         let visible = peers.filter { !hidden.contains($0) }
-        let eager = peers.count(where: { tree.isEager($0) })
-        tree.beat(connected: peers)
-        if eagerTarget.budget > 0, eager > eagerTarget.pruneAbove {
-            for peer in tree.leastUsefulEagerLinks(among: peers).prefix(eager - target) {
-                tree.prune(peer)
-                if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
+        let hiddenNode = await network.isHidden()
+        for stripe in trees.stripes {
+            await followEagerTarget(in: stripe, peers: peers, visible: visible, hiddenNode: hiddenNode)
+        }
+    }
+
+    /// Rule 9 in one stripe. Above the target (with its slack, `EagerTarget.pruneAbove`) the node
+    /// prunes at once the links that rule 3 would prune at a lower target (their last 3 copies
+    /// or more were all duplicates), those that brought the fewest first copies lately first,
+    /// so a rising load sheds the extra links within a heartbeat or two. Below the target it
+    /// grafts one lazy visible link that it pruned itself (one per heartbeat, so the tree grows
+    /// gently; a link the peer pruned is the peer's to graft back). Eager links that closed are
+    /// replaced at once.
+    private func followEagerTarget(in stripe: Int, peers: [Network.Peer], visible: [Network.Peer], hiddenNode: Bool) async {
+        let floor = trees.floor(
+            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hiddenNode)
+        let target = eagerTarget.target(floor: floor)
+        let mask = StripeMask(stripe: stripe)
+        let eager = peers.count(where: { trees.isEager($0, in: stripe) })
+        trees[stripe].beat(connected: peers)
+        let isLeaf = trees.count > 1 && (stripe != trees.home || hiddenNode)
+        if (eagerTarget.budget > 0 || isLeaf), eager > eagerTarget.pruneAbove(floor: floor) {
+            var shed = Array(trees[stripe].leastUsefulEagerLinks(among: peers).prefix(eager - target))
+            if isLeaf, configuration.leafShedsChildren, shed.count < eager - target {
+                // A leaf keeps the links that bring its objects in and forwards over none: the
+                // links that brought nothing lately are its children, and they go too, to find a
+                // parent interior in this stripe (SplitStream's push-down).
+                let children = trees[stripe].idleEagerLinks(among: peers).filter { !shed.contains($0) }
+                    .prefix(eager - target - shed.count)
+                shed += children
+                stats.leafShed += children.count
+            }
+            for peer in shed {
+                trees[stripe].prune(peer)
+                if await network.send(.prune(mask), to: peer) { stats.pruneSent += 1 }
             }
             return
         }
-        let hiddenNode = await network.isHidden()
-        if eagerLinksLost > 0 {
+        if eager == 0, floor > 0, !peers.isEmpty {
+            // Cut off from this stripe's tree (its last eager links were pruned from the other
+            // end): graft one at once, rather than fetch every object until missing ones show
+            // the tree broke (rule 6). Links this node pruned itself first, visible ones first.
+            trees.eagerLinksLost[stripe] = 0
+            let ranked = [visible, peers.filter { !visible.contains($0) }].flatMap { group in
+                group.filter { !trees[stripe].prunedByPeer.contains($0) }.shuffled()
+                    + group.filter { trees[stripe].prunedByPeer.contains($0) }.shuffled()
+            }
+            if let peer = ranked.first {
+                trees[stripe].grafted(peer)
+                if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
+            }
+            return
+        }
+        if trees.eagerLinksLost[stripe] > 0 {
             // Eager links closed (a peer left): as HyParView promotes a passive peer, graft lazy
             // links in their place at once, up to the target (a hidden node's is the floor),
             // rather than wait for missing objects to show the tree broke (rule 6).
-            let lost = eagerLinksLost
-            eagerLinksLost = 0
-            let wanted = min(lost, (hiddenNode ? configuration.keepEagerLinks : target) - eager)
-            let lazy = visible.filter { !tree.isEager($0) }
-            let preferred = lazy.filter { !tree.prunedByPeer.contains($0) }.shuffled()
-            for peer in (preferred + lazy.filter { tree.prunedByPeer.contains($0) }.shuffled()).prefix(max(0, wanted)) {
-                tree.grafted(peer)
-                if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
+            let lost = trees.eagerLinksLost[stripe]
+            trees.eagerLinksLost[stripe] = 0
+            let wanted = min(lost, (hiddenNode ? floor : target) - eager)
+            let lazy = visible.filter { !trees.isEager($0, in: stripe) }
+            let preferred = lazy.filter { !trees[stripe].prunedByPeer.contains($0) }.shuffled()
+            for peer in (preferred + lazy.filter { trees[stripe].prunedByPeer.contains($0) }.shuffled()).prefix(max(0, wanted)) {
+                trees[stripe].grafted(peer)
+                if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
             }
             return
         }
-        guard target > configuration.keepEagerLinks, eager < target, !hiddenNode else { return }
+        guard target > floor, eager < target, !hiddenNode else { return }
         // Only links this node pruned: a peer that pruned one is above its own target.
-        let candidates = visible.filter { !tree.isEager($0) && !tree.prunedByPeer.contains($0) }
+        let candidates = visible.filter { !trees.isEager($0, in: stripe) && !trees[stripe].prunedByPeer.contains($0) }
         guard let peer = candidates.randomElement() else { return }
-        tree.grafted(peer)
-        guard await network.send(.graft([]), to: peer) else { return }
+        trees[stripe].grafted(peer)
+        guard await network.send(.graft(mask, []), to: peer) else { return }
         stats.graftSent += 1
         stats.spareGrafts += 1
     }
@@ -131,8 +169,8 @@ extension PubSub {
     /// heartbeat also notices peers that are gone.)
     public func peerDisconnected(_ peer: Network.Peer) {
         repair.peerDisconnected(peer)
-        if configuration.dissemination == .tree, tree.isEager(peer) { eagerLinksLost += 1 }
-        tree.unlinked(peer)
+        guard configuration.dissemination == .tree else { return }
+        trees.unlinked(peer)
     }
 
     /// Handles a topic message from `peer`: an `object` goes through the receive path, an `inv`
@@ -151,12 +189,12 @@ extension PubSub {
             await serve(repair.receivedGetdata(ids, from: peer), to: peer)
         case .object(let bytes):
             await handleIncoming(object: bytes, from: peer)
-        case .prune:
+        case .prune(let stripes):
             stats.pruneReceived += 1
-            tree.pruned(by: peer)
-        case .graft(let ids):
+            trees.pruned(by: peer, in: stripes)
+        case .graft(let stripes, let ids):
             stats.graftReceived += 1
-            tree.grafted(peer)
+            trees.grafted(peer, in: stripes)
             await serve(repair.receivedGetdata(ids, from: peer), to: peer)
         }
     }
@@ -174,14 +212,16 @@ extension PubSub {
 
     /// How long an id announced over a lazy link waits for its pushed copy, in whole seconds (the
     /// repair clock's unit) within 1 s…`requestTimeout`: the measured lag of pushes behind
-    /// announcements (`PushLag`) once there is one, else the links' median retransmission timeout,
-    /// else `graftTimeout`.
+    /// announcements (`PushLag`) once there is one, else the links' median retransmission timeout
+    /// (shrunk by heartbeats whose pushes all beat their announcements, `PushLag.shrunk`), else
+    /// `graftTimeout`.
     func graftDelay() async -> Int64 {
         let milliseconds: Double
         if let lag = repair.pushLag.timeoutMilliseconds {
             milliseconds = lag
         } else if let timeout = await network.roundTripTimeout() {
-            milliseconds = Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15
+            milliseconds = repair.pushLag.shrunk(
+                Double(timeout.components.seconds) * 1000 + Double(timeout.components.attoseconds) / 1e15, floor: 1000)
         } else {
             return configuration.graftTimeout.wholeSeconds
         }
@@ -199,14 +239,25 @@ extension PubSub {
         return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
-    /// Connected links that objects are pushed over (eager) and that only hear ids (lazy); with
-    /// `flood`, every link is eager.
+    /// Connected links that objects are pushed over in some stripe (eager) and that only hear
+    /// ids (lazy in every stripe); with `flood`, every link is eager.
     public func linkModes() async -> (eager: Int, lazy: Int) {
         let peers = await network.connectedPeers()
         guard configuration.dissemination == .tree else { return (peers.count, 0) }
-        let lazy = peers.filter { !tree.isEager($0) }.count
+        let lazy = peers.filter { !trees.isEagerInAny($0) }.count
         return (peers.count - lazy, lazy)
     }
+
+    /// Connected eager links in each stripe (index `i` is stripe `i`); with `flood`, every link
+    /// in one entry.
+    public func eagerLinksPerStripe() async -> [Int] {
+        let peers = await network.connectedPeers()
+        guard configuration.dissemination == .tree else { return [peers.count] }
+        return trees.stripes.map { stripe in peers.count(where: { trees.isEager($0, in: stripe) }) }
+    }
+
+    /// The stripe this node is interior in (spec/pubsub.md §15).
+    public var homeStripe: Int { trees.home }
 
     /// Objects in the repair cache and their bytes.
     public var messageCacheUsage: (count: Int, bytes: Int) { (repair.cache.count, repair.cache.totalBytes) }
@@ -226,16 +277,15 @@ extension PubSub {
 
     private func sendRepair(_ message: TopicMessage, to peer: Network.Peer) async {
         var message = message
-        if configuration.dissemination == .tree, case .getdata(let ids) = message, !tree.isEager(peer),
-            case let (now, window) = (Self.monotonicMillis(), slowWindowMillis),
-            (ids.count > 1 && !tree.isSlow(nowMillis: now, windowMillis: window))
-                || tree.looksBroken(nowMillis: now, windowMillis: window)
-        {
-            // Announced ids that did not arrive in time, and the tree above this node looks broken
-            // (several missing at once, or most of the last few fetched) rather than slow (no late
-            // push lately): the announcer's link turns eager, and the request rides on the `graft`.
-            message = .graft(ids)
-            tree.grafted(peer)
+        if configuration.dissemination == .tree, case .getdata(let ids) = message {
+            let graft = graftStripes(for: ids, from: peer)
+            if !graft.isEmpty {
+                // Announced ids that did not arrive in time, and the tree of their stripe above
+                // this node looks broken rather than slow: the announcer's link turns eager
+                // there, and the request rides on the `graft`.
+                message = .graft(graft, ids)
+                trees.grafted(peer, in: graft)
+            }
         }
         guard await network.send(message, to: peer) else { return }
         switch message {
@@ -245,7 +295,7 @@ extension PubSub {
         case .getdata(let ids):
             stats.getdataSent += 1
             stats.getdataIdsSent += ids.count
-        case .graft(let ids):
+        case .graft(_, let ids):
             stats.graftSent += 1
             stats.getdataIdsSent += ids.count
         case .object:
@@ -253,6 +303,27 @@ extension PubSub {
         case .prune:
             stats.pruneSent += 1
         }
+    }
+}
+
+extension PubSub {
+    /// The stripes in which a request for `ids` to `peer` becomes a `graft` (rule 6): those of
+    /// the ids whose link to `peer` is lazy and whose tree above this node looks broken (several
+    /// of its ids missing at once while no push came late, or most of its last arrivals
+    /// fetched) rather than slow.
+    func graftStripes(for ids: [MessageID], from peer: Network.Peer) -> StripeMask {
+        var missing = Array(repeating: 0, count: trees.count)
+        for id in ids { missing[trees.stripe(of: id)] += 1 }
+        let (now, window) = (Self.monotonicMillis(), slowWindowMillis)
+        var mask: StripeMask = []
+        for stripe in trees.stripes where missing[stripe] > 0 && !trees.isEager(peer, in: stripe) {
+            let tree = trees[stripe]
+            guard (missing[stripe] > 1 && !tree.isSlow(nowMillis: now, windowMillis: window))
+                || tree.looksBroken(nowMillis: now, windowMillis: window)
+            else { continue }
+            mask.insert(StripeMask(stripe: stripe))
+        }
+        return mask
     }
 }
 

@@ -71,12 +71,10 @@ public actor PubSub<Network: ObjectNetwork> {
     /// Gossip repair state (`PubSub+Repair.swift`).
     var repair: GossipRepair<Network.Peer>
     var repairStarted = false
-    /// Eager and lazy links (`dissemination == .tree`).
-    var tree: PushTree<Network.Peer>
+    /// Eager and lazy links, per stripe (`dissemination == .tree`).
+    var trees: StripedTrees<Network.Peer>
     /// How many eager links the tree keeps at the load measured (`dissemination == .tree`).
     var eagerTarget: EagerTarget
-    /// Eager links that closed since the last heartbeat: each is replaced by a lazy one then.
-    var eagerLinksLost = 0
     var heartbeatTask: Task<Void, Never>?
     /// Received messages put back in their publishers' order (`PubSub+Order.swift`).
     var publisherOrder: PublisherOrder<OrderKey, OrderedEntry>
@@ -117,7 +115,10 @@ public actor PubSub<Network: ObjectNetwork> {
         self.authorKeys = try AuthorKeys(secret: configuration.authorSecret)
         self.router = ObjectRouter(configuration: configuration)
         self.repair = GossipRepair(configuration: configuration)
-        self.tree = PushTree(pruneAfter: configuration.pruneAfterDuplicates)
+        self.trees = StripedTrees(
+            stripes: configuration.treeStripes,
+            home: configuration.homeStripe ?? Int.random(in: 0..<configuration.treeStripes),
+            pruneAfter: configuration.pruneAfterDuplicates)
         self.eagerTarget = EagerTarget(
             floor: configuration.keepEagerLinks, ceiling: configuration.maxEagerLinks,
             budget: configuration.spareSendBudget)
@@ -329,7 +330,7 @@ public actor PubSub<Network: ObjectNetwork> {
         await flushPending()
         // The links' queues bound what this node has in flight: wait for room, never drop.
         if pending.isEmpty { await network.waitForSendRoom() }
-        var sent = pending.isEmpty ? await push(bytes, from: nil) : 0
+        var sent = pending.isEmpty ? await push(bytes, id: id, from: nil) : 0
         if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
         if sent == 0 {
             while !closing, pending.count >= configuration.maxQueuedObjects
@@ -345,7 +346,7 @@ public actor PubSub<Network: ObjectNetwork> {
             }
             // A peer may have linked while this waited: send now rather than hold.
             if pending.isEmpty, !closing {
-                sent = await push(bytes, from: nil)
+                sent = await push(bytes, id: id, from: nil)
                 if sent > 0 { cacheOwn(id, bytes: bytes, now: now) }
             }
         }
@@ -503,7 +504,7 @@ public actor PubSub<Network: ObjectNetwork> {
                 stats.resealed += 1
                 saveHeldLogging()
             }
-            let sent = await push(item.bytes, from: nil)
+            let sent = await push(item.bytes, id: item.object.messageID, from: nil)
             guard sent > 0 else { return }
             cacheOwn(item.object.messageID, bytes: item.bytes, now: now)
             // Other work may have run while sending; only this loop removes entries, so the
@@ -540,12 +541,14 @@ public actor PubSub<Network: ObjectNetwork> {
             let late = repair.duplicate(id, from: peer, nowMillis: Self.monotonicMillis())
             logger.debug("object dropped", metadata: ["reason": "duplicate", "detail": "\(id)"])
             guard configuration.dissemination == .tree else { return }
+            let stripe = trees.stripe(of: id)
             if late {
                 stats.latePushes += 1
-                tree.latePush(atMillis: Self.monotonicMillis())
-            } else if await pruneOnDuplicate(from: peer) {
-                // A copy pushed over an eager link that another path beat: the link turns lazy.
-                if await network.send(.prune, to: peer) { stats.pruneSent += 1 }
+                trees[stripe].latePush(atMillis: Self.monotonicMillis())
+            } else if await pruneOnDuplicate(from: peer, in: stripe) {
+                // A copy pushed over an eager link that another path beat: the link turns lazy
+                // in the object's stripe.
+                if await network.send(.prune(StripeMask(stripe: stripe)), to: peer) { stats.pruneSent += 1 }
             }
         case .drop(let reason, let penalize, let detail):
             count(reason)
@@ -561,13 +564,13 @@ public actor PubSub<Network: ObjectNetwork> {
             // serves the same bytes.
             let fetched = repair.accepted(id, bytes: bytes, from: peer, now: now, nowMillis: Self.monotonicMillis())
             if fetched { stats.repairedObjects += 1 }
-            if configuration.dissemination == .tree { tree.firstCopy(from: peer, fetched: fetched) }
+            if configuration.dissemination == .tree { trees[id: id].firstCopy(from: peer, fetched: fetched) }
             // Forward first: members and non-members then behave the same on the wire. With the
             // tree, not to peers that announced it (a fetched object's announcers, above all a new
             // link's history: a joining node would otherwise push back every object it catches
             // up on). Flooding keeps its 2E − (N − 1) copies: the baseline.
             let known = configuration.dissemination == .tree ? repair.knownBy(id) : []
-            let sent = await push(bytes, from: peer, skipping: known)
+            let sent = await push(bytes, id: id, from: peer, skipping: known)
             stats.transmissions += sent
             if sent > 0 { stats.forwarded += 1 }
             await deliverAccepted(object, id: id, now: now)
@@ -597,21 +600,29 @@ public actor PubSub<Network: ObjectNetwork> {
         }
     }
 
-    /// Whether a duplicate from `peer` prunes its link (`PushTree.duplicate`), keeping at least
-    /// `keepEagerLinks` eager links, and as many as the spare send budget pays for
-    /// (`EagerTarget`, rule 9) unless this node is hidden. A hidden peer's link is pruned like any
-    /// other: its copies here are duplicates, and each copy this node pushes to it costs it a
-    /// reply SURB.
+    /// Whether a duplicate from `peer` in `stripe` prunes its link there (`PushTree.duplicate`),
+    /// keeping at least the stripe's floor of eager links (`StripedTrees.floor`), and as many as
+    /// the spare send budget pays for (`EagerTarget`, rule 9) unless this node is hidden. A
+    /// hidden peer's link is pruned like any other: its copies here are duplicates, and each copy
+    /// this node pushes to it costs it a reply SURB.
     /// The links are counted only when this duplicate would complete a run: most duplicates
     /// cost no call to the network.
-    private func pruneOnDuplicate(from peer: Network.Peer) async -> Bool {
-        guard configuration.keepEagerLinks > 0 || eagerTarget.budget > 0, tree.completesRun(from: peer) else {
-            return tree.duplicate(from: peer)
+    private func pruneOnDuplicate(from peer: Network.Peer, in stripe: Int) async -> Bool {
+        let floor = await eagerFloor(of: stripe)
+        guard floor > 0 || eagerTarget.budget > 0, trees[stripe].completesRun(from: peer) else {
+            return trees[stripe].duplicate(from: peer)
         }
-        let eager = await network.connectedPeers().filter { tree.isEager($0) }.count
-        let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove
-        return tree.duplicate(
-            from: peer, eagerLinks: eager, keepEager: configuration.keepEagerLinks, spareEager: spare)
+        let eager = await network.connectedPeers().filter { trees.isEager($0, in: stripe) }.count
+        let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove(floor: floor)
+        return trees[stripe].duplicate(from: peer, eagerLinks: eager, keepEager: floor, spareEager: spare)
+    }
+
+    /// Eager links this node keeps in `stripe` however high the load: `keepEagerLinks` in its
+    /// home stripe, `leafEagerLinks` in the others and, for a hidden node, in all.
+    func eagerFloor(of stripe: Int) async -> Int {
+        trees.floor(
+            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks,
+            hidden: await network.isHidden())
     }
 
     /// Counts a new object (published, or accepted to relay) towards the load the eager target
@@ -621,22 +632,23 @@ public actor PubSub<Network: ObjectNetwork> {
         eagerTarget.arrived(packets: NymPacketSizes.sendPackets(dataCount: Envelope.headerLength + bytes.count))
     }
 
-    /// Sends an object on its way: to every peer but `sender` and the peers `known` to have it
-    /// (flood), or to the eager links among them (tree). A node of its own publish with every
-    /// link lazy grafts one, so its object is pushed rather than only announced. Returns how
-    /// many links took it.
-    func push(_ bytes: [UInt8], from sender: Network.Peer?, skipping known: Set<Network.Peer> = []) async -> Int {
+    /// Sends the object `id` on its way: to every peer but `sender` and the peers `known` to have
+    /// it (flood), or to the eager links among them in its stripe (tree). A node of its own
+    /// publish with every link of that stripe lazy grafts one, so its object is pushed rather
+    /// than only announced. Returns how many links took it.
+    func push(_ bytes: [UInt8], id: MessageID, from sender: Network.Peer?, skipping known: Set<Network.Peer> = []) async -> Int {
         countNewObject(bytes)
+        let stripe = trees.stripe(of: id)
         var excluded: Set<Network.Peer> = known
         if let sender { excluded.insert(sender) }
-        if configuration.dissemination == .tree { excluded.formUnion(tree.lazy) }
+        if configuration.dissemination == .tree { excluded.formUnion(trees[stripe].lazy) }
         let took = await network.send(.object(bytes), toAllExcept: excluded).count
         guard took == 0, sender == nil, configuration.dissemination == .tree else { return took }
         // Nothing took this node's own object: if that is because every link is lazy, graft one.
         let connected = await network.connectedPeers()
-        guard !connected.contains(where: { tree.isEager($0) }), let peer = connected.randomElement() else { return 0 }
-        tree.grafted(peer)
-        if await network.send(.graft([]), to: peer) { stats.graftSent += 1 }
+        guard !connected.contains(where: { trees.isEager($0, in: stripe) }), let peer = connected.randomElement() else { return 0 }
+        trees[stripe].grafted(peer)
+        if await network.send(.graft(StripeMask(stripe: stripe), []), to: peer) { stats.graftSent += 1 }
         return await network.send(.object(bytes), to: [peer]).count
     }
 

@@ -42,6 +42,24 @@ public struct PubSubConfiguration: Sendable {
     /// Default 16, a third of nym-client's stream: 8 eager links up to ~2 objects/s, the floor
     /// from 8 objects/s.
     public var spareSendBudget: Double = 16
+    /// With `tree`, how many stripes objects are split into by id, each spread over a tree of
+    /// its own (SplitStream; spec/pubsub.md §15). Each node is interior (keeps `keepEagerLinks`)
+    /// in one stripe, its home stripe, and a leaf (keeps `leafEagerLinks`) in the others, so
+    /// the copies a node forwards are spread over every node instead of a tree's branching
+    /// nodes. Every node of an overlay must use the same count. Default 1, one tree: two were
+    /// measured (spec/pubsub.md §12) and did not yet sustain 25 objects/s reliably, while their
+    /// thinner leaf trees cost latency at low load.
+    public var treeStripes: Int = 1
+    /// With `tree`, eager links a node keeps in the stripes it is a leaf of (and a hidden node
+    /// in all): the one that brings the objects in. Never more than `keepEagerLinks`. Default 1.
+    public var leafEagerLinks: Int = 1
+    /// With `tree` and stripes, whether a leaf of a stripe prunes its idle eager links (its
+    /// children) when the load leaves no spare budget, so that they find a parent interior in
+    /// that stripe (spec/pubsub.md §15 rule 11). Default true.
+    public var leafShedsChildren = true
+    /// With `tree`, the stripe this node is interior in; nil picks one at random when the
+    /// topic layer starts (SplitStream's node ids do the same).
+    public var homeStripe: Int? = nil
     /// With `tree`, eager links at most however low the load (rule 9). Default 8, Bitcoin's
     /// outbound count: at low load the tree pushes like flooding does.
     public var maxEagerLinks: Int = 8
@@ -161,6 +179,9 @@ public struct PubSubConfiguration: Sendable {
         try check.atLeast("keepEagerLinks", keepEagerLinks, 0)
         try check.within("spareSendBudget", spareSendBudget, 0...1000)
         try check.atLeast("maxEagerLinks", maxEagerLinks, keepEagerLinks)
+        try check.within("treeStripes", treeStripes, 1...8)
+        try check.atLeast("leafEagerLinks", leafEagerLinks, 0)
+        if let homeStripe { try check.within("homeStripe", homeStripe, 0...(treeStripes - 1)) }
         try check.atLeast("lazyAnnounceEvery", lazyAnnounceEvery, 1)
         try check.atLeast("eagerAnnounceEvery", eagerAnnounceEvery, 1)
         try check.atLeast("lazyAnnouncementsPerHeartbeat", lazyAnnouncementsPerHeartbeat, 1)

@@ -93,6 +93,9 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Lazy links grafted because the spare send budget pays for another eager link (§15 rule 9;
     /// also in ``graftSent``).
     public var spareGrafts = 0
+    /// Idle eager links a leaf of a stripe pruned at a heartbeat above its target: its children,
+    /// sent to find a parent interior in that stripe (§15 rule 11; also in ``pruneSent``).
+    public var leafShed = 0
     /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
     /// bound overflows (spec/broker.md "Order").
     public var order = PublisherOrderCounters()

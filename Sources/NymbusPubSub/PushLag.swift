@@ -1,3 +1,4 @@
+import Foundation
 import NymbusNode
 
 /// How late pushed objects arrive after their id was first announced to this node, smoothed as
@@ -31,7 +32,24 @@ struct PushLag: Sendable, Equatable {
     mutating func beat(pushed: Int) {
         defer { samplesAtLastBeat = estimator.samples }
         guard pushed > 0, estimator.samples == samplesAtLastBeat else { return }
-        estimator.scale(by: Self.quietBeatFactor)
+        if estimator.samples == 0 {
+            quietBeatsBeforeAnySample += 1
+        } else {
+            estimator.scale(by: Self.quietBeatFactor)
+        }
+    }
+
+    /// Heartbeats with pushes before any lag was sampled.
+    private(set) var quietBeatsBeforeAnySample = 0
+
+    /// A fallback timeout (the links' round-trip timeout, used before any lag is sampled)
+    /// shrunk as quiet heartbeats shrink a measured estimate, never below `floor`: pushes that
+    /// keep beating their announcements say the race is being won. A hidden node's links time
+    /// their round trips over reply SURBs, several seconds, and without this every push it lost
+    /// after a prune waited that out (DisseminationBench at 2 objects/s: p99 6.1–6.7 s).
+    func shrunk(_ milliseconds: Double, floor: Double) -> Double {
+        let factor = pow(Self.quietBeatFactor, Double(min(quietBeatsBeforeAnySample, 64)))
+        return max(floor, milliseconds * factor)
     }
 
     /// What a heartbeat with pushes and no lag leaves of the estimate.

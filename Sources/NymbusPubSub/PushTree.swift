@@ -93,6 +93,17 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// The eager links among `connected` that brought no first copy lately (no first copy in
+    /// about the last ten heartbeats): in a tree this node is a leaf of, the links it only
+    /// forwards over, its children. Most recently useful last.
+    func idleEagerLinks(among connected: [Peer]) -> [Peer] {
+        connected.filter { !lazy.contains($0) && usefulness[$0, default: 0] < Self.idleUsefulness }
+            .sorted { usefulness[$0, default: 0] < usefulness[$1, default: 0] }
+    }
+    /// Below this smoothed count of first copies per heartbeat a link is idle: one first copy
+    /// counts 0.3 and fades by 0.7 per heartbeat, so it takes ten quiet heartbeats.
+    static var idleUsefulness: Double { 0.01 }
+
     /// The pushed copy of an object this node fetched arrived, at `nowMillis` (a monotonic
     /// clock). It is not a duplicate that counts against the link: counting it would prune the
     /// links a congested tree still depends on, and the grafts that follow would load the tree
@@ -201,12 +212,17 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         duplicatesInARow[peer] = nil
     }
 
-    /// `peer` sent `graft`, or this node grafts `peer`: the link is eager at both ends.
+    /// `peer` sent `graft`, or this node grafts `peer`: the link is eager at both ends. It starts
+    /// with the usefulness of one first copy, so a leaf does not shed it as idle (rule 11)
+    /// before it had a chance to bring anything: about ten heartbeats.
     mutating func grafted(_ peer: Peer) {
         lazy.remove(peer)
         prunedByPeer.remove(peer)
         duplicatesInARow[peer] = nil
+        usefulness[peer] = max(usefulness[peer, default: 0], Self.graftCredit)
     }
+    /// A grafted link's usefulness at first: one first copy's worth.
+    static var graftCredit: Double { 0.3 }
 
     /// Whether objects are pushed to `peer`.
     func isEager(_ peer: Peer) -> Bool { !lazy.contains(peer) }

@@ -18,11 +18,11 @@ public enum Message: Equatable, Sendable {
     /// Ids of objects the sender asks for, each answered with an `object` if the peer still has it: 1…500 ids.
     case getdata([InventoryID])
     /// "Stop pushing objects to me; announce them instead" (Plumtree's PRUNE, spec/pubsub.md
-    /// "Dissemination"): the link turns lazy at both ends. Empty payload.
-    case prune
-    /// "Push objects to me again, and send me these": the link turns eager at both ends, and
-    /// each id is answered as `getdata` would be (Plumtree's GRAFT): 0…500 ids.
-    case graft([InventoryID])
+    /// "Dissemination"): the link turns lazy at both ends, in the stripes named.
+    case prune(StripeMask)
+    /// "Push objects to me again, and send me these": the link turns eager at both ends in the
+    /// stripes named, and each id is answered as `getdata` would be (Plumtree's GRAFT): 0…500 ids.
+    case graft(StripeMask, [InventoryID])
     /// Catch-up reconciliation ranges (spec/pubsub.md §16): 0…128 ranges, 0…500 ids in all.
     case syncRanges(SyncRanges)
     /// Ids of archived objects the sender asks for in catch-up, each answered with a `syncobject`: 1…500 ids.
@@ -93,11 +93,15 @@ public enum Message: Equatable, Sendable {
         case .custom(let c):
             w.write(c.typeID)
             w.write(bytes: c.body)
-        case .inv(let ids), .getdata(let ids), .graft(let ids), .syncGet(let ids):
+        case .inv(let ids), .getdata(let ids), .syncGet(let ids):
             w.write(UInt16(truncatingIfNeeded: ids.count))
             for id in ids { w.write(bytes: id.bytes) }
-        case .prune:
-            break
+        case .graft(let stripes, let ids):
+            w.write(stripes.rawValue)
+            w.write(UInt16(truncatingIfNeeded: ids.count))
+            for id in ids { w.write(bytes: id.bytes) }
+        case .prune(let stripes):
+            w.write(stripes.rawValue)
         case .syncRanges(let ranges):
             ranges.encode(into: &w)
         case .syncObject(let bytes):
@@ -174,9 +178,10 @@ public enum Message: Equatable, Sendable {
         case .getdata:
             message = .getdata(try decodeInventory(&r, limit: limits.maxInventory, "getdata"))
         case .prune:
-            message = .prune
+            message = .prune(try decodeStripes(&r, "prune.stripes"))
         case .graft:
-            message = .graft(try decodeInventory(&r, limit: limits.maxInventory, allowEmpty: true, "graft"))
+            let stripes = try decodeStripes(&r, "graft.stripes")
+            message = .graft(stripes, try decodeInventory(&r, limit: limits.maxInventory, allowEmpty: true, "graft"))
         case .syncrange:
             message = .syncRanges(try SyncRanges.decode(&r, maxIDs: limits.maxInventory))
         case .syncget:
@@ -212,6 +217,13 @@ public enum Message: Equatable, Sendable {
         return ids
     }
 
+    /// A `u8` stripe mask naming at least one stripe.
+    private static func decodeStripes(_ r: inout ByteReader, _ field: StaticString) throws(WireError) -> StripeMask {
+        let stripes = StripeMask(rawValue: try r.readUInt8(field))
+        guard !stripes.isEmpty else { throw WireError(.invalidValue, "\(field) names no stripe (mask 0)") }
+        return stripes
+    }
+
     private static func decodeAddress(_ r: inout ByteReader, _ field: StaticString) throws(WireError) -> Recipient {
         let raw = try r.readBytes(Recipient.byteLength, field)
         do {
@@ -229,7 +241,7 @@ extension Message {
         switch self {
         case .object(let bytes): !bytes.isEmpty && bytes.count <= limits.maxObject
         case .inv(let ids), .getdata(let ids): !ids.isEmpty && ids.count <= limits.maxInventory
-        case .graft(let ids): ids.count <= limits.maxInventory
+        case .graft(let stripes, let ids): !stripes.isEmpty && ids.count <= limits.maxInventory
         case .custom(let object): object.body.count <= limits.maxCustomBody
         case .addr(let entries): entries.count <= limits.maxAddrEntries
         case .reject(let r): r.reason.utf8.count <= limits.maxRejectReason
@@ -238,7 +250,8 @@ extension Message {
         case .syncGet(let ids): !ids.isEmpty && ids.count <= limits.maxInventory
         case .syncObject(let bytes): !bytes.isEmpty && bytes.count <= limits.maxObject
         case .syncRanges(let r): r.ranges.count <= SyncRanges.maxRanges && r.idCount <= limits.maxInventory
-        case .verack, .ping, .pong, .getaddr, .prune: true
+        case .prune(let stripes): !stripes.isEmpty
+        case .verack, .ping, .pong, .getaddr: true
         }
     }
 }

@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusWire
 import Testing
 
 @testable import NymbusPubSub
@@ -17,6 +18,7 @@ import Testing
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
         config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
         config.spareSendBudget = 0  // no eager links for latency; `EagerTargetTests` covers rule 9
+        config.treeStripes = 1  // one tree; `StripeTests` covers stripes
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
@@ -48,7 +50,7 @@ import Testing
         await pubsub.handleIncoming(object: x.bytes, from: 1)
         #expect(await network.sent.map(\.except) == [1], "pushed to 2 and 3")
         await pubsub.handleIncoming(object: x.bytes, from: 2)
-        #expect(Self.same(await Self.take(network), [(2, .prune)]))
+        #expect(Self.same(await Self.take(network), [(2, .prune(.first))]))
         await pubsub.handleIncoming(object: x.bytes, from: 2)
         #expect(await Self.take(network).isEmpty, "a lazy link is not pruned again")
         let y = try RepairTests.object(2, clock: clock)
@@ -103,7 +105,7 @@ import Testing
     /// the graft timeout; another duplicate from the same link prunes as before.
     @Test func theLatePushOfAFetchedObjectPrunesNothingAndLengthensTheGraftTimeout() async throws {
         let (pubsub, network, clock) = try Self.make()
-        await pubsub.handle(.prune, from: 2)
+        await pubsub.handle(.prune(.first), from: 2)
         // An id from a link's first `inv` (its catch-up: history) measures no lag.
         let early = try RepairTests.object(0, clock: clock)
         await pubsub.handle(.inv([early.id]), from: 2)
@@ -126,7 +128,7 @@ import Testing
         let lag = await pubsub.repair.pushLag
         #expect(lag.samples == 1 && lag.smoothed != nil, "the late push's lag is measured")
         await pubsub.handleIncoming(object: x.bytes, from: 1)  // a second copy is a plain duplicate
-        #expect(Self.same(await Self.take(network), [(1, .prune)]))
+        #expect(Self.same(await Self.take(network), [(1, .prune(.first))]))
         #expect(await pubsub.statistics.latePushes == 1)
     }
 
@@ -157,12 +159,29 @@ import Testing
         #expect(lag.timeoutMilliseconds == before, "a lag in the interval: kept")
     }
 
+    /// Before any lag is measured, the links' round-trip timeout stands in; heartbeats whose
+    /// pushes all beat their announcements shrink it as they shrink a measured lag, down to 1 s.
+    @Test func theRoundTripFallbackShrinksInQuietHeartbeatsUntilALagIsMeasured() {
+        var lag = PushLag()
+        #expect(lag.shrunk(5000, floor: 1000) == 5000)
+        lag.beat(pushed: 0)
+        #expect(lag.shrunk(5000, floor: 1000) == 5000, "nothing pushed: no evidence")
+        lag.beat(pushed: 3)
+        #expect(lag.shrunk(5000, floor: 1000) == 3750)
+        lag.beat(pushed: 1)
+        #expect(lag.shrunk(5000, floor: 1000) == 2812.5)
+        for _ in 0..<10 { lag.beat(pushed: 1) }
+        #expect(lag.shrunk(5000, floor: 1000) == 1000, "never below the floor")
+        lag.add(4000)
+        #expect(lag.timeoutMilliseconds == 12_000, "a measured lag takes over")
+    }
+
     /// Rule 7: a lazy link hears ids every 2 heartbeats from the end that accepted it, and every
     /// 8 from the end that dialed it; an eager link every 8; a peer that has everything, never.
     @Test func theDialingEndOfALazyLinkAnnouncesRarely() async throws {
         let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4])
         await network.setDialed([4, 5])  // 5 is not connected: ignored
-        for peer in [2, 3, 4] { await pubsub.handle(.prune, from: peer) }
+        for peer in [2, 3, 4] { await pubsub.handle(.prune(.first), from: peer) }
         var n = 0
         func oneHeartbeat() async throws {
             n += 1
@@ -219,7 +238,7 @@ import Testing
 
     @Test func aPruneStopsPushesToThatPeer() async throws {
         let (pubsub, network, clock) = try Self.make()
-        await pubsub.handle(.prune, from: 3)
+        await pubsub.handle(.prune(.first), from: 3)
         let x = try RepairTests.object(1, clock: clock)
         await pubsub.handleIncoming(object: x.bytes, from: 1)
         // Sent to [2] only: 1 is the sender, 3 pruned us; RecordingNetwork names no single `except`.
@@ -229,7 +248,7 @@ import Testing
 
     @Test func anAnnouncedIDWaitsForItsPushThenGraftsTheAnnouncer() async throws {
         let (pubsub, network, clock) = try Self.make()
-        await pubsub.handle(.prune, from: 2)
+        await pubsub.handle(.prune(.first), from: 2)
         let x = try RepairTests.object(1, clock: clock)
         await pubsub.handle(.inv([x.id]), from: 2)
         #expect(await Self.take(network).isEmpty, "not asked at once: the pushed copy may be on its way")
@@ -239,7 +258,7 @@ import Testing
         clock.advance(1)
         await pubsub.heartbeat()
         let out = await Self.take(network).filter { if case .inv = $0.1 { false } else { true } }
-        #expect(Self.same(out, [(2, .graft([x.id]))]), "the graft timeout passed: graft the lazy announcer")
+        #expect(Self.same(out, [(2, .graft(.first, [x.id]))]), "the graft timeout passed: graft the lazy announcer")
         await pubsub.handle(.object(x.bytes), from: 2)
         let stats = await pubsub.statistics
         #expect(stats.repairedObjects == 1 && stats.graftSent == 1)
@@ -275,7 +294,7 @@ import Testing
         await pubsub.heartbeat()
         await pubsub.heartbeat()  // x is now old enough to serve
         _ = await Self.take(network)
-        await pubsub.handle(.graft([x.id, RepairTests.unknownID()]), from: 3)
+        await pubsub.handle(.graft(.first, [x.id, RepairTests.unknownID()]), from: 3)
         #expect(Self.same(await Self.take(network), [(3, .object(RepairTests.served(x.bytes)))]))
         let y = try RepairTests.object(2, clock: clock)
         await pubsub.handleIncoming(object: y.bytes, from: 1)
@@ -360,13 +379,13 @@ import Testing
 
     @Test func aPublisherWhoseLinksAreAllLazyGraftsOne() async throws {
         let (pubsub, network, clock) = try Self.make(peers: [1, 2])
-        await pubsub.handle(.prune, from: 1)
-        await pubsub.handle(.prune, from: 2)
+        await pubsub.handle(.prune(.first), from: 1)
+        await pubsub.handle(.prune(.first), from: 2)
         _ = clock
         let result = try await pubsub.publish([1], to: Topic.named("t"))
         #expect(result.transmissions == 1)
         let direct = await Self.take(network)
-        #expect(direct.count == 1 && direct.first?.1 == .graft([]))
+        #expect(direct.count == 1 && direct.first?.1 == .graft(.first, []))
         #expect(await pubsub.statistics.graftSent == 1)
     }
 

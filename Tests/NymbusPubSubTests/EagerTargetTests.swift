@@ -1,4 +1,5 @@
 import NymbusCrypto
+import NymbusWire
 import Testing
 
 @testable import NymbusPubSub
@@ -46,6 +47,7 @@ import Testing
         config.keepEagerLinks = 2
         config.maxEagerLinks = 4
         config.spareSendBudget = 16
+        config.treeStripes = 1  // one tree; `StripeTests` covers stripes
         let clock = TestClock()
         let network = RecordingNetwork(peers: [1, 2, 3, 4, 5])
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
@@ -65,7 +67,7 @@ import Testing
     @Test func aRisingLoadShedsExtraLinksAndALullGraftsBackOnlyWhatThisNodePruned() async throws {
         let (pubsub, network, clock) = try Self.make()
         await network.setHidden([5])
-        await pubsub.handle(.prune, from: 1)
+        await pubsub.handle(.prune(.first), from: 1)
         await pubsub.heartbeat()  // nothing arrived: the target is the ceiling
         #expect(await pubsub.eagerLinkTarget == 4)
         #expect(await Self.reshaping(network).isEmpty, "4 eager links: at the target")
@@ -85,7 +87,7 @@ import Testing
         await pubsub.heartbeat()
         #expect(await pubsub.eagerLinkTarget == 2)
         let shed = await Self.reshaping(network)
-        #expect(DisseminationTests.same(shed, [(5, .prune), (4, .prune)]), "\(shed)")
+        #expect(DisseminationTests.same(shed, [(5, .prune(.first)), (4, .prune(.first))]), "\(shed)")
         #expect(await pubsub.linkModes() == (eager: 2, lazy: 3), "2 and 3")
 
         // A lull: the rate falls a twentieth per heartbeat; as the budget pays for more links the
@@ -98,7 +100,7 @@ import Testing
             regrafted += await Self.reshaping(network)
         }
         #expect(await pubsub.eagerLinkTarget == 4)
-        #expect(DisseminationTests.same(regrafted, [(4, .graft([]))]), "\(regrafted)")
+        #expect(DisseminationTests.same(regrafted, [(4, .graft(.first, []))]), "\(regrafted)")
         #expect(await pubsub.linkModes() == (eager: 3, lazy: 2))
         let stats = await pubsub.statistics
         #expect(stats.spareGrafts == 1 && stats.graftSent == 1 && stats.pruneSent == 2)
@@ -109,7 +111,7 @@ import Testing
     @Test func anEagerLinkThatClosesIsReplacedAtTheNextHeartbeat() async throws {
         let (pubsub, network, clock) = try Self.make()
         await network.setPeers([1, 2, 3, 4])
-        await pubsub.handle(.prune, from: 4)  // 4 pruned its link
+        await pubsub.handle(.prune(.first), from: 4)  // 4 pruned its link
         // High load: the target is the floor (2); 3 brings only duplicates and is shed.
         for n in 0..<60 {
             let x = try RepairTests.object(n, clock: clock)
@@ -118,17 +120,17 @@ import Testing
         }
         await pubsub.heartbeat()
         #expect(await pubsub.eagerLinkTarget == 2)
-        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune)]))
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune(.first))]))
         #expect(await pubsub.linkModes() == (eager: 2, lazy: 2))
 
         await network.setPeers([1, 3, 4])
         await pubsub.peerDisconnected(2)
         await pubsub.heartbeat()
-        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .graft([]))]), "the link this node pruned")
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .graft(.first, []))]), "the link this node pruned")
         await network.setPeers([3, 4])
         await pubsub.peerDisconnected(1)
         await pubsub.heartbeat()
-        #expect(DisseminationTests.same(await Self.reshaping(network), [(4, .graft([]))]), "then the one left")
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(4, .graft(.first, []))]), "then the one left")
         #expect(await pubsub.linkModes() == (eager: 2, lazy: 0))
         await pubsub.peerDisconnected(9)  // never linked: nothing owed beyond the target
         await pubsub.heartbeat()
@@ -141,13 +143,13 @@ import Testing
     @Test func aHiddenNodeKeepsTheFloor() async throws {
         let (pubsub, network, clock) = try Self.make()
         await network.setSelfHidden(true)
-        await pubsub.handle(.prune, from: 1)
-        await pubsub.handle(.prune, from: 2)
+        await pubsub.handle(.prune(.first), from: 1)
+        await pubsub.handle(.prune(.first), from: 2)
         // This node pruned 3 once (a duplicate above the floor of 2, before the lull).
         let x = try RepairTests.object(0, clock: clock)
         await pubsub.handleIncoming(object: x.bytes, from: 4)
         await pubsub.handleIncoming(object: x.bytes, from: 3)
-        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune)]))
+        #expect(DisseminationTests.same(await Self.reshaping(network), [(3, .prune(.first))]))
         for _ in 0..<5 { await pubsub.heartbeat() }
         #expect(await pubsub.eagerLinkTarget == 4, "the load is low")
         #expect(await Self.reshaping(network).isEmpty, "but a hidden node grafts nothing for it")
@@ -159,6 +161,7 @@ import Testing
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
         config.spareSendBudget = 0
+        config.treeStripes = 1  // one tree; `StripeTests` covers stripes
         let network = RecordingNetwork(peers: [1, 2, 3, 4])
         let clock = TestClock()
         let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)

@@ -186,3 +186,8 @@ actor Collector {
 
     func stop() { task?.cancel() }
 }
+
+extension StripeMask {
+    /// Stripe 0 alone: what a node with one stripe names in its `prune` and `graft`.
+    static let first = StripeMask(stripe: 0)
+}

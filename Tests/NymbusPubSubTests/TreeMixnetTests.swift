@@ -18,6 +18,7 @@ import Testing
             config.pruneAfterDuplicates = 1  // a tree after the first duplicate: the test stays short
             config.keepEagerLinks = 0  // D has only two links: let it prune down to one
             config.spareSendBudget = 0  // and keep no more for latency at this low rate (rule 9)
+            config.treeStripes = 1  // one tree, so "D's eager link" is one link (each stripe's tree heals alike)
         }
         try await mesh.link([(1, 0), (2, 0), (3, 1), (3, 2)])
         let topic = Topic.named("tree")
@@ -46,8 +47,8 @@ import Testing
         // prune (and any graft back) only once it crossed the mixnet, so they are awaited; read
         // at once, a loaded machine took the parent whose prune was still on its way for the
         // other one, and waited for the wrong node to turn D lazy.
-        let dTree = await mesh.pubsubs[3].tree
-        let eagerParent = try #require(await mesh.nodes[3].peers().first { dTree.isEager($0.id) }?.address)
+        let dTree = await mesh.pubsubs[3].trees
+        let eagerParent = try #require(await mesh.nodes[3].peers().first { dTree.isEager($0.id, in: 0) }?.address)
         let parent = eagerParent == mesh.endpoints[1].address ? 1 : 2
         let other = 3 - parent
         #expect(

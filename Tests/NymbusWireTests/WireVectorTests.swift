@@ -62,9 +62,10 @@ enum Fixtures {
         "inv-two": .inv([id1, id2]),
         "getdata-one": .getdata([id2]),
         "getdata-three": .getdata([id2, id1, id3]),
-        "prune": .prune,
-        "graft-empty": .graft([]),
-        "graft-two": .graft([id3, id1]),
+        "prune": .prune(StripeMask(stripe: 0)),
+        "prune-both": .prune([StripeMask(stripe: 0), StripeMask(stripe: 1)]),
+        "graft-empty": .graft(StripeMask(stripe: 1), []),
+        "graft-two": .graft(StripeMask(stripe: 0), [id3, id1]),
         "syncrange-question": .syncRanges(SyncRanges(round: 1, isReply: false, ranges: [
             SyncRange(upper: SyncBound(timestamp: 29_000_000, prefix: []), mode: .skip),
             SyncRange(upper: SyncBound(timestamp: 29_000_100, prefix: [0x20, 0x21]), mode: .fingerprint(Array(0x60..<0x70))),
@@ -132,9 +133,10 @@ enum Fixtures {
     /// 500 ids (the limit) round-trip; 501 built by a careless encoder are refused from the count.
     @Test func inventoryAtTheLimitDecodesAndOneMoreIsRefused() throws {
         let ids = (0..<501).map { i in InventoryID(bytes: (0..<32).map { UInt8(truncatingIfNeeded: i &+ $0) })! }
-        for make in [Message.inv, Message.getdata, Message.graft] {
+        let graft = { (ids: [InventoryID]) in Message.graft(.all, ids) }
+        for (make, header) in [(Message.inv, 2), (Message.getdata, 2), (graft, 3)] {
             let atLimit = Envelope(sessionID: Fixtures.session, message: make(Array(ids.prefix(500))))
-            #expect(atLimit.encode().count == 26 + 2 + 500 * 32)
+            #expect(atLimit.encode().count == 26 + header + 500 * 32)
             #expect(try Envelope.decode(atLimit.encode()) == atLimit)
             let over = Envelope(sessionID: Fixtures.session, message: make(ids))
             #expect(throws: WireError(.lengthOverLimit, "")) { try Envelope.decode(over.encode()) }

@@ -44,7 +44,7 @@ def version(services, timestamp, nonce, agent, addr):
     return body + (b"\x01" + addr if addr else b"\x00")
 
 def inventory(ids):
-    """inv, getdata and graft: u16 count (1...500; graft 0...500), then count 32-byte ids."""
+    """inv, getdata and graft: u16 count (1...500; graft 0...500), then count 32-byte ids (graft: after its u8 stripe mask)."""
     return struct.pack(">H", len(ids)) + b"".join(ids)
 
 INFINITY = 0xFFFFFFFF
@@ -87,9 +87,10 @@ valid = [
     ("inv-two", envelope("inv", inventory([ID1, ID2]))),
     ("getdata-one", envelope("getdata", inventory([ID2]))),
     ("getdata-three", envelope("getdata", inventory([ID2, ID1, ID3]))),
-    ("prune", envelope("prune", b"")),
-    ("graft-empty", envelope("graft", struct.pack(">H", 0))),
-    ("graft-two", envelope("graft", inventory([ID3, ID1]))),
+    ("prune", envelope("prune", bytes([0x01]))),
+    ("prune-both", envelope("prune", bytes([0x03]))),
+    ("graft-empty", envelope("graft", bytes([0x02]) + struct.pack(">H", 0))),
+    ("graft-two", envelope("graft", bytes([0x01]) + inventory([ID3, ID1]))),
     ("syncrange-question", envelope("syncrange", syncrange(1, 0, [
         (29000000, b"", 0, None), (29000100, bytes([0x20, 0x21]), 1, FP), (INFINITY, b"", 2, [ID1, ID2])]))),
     ("syncrange-done", envelope("syncrange", syncrange(7, 1, []))),
@@ -134,11 +135,15 @@ invalid = [
     ("getdata-short-id", envelope("getdata", struct.pack(">H", 1) + ID1[:31]), "truncated"),
     ("inv-extra-byte", envelope("inv", inventory([ID1]) + b"\x00"), "trailingBytes"),
     ("getdata-no-count", envelope("getdata", b"\x01"), "truncated"),
-    ("prune-with-payload", envelope("prune", b"\x00"), "trailingBytes"),
-    ("graft-no-count", envelope("graft", b""), "truncated"),
-    ("graft-501-ids", envelope("graft", struct.pack(">H", 501)), "lengthOverLimit"),
-    ("graft-count-lies", envelope("graft", struct.pack(">H", 2) + ID1), "truncated"),
-    ("graft-extra-byte", envelope("graft", inventory([ID1]) + b"\x00"), "trailingBytes"),
+    ("prune-no-stripes", envelope("prune", b""), "truncated"),
+    ("prune-stripe-mask-zero", envelope("prune", b"\x00"), "invalidValue"),
+    ("prune-extra-byte", envelope("prune", b"\x01\x00"), "trailingBytes"),
+    ("graft-no-stripes", envelope("graft", b""), "truncated"),
+    ("graft-stripe-mask-zero", envelope("graft", b"\x00" + inventory([ID1])), "invalidValue"),
+    ("graft-no-count", envelope("graft", b"\x01"), "truncated"),
+    ("graft-501-ids", envelope("graft", b"\x01" + struct.pack(">H", 501)), "lengthOverLimit"),
+    ("graft-count-lies", envelope("graft", b"\x01" + struct.pack(">H", 2) + ID1), "truncated"),
+    ("graft-extra-byte", envelope("graft", b"\x01" + inventory([ID1]) + b"\x00"), "trailingBytes"),
     ("syncrange-reply-flag-2", envelope("syncrange", struct.pack(">HBH", 1, 2, 0)), "invalidValue"),
     ("syncrange-513-ranges", envelope("syncrange", struct.pack(">HBH", 1, 0, 513)), "lengthOverLimit"),
     ("syncrange-count-lies", envelope("syncrange", struct.pack(">HBH", 1, 0, 2) + struct.pack(">IBB", INFINITY, 0, 0)),

@@ -55,15 +55,22 @@ final class Overlay: @unchecked Sendable {
     private(set) var members: [Member] = []
     let dissemination: PubSubConfiguration.Dissemination
     let pruneAfter: Int
+    let stripes: Int
+    let leafShedsChildren: Bool
     let keepEager = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") ?? PubSubConfiguration().keepEagerLinks
     /// `SPARE_SEND_BUDGET=0`: the tree without rule 9's eager links for latency.
     let spareSendBudget =
         Double(ProcessInfo.processInfo.environment["SPARE_SEND_BUDGET"] ?? "") ?? PubSubConfiguration().spareSendBudget
     let logger = Logger(label: "dissemination-bench") { _ in SwiftLogNoOpLogHandler() }
 
-    init(mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, pruneAfter: Int) {
+    init(
+        mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, stripes: Int, leafShedsChildren: Bool,
+        pruneAfter: Int
+    ) {
         self.mixnet = mixnet
         self.dissemination = dissemination
+        self.stripes = stripes
+        self.leafShedsChildren = leafShedsChildren
         self.pruneAfter = pruneAfter
     }
 
@@ -71,7 +78,8 @@ final class Overlay: @unchecked Sendable {
     /// `hidden` of them hidden.
     static func start(
         nodes: Int, hidden: Int, capacity: Int, loss: Double, seed: UInt64,
-        dissemination: PubSubConfiguration.Dissemination, pruneAfter: Int
+        dissemination: PubSubConfiguration.Dissemination, stripes: Int = PubSubConfiguration().treeStripes,
+        leafShedsChildren: Bool = true, pruneAfter: Int
     ) async throws -> Overlay {
         var configuration = MixnetConfiguration()
         configuration.clientCount = nodes
@@ -82,7 +90,9 @@ final class Overlay: @unchecked Sendable {
         let mixnet = try LocalMixnet(
             configuration: configuration, logger: Logger(label: "mixnet") { _ in SwiftLogNoOpLogHandler() })
         try await mixnet.start()
-        let overlay = Overlay(mixnet: mixnet, dissemination: dissemination, pruneAfter: pruneAfter)
+        let overlay = Overlay(
+            mixnet: mixnet, dissemination: dissemination, stripes: stripes, leafShedsChildren: leafShedsChildren,
+            pruneAfter: pruneAfter)
         for index in 0..<nodes {
             try await overlay.addMember(index: index, endpoint: await mixnet.endpoints[index], hidden: index >= nodes - hidden)
         }
@@ -102,6 +112,12 @@ final class Overlay: @unchecked Sendable {
         pubsubConfiguration.pruneAfterDuplicates = pruneAfter
         pubsubConfiguration.keepEagerLinks = keepEager
         pubsubConfiguration.spareSendBudget = spareSendBudget
+        pubsubConfiguration.treeStripes = stripes
+        pubsubConfiguration.leafShedsChildren = leafShedsChildren
+        // Each node picks its home stripe at random, as a real node does; seeded here by its index
+        // so runs compare.
+        var pick = SplitMix64(state: 0x5EED_0000 &+ UInt64(index))
+        pubsubConfiguration.homeStripe = Int(pick.next() % UInt64(stripes))
         let pubsub = try await PubSub.attached(to: node, configuration: pubsubConfiguration, logger: logger)
         let arrivals = self.arrivals
         _ = await pubsub.subscribe(topic, includeOwn: false) { delivery in

@@ -2,6 +2,7 @@
 // mixnet paced as nym-client (one packet per 20 ms on average per node, 15 ms per hop).
 //
 //   DisseminationBench [--nodes 50] [--hidden 5] [--outbound 4] [--size 1024] [--modes flood,tree]
+//                      (a mode `tree:N` is the tree with N stripes; `tree` has the default)
 //                      [--rates 2,4,8,12,16,20,25,30] [--step-seconds 12] [--loss 0.05] [--seed 7]
 //                      [--per-node] [--quick (no churn, no loss phase)]
 //
@@ -32,8 +33,25 @@ let seed = UInt64(arguments.int("--seed", 7))
 let stepSeconds = arguments.double("--step-seconds", 12)
 let loss = arguments.double("--loss", 0.05)
 let pruneAfter = arguments.int("--prune-after", PubSubConfiguration().pruneAfterDuplicates)
-let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").compactMap {
-    PubSubConfiguration.Dissemination(rawValue: String($0))
+/// A dissemination to measure: flooding, or the tree with a number of stripes.
+struct BenchMode: CustomStringConvertible {
+    var dissemination: PubSubConfiguration.Dissemination
+    var stripes: Int
+    /// `tree:N:keep`: leaves keep their children (rule 11 off).
+    var leafShedsChildren = true
+    var label: String
+    var description: String { label }
+}
+let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").compactMap { spec -> BenchMode? in
+    let parts = spec.split(separator: ":")
+    guard let dissemination = PubSubConfiguration.Dissemination(rawValue: String(parts[0])) else { return nil }
+    let stripes = parts.count > 1 ? Int(parts[1]) ?? 0 : PubSubConfiguration().treeStripes
+    guard (1...8).contains(stripes) else { return nil }
+    let keep = parts.count > 2 && parts[2] == "keep"
+    let label =
+        dissemination == .flood
+        ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(keep ? ", leaves keep children" : ""))"
+    return BenchMode(dissemination: dissemination, stripes: stripes, leafShedsChildren: !keep, label: label)
 }
 let rates = (arguments.string("--rates") ?? "2,4,8,12,16,20,25,30").split(separator: ",").compactMap { Double($0) }
 let lowRate = 2.0
@@ -173,7 +191,8 @@ func describe(_ name: String, _ p: Phase) -> String {
 }
 
 struct ModeResult {
-    var mode: PubSubConfiguration.Dissemination
+    var benchMode: BenchMode
+    var mode: PubSubConfiguration.Dissemination { benchMode.dissemination }
     var links = 0
     var low = Phase()
     var sustained = 0.0
@@ -192,13 +211,13 @@ print(
 
 var results: [ModeResult] = []
 for mode in modes {
-    var result = ModeResult(mode: mode)
+    var result = ModeResult(benchMode: mode)
     var rng = SplitMix64(state: seed &+ 1)
     print("\n== \(mode)")
     let setup = Measure.wallNanos()
     let overlay = try await Overlay.start(
-        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, dissemination: mode,
-        pruneAfter: pruneAfter)
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, dissemination: mode.dissemination,
+        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, pruneAfter: pruneAfter)
     try await overlay.link(edges)
     result.links = edges.count
     print("  overlay up and linked in \(Format.number(Double(Measure.wallNanos() - setup) / 1e9, decimals: 1)) s")
@@ -226,7 +245,8 @@ for mode in modes {
             let modes = await member.pubsub.linkModes()
             let queues = await member.node.sendQueues
             print(
-                "    node \(member.index)\(member.hidden ? " (hidden)" : ""): eager \(modes.eager) lazy \(modes.lazy),"
+                "    node \(member.index)\(member.hidden ? " (hidden)" : ""): eager \(modes.eager) lazy \(modes.lazy)"
+                    + " (per stripe \(await member.pubsub.eagerLinksPerStripe()), home \(await member.pubsub.homeStripe)),"
                     + " accepted \(s.accepted), fetched \(s.repairedObjects), duplicates \(s.duplicates),"
                     + " prune \(s.pruneSent)/\(s.pruneReceived), graft \(s.graftSent)/\(s.graftReceived),"
                     + " late pushes \(s.latePushes), graft wait \(await member.pubsub.graftWaitSeconds) s,"
@@ -240,6 +260,23 @@ for mode in modes {
     var eagerDegrees: [Int: Int] = [:]
     for member in overlay.live { eagerDegrees[await member.pubsub.linkModes().eager, default: 0] += 1 }
     print("  eager links per node (links: nodes): " + eagerDegrees.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    if mode.dissemination == .tree, mode.stripes > 1 {
+        // Per stripe: the nodes interior in it (home stripe) and the leaves, by eager links.
+        for stripe in 0..<mode.stripes {
+            var interior: [Int: Int] = [:]
+            var leaf: [Int: Int] = [:]
+            for member in overlay.live {
+                let eager = await member.pubsub.eagerLinksPerStripe()[stripe]
+                if await member.pubsub.homeStripe == stripe && !member.hidden {
+                    interior[eager, default: 0] += 1
+                } else {
+                    leaf[eager, default: 0] += 1
+                }
+            }
+            let show = { (d: [Int: Int]) in d.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") }
+            print("  stripe \(stripe) eager links (links: nodes): interior \(show(interior)); leaves \(show(leaf))")
+        }
+    }
     if arguments.flag("--quick") {  // no churn and no loss phase
         await overlay.stop()
         results.append(result)
@@ -269,8 +306,8 @@ for mode in modes {
 
     // Loss: a fresh overlay whose mixnet loses --loss of all messages.
     let lossy = try await Overlay.start(
-        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, dissemination: mode,
-        pruneAfter: pruneAfter)
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, dissemination: mode.dissemination,
+        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, pruneAfter: pruneAfter)
     try await lossy.link(edges)
     let everyoneLossy = { Set(lossy.live.map(\.index)) }
     _ = try await run(lossy, rate: 4, seconds: 5, grace: 30, rng: &rng, receivers: everyoneLossy)
@@ -284,7 +321,7 @@ for mode in modes {
 print("")
 let flood = results.first { $0.mode == .flood }
 for r in results {
-    let name = "dissemination \(r.mode)"
+    let name = "dissemination \(r.benchMode)"
     ResultRow(
         benchmark: "\(name): mixnet messages per delivery at \(Format.number(lowRate))/s"
             + (r.mode == .tree ? " (rule 9: idle cover slots carry extra copies)" : ""),

@@ -6,6 +6,7 @@ import NymbusCrypto
 import NymbusDaemon
 import NymbusNode
 import NymbusPubSub
+import NymbusWire
 
 enum MemoryBench {
     /// RSS after handing freed pages back, so it counts what is live.
@@ -108,8 +109,9 @@ enum MemoryBench {
 
         // Fill the seen cache with valid objects on a topic this node does not subscribe to,
         // through the whole receive path. Every link is pruned first (a settled tree in which
-        // this node is a leaf), so the objects are accepted and cached but pushed nowhere.
-        for peer in linked { await daemon.pubsub.handle(.prune, from: peer.id) }
+        // this node is a leaf), so the objects are accepted and cached but pushed to at most one
+        // link (a node cut off from its tree grafts one back at its next heartbeat).
+        for peer in linked { await daemon.pubsub.handle(.prune(.all), from: peer.id) }
         let topic = Topic.named("memory-bench")
         let from = linked[0].id
         let payload = [UInt8](repeating: 7, count: 64)

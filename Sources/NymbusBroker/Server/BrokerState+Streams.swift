@@ -314,7 +314,7 @@ extension BrokerState {
     func xrange(_ arguments: [[UInt8]], _ client: BrokerClient, reverse: Bool) {
         let startArgument = reverse ? arguments[3] : arguments[2]
         let endArgument = reverse ? arguments[2] : arguments[3]
-        guard var (start, startExclusive) = intervalID(startArgument, missingSeq: 0, client) else { return }
+        guard case (var start, let startExclusive)? = intervalID(startArgument, missingSeq: 0, client) else { return }
         if startExclusive {
             guard let next = start.incremented() else {
                 client.reply(.err("invalid start ID for the interval"))
@@ -322,7 +322,7 @@ extension BrokerState {
             }
             start = next
         }
-        guard var (end, endExclusive) = intervalID(endArgument, missingSeq: .max, client) else { return }
+        guard case (var end, let endExclusive)? = intervalID(endArgument, missingSeq: .max, client) else { return }
         if endExclusive {
             guard let previous = end.decremented() else {
                 client.reply(.err("invalid end ID for the interval"))
@@ -789,7 +789,7 @@ extension BrokerState {
                 return
             }
             count = max(0, value)
-            guard var (parsedStart, startExclusive) = intervalID(arguments[startIndex], missingSeq: 0, client) else {
+            guard case (var parsedStart, let startExclusive)? = intervalID(arguments[startIndex], missingSeq: 0, client) else {
                 return
             }
             if startExclusive {
@@ -799,7 +799,7 @@ extension BrokerState {
                 }
                 parsedStart = next
             }
-            guard var (parsedEnd, endExclusive) = intervalID(arguments[startIndex + 1], missingSeq: .max, client)
+            guard case (var parsedEnd, let endExclusive)? = intervalID(arguments[startIndex + 1], missingSeq: .max, client)
             else { return }
             if endExclusive {
                 guard let previous = parsedEnd.decremented() else {
@@ -964,7 +964,7 @@ extension BrokerState {
             return
         }
         minIdle = max(0, minIdle)
-        guard var (start, startExclusive) = intervalID(arguments[5], missingSeq: 0, client) else { return }
+        guard case (var start, let startExclusive)? = intervalID(arguments[5], missingSeq: 0, client) else { return }
         if startExclusive {
             guard let next = start.incremented() else {
                 client.reply(.err("invalid start ID for the interval"))
