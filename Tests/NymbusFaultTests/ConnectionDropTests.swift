@@ -113,18 +113,20 @@ import Testing
     /// the subscribers' seen caches drop the copies: nothing is lost, nothing arrives twice.
     /// Publishing stays under the peers' 50 messages/s per-link limit, as a real publisher must.
     @Test(.timeLimit(.minutes(2))) func publisherSocketBreaksAtArbitraryInstants() async throws {
+        let began = ContinuousClock.now
         let net = try await FaultNetwork.start(clients: 4) { _, node in node.outboundTarget = 0 }
         for index in 0..<4 { try await net.startNode(index, hidden: index == 3) }
         try await net.link([(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)])
+        let linkedAfter = ContinuousClock.now - began
         let topic = Topic.named("breaks")
         var logs: [DeliveryLog] = []
         for index in 1..<4 { logs.append(await DeliveryLog.start(await net.pubsub(index).subscribe(topic))) }
         let payloads = (0..<300).map { "object-\($0)" }
         var random = SeededRandom()
         let pauses = (0..<12).map { _ in Int.random(in: 150...300, using: &random) }
-        // When each phase ended: alone the test takes ~7 s, inside a loaded suite up to 110 s.
+        // When each phase ended (after linking): alone the test takes ~7 s, in a loaded suite up to 110 s.
         let start = ContinuousClock.now
-        var phases: [String] = []
+        var phases = ["linked in \(linkedAfter.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"]
         func phase(_ name: String) { phases.append("\(name) \((ContinuousClock.now - start).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))") }
         let breaker = Task {
             for pause in pauses {
