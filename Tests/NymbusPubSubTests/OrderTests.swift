@@ -160,8 +160,6 @@ import Testing
         #expect(stats.deliveries == count)
     }
 
-    /// Two publishers (two broker connections) on one topic are ordered separately: a gap in
-    /// one holds nothing of the other's.
     /// A receiver whose node is behind on what reached it (the message it hands over arrived a
     /// while ago, and what came after waits in the node's queue): a gap past the hold is not
     /// skipped while its predecessor may be waiting there; the extension is counted, and the
@@ -202,6 +200,8 @@ import Testing
         #expect(stats.order.holdsExtended == 1 && stats.orderHeld == 0)
     }
 
+    /// Two publishers (two broker connections) on one topic are ordered separately: a gap in
+    /// one holds nothing of the other's.
     @Test func publishersAreOrderedIndependently() async throws {
         let clock = TestClock()
         var configuration = PubSubConfiguration()
