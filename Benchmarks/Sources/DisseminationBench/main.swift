@@ -363,18 +363,14 @@ for r in results {
         met: r.mode == .tree ? flood.map { r.low.latency(0.99) <= 1.5 * $0.low.latency(0.99) } : nil
     ).emit()
     // With --quick neither phase ran: no row, rather than a "yes" for 0 of 0.
-    if r.churn.expected > 0 {
+    let exactlyOnce = [
+        ("every live node gets every object once under churn", r.churn),
+        ("every node gets every object once at \(Format.number(loss * 100)) % loss", r.lossy),
+    ]
+    for (what, phase) in exactlyOnce where phase.expected > 0 {
         ResultRow(
-            benchmark: "\(name): every live node gets every object once under churn",
-            figure: "\(r.churn.delivered)/\(r.churn.expected), \(r.churn.duplicates) dup", baseline: "—", ratio: nil,
-            goal: "all, 0 dup", met: r.churn.complete
-        ).emit()
-    }
-    if r.lossy.expected > 0 {
-        ResultRow(
-            benchmark: "\(name): every node gets every object once at \(Format.number(loss * 100)) % loss",
-            figure: "\(r.lossy.delivered)/\(r.lossy.expected), \(r.lossy.duplicates) dup", baseline: "—", ratio: nil,
-            goal: "all, 0 dup", met: r.lossy.complete
+            benchmark: "\(name): \(what)", figure: "\(phase.delivered)/\(phase.expected), \(phase.duplicates) dup",
+            baseline: "—", ratio: nil, goal: "all, 0 dup", met: phase.complete
         ).emit()
     }
     ResultRow(
