@@ -111,10 +111,9 @@ extension PubSub {
             // end): graft one at once, rather than fetch every object until missing ones show
             // the tree broke (rule 6). Links this node pruned itself first, visible ones first.
             trees.eagerLinksLost[stripe] = 0
-            let ranked = [visible, peers.filter { !visible.contains($0) }].flatMap { group in
-                group.filter { !trees[stripe].prunedByPeer.contains($0) }.shuffled()
-                    + group.filter { trees[stripe].prunedByPeer.contains($0) }.shuffled()
-            }
+            let ranked =
+                trees[stripe].lazyLinksToGraft(among: visible)
+                + trees[stripe].lazyLinksToGraft(among: peers.filter { !visible.contains($0) })
             if let peer = ranked.first {
                 trees[stripe].grafted(peer)
                 if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
@@ -128,9 +127,7 @@ extension PubSub {
             let lost = trees.eagerLinksLost[stripe]
             trees.eagerLinksLost[stripe] = 0
             let wanted = min(lost, (hiddenNode ? floor : target) - eager)
-            let lazy = visible.filter { !trees.isEager($0, in: stripe) }
-            let preferred = lazy.filter { !trees[stripe].prunedByPeer.contains($0) }.shuffled()
-            for peer in (preferred + lazy.filter { trees[stripe].prunedByPeer.contains($0) }.shuffled()).prefix(max(0, wanted)) {
+            for peer in trees[stripe].lazyLinksToGraft(among: visible).prefix(max(0, wanted)) {
                 trees[stripe].grafted(peer)
                 if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
             }

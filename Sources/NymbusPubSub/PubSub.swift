@@ -608,10 +608,9 @@ public actor PubSub<Network: ObjectNetwork> {
     /// The links are counted only when this duplicate would complete a run: most duplicates
     /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer, in stripe: Int) async -> Bool {
+        guard trees[stripe].completesRun(from: peer) else { return trees[stripe].duplicate(from: peer) }
         let floor = await eagerFloor(of: stripe)
-        guard floor > 0 || eagerTarget.budget > 0, trees[stripe].completesRun(from: peer) else {
-            return trees[stripe].duplicate(from: peer)
-        }
+        guard floor > 0 || eagerTarget.budget > 0 else { return trees[stripe].duplicate(from: peer) }
         let eager = await network.connectedPeers().filter { trees.isEager($0, in: stripe) }.count
         let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove(floor: floor)
         return trees[stripe].duplicate(from: peer, eagerLinks: eager, keepEager: floor, spareEager: spare)

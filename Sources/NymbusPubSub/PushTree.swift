@@ -224,6 +224,15 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// A grafted link's usefulness at first: one first copy's worth.
     static var graftCredit: Double { 0.3 }
 
+    /// The lazy links among `peers` to graft when the tree needs another eager link: those this
+    /// node pruned itself first (a peer that pruned its link is above its own target), each
+    /// group in random order.
+    func lazyLinksToGraft(among peers: [Peer]) -> [Peer] {
+        let lazyLinks = peers.filter { lazy.contains($0) }
+        return lazyLinks.filter { !prunedByPeer.contains($0) }.shuffled()
+            + lazyLinks.filter { prunedByPeer.contains($0) }.shuffled()
+    }
+
     /// Whether objects are pushed to `peer`.
     func isEager(_ peer: Peer) -> Bool { !lazy.contains(peer) }
 
