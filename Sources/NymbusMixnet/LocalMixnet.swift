@@ -323,6 +323,10 @@ public actor LocalMixnet {
     /// Packets waiting for `endpoint`'s Poisson sender, in every lane (0 when unpaced).
     public func queuedPackets(_ endpoint: Int) -> Int { router.queuedPackets(endpoint: endpoint) }
 
+    /// Packets (app data and SURB traffic, not cover) each endpoint's Poisson sender let go so
+    /// far, by endpoint index: how much of its nym-client's pace each node spends.
+    public var packetsSentPerEndpoint: [Int] { router.endpoints.map(\.packetsSent) }
+
     /// Packets `endpoint` has waiting in lane `lane`, as nym-client's `LaneQueueLength` reports them.
     public func laneQueueLength(_ endpoint: Int, lane: UInt64) -> Int {
         router.laneQueueLength(endpoint: endpoint, lane: lane)

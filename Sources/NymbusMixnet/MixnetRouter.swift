@@ -45,6 +45,8 @@ struct MixnetRouter {
         var outbox = PacedSender<Outgoing>()
         /// Whether the sender's next tick is scheduled.
         var ticking = false
+        /// Packets (app data and SURB traffic, not cover) this endpoint's sender let go.
+        var packetsSent = 0
     }
 
     /// A message in an endpoint's outbox: what travels once its last packet has left.
@@ -351,6 +353,7 @@ struct MixnetRouter {
         let outgoing = Outgoing(packet: packet, isData: isData)
         guard configuration.sendDelay > .zero else {
             counters.packetsSent += max(1, packets)
+            endpoints[sender].packetsSent += max(1, packets)
             release(outgoing, packets: packets, arrival: now + pathDelay(packets: packets), now: now)
             return
         }
@@ -371,7 +374,10 @@ struct MixnetRouter {
             for _ in 0..<MixnetConfiguration.hopCount { total += random.exponential(mean: mean) }
             return now + total
         }
-        if hadWork { counters.packetsSent += 1 }
+        if hadWork {
+            counters.packetsSent += 1
+            endpoints[endpoint].packetsSent += 1
+        }
         if let (outgoing, arrival, packets) = sent {
             release(outgoing, packets: packets, arrival: arrival, now: now)
         }

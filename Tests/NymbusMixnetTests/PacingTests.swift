@@ -47,6 +47,7 @@ import Testing
         let arrivals = run(&router, until: .seconds(3600))
         #expect(arrivals.count == 2000, "seed \(seed)")
         #expect(router.counters.packetsSent == 2000, "seed \(seed)")
+        #expect(router.endpoints.map(\.packetsSent) == [2000, 0], "seed \(seed): only the sender's stream counts")
         // With no mixing delay an arrival is a departure: the gaps are the sender's intervals.
         let times = arrivals.map { seconds($0.at) }
         let gaps = zip(times.dropFirst(), times).map { $0 - $1 }

@@ -57,6 +57,7 @@ final class Overlay: @unchecked Sendable {
     let pruneAfter: Int
     let stripes: Int
     let leafShedsChildren: Bool
+    let leafRefusesGrafts: Bool
     let keepEager = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") ?? PubSubConfiguration().keepEagerLinks
     /// `SPARE_SEND_BUDGET=0`: the tree without rule 9's eager links for latency.
     let spareSendBudget =
@@ -65,12 +66,13 @@ final class Overlay: @unchecked Sendable {
 
     init(
         mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, stripes: Int, leafShedsChildren: Bool,
-        pruneAfter: Int
+        leafRefusesGrafts: Bool, pruneAfter: Int
     ) {
         self.mixnet = mixnet
         self.dissemination = dissemination
         self.stripes = stripes
         self.leafShedsChildren = leafShedsChildren
+        self.leafRefusesGrafts = leafRefusesGrafts
         self.pruneAfter = pruneAfter
     }
 
@@ -79,7 +81,7 @@ final class Overlay: @unchecked Sendable {
     static func start(
         nodes: Int, hidden: Int, capacity: Int, loss: Double, seed: UInt64,
         dissemination: PubSubConfiguration.Dissemination, stripes: Int = PubSubConfiguration().treeStripes,
-        leafShedsChildren: Bool = true, pruneAfter: Int
+        leafShedsChildren: Bool = true, leafRefusesGrafts: Bool = true, pruneAfter: Int
     ) async throws -> Overlay {
         var configuration = MixnetConfiguration()
         configuration.clientCount = nodes
@@ -92,6 +94,7 @@ final class Overlay: @unchecked Sendable {
         try await mixnet.start()
         let overlay = Overlay(
             mixnet: mixnet, dissemination: dissemination, stripes: stripes, leafShedsChildren: leafShedsChildren,
+            leafRefusesGrafts: leafRefusesGrafts,
             pruneAfter: pruneAfter)
         for index in 0..<nodes {
             try await overlay.addMember(index: index, endpoint: await mixnet.endpoints[index], hidden: index >= nodes - hidden)
@@ -114,6 +117,7 @@ final class Overlay: @unchecked Sendable {
         pubsubConfiguration.spareSendBudget = spareSendBudget
         pubsubConfiguration.treeStripes = stripes
         pubsubConfiguration.leafShedsChildren = leafShedsChildren
+        pubsubConfiguration.leafRefusesGrafts = leafRefusesGrafts
         // Each node picks its home stripe at random, as a real node does; seeded here by its index
         // so runs compare.
         var pick = SplitMix64(state: 0x5EED_0000 &+ UInt64(index))

@@ -2,7 +2,8 @@
 // mixnet paced as nym-client (one packet per 20 ms on average per node, 15 ms per hop).
 //
 //   DisseminationBench [--nodes 50] [--hidden 5] [--outbound 4] [--size 1024] [--modes flood,tree]
-//                      (a mode `tree:N` is the tree with N stripes; `tree` has the default)
+//                      (a mode `tree:N` is the tree with N stripes; `tree` has the default;
+//                       `tree:N:keep` without rules 11 and 12, `tree:N:take` without rule 12)
 //                      [--rates 2,4,8,12,16,20,25,30] [--step-seconds 12] [--loss 0.05] [--seed 7]
 //                      [--per-node] [--quick (no churn, no loss phase)]
 //
@@ -37,8 +38,10 @@ let pruneAfter = arguments.int("--prune-after", PubSubConfiguration().pruneAfter
 struct BenchMode: CustomStringConvertible {
     var dissemination: PubSubConfiguration.Dissemination
     var stripes: Int
-    /// `tree:N:keep`: leaves keep their children (rule 11 off).
+    /// `tree:N:keep`: leaves keep their children and take every graft (rules 11 and 12 off);
+    /// `tree:N:take`: leaves take every graft (rule 12 off).
     var leafShedsChildren = true
+    var leafRefusesGrafts = true
     var label: String
     var description: String { label }
 }
@@ -48,10 +51,11 @@ let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").
     let stripes = parts.count > 1 ? Int(parts[1]) ?? 0 : PubSubConfiguration().treeStripes
     guard (1...8).contains(stripes) else { return nil }
     let keep = parts.count > 2 && parts[2] == "keep"
-    let label =
-        dissemination == .flood
-        ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(keep ? ", leaves keep children" : ""))"
-    return BenchMode(dissemination: dissemination, stripes: stripes, leafShedsChildren: !keep, label: label)
+    let take = keep || (parts.count > 2 && parts[2] == "take")
+    let variant = keep ? ", leaves keep children" : take ? ", leaves take grafts" : ""
+    let label = dissemination == .flood ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(variant))"
+    return BenchMode(
+        dissemination: dissemination, stripes: stripes, leafShedsChildren: !keep, leafRefusesGrafts: !take, label: label)
 }
 let rates = (arguments.string("--rates") ?? "2,4,8,12,16,20,25,30").split(separator: ",").compactMap { Double($0) }
 let lowRate = 2.0
@@ -89,9 +93,17 @@ struct Phase {
     var laneReportsAtStart = 0
     /// The nodes that were hidden, for labelling `lastNodes`.
     var hidden: Set<Int> = []
+    /// Packets per second each live node's nym-client sent while objects were being published
+    /// (its share of the ~50/s pace, NYM-CLIENT.md §7), highest first.
+    var nodeSendRates: [Double] = []
+    /// CPU cores this process kept busy while objects were being published (the whole overlay
+    /// and the local mixnet share the machine: near the core count, the machine is the limit).
+    var cores = 0.0
     var complete: Bool { delivered == expected && duplicates == 0 }
     var messagesPerDelivery: Double { Double(messages) / Double(max(1, delivered)) }
     var packetsPerDelivery: Double { Double(packets) / Double(max(1, delivered)) }
+    /// The send rate `p` of the nodes stay at or below.
+    func nodeSendRate(_ p: Double) -> Double { Sample.percentile(nodeSendRates, p) ?? 0 }
     func latency(_ p: Double) -> Double { Double(Sample.percentile(lastSubscriberNanos, p) ?? 0) / 1e9 }
 }
 
@@ -115,6 +127,8 @@ func run(
     }
     let count = max(1, Int(rate * seconds))
     let interval = 1.0 / rate
+    let sentBefore = await overlay.mixnet.packetsSentPerEndpoint
+    let cpuBefore = Measure.cpuNanos()
     let start = Measure.wallNanos()
     var sent: [(MessageID, UInt64, Int)] = []
     var payload = [UInt8](repeating: 0x42, count: size)
@@ -131,6 +145,11 @@ func run(
         sent.append((result.messageID, at, from))
     }
     phase.publishSeconds = Double(Measure.wallNanos() - start) / 1e9
+    phase.cores = Double(Measure.cpuNanos() - cpuBefore) / 1e9 / phase.publishSeconds
+    let sentAfter = await overlay.mixnet.packetsSentPerEndpoint
+    phase.nodeSendRates = overlay.live.map { member in
+        Double(sentAfter[member.index] - (member.index < sentBefore.count ? sentBefore[member.index] : 0)) / phase.publishSeconds
+    }.sorted(by: >)
     let ids = sent.map(\.0)
     let targets = receivers()
     let deadline = Measure.wallNanos() + UInt64(grace * 1e9)
@@ -183,6 +202,9 @@ func describe(_ name: String, _ p: Phase) -> String {
         + " \(Format.number(p.messagesPerDelivery, decimals: 2)) mixnet messages and"
         + " \(Format.number(p.packetsPerDelivery, decimals: 2)) packets per delivery (nodes sent \(commands));"
         + " \(p.fetched) fetched, \(p.grafts) grafts, \(p.prunes) prunes;"
+        + " packets/s a node sent while publishing went on: max \(Format.number(p.nodeSendRates.first ?? 0, decimals: 1)),"
+        + " 90th percentile \(Format.number(p.nodeSendRate(0.9), decimals: 1)), mean \(Format.number(p.nodeSendRates.reduce(0, +) / Double(max(1, p.nodeSendRates.count)), decimals: 1))"
+        + " (pace 50), \(p.nodeSendRates.count(where: { $0 >= 40 })) nodes ≥ 40/s; process CPU \(Format.number(p.cores, decimals: 2)) cores;"
         + " graft wait at the end \(Dictionary(grouping: p.graftWaits) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) s: \($0.value)" }.joined(separator: ", ")),"
         + " \(p.wanted) ids still wanted; at the start \(p.backlogAtStart) object packets in outboxes,"
         + " \(p.laneReportsAtStart) in nym-client lanes as last reported;"
@@ -217,7 +239,8 @@ for mode in modes {
     let setup = Measure.wallNanos()
     let overlay = try await Overlay.start(
         nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, dissemination: mode.dissemination,
-        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, pruneAfter: pruneAfter)
+        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, leafRefusesGrafts: mode.leafRefusesGrafts,
+        pruneAfter: pruneAfter)
     try await overlay.link(edges)
     result.links = edges.count
     print("  overlay up and linked in \(Format.number(Double(Measure.wallNanos() - setup) / 1e9, decimals: 1)) s")
@@ -307,7 +330,8 @@ for mode in modes {
     // Loss: a fresh overlay whose mixnet loses --loss of all messages.
     let lossy = try await Overlay.start(
         nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, dissemination: mode.dissemination,
-        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, pruneAfter: pruneAfter)
+        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, leafRefusesGrafts: mode.leafRefusesGrafts,
+        pruneAfter: pruneAfter)
     try await lossy.link(edges)
     let everyoneLossy = { Set(lossy.live.map(\.index)) }
     _ = try await run(lossy, rate: 4, seconds: 5, grace: 30, rng: &rng, receivers: everyoneLossy)
