@@ -112,6 +112,7 @@ enum DaemonCommands {
                 "tree-eager-target": .integer(Int64(eagerTarget)),
                 "tree-spare-grafts": .integer(Int64(topics.spareGrafts)),
                 "tree-leaf-shed": .integer(Int64(topics.leafShed)),
+                "tree-grafts-refused": .integer(Int64(topics.graftsRefused)),
                 "tree-home-stripe": .integer(Int64(homeStripe)),
                 "order-held": .integer(Int64(topics.orderHeld)),
                 "order-gaps-skipped": .integer(Int64(topics.order.gapsSkipped)),

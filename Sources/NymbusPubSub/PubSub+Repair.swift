@@ -88,7 +88,7 @@ extension PubSub {
         let mask = StripeMask(stripe: stripe)
         let eager = peers.count(where: { trees.isEager($0, in: stripe) })
         trees[stripe].beat(connected: peers)
-        let isLeaf = trees.count > 1 && (stripe != trees.home || hiddenNode)
+        let isLeaf = trees.isLeaf(of: stripe, hidden: hiddenNode)
         if (eagerTarget.budget > 0 || isLeaf), eager > eagerTarget.pruneAbove(floor: floor) {
             var shed = Array(trees[stripe].leastUsefulEagerLinks(among: peers).prefix(eager - target))
             if isLeaf, configuration.leafShedsChildren, shed.count < eager - target {
@@ -191,9 +191,35 @@ extension PubSub {
             trees.pruned(by: peer, in: stripes)
         case .graft(let stripes, let ids):
             stats.graftReceived += 1
-            trees.grafted(peer, in: stripes)
+            let refused = await stripesRefusingGraft(stripes, from: peer)
+            trees.grafted(peer, in: stripes.subtracting(refused))
+            if !refused.isEmpty {
+                stats.graftsRefused += 1
+                if await network.send(.prune(refused), to: peer) { stats.pruneSent += 1 }
+            }
             await serve(repair.receivedGetdata(ids, from: peer), to: peer)
         }
+    }
+
+    /// The stripes of a `graft` from `peer` that this node refuses (rule 12): those it is a leaf
+    /// of while the load leaves no spare budget there (its target is its floor, as when rule 11
+    /// sheds children), each refused once (`PushTree.refusesGraft`). The grafter then finds a
+    /// parent interior in the stripe among its other links at once, instead of being pushed
+    /// down by rule 11 ten heartbeats later.
+    private func stripesRefusingGraft(_ stripes: StripeMask, from peer: Network.Peer) async -> StripeMask {
+        guard configuration.dissemination == .tree, configuration.leafRefusesGrafts, trees.count > 1 else {
+            return []
+        }
+        let hiddenNode = await network.isHidden()
+        let now = clock()
+        var refused: StripeMask = []
+        for stripe in trees.stripes where stripes.contains(stripe: stripe) && trees.isLeaf(of: stripe, hidden: hiddenNode) {
+            let floor = trees.floor(
+                of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hiddenNode)
+            guard eagerTarget.target(floor: floor) <= floor, trees[stripe].refusesGraft(from: peer, now: now) else { continue }
+            refused.insert(StripeMask(stripe: stripe))
+        }
+        return refused
     }
 
     /// Sends objects a `getdata` or `graft` asked for; catch-up ones after the link's live objects.

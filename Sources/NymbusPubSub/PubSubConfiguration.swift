@@ -57,6 +57,10 @@ public struct PubSubConfiguration: Sendable {
     /// children) when the load leaves no spare budget, so that they find a parent interior in
     /// that stripe (spec/pubsub.md §15 rule 11). Default true.
     public var leafShedsChildren = true
+    /// With `tree` and stripes, whether a leaf of a stripe answers a graft there with `prune`
+    /// (once per grafter) when the load leaves no spare budget, so that the grafter finds a
+    /// parent interior in that stripe at once (spec/pubsub.md §15 rule 12). Default true.
+    public var leafRefusesGrafts = true
     /// With `tree`, the stripe this node is interior in; nil picks one at random when the
     /// topic layer starts (SplitStream's node ids do the same).
     public var homeStripe: Int? = nil

@@ -96,6 +96,10 @@ public struct PubSubStatistics: Sendable, Equatable {
     /// Idle eager links a leaf of a stripe pruned at a heartbeat above its target: its children,
     /// sent to find a parent interior in that stripe (§15 rule 11; also in ``pruneSent``).
     public var leafShed = 0
+    /// `graft`s a leaf of a stripe refused at a load that leaves no spare budget, each answered
+    /// with `prune` so the grafter finds a parent interior in that stripe (§15 rule 12; the
+    /// prunes are also in ``pruneSent``).
+    public var graftsRefused = 0
     /// Per-publisher order of received messages: gaps skipped, late and duplicate arrivals,
     /// bound overflows (spec/broker.md "Order").
     public var order = PublisherOrderCounters()

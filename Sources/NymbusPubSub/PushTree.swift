@@ -33,6 +33,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     mutating func unlinked(_ peer: Peer) {
         lazy.remove(peer)
         prunedByPeer.remove(peer)
+        graftRefusedAt[peer] = nil
         usefulness[peer] = nil
         firstsThisBeat[peer] = nil
         duplicatesInARow[peer] = nil
@@ -193,6 +194,9 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
             lazy = lazy.filter { connected.contains($0) }
             prunedByPeer = prunedByPeer.filter { connected.contains($0) }
         }
+        if graftRefusedAt.keys.contains(where: { !connected.contains($0) }) {
+            graftRefusedAt = graftRefusedAt.filter { connected.contains($0.key) }
+        }
         if duplicatesInARow.keys.contains(where: { !connected.contains($0) }) {
             duplicatesInARow = duplicatesInARow.filter { connected.contains($0.key) }
         }
@@ -223,6 +227,25 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     }
     /// A grafted link's usefulness at first: one first copy's worth.
     static var graftCredit: Double { 0.3 }
+
+    /// When this node last refused a `graft` from each peer (the repair clock's seconds).
+    private var graftRefusedAt: [Peer: Int64] = [:]
+
+    /// Whether a leaf refuses `peer`'s graft of its lazy link at `now` (rule 12): once, so the
+    /// grafter looks for a parent interior in the stripe among its other links. The same peer's
+    /// next graft within `graftRefusalMemory` seconds is accepted: it tried its other links and
+    /// came back, so this node may be the only one it can reach. An eager link is never refused.
+    mutating func refusesGraft(from peer: Peer, now: Int64) -> Bool {
+        guard lazy.contains(peer) else { return false }
+        if let refused = graftRefusedAt[peer], now - refused < Self.graftRefusalMemory {
+            graftRefusedAt[peer] = nil
+            return false
+        }
+        graftRefusedAt[peer] = now
+        return true
+    }
+    /// Seconds a refused graft is remembered: a grafter that comes back later is refused again.
+    static var graftRefusalMemory: Int64 { 60 }
 
     /// The lazy links among `peers` to graft when the tree needs another eager link: those this
     /// node pruned itself first (a peer that pruned its link is above its own target), each

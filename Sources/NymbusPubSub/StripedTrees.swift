@@ -57,6 +57,10 @@ struct StripedTrees<Peer: Hashable & Sendable>: Sendable {
         return stripe == home && !hidden ? interior : min(leaf, interior)
     }
 
+    /// Whether this node is a leaf of `stripe`: with several stripes, every stripe but its home
+    /// stripe, and for a hidden node every stripe.
+    func isLeaf(of stripe: Int, hidden: Bool) -> Bool { trees.count > 1 && (stripe != home || hidden) }
+
     /// Whether `peer`'s link is eager in `stripe`.
     func isEager(_ peer: Peer, in stripe: Int) -> Bool { trees[stripe].isEager(peer) }
 

@@ -112,13 +112,18 @@ import Testing
     /// times (with one announcement and 3 requests, a simulation and 2 of 9 loaded runs left some
     /// node without some object). `LossyTransport` loses a given message to a given destination
     /// at most once, so the answer to a `getdata` (the same bytes as a lost flood copy) arrives.
-    @Test(.timeLimit(.minutes(4)), arguments: PubSubConfiguration.Dissemination.allCases)
-    func tenPercentLossStillDeliversEverything(_ dissemination: PubSubConfiguration.Dissemination) async throws {
+    /// With flooding, the tree, and two stripes of it.
+    @Test(
+        .timeLimit(.minutes(4)),
+        arguments: zip([PubSubConfiguration.Dissemination.flood, .tree, .tree], [1, 1, 2]))
+    func tenPercentLossStillDeliversEverything(_ dissemination: PubSubConfiguration.Dissemination, stripes: Int) async throws {
         let count = 20
         let hidden: Set<Int> = [5, 11, 17]
         var lossy: [LossyTransport] = []
         let mesh = try await MixnetMesh.start(count: count, hidden: hidden, hopDelay: .milliseconds(5), seed: 23) {
-            _, config in config.dissemination = dissemination
+            _, config in
+            config.dissemination = dissemination
+            config.treeStripes = stripes
         } transport: { _, connection in
             let t = LossyTransport(connection)
             lossy.append(t)
@@ -169,7 +174,7 @@ import Testing
         let lostRepair = lossy.map { $0.lostCount(.inv) + $0.lostCount(.getdata) }.reduce(0, +)
         let repairMessages = sum(\.invSent) + sum(\.getdataSent) + sum(\.getdataServed)
         print(
-            "10% loss (\(dissemination)): \(edges.count) links, \(objects) objects, \(lostObjects) object and \(lostRepair) inv/getdata messages lost; flood transmissions \(sum(\.transmissions)); repaired \(sum(\.repairedObjects)) (\(String(format: "%.1f", Double(sum(\.repairedObjects)) * 100 / Double(everyone))) % of node deliveries); inv \(sum(\.invSent)) msgs / \(sum(\.invIdsSent)) ids, getdata \(sum(\.getdataSent)) msgs / \(sum(\.getdataIdsSent)) ids, served \(sum(\.getdataServed)) = \(String(format: "%.2f", Double(repairMessages) / Double(objects))) repair messages per object"
+            "10% loss (\(dissemination), \(stripes) stripe(s)): \(edges.count) links, \(objects) objects, \(lostObjects) object and \(lostRepair) inv/getdata messages lost; flood transmissions \(sum(\.transmissions)); repaired \(sum(\.repairedObjects)) (\(String(format: "%.1f", Double(sum(\.repairedObjects)) * 100 / Double(everyone))) % of node deliveries); inv \(sum(\.invSent)) msgs / \(sum(\.invIdsSent)) ids, getdata \(sum(\.getdataSent)) msgs / \(sum(\.getdataIdsSent)) ids, served \(sum(\.getdataServed)) = \(String(format: "%.2f", Double(repairMessages) / Double(objects))) repair messages per object"
         )
         await mesh.stop()
     }

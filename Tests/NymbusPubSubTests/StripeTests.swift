@@ -120,9 +120,9 @@ import Testing
     }
 
     /// `prune` and `graft` from a peer apply to the stripes they name; a graft's ids are served
-    /// whatever their stripe.
+    /// whatever their stripe. (The graft is of the home stripe: a leaf may refuse one, rule 12.)
     @Test func pruneAndGraftFromAPeerApplyToTheirStripes() async throws {
-        let (pubsub, network, clock) = try Self.make(home: 0, peers: [1, 2])
+        let (pubsub, network, clock) = try Self.make(home: 1, peers: [1, 2])
         await pubsub.handle(.prune(.all), from: 2)
         #expect(await pubsub.eagerLinksPerStripe() == [1, 1])
         let cached = try Self.objects(inStripe: 0, count: 1, clock: clock)[0]
@@ -221,5 +221,69 @@ import Testing
         #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
         await pubsub.heartbeat()
         #expect(await pubsub.statistics.graftSent == 1, "one is enough: the leaf's floor")
+    }
+
+    /// At a load that leaves no spare budget, a leaf of a stripe answers a graft of its lazy link
+    /// there with `prune`, once, so the grafter looks for an interior parent among its other
+    /// links; the same peer's next graft within a minute is accepted (it may have no other).
+    /// Its home stripe, and an eager link, are never refused.
+    @Test func aLeafRefusesAGraftOnceAtALoadThatLeavesNoSpareBudget() async throws {
+        let (pubsub, network, clock) = try Self.make(home: 0, peers: [1, 2, 3])
+        await pubsub.handle(.prune([StripeMask(stripe: 0), StripeMask(stripe: 1)]), from: 2)
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2])
+        _ = await DisseminationTests.take(network)
+
+        await pubsub.handle(.graft([StripeMask(stripe: 0), StripeMask(stripe: 1)], []), from: 2)
+        var sent = await DisseminationTests.take(network)
+        #expect(DisseminationTests.same(sent, [(2, .prune(StripeMask(stripe: 1)))]), "\(sent)")
+        #expect(await pubsub.eagerLinksPerStripe() == [3, 2], "the home stripe takes the graft, the leaf stripe does not")
+        var stats = await pubsub.statistics
+        #expect(stats.graftsRefused == 1 && stats.pruneSent == 1 && stats.graftReceived == 1)
+
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 2)
+        sent = await DisseminationTests.take(network)
+        #expect(sent.isEmpty, "asked again: accepted, \(sent)")
+        #expect(await pubsub.eagerLinksPerStripe() == [3, 3])
+
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 3)
+        #expect(await DisseminationTests.take(network).isEmpty, "an eager link is not refused")
+
+        // Pruned again, then grafted: a new round, refused once more, then taken.
+        await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 2)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 2)
+        sent = await DisseminationTests.take(network)
+        #expect(DisseminationTests.same(sent, [(2, .prune(StripeMask(stripe: 1)))]), "a new round: refused again, \(sent)")
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 2)
+        #expect(await DisseminationTests.take(network).isEmpty, "asked again within a minute: accepted")
+        // A refusal is remembered for a minute only.
+        await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 2)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 2)
+        _ = await DisseminationTests.take(network)
+        clock.advance(61)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 2)
+        sent = await DisseminationTests.take(network)
+        #expect(DisseminationTests.same(sent, [(2, .prune(StripeMask(stripe: 1)))]), "a minute later: refused again, \(sent)")
+        stats = await pubsub.statistics
+        #expect(stats.graftsRefused == 4 && stats.graftReceived == 7, "\(stats.graftsRefused) refused of \(stats.graftReceived)")
+    }
+
+    /// While the load leaves spare budget (rule 9's extra eager links), a leaf takes grafts, and
+    /// so does a node of one tree, which is interior everywhere.
+    @Test func aGraftIsTakenWhileTheBudgetHasRoomOrWithOneTree() async throws {
+        for (stripes, budget) in [(2, 16.0), (1, 0.0)] {
+            var config = PubSubConfiguration()
+            config.heartbeatInterval = nil
+            config.treeStripes = stripes
+            config.homeStripe = 0
+            config.spareSendBudget = budget
+            let network = RecordingNetwork(peers: [1, 2])
+            let pubsub = try PubSub(network: network, configuration: config, clock: TestClock().function)
+            await pubsub.handle(.prune(.all), from: 2)
+            await pubsub.handle(.graft(.all, []), from: 2)
+            let sent = await DisseminationTests.take(network)
+            #expect(sent.isEmpty, "\(stripes) stripes, budget \(budget): \(sent)")
+            #expect(await pubsub.eagerLinksPerStripe() == Array(repeating: 2, count: stripes))
+            #expect(await pubsub.statistics.graftsRefused == 0)
+        }
     }
 }
