@@ -367,6 +367,16 @@ for r in results {
             ratio: nil
         ).emit()
     }
+    // What the busiest nym-client spent of its pace at the highest rate measured up to the goal:
+    // the protocol's own limit, apart from this machine's CPU (`process CPU` in each phase).
+    if let top = r.sweep.last(where: { $0.0 <= clientPace / 2 }) {
+        ResultRow(
+            benchmark: "\(name): packets/s the busiest node sent at \(Format.number(top.0))/s (90th percentile)",
+            figure: "\(Format.number(top.1.nodeSendRates.first ?? 0, decimals: 1)) (\(Format.number(top.1.nodeSendRate(0.9), decimals: 1)))",
+            baseline: "one nym-client's pace \(Format.number(clientPace))/s",
+            ratio: (top.1.nodeSendRates.first ?? 0) / clientPace
+        ).emit()
+    }
     ResultRow(
         benchmark: "\(name): sustained rate, every node gets every object",
         figure: "\(Format.number(r.sustained)) objects/s",
