@@ -82,8 +82,7 @@ extension PubSub {
     /// gently; a link the peer pruned is the peer's to graft back). Eager links that closed are
     /// replaced at once.
     private func followEagerTarget(in stripe: Int, peers: [Network.Peer], visible: [Network.Peer], hiddenNode: Bool) async {
-        let floor = trees.floor(
-            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hiddenNode)
+        let floor = eagerFloor(of: stripe, hidden: hiddenNode)
         let target = eagerTarget.target(floor: floor)
         let mask = StripeMask(stripe: stripe)
         let eager = peers.count(where: { trees.isEager($0, in: stripe) })
@@ -131,6 +130,14 @@ extension PubSub {
                 trees[stripe].grafted(peer)
                 if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
             }
+            return
+        }
+        if hiddenNode, trees.count > 1, eager < floor {
+            // A hidden node below its floor of two (rule 13, while the load leaves spare budget)
+            // grafts one visible link per heartbeat, one it pruned itself first.
+            guard let peer = trees[stripe].lazyLinksToGraft(among: visible).first else { return }
+            trees[stripe].grafted(peer)
+            if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
             return
         }
         guard target > floor, eager < target, !hiddenNode else { return }

@@ -609,20 +609,29 @@ public actor PubSub<Network: ObjectNetwork> {
     /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer, in stripe: Int) async -> Bool {
         guard trees[stripe].completesRun(from: peer) else { return trees[stripe].duplicate(from: peer) }
-        let floor = await eagerFloor(of: stripe)
+        let floor = eagerFloor(of: stripe, hidden: await network.isHidden())
         guard floor > 0 || eagerTarget.budget > 0 else { return trees[stripe].duplicate(from: peer) }
         let eager = await network.connectedPeers().filter { trees.isEager($0, in: stripe) }.count
         let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove(floor: floor)
         return trees[stripe].duplicate(from: peer, eagerLinks: eager, keepEager: floor, spareEager: spare)
     }
 
-    /// Eager links this node keeps in `stripe` however high the load: `keepEagerLinks` in its
-    /// home stripe, `leafEagerLinks` in the others and, for a hidden node, in all.
-    func eagerFloor(of stripe: Int) async -> Int {
-        trees.floor(
-            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks,
-            hidden: await network.isHidden())
+    /// Eager links this node keeps in `stripe`: `keepEagerLinks` in its home stripe,
+    /// `leafEagerLinks` in the others and, for a hidden node, in all (`StripedTrees.floor`).
+    /// While the load leaves spare budget, a hidden node with stripes keeps two in each
+    /// (rule 13): it takes no spare links (each copy pushed to it costs it a reply SURB), and
+    /// with one parent per stripe every object it gets waits for that parent; with two, for the
+    /// faster, as with one tree. At a load that leaves no spare budget it keeps one.
+    func eagerFloor(of stripe: Int, hidden: Bool) -> Int {
+        let floor = trees.floor(
+            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hidden)
+        guard hidden, trees.count > 1, eagerTarget.target(floor: floor) > floor else { return floor }
+        return max(floor, min(configuration.keepEagerLinks, Self.hiddenFloorWithSpareBudget))
     }
+    /// A hidden node's floor in each stripe while the load leaves spare budget (rule 13): two
+    /// parents, the fewest that take the slower one out of its latency. It is also
+    /// `PushTree.hardFloor`, below which duplicates never prune, so the floor is stable.
+    static var hiddenFloorWithSpareBudget: Int { 2 }
 
     /// Counts a new object (published, or accepted to relay) towards the load the eager target
     /// follows: its Sphinx packets on one link.

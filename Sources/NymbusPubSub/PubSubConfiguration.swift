@@ -46,10 +46,12 @@ public struct PubSubConfiguration: Sendable {
     /// its own (SplitStream; spec/pubsub.md §15). Each node is interior (keeps `keepEagerLinks`)
     /// in one stripe, its home stripe, and a leaf (keeps `leafEagerLinks`) in the others, so
     /// the copies a node forwards are spread over every node instead of a tree's branching
-    /// nodes. Every node of an overlay must use the same count. Default 1, one tree: two were
-    /// measured (spec/pubsub.md §12) and did not yet sustain 25 objects/s reliably, while their
-    /// thinner leaf trees cost latency at low load.
-    public var treeStripes: Int = 1
+    /// nodes. Every node of an overlay should use the same count (with different counts objects
+    /// still arrive, but a `prune` for a stripe the peer does not have changes nothing there, so
+    /// duplicates keep coming). Default 2: in one tree the busiest nodes spend nearly all of
+    /// their nym-client's pace at 25 objects/s; two stripes spread that forwarding over every
+    /// node (spec/pubsub.md §12). 1 is one tree.
+    public var treeStripes: Int = 2
     /// With `tree`, eager links a node keeps in the stripes it is a leaf of (and a hidden node
     /// in all): the one that brings the objects in. Never more than `keepEagerLinks`. Default 1.
     public var leafEagerLinks: Int = 1

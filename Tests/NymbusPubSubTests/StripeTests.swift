@@ -6,7 +6,7 @@ import Testing
 
 /// Stripes (spec/pubsub.md §15, SplitStream): objects split by id, one tree per stripe, each
 /// node interior in its home stripe and a leaf in the others. One node, the in-memory network
-/// and a manual clock; `TreeMixnetTests` runs the default (two stripes) across nodes.
+/// and a manual clock; `MixnetPubSubTests` and `MixnetRepairTests` run two stripes across nodes.
 @Suite struct StripeTests {
     /// A node with links 1–5, home stripe 0 of 2, floors 3 (home) and 1 (leaf), prune after 1
     /// duplicate, no spare budget.
@@ -117,6 +117,54 @@ import Testing
             }
         }
         #expect(await pubsub.eagerLinksPerStripe() == [1, 1])
+    }
+
+    /// While the load leaves spare budget, a hidden node keeps two eager links in each stripe
+    /// (rule 13): duplicates prune it down to two, not one, and one pruned from the other end is
+    /// grafted back at the next heartbeat. At a load that leaves none it keeps one.
+    @Test func aHiddenNodeKeepsTwoParentsPerStripeWhileTheBudgetHasRoom() async throws {
+        var config = PubSubConfiguration()
+        config.heartbeatInterval = nil
+        config.treeStripes = 2
+        config.homeStripe = 0
+        config.pruneAfterDuplicates = 1
+        let network = RecordingNetwork(peers: [1, 2, 3, 4])
+        await network.setSelfHidden(true)
+        let clock = TestClock()
+        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
+        #expect(await [pubsub.eagerFloor(of: 0, hidden: true), pubsub.eagerFloor(of: 1, hidden: true)] == [2, 2])
+        #expect(await [pubsub.eagerFloor(of: 0, hidden: false), pubsub.eagerFloor(of: 1, hidden: false)] == [3, 1], "visible: its floors")
+        for stripe in [0, 1] {
+            for object in try Self.objects(inStripe: stripe, count: 4, clock: clock) {
+                for peer in 1...4 { await pubsub.handleIncoming(object: object.bytes, from: peer) }
+            }
+        }
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2], "duplicates prune down to two")
+        _ = await DisseminationTests.take(network)
+        await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 1)
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
+        await pubsub.heartbeat()
+        let grafts = await DisseminationTests.take(network).filter {
+            if case .graft = $0.1 { return true }
+            return false
+        }
+        #expect(grafts.count == 1 && grafts[0].1 == .graft(StripeMask(stripe: 1), []) && grafts[0].0 != 1, "\(grafts)")
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2])
+
+        // 40 objects of stripe 0 in one heartbeat interval: 40 packets/s leave no spare budget.
+        for object in try Self.objects(inStripe: 0, count: 44, clock: clock).suffix(40) {
+            await pubsub.handleIncoming(object: object.bytes, from: 2)
+        }
+        await pubsub.heartbeat()
+        #expect(await [pubsub.eagerFloor(of: 0, hidden: true), pubsub.eagerFloor(of: 1, hidden: true)] == [1, 1])
+        #expect(await pubsub.eagerLinksPerStripe() == [1, 1], "at that load, one parent per stripe")
+        _ = await DisseminationTests.take(network)
+        await pubsub.heartbeat()
+        let more = await DisseminationTests.take(network).filter {
+            if case .graft = $0.1 { return true }
+            return false
+        }
+        #expect(more.isEmpty, "at the floor of one: no graft, \(more)")
     }
 
     /// `prune` and `graft` from a peer apply to the stripes they name; a graft's ids are served
