@@ -609,10 +609,11 @@ public actor PubSub<Network: ObjectNetwork> {
     /// cost no call to the network.
     private func pruneOnDuplicate(from peer: Network.Peer, in stripe: Int) async -> Bool {
         guard trees[stripe].completesRun(from: peer) else { return trees[stripe].duplicate(from: peer) }
-        let floor = eagerFloor(of: stripe, hidden: await network.isHidden())
+        let hidden = await network.isHidden()
+        let floor = eagerFloor(of: stripe, hidden: hidden)
         guard floor > 0 || eagerTarget.budget > 0 else { return trees[stripe].duplicate(from: peer) }
         let eager = await network.connectedPeers().filter { trees.isEager($0, in: stripe) }.count
-        let spare = await network.isHidden() ? 0 : eagerTarget.pruneAbove(floor: floor)
+        let spare = hidden ? 0 : eagerTarget.pruneAbove(floor: floor)
         return trees[stripe].duplicate(from: peer, eagerLinks: eager, keepEager: floor, spareEager: spare)
     }
 
