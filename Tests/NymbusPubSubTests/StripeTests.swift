@@ -37,6 +37,14 @@ import Testing
         return found
     }
 
+    /// The `graft`s among `sent`.
+    static func grafts(_ sent: [(Int, TopicMessage)]) -> [(Int, TopicMessage)] {
+        sent.filter {
+            if case .graft = $0.1 { return true }
+            return false
+        }
+    }
+
     @Test func anObjectsStripeIsItsFirstByteModuloTheCount() throws {
         let id = try #require(MessageID(bytes: [0x07] + [UInt8](repeating: 0xFF, count: 31)))
         #expect(id.stripe(among: 2) == 1 && id.stripe(among: 4) == 3 && id.stripe(among: 5) == 2 && id.stripe(among: 1) == 0)
@@ -144,10 +152,7 @@ import Testing
         await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 1)
         #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
         await pubsub.heartbeat()
-        let grafts = await DisseminationTests.take(network).filter {
-            if case .graft = $0.1 { return true }
-            return false
-        }
+        let grafts = Self.grafts(await DisseminationTests.take(network))
         #expect(grafts.count == 1 && grafts[0].1 == .graft(StripeMask(stripe: 1), []) && grafts[0].0 != 1, "\(grafts)")
         #expect(await pubsub.eagerLinksPerStripe() == [2, 2])
 
@@ -160,10 +165,7 @@ import Testing
         #expect(await pubsub.eagerLinksPerStripe() == [1, 1], "at that load, one parent per stripe")
         _ = await DisseminationTests.take(network)
         await pubsub.heartbeat()
-        let more = await DisseminationTests.take(network).filter {
-            if case .graft = $0.1 { return true }
-            return false
-        }
+        let more = Self.grafts(await DisseminationTests.take(network))
         #expect(more.isEmpty, "at the floor of one: no graft, \(more)")
     }
 
@@ -261,10 +263,7 @@ import Testing
         await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 2)
         #expect(await pubsub.eagerLinksPerStripe() == [2, 0])
         await pubsub.heartbeat()
-        let grafts = await DisseminationTests.take(network).filter {
-            if case .graft = $0.1 { return true }
-            return false
-        }
+        let grafts = Self.grafts(await DisseminationTests.take(network))
         #expect(grafts.count == 1 && grafts.allSatisfy { $0.1 == .graft(StripeMask(stripe: 1), []) }, "\(grafts.map(\.0))")
         #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
         await pubsub.heartbeat()
