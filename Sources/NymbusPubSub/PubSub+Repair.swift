@@ -157,6 +157,7 @@ extension PubSub {
     /// Call when a link to `peer` comes up: it gets an `inv` of every cached object (the last
     /// 2 minutes) and the publishes held while no peer was connected.
     public func peerConnected(_ peer: Network.Peer) async {
+        if configuration.dissemination == .tree { trees.linked(peer) }
         await start()
         let invs = repair.peerConnected(peer)  // before any await: the heartbeat must not greet it twice
         await flushPending()

@@ -29,6 +29,13 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         self.pruneAfter = max(1, pruneAfter)
     }
 
+    /// A link came up: eager (rule 1), and with the usefulness of one first copy, as a grafted
+    /// link has, so that a leaf does not shed it as an idle child (rule 11) before it had a
+    /// chance to bring anything: a publisher restarted on a new link is such a link.
+    mutating func linked(_ peer: Peer) {
+        usefulness[peer] = max(usefulness[peer, default: 0], Self.graftCredit)
+    }
+
     /// A link closed: forgotten, so a new link to the same peer starts eager.
     mutating func unlinked(_ peer: Peer) {
         lazy.remove(peer)

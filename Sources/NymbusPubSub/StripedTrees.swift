@@ -73,6 +73,12 @@ struct StripedTrees<Peer: Hashable & Sendable>: Sendable {
     /// First copies pushed to this node since the last heartbeat, over all links and stripes.
     var pushedThisBeat: Int { trees.reduce(0) { $0 + $1.pushedThisBeat } }
 
+    /// A link came up: eager in every stripe, and credited as a grafted link is
+    /// (`PushTree.linked`).
+    mutating func linked(_ peer: Peer) {
+        for stripe in trees.indices { trees[stripe].linked(peer) }
+    }
+
     /// A link closed: forgotten in every stripe, so a new link to the same peer starts eager.
     /// Counts, per stripe, whether it was eager (to be replaced).
     mutating func unlinked(_ peer: Peer) {

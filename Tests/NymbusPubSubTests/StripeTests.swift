@@ -254,6 +254,33 @@ import Testing
         #expect(await pubsub.eagerLinksPerStripe() == [4, 1], "the parent stays")
     }
 
+    /// A link that just came up is not an idle child: at a load that leaves no spare budget, a
+    /// leaf keeps it through the heartbeats a grafted link gets to bring something (a publisher
+    /// restarted on a new link is one), then sheds it if it brought nothing.
+    @Test func aNewLinkIsNotShedAsAnIdleChildBeforeItHadItsChance() async throws {
+        var config = PubSubConfiguration()
+        config.heartbeatInterval = nil
+        config.treeStripes = 2
+        config.homeStripe = 0
+        let network = RecordingNetwork(peers: [1])
+        let clock = TestClock()
+        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
+        await pubsub.peerConnected(1)
+        // 40 objects of stripe 1 in one heartbeat interval: 40 packets/s, no spare budget.
+        for object in try Self.objects(inStripe: 1, count: 40, clock: clock) {
+            await pubsub.handleIncoming(object: object.bytes, from: 1)
+        }
+        await network.setPeers([1, 4])
+        await pubsub.peerConnected(4)
+        await pubsub.heartbeat()
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2], "the new link stays")
+        #expect(await pubsub.statistics.leafShed == 0)
+        // Ten quiet heartbeats later (0.3 × 0.7^10 < 0.01) it is an idle child, and goes.
+        for _ in 0..<10 { await pubsub.heartbeat() }
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
+        #expect(await pubsub.statistics.leafShed == 1)
+    }
+
     /// A node whose last eager links in a stripe were pruned from the other end is cut off from
     /// that stripe's tree: its next heartbeat grafts one link there, not waiting for missing
     /// objects to show it.
