@@ -52,7 +52,8 @@ public struct PubSubConfiguration: Sendable {
     /// (at 25 objects/s one tree's busiest nodes spend nearly all of their nym-client's pace;
     /// spec/pubsub.md §12), but in a two-node devnet a restarted publisher's new link looked
     /// idle to its peer, a leaf of that stripe, which shed it (rule 11) and then refused its
-    /// graft (rule 12), and a stream's order hold expired: not the default until that is fixed.
+    /// graft (rule 12), and a stream's order hold expired. New links now start credited; not
+    /// the default until two stripes hold a double-load streak as the default.
     public var treeStripes: Int = 1
     /// With `tree`, eager links a node keeps in the stripes it is a leaf of (and a hidden node
     /// in all): the one that brings the objects in. Never more than `keepEagerLinks`. Default 1.
