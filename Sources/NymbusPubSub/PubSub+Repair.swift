@@ -113,10 +113,7 @@ extension PubSub {
             let ranked =
                 trees[stripe].lazyLinksToGraft(among: visible)
                 + trees[stripe].lazyLinksToGraft(among: peers.filter { !visible.contains($0) })
-            if let peer = ranked.first {
-                trees[stripe].grafted(peer)
-                if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
-            }
+            if let peer = ranked.first { await graft(peer, in: mask) }
             return
         }
         if trees.eagerLinksLost[stripe] > 0 {
@@ -127,27 +124,31 @@ extension PubSub {
             trees.eagerLinksLost[stripe] = 0
             let wanted = min(lost, (hiddenNode ? floor : target) - eager)
             for peer in trees[stripe].lazyLinksToGraft(among: visible).prefix(max(0, wanted)) {
-                trees[stripe].grafted(peer)
-                if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
+                await graft(peer, in: mask)
             }
             return
         }
         if hiddenNode, trees.count > 1, eager < floor {
             // A hidden node below its floor of two (rule 13, while the load leaves spare budget)
             // grafts one visible link per heartbeat, one it pruned itself first.
-            guard let peer = trees[stripe].lazyLinksToGraft(among: visible).first else { return }
-            trees[stripe].grafted(peer)
-            if await network.send(.graft(mask, []), to: peer) { stats.graftSent += 1 }
+            if let peer = trees[stripe].lazyLinksToGraft(among: visible).first { await graft(peer, in: mask) }
             return
         }
         guard target > floor, eager < target, !hiddenNode else { return }
         // Only links this node pruned: a peer that pruned one is above its own target.
         let candidates = visible.filter { !trees.isEager($0, in: stripe) && !trees[stripe].prunedByPeer.contains($0) }
-        guard let peer = candidates.randomElement() else { return }
-        trees[stripe].grafted(peer)
-        guard await network.send(.graft(mask, []), to: peer) else { return }
-        stats.graftSent += 1
+        guard let peer = candidates.randomElement(), await graft(peer, in: mask) else { return }
         stats.spareGrafts += 1
+    }
+
+    /// Turns `peer`'s link eager in `stripes` and sends it `graft` with no ids (counted in
+    /// `graftSent`); returns whether the link took the message.
+    @discardableResult
+    func graft(_ peer: Network.Peer, in stripes: StripeMask) async -> Bool {
+        trees.grafted(peer, in: stripes)
+        guard await network.send(.graft(stripes, []), to: peer) else { return false }
+        stats.graftSent += 1
+        return true
     }
 
     /// The eager links the tree keeps at the load measured now (rule 9); `keepEagerLinks` with
@@ -222,8 +223,7 @@ extension PubSub {
         let now = clock()
         var refused: StripeMask = []
         for stripe in trees.stripes where stripes.contains(stripe: stripe) && trees.isLeaf(of: stripe, hidden: hiddenNode) {
-            let floor = trees.floor(
-                of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hiddenNode)
+            let floor = roleFloor(of: stripe, hidden: hiddenNode)
             guard eagerTarget.target(floor: floor) <= floor, trees[stripe].refusesGraft(from: peer, now: now) else { continue }
             refused.insert(StripeMask(stripe: stripe))
         }

@@ -624,10 +624,14 @@ public actor PubSub<Network: ObjectNetwork> {
     /// with one parent per stripe every object it gets waits for that parent; with two, for the
     /// faster, as with one tree. At a load that leaves no spare budget it keeps one.
     func eagerFloor(of stripe: Int, hidden: Bool) -> Int {
-        let floor = trees.floor(
-            of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hidden)
+        let floor = roleFloor(of: stripe, hidden: hidden)
         guard hidden, trees.count > 1, eagerTarget.target(floor: floor) > floor else { return floor }
         return max(floor, min(configuration.keepEagerLinks, Self.hiddenFloorWithSpareBudget))
+    }
+    /// The floor of this node's role in `stripe` (interior or leaf), before rule 13: the floor
+    /// that says whether the load leaves spare budget there.
+    func roleFloor(of stripe: Int, hidden: Bool) -> Int {
+        trees.floor(of: stripe, interior: configuration.keepEagerLinks, leaf: configuration.leafEagerLinks, hidden: hidden)
     }
     /// A hidden node's floor in each stripe while the load leaves spare budget (rule 13): two
     /// parents, the fewest that take the slower one out of its latency. It is also
@@ -656,8 +660,7 @@ public actor PubSub<Network: ObjectNetwork> {
         // Nothing took this node's own object: if that is because every link is lazy, graft one.
         let connected = await network.connectedPeers()
         guard !connected.contains(where: { trees.isEager($0, in: stripe) }), let peer = connected.randomElement() else { return 0 }
-        trees[stripe].grafted(peer)
-        if await network.send(.graft(StripeMask(stripe: stripe), []), to: peer) { stats.graftSent += 1 }
+        await graft(peer, in: StripeMask(stripe: stripe))
         return await network.send(.object(bytes), to: [peer]).count
     }
 

@@ -33,6 +33,11 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
     /// link has, so that a leaf does not shed it as an idle child (rule 11) before it had a
     /// chance to bring anything: a publisher restarted on a new link is such a link.
     mutating func linked(_ peer: Peer) {
+        creditAsNew(peer)
+    }
+
+    /// Gives `peer`'s link at least the usefulness of one first copy (`graftCredit`).
+    private mutating func creditAsNew(_ peer: Peer) {
         usefulness[peer] = max(usefulness[peer, default: 0], Self.graftCredit)
     }
 
@@ -230,7 +235,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         lazy.remove(peer)
         prunedByPeer.remove(peer)
         duplicatesInARow[peer] = nil
-        usefulness[peer] = max(usefulness[peer, default: 0], Self.graftCredit)
+        creditAsNew(peer)
     }
     /// A grafted link's usefulness at first: one first copy's worth.
     static var graftCredit: Double { 0.3 }

@@ -8,22 +8,27 @@ import Testing
 /// node interior in its home stripe and a leaf in the others. One node, the in-memory network
 /// and a manual clock; `MixnetPubSubTests` and `MixnetRepairTests` run two stripes across nodes.
 @Suite struct StripeTests {
-    /// A node with links 1–5, home stripe 0 of 2, floors 3 (home) and 1 (leaf), prune after 1
-    /// duplicate, no spare budget.
-    static func make(home: Int = 0, peers: Set<Int> = [1, 2, 3, 4, 5]) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
+    /// A node with links `peers` (1–5), home stripe `home` (0) of `stripes` (2), floors 3 (home)
+    /// and 1 (leaf), prune after `pruneAfter` (1) duplicates, `spareSendBudget` (none).
+    static func make(
+        home: Int = 0, peers: Set<Int> = [1, 2, 3, 4, 5], stripes: Int = 2, pruneAfter: Int = 1,
+        spareSendBudget: Double = 0
+    ) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
         config.dissemination = .tree
-        config.treeStripes = 2
+        config.treeStripes = stripes
         config.homeStripe = home
         config.keepEagerLinks = 3
         config.leafEagerLinks = 1
-        config.pruneAfterDuplicates = 1
-        config.spareSendBudget = 0
+        config.pruneAfterDuplicates = pruneAfter
+        config.spareSendBudget = spareSendBudget
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
         return (try PubSub(network: network, configuration: config, clock: clock.function), network, clock)
     }
+    /// The budget and prune run of the defaults (16 packets/s, 3 duplicates in a row).
+    static let defaults = PubSubConfiguration()
 
     /// Objects whose ids fall in `stripe` of 2, `count` of them.
     static func objects(inStripe stripe: Int, count: Int, clock: TestClock) throws -> [(bytes: [UInt8], id: MessageID)] {
@@ -131,15 +136,8 @@ import Testing
     /// (rule 13): duplicates prune it down to two, not one, and one pruned from the other end is
     /// grafted back at the next heartbeat. At a load that leaves none it keeps one.
     @Test func aHiddenNodeKeepsTwoParentsPerStripeWhileTheBudgetHasRoom() async throws {
-        var config = PubSubConfiguration()
-        config.heartbeatInterval = nil
-        config.treeStripes = 2
-        config.homeStripe = 0
-        config.pruneAfterDuplicates = 1
-        let network = RecordingNetwork(peers: [1, 2, 3, 4])
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4], spareSendBudget: Self.defaults.spareSendBudget)
         await network.setSelfHidden(true)
-        let clock = TestClock()
-        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
         #expect(await [pubsub.eagerFloor(of: 0, hidden: true), pubsub.eagerFloor(of: 1, hidden: true)] == [2, 2])
         #expect(await [pubsub.eagerFloor(of: 0, hidden: false), pubsub.eagerFloor(of: 1, hidden: false)] == [3, 1], "visible: its floors")
         for stripe in [0, 1] {
@@ -225,13 +223,8 @@ import Testing
     /// do the idle ones, its children, to find a parent interior in that stripe. In its home
     /// stripe nothing idle is shed.
     @Test func aLeafShedsItsChildrenWhenTheLoadLeavesNoSpareBudget() async throws {
-        var config = PubSubConfiguration()
-        config.heartbeatInterval = nil
-        config.treeStripes = 2
-        config.homeStripe = 0
-        let network = RecordingNetwork(peers: [1, 2, 3, 4])
-        let clock = TestClock()
-        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
+        let (pubsub, network, clock) = try Self.make(
+            peers: [1, 2, 3, 4], pruneAfter: Self.defaults.pruneAfterDuplicates, spareSendBudget: Self.defaults.spareSendBudget)
         // 40 objects of stripe 1 in one heartbeat interval: 40 packets/s, target 1 + 16/40 → 1.
         for object in try Self.objects(inStripe: 1, count: 40, clock: clock) {
             await pubsub.handleIncoming(object: object.bytes, from: 1)
@@ -258,13 +251,8 @@ import Testing
     /// leaf keeps it through the heartbeats a grafted link gets to bring something (a publisher
     /// restarted on a new link is one), then sheds it if it brought nothing.
     @Test func aNewLinkIsNotShedAsAnIdleChildBeforeItHadItsChance() async throws {
-        var config = PubSubConfiguration()
-        config.heartbeatInterval = nil
-        config.treeStripes = 2
-        config.homeStripe = 0
-        let network = RecordingNetwork(peers: [1])
-        let clock = TestClock()
-        let pubsub = try PubSub(network: network, configuration: config, clock: clock.function)
+        let (pubsub, network, clock) = try Self.make(
+            peers: [1], pruneAfter: Self.defaults.pruneAfterDuplicates, spareSendBudget: Self.defaults.spareSendBudget)
         await pubsub.peerConnected(1)
         // 40 objects of stripe 1 in one heartbeat interval: 40 packets/s, no spare budget.
         for object in try Self.objects(inStripe: 1, count: 40, clock: clock) {
@@ -345,13 +333,8 @@ import Testing
     /// so does a node of one tree, which is interior everywhere.
     @Test func aGraftIsTakenWhileTheBudgetHasRoomOrWithOneTree() async throws {
         for (stripes, budget) in [(2, 16.0), (1, 0.0)] {
-            var config = PubSubConfiguration()
-            config.heartbeatInterval = nil
-            config.treeStripes = stripes
-            config.homeStripe = 0
-            config.spareSendBudget = budget
-            let network = RecordingNetwork(peers: [1, 2])
-            let pubsub = try PubSub(network: network, configuration: config, clock: TestClock().function)
+            let (pubsub, network, _) = try Self.make(
+                peers: [1, 2], stripes: stripes, pruneAfter: Self.defaults.pruneAfterDuplicates, spareSendBudget: budget)
             await pubsub.handle(.prune(.all), from: 2)
             await pubsub.handle(.graft(.all, []), from: 2)
             let sent = await DisseminationTests.take(network)
