@@ -69,7 +69,7 @@ enum DaemonCommands {
                 "link-queue-object-packets": .integer(Int64(queues.objectPackets)),
                 "link-objects-left-to-repair": .integer(Int64(node_.objectsRefusedLinkFull)),
                 "link-catch-up-answers-refused": .integer(Int64(node_.catchUpRefusedLinkFull)),
-                "link-messages-dropped-on-close": .integer(Int64(node_.messagesDroppedOnClose)),
+                "link-messages-left-at-close": .integer(Int64(node_.messagesLeftAtClose)),
                 "link-messages-dropped-queue-full": .integer(Int64(node_.messagesDroppedQueueFull)),
                 "nym-client-lane-reports-dropped": .integer(Int64(await transport.droppedLaneReportCount)),
                 "publishers-waiting-for-links": .integer(Int64(queues.publishersWaiting)),

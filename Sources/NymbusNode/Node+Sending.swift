@@ -98,7 +98,7 @@ extension Node {
     /// Forgets a closed link's outbox and lane; nym-client drops what it has not sent of the lane.
     func dropOutbox(of id: SessionID, into fx: inout Effects) {
         if var outbox = outboxes.removeValue(forKey: id) {
-            statistics.messagesDroppedOnClose += outbox.removeAll()
+            statistics.messagesLeftAtClose += outbox.removeAll()
         }
         linkFullLogged.remove(id)
         if let lane = lanes.removeValue(forKey: id) {

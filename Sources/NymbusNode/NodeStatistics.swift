@@ -83,8 +83,11 @@ public struct NodeStatistics: Sendable, Equatable {
     /// Control or repair messages a link's outbox dropped because it already held
     /// `linkQueueMessageLimit` of them (a link that stopped draining while its peer keeps asking).
     public var messagesDroppedQueueFull = 0
-    /// Messages still waiting in a link's outbox when the link closed (nothing to send them to).
-    public var messagesDroppedOnClose = 0
+    /// Messages still waiting in a link's outbox when the link closed: nothing to send them to,
+    /// and nothing lost (the objects among them stay in the repair cache and are announced over
+    /// the links that remain; the control messages were for the peer that left). Not a loss, so
+    /// its STATUS name has no loss word (`nymbus status --check`).
+    public var messagesLeftAtClose = 0
     /// Times a publisher waited for room in the outboxes (`waitForSendRoom()`).
     public var publishWaits = 0
     /// Sends put back in their outbox because nym-client's WebSocket queue was full (retried).
