@@ -90,10 +90,13 @@ extension PubSub {
         let isLeaf = trees.isLeaf(of: stripe, hidden: hiddenNode)
         if (eagerTarget.budget > 0 || isLeaf), eager > eagerTarget.pruneAbove(floor: floor) {
             var shed = Array(trees[stripe].leastUsefulEagerLinks(among: peers).prefix(eager - target))
-            if isLeaf, configuration.leafShedsChildren, shed.count < eager - target {
+            if isLeaf, configuration.leafShedsChildren, shed.count < eager - target,
+                trees[stripe].hasParent(among: peers.filter { !shed.contains($0) })
+            {
                 // A leaf keeps the links that bring its objects in and forwards over none: the
                 // links that brought nothing lately are its children, and they go too, to find a
-                // parent interior in this stripe (SplitStream's push-down).
+                // parent interior in this stripe (SplitStream's push-down). Only while one link
+                // does bring objects: with none, the idle links may be where they will come from.
                 let children = trees[stripe].idleEagerLinks(among: peers).filter { !shed.contains($0) }
                     .prefix(eager - target - shed.count)
                 shed += children
@@ -212,19 +215,24 @@ extension PubSub {
 
     /// The stripes of a `graft` from `peer` that this node refuses (rule 12): those it is a leaf
     /// of while the load leaves no spare budget there (its target is its floor, as when rule 11
-    /// sheds children), each refused once (`PushTree.refusesGraft`). The grafter then finds a
-    /// parent interior in the stripe among its other links at once, instead of being pushed
-    /// down by rule 11 ten heartbeats later.
+    /// sheds children) and another link brings it the stripe's objects (`PushTree.hasParent`:
+    /// with no parent a leaf has nothing to forward, and the grafter may be where its objects
+    /// come from, such as a publisher on a new link), each refused once
+    /// (`PushTree.refusesGraft`). The grafter then finds a parent interior in the stripe among
+    /// its other links at once, instead of being pushed down by rule 11 ten heartbeats later.
     private func stripesRefusingGraft(_ stripes: StripeMask, from peer: Network.Peer) async -> StripeMask {
         guard configuration.dissemination == .tree, configuration.leafRefusesGrafts, trees.count > 1 else {
             return []
         }
         let hiddenNode = await network.isHidden()
         let now = clock()
+        let peers = await network.connectedPeers()
         var refused: StripeMask = []
         for stripe in trees.stripes where stripes.contains(stripe: stripe) && trees.isLeaf(of: stripe, hidden: hiddenNode) {
             let floor = roleFloor(of: stripe, hidden: hiddenNode)
-            guard eagerTarget.target(floor: floor) <= floor, trees[stripe].refusesGraft(from: peer, now: now) else { continue }
+            guard eagerTarget.target(floor: floor) <= floor, trees[stripe].hasParent(among: peers, other: peer),
+                trees[stripe].refusesGraft(from: peer, now: now)
+            else { continue }
             refused.insert(StripeMask(stripe: stripe))
         }
         return refused

@@ -48,6 +48,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         graftRefusedAt[peer] = nil
         usefulness[peer] = nil
         firstsThisBeat[peer] = nil
+        lastFirstCopyBeat[peer] = nil
         duplicatesInARow[peer] = nil
     }
 
@@ -71,6 +72,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         if !fetched {
             if duplicatesInARow[peer] != nil { duplicatesInARow[peer] = nil }
             firstsThisBeat[peer, default: 0] += 1
+            lastFirstCopyBeat[peer] = beats
         }
         record(fetched ? .fetched : .pushed)
     }
@@ -92,6 +94,7 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         }
         usefulness = next
         firstsThisBeat = [:]
+        beats += 1
     }
 
     /// The eager links among `connected` that rule 3 would prune (their last `pruneAfter` copies
@@ -113,6 +116,27 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         connected.filter { !lazy.contains($0) && usefulness[$0, default: 0] < Self.idleUsefulness }
             .sorted { usefulness[$0, default: 0] < usefulness[$1, default: 0] }
     }
+    /// Whether an eager link among `connected` other than `other` pushed a first copy within the
+    /// last `parentMemoryBeats` heartbeats: this node's parent in a tree it is a leaf of. A leaf
+    /// sheds children (rule 11) and refuses grafts (rule 12) only while it has one: with none, it
+    /// cannot tell a child from the link its next objects will come over (a publisher's new link
+    /// that has not published in this stripe yet looks idle too), and keeping them costs nothing,
+    /// since a leaf with no parent has nothing to forward. A few heartbeats, not the fading
+    /// `usefulness`: a link that went dead (a killed publisher's old link, not yet closed) stops
+    /// being a parent at once, while at the loads these rules act at a live parent pushes in
+    /// every heartbeat.
+    func hasParent(among connected: [Peer], other other: Peer? = nil) -> Bool {
+        connected.contains { peer in
+            guard peer != other, !lazy.contains(peer), let last = lastFirstCopyBeat[peer] else { return false }
+            return beats - last <= Self.parentMemoryBeats
+        }
+    }
+    /// Heartbeats a pushed first copy keeps its link a parent (`hasParent`).
+    static var parentMemoryBeats: Int { 3 }
+    /// Heartbeats so far, and the one in which each link last pushed a first copy.
+    private var beats = 0
+    private var lastFirstCopyBeat: [Peer: Int] = [:]
+
     /// Below this smoothed count of first copies per heartbeat a link is idle: one first copy
     /// counts 0.3 and fades by 0.7 per heartbeat, so it takes ten quiet heartbeats.
     static var idleUsefulness: Double { 0.01 }
@@ -211,6 +235,9 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
         }
         if duplicatesInARow.keys.contains(where: { !connected.contains($0) }) {
             duplicatesInARow = duplicatesInARow.filter { connected.contains($0.key) }
+        }
+        if lastFirstCopyBeat.keys.contains(where: { !connected.contains($0) }) {
+            lastFirstCopyBeat = lastFirstCopyBeat.filter { connected.contains($0.key) }
         }
     }
 

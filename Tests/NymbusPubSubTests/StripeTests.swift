@@ -187,9 +187,10 @@ import Testing
     }
 
     /// Ids missing in a stripe whose tree above looks broken make the request a `graft` naming
-    /// that stripe alone, even when the same request asks for an id of the other stripe. The
-    /// grafted link then replaces the idle one the leaf had (rule 11: a grafted link counts as
-    /// useful for a while, an idle one does not).
+    /// that stripe alone, even when the same request asks for an id of the other stripe. Once the
+    /// grafted link pushes, it replaces the idle one the leaf had (rule 11: a grafted link counts
+    /// as useful for a while, an idle one does not; before that push the leaf has no parent in
+    /// the stripe and sheds nothing there).
     @Test func aGraftNamesTheStripesWhoseTreeLooksBroken() async throws {
         let (pubsub, network, clock) = try Self.make(home: 0, peers: [1, 2, 3])
         await pubsub.handle(.prune(.all), from: 2)  // 2 is lazy in both stripes
@@ -211,10 +212,17 @@ import Testing
             return true
         }
         #expect(
-            DisseminationTests.same(
-                requests,
-                [(2, .graft(StripeMask(stripe: 1), [missing0.id, missing1.id])), (3, .prune(StripeMask(stripe: 1)))]),
+            DisseminationTests.same(requests, [(2, .graft(StripeMask(stripe: 1), [missing0.id, missing1.id]))]),
             "\(requests)")
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2], "no parent in stripe 1 yet: nothing shed")
+        await pubsub.handleIncoming(object: try Self.objects(inStripe: 1, count: 2, clock: clock)[1].bytes, from: 2)
+        _ = await DisseminationTests.take(network)
+        await pubsub.heartbeat()
+        let shed = await DisseminationTests.take(network).filter {
+            if case .inv = $0.1 { return false }
+            return true
+        }
+        #expect(DisseminationTests.same(shed, [(3, .prune(StripeMask(stripe: 1)))]), "\(shed)")
         #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
     }
 
@@ -263,8 +271,13 @@ import Testing
         await pubsub.heartbeat()
         #expect(await pubsub.eagerLinksPerStripe() == [2, 2], "the new link stays")
         #expect(await pubsub.statistics.leafShed == 0)
-        // Ten quiet heartbeats later (0.3 × 0.7^10 < 0.01) it is an idle child, and goes.
-        for _ in 0..<10 { await pubsub.heartbeat() }
+        // Ten heartbeats later in which it brought nothing (0.3 × 0.7^10 < 0.01) while link 1
+        // kept bringing 40 objects each, it is an idle child, and goes.
+        let more = try Self.objects(inStripe: 1, count: 440, clock: clock).dropFirst(40)
+        for beat in 0..<10 {
+            for object in more.dropFirst(40 * beat).prefix(40) { await pubsub.handleIncoming(object: object.bytes, from: 1) }
+            await pubsub.heartbeat()
+        }
         #expect(await pubsub.eagerLinksPerStripe() == [2, 1])
         #expect(await pubsub.statistics.leafShed == 1)
     }
@@ -293,6 +306,8 @@ import Testing
         let (pubsub, network, clock) = try Self.make(home: 0, peers: [1, 2, 3])
         await pubsub.handle(.prune([StripeMask(stripe: 0), StripeMask(stripe: 1)]), from: 2)
         #expect(await pubsub.eagerLinksPerStripe() == [2, 2])
+        // Link 1 brings stripe 1's objects: the leaf has a parent there.
+        await pubsub.handleIncoming(object: try Self.objects(inStripe: 1, count: 1, clock: clock)[0].bytes, from: 1)
         _ = await DisseminationTests.take(network)
 
         await pubsub.handle(.graft([StripeMask(stripe: 0), StripeMask(stripe: 1)], []), from: 2)
@@ -327,6 +342,47 @@ import Testing
         #expect(DisseminationTests.same(sent, [(2, .prune(StripeMask(stripe: 1)))]), "a minute later: refused again, \(sent)")
         stats = await pubsub.statistics
         #expect(stats.graftsRefused == 4 && stats.graftReceived == 7, "\(stats.graftsRefused) refused of \(stats.graftReceived)")
+    }
+
+    /// A leaf with no parent in a stripe (no link brought it the stripe's objects lately) sheds
+    /// no idle link and refuses no graft there, whatever the load: it cannot tell a child from
+    /// the link its next objects will come over, as a restarted publisher's new link, and with
+    /// nothing coming in it has nothing to forward. Once a link brings objects, both rules apply.
+    @Test func aLeafWithNoParentInAStripeNeitherShedsNorRefuses() async throws {
+        let (pubsub, network, clock) = try Self.make(home: 0, peers: [1, 4], pruneAfter: Self.defaults.pruneAfterDuplicates)
+        // 40 objects of the home stripe in one heartbeat interval: no spare budget, and none of
+        // stripe 1, so neither link is a parent there.
+        for object in try Self.objects(inStripe: 0, count: 40, clock: clock) {
+            await pubsub.handleIncoming(object: object.bytes, from: 1)
+        }
+        for _ in 0..<3 { await pubsub.heartbeat() }
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2], "no idle link is shed from stripe 1")
+        #expect(await pubsub.statistics.leafShed == 0)
+        _ = await DisseminationTests.take(network)
+
+        await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 4)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 4)
+        #expect(await DisseminationTests.take(network).isEmpty, "the graft is taken")
+        #expect(await pubsub.eagerLinksPerStripe() == [2, 2])
+        #expect(await pubsub.statistics.graftsRefused == 0)
+
+        // Link 1 brings stripe 1's objects now: link 4's next graft of a lazy link is refused.
+        await pubsub.handleIncoming(object: try Self.objects(inStripe: 1, count: 1, clock: clock)[0].bytes, from: 1)
+        _ = await DisseminationTests.take(network)
+        await pubsub.handle(.prune(StripeMask(stripe: 1)), from: 4)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 4)
+        var sent = await DisseminationTests.take(network)
+        #expect(DisseminationTests.same(sent, [(4, .prune(StripeMask(stripe: 1)))]), "\(sent)")
+        #expect(await pubsub.statistics.graftsRefused == 1)
+
+        // Four heartbeats with no push from link 1 in stripe 1 (a publisher killed, its link not
+        // yet closed): no parent any more, and link 4's graft is taken.
+        for _ in 0..<4 { await pubsub.heartbeat() }
+        _ = await DisseminationTests.take(network)
+        await pubsub.handle(.graft(StripeMask(stripe: 1), []), from: 4)
+        sent = await DisseminationTests.take(network)
+        #expect(sent.isEmpty, "\(sent)")
+        #expect(await pubsub.statistics.graftsRefused == 1)
     }
 
     /// While the load leaves spare budget (rule 9's extra eager links), a leaf takes grafts, and
