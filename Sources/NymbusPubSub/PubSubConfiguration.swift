@@ -48,13 +48,11 @@ public struct PubSubConfiguration: Sendable {
     /// the copies a node forwards are spread over every node instead of a tree's branching
     /// nodes. Every node of an overlay should use the same count (with different counts objects
     /// still arrive, but a `prune` for a stripe the peer does not have changes nothing there, so
-    /// duplicates keep coming). Default 1, one tree. Two spread the forwarding over every node
-    /// (at 25 objects/s one tree's busiest nodes spend nearly all of their nym-client's pace;
-    /// spec/pubsub.md §12), but in a two-node devnet a restarted publisher's new link looked
-    /// idle to its peer, a leaf of that stripe, which shed it (rule 11) and then refused its
-    /// graft (rule 12), and a stream's order hold expired. New links now start credited; not
-    /// the default until two stripes hold a double-load streak as the default.
-    public var treeStripes: Int = 1
+    /// duplicates keep coming). Default 2: at 25 objects/s one tree's busiest nodes spend nearly
+    /// all of their nym-client's pace, two stripes spread that forwarding over every node, and
+    /// at half that rate their p99 latency is a seventh of one tree's (spec/pubsub.md §12).
+    /// 1 is one tree, every node interior.
+    public var treeStripes: Int = 2
     /// With `tree`, eager links a node keeps in the stripes it is a leaf of (and a hidden node
     /// in all): the one that brings the objects in. Never more than `keepEagerLinks`. Default 1.
     public var leafEagerLinks: Int = 1
