@@ -208,7 +208,7 @@ extension Node {
         let (session, actions) = PeerSession.respond(
             id: id, path: path, peerVersion: version,
             version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: false),
-            settings: settings, now: at)
+            settings: settings.forNewLink(), now: at)
         guard let session else {
             statistics.handshakesFailed += 1
             for case .close(let code, let reason, _, _) in actions {
@@ -262,7 +262,7 @@ extension Node {
         let (session, actions) = PeerSession.initiate(
             id: id, path: path,
             version: makeVersion(nonce: SecureRandom.uint64(), forInitiator: true, addressFetch: addressFetch),
-            settings: settings,
+            settings: settings.forNewLink(),
             now: now())
         sessions[id] = session
         book.markAttempt(address, now: unixNow())

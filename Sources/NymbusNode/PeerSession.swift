@@ -20,8 +20,22 @@ struct SessionSettings: Sendable {
     var addrBurst: Double = 1000
     var addrGrant: Double = 1000
     var surbs = NodeConfiguration.SURBPolicy()
+    /// Seconds by which this link's first periodic ping comes before `pingInterval`, at most
+    /// half of it. The node draws it at random for each link (`forNewLink()`), so links that
+    /// came up together, as all of a node's do after it starts, ping at different times rather
+    /// than in one burst every interval, each burst a run of packets in nym-client's queue ahead
+    /// of the objects. 0 in tests that want the ping on the interval.
+    var firstPingEarly: Double = 0
 
     init() {}
+
+    /// These settings for a link about to open: `firstPingEarly` drawn at random.
+    func forNewLink() -> SessionSettings {
+        var settings = self
+        var rng = SecureRNG()
+        settings.firstPingEarly = Double.random(in: 0..<(pingInterval / 2), using: &rng)
+        return settings
+    }
 
     init(_ c: NodeConfiguration) {
         handshakeTimeout = c.handshakeTimeout.seconds
@@ -307,7 +321,7 @@ struct PeerSession: Sendable {
     private mutating func establish(now: Double) -> [SessionAction] {
         phase = .established
         establishedAt = now
-        lastPingAt = now
+        lastPingAt = now - min(max(0, settings.firstPingEarly), settings.pingInterval / 2)
         // Our first message went out at `createdAt`; the handshake's last needed answer is one
         // mixnet round trip after it, the link's first round-trip sample.
         sampleRTT(now - createdAt, minimum: false)

@@ -189,6 +189,26 @@ enum Handshakes {
         #expect(s.tick(now: 240, nonce: 9) == [.send(.ping(nonce: 9))])
     }
 
+    /// A link's first periodic ping comes `firstPingEarly` before the interval (at most half of
+    /// it), the next ones a whole interval apart: links that came up together ping apart.
+    @Test func theFirstPingComesEarlyByTheLinksOwnAmount() {
+        var settings = SessionSettings()
+        settings.pingInterval = 120
+        settings.silenceProbe = 10_000
+        for (early, first) in [(0.0, 120.0), (30, 90), (100, 60)] {
+            settings.firstPingEarly = early
+            var s = established(settings: settings)
+            _ = s.receive(.object([1]), now: first - 1)  // not silent
+            #expect(s.tick(now: first - 0.5, nonce: 1) == [], "early \(early)")
+            #expect(s.tick(now: first, nonce: 1) == [.send(.ping(nonce: 1))], "early \(early)")
+            _ = s.receive(.pong(nonce: 1), now: first + 1)
+            #expect(s.tick(now: first + 119.5, nonce: 2) == [])
+            #expect(s.tick(now: first + 120, nonce: 2) == [.send(.ping(nonce: 2))])
+        }
+        let drawn = (0..<64).map { _ in settings.forNewLink().firstPingEarly }
+        #expect(drawn.allSatisfy { (0..<60).contains($0) } && Set(drawn).count > 1, "\(drawn)")
+    }
+
     @Test func silentPeerTimesOut() {
         var settings = SessionSettings()
         settings.pingInterval = 10
