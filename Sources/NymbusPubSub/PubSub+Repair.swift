@@ -46,7 +46,7 @@ extension PubSub {
         let lazyEvery =
             configuration.dissemination == .tree
             ? max(
-                configuration.lazyAnnounceEvery,
+                await hasSpareSendBudget() ? configuration.lazyAnnounceEvery : configuration.lazyAnnounceEveryAtLoad,
                 (oftenLinks + configuration.lazyAnnouncementsPerHeartbeat - 1) / configuration.lazyAnnouncementsPerHeartbeat)
             : 1
         let eagerEvery = configuration.dissemination == .tree ? configuration.eagerAnnounceEvery : 1
@@ -56,6 +56,15 @@ extension PubSub {
         if configuration.dissemination == .tree { await followEagerTarget(peers: peers) }
         // Held publishes wait for a link with room: retried here too, not only when a link comes up.
         if !peers.isEmpty, pendingPublishes > 0 { await flushPending() }
+    }
+
+    /// Whether the load measured at the last heartbeat leaves spare send budget (rule 9): the
+    /// target in this node's home stripe is above its floor. Always with no budget configured
+    /// (`spareSendBudget` 0 turns rule 9 off, not the load up).
+    func hasSpareSendBudget() async -> Bool {
+        guard eagerTarget.budget > 0 else { return true }
+        let floor = roleFloor(of: trees.home, hidden: await network.isHidden())
+        return eagerTarget.target(floor: floor) > floor
     }
 
     /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval, then

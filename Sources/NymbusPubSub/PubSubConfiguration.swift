@@ -73,6 +73,12 @@ public struct PubSubConfiguration: Sendable {
     /// With `tree`, a lazy link hears announcements every this many heartbeats (each `inv` then
     /// covers the windows since the last one): ids-only traffic is the tree's overhead. Default 2.
     public var lazyAnnounceEvery: Int = 2
+    /// With `tree`, a lazy link hears announcements every this many heartbeats instead of
+    /// `lazyAnnounceEvery` while the load leaves no spare send budget (rule 9's target in the
+    /// home stripe is its floor; spec/pubsub.md §15 rule 7): at low load an `inv` takes a slot
+    /// nym-client would fill with a cover packet anyway, at high load every `inv` takes one from
+    /// the objects. Each id is still announced at two turns. Default 4.
+    public var lazyAnnounceEveryAtLoad: Int = 4
     /// With `tree`, at most this many lazy links hear announcements per heartbeat on average:
     /// with more lazy links, each hears them less often (the turns stretch), so ids-only traffic
     /// stays within a few packets per second however many links a node keeps. Default 3.
@@ -190,6 +196,7 @@ public struct PubSubConfiguration: Sendable {
         try check.atLeast("leafEagerLinks", leafEagerLinks, 0)
         if let homeStripe { try check.within("homeStripe", homeStripe, 0...(treeStripes - 1)) }
         try check.atLeast("lazyAnnounceEvery", lazyAnnounceEvery, 1)
+        try check.atLeast("lazyAnnounceEveryAtLoad", lazyAnnounceEveryAtLoad, 1)
         try check.atLeast("eagerAnnounceEvery", eagerAnnounceEvery, 1)
         try check.atLeast("lazyAnnouncementsPerHeartbeat", lazyAnnouncementsPerHeartbeat, 1)
         try check.atLeast("requestTimeout", requestTimeout, .seconds(1))

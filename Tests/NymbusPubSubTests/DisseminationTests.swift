@@ -9,15 +9,16 @@ import Testing
 /// the local mixnet in `TreeMixnetTests`.
 @Suite struct DisseminationTests {
     static func make(
-        peers: Set<Int> = [1, 2, 3], dissemination: PubSubConfiguration.Dissemination = .tree
+        peers: Set<Int> = [1, 2, 3], dissemination: PubSubConfiguration.Dissemination = .tree, keepEagerLinks: Int = 0,
+        spareSendBudget: Double = 0
     ) throws -> (PubSub<RecordingNetwork>, RecordingNetwork, TestClock) {
         var config = PubSubConfiguration()
         config.heartbeatInterval = nil
         config.dissemination = dissemination
         config.graftTimeout = .seconds(2)
         config.pruneAfterDuplicates = 1  // Plumtree's rule; `pruningWaitsForARunOfDuplicates` covers more
-        config.keepEagerLinks = 0  // a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
-        config.spareSendBudget = 0  // no eager links for latency; `EagerTargetTests` covers rule 9
+        config.keepEagerLinks = keepEagerLinks  // 0: a pure tree; `aNodeKeepsItsLastEagerLinks` covers the floor
+        config.spareSendBudget = spareSendBudget  // 0: no eager links for latency; `EagerTargetTests` covers rule 9
         config.treeStripes = 1  // one tree; `StripeTests` covers stripes
         let clock = TestClock()
         let network = RecordingNetwork(peers: peers)
@@ -178,18 +179,23 @@ import Testing
 
     /// Rule 7: a lazy link hears ids every 2 heartbeats from the end that accepted it, and every
     /// 8 from the end that dialed it; an eager link every 8; a peer that has everything, never.
-    @Test func theDialingEndOfALazyLinkAnnouncesRarely() async throws {
-        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4])
+    /// While the load leaves no spare send budget, the accepting end announces every 4.
+    @Test(arguments: [(0.0, 1, 8), (16.0, 1, 8), (16.0, 40, 4)])
+    func theDialingEndOfALazyLinkAnnouncesRarely(budget: Double, objectsPerBeat: Int, acceptedLinkInvs: Int) async throws {
+        let (pubsub, network, clock) = try Self.make(peers: [1, 2, 3, 4], keepEagerLinks: 3, spareSendBudget: budget)
         await network.setDialed([4, 5])  // 5 is not connected: ignored
         for peer in [2, 3, 4] { await pubsub.handle(.prune(.first), from: peer) }
         var n = 0
         func oneHeartbeat() async throws {
-            n += 1
-            await pubsub.handleIncoming(object: try RepairTests.object(n, clock: clock).bytes, from: 1)
+            for _ in 0..<objectsPerBeat {
+                n += 1
+                await pubsub.handleIncoming(object: try RepairTests.object(n, clock: clock).bytes, from: 1)
+            }
             clock.advance(1)
             await pubsub.heartbeat()
         }
         for _ in 0..<4 { try await oneHeartbeat() }
+        #expect(await pubsub.hasSpareSendBudget() == (objectsPerBeat == 1))
         _ = await Self.take(network)
         for _ in 0..<16 { try await oneHeartbeat() }
         var invs: [Int: Int] = [:]
@@ -197,7 +203,9 @@ import Testing
             guard case .inv = message else { continue }
             invs[peer, default: 0] += 1
         }
-        #expect(invs == [2: 8, 3: 8, 4: 2], "1 sent every object; 2 and 3 accepted our links; we dialed 4")
+        #expect(
+            invs == [2: acceptedLinkInvs, 3: acceptedLinkInvs, 4: 2],
+            "1 sent every object; 2 and 3 accepted our links; we dialed 4")
     }
 
     @Test func aNodeKeepsItsLastEagerLinks() {

@@ -53,49 +53,30 @@ final class Overlay: @unchecked Sendable {
     let topic = Topic.named("dissemination-bench")
     let arrivals = Arrivals()
     private(set) var members: [Member] = []
-    let dissemination: PubSubConfiguration.Dissemination
-    let pruneAfter: Int
-    let stripes: Int
-    let leafShedsChildren: Bool
-    let leafRefusesGrafts: Bool
-    let keepEager = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") ?? PubSubConfiguration().keepEagerLinks
-    /// `SPARE_SEND_BUDGET=0`: the tree without rule 9's eager links for latency.
-    let spareSendBudget =
-        Double(ProcessInfo.processInfo.environment["SPARE_SEND_BUDGET"] ?? "") ?? PubSubConfiguration().spareSendBudget
+    /// The topic layer's configuration of every node (each picks its home stripe).
+    let configuration: PubSubConfiguration
     let logger = Logger(label: "dissemination-bench") { _ in SwiftLogNoOpLogHandler() }
 
-    init(
-        mixnet: LocalMixnet, dissemination: PubSubConfiguration.Dissemination, stripes: Int, leafShedsChildren: Bool,
-        leafRefusesGrafts: Bool, pruneAfter: Int
-    ) {
+    init(mixnet: LocalMixnet, configuration: PubSubConfiguration) {
         self.mixnet = mixnet
-        self.dissemination = dissemination
-        self.stripes = stripes
-        self.leafShedsChildren = leafShedsChildren
-        self.leafRefusesGrafts = leafRefusesGrafts
-        self.pruneAfter = pruneAfter
+        self.configuration = configuration
     }
 
     /// Starts a paced mixnet with room for `capacity` endpoints and `nodes` nodes on it, the last
     /// `hidden` of them hidden.
     static func start(
-        nodes: Int, hidden: Int, capacity: Int, loss: Double, seed: UInt64,
-        dissemination: PubSubConfiguration.Dissemination, stripes: Int = PubSubConfiguration().treeStripes,
-        leafShedsChildren: Bool = true, leafRefusesGrafts: Bool = true, pruneAfter: Int
+        nodes: Int, hidden: Int, capacity: Int, loss: Double, seed: UInt64, configuration: PubSubConfiguration
     ) async throws -> Overlay {
-        var configuration = MixnetConfiguration()
-        configuration.clientCount = nodes
-        configuration.sendDelay = .milliseconds(20)  // nym-client's Poisson send rate (NYM-CLIENT.md §7)
-        configuration.hopDelay = .milliseconds(15)
-        configuration.lossProbability = loss
-        configuration.seed = seed
+        var mixnetConfiguration = MixnetConfiguration()
+        mixnetConfiguration.clientCount = nodes
+        mixnetConfiguration.sendDelay = .milliseconds(20)  // nym-client's Poisson send rate (NYM-CLIENT.md §7)
+        mixnetConfiguration.hopDelay = .milliseconds(15)
+        mixnetConfiguration.lossProbability = loss
+        mixnetConfiguration.seed = seed
         let mixnet = try LocalMixnet(
-            configuration: configuration, logger: Logger(label: "mixnet") { _ in SwiftLogNoOpLogHandler() })
+            configuration: mixnetConfiguration, logger: Logger(label: "mixnet") { _ in SwiftLogNoOpLogHandler() })
         try await mixnet.start()
-        let overlay = Overlay(
-            mixnet: mixnet, dissemination: dissemination, stripes: stripes, leafShedsChildren: leafShedsChildren,
-            leafRefusesGrafts: leafRefusesGrafts,
-            pruneAfter: pruneAfter)
+        let overlay = Overlay(mixnet: mixnet, configuration: configuration)
         for index in 0..<nodes {
             try await overlay.addMember(index: index, endpoint: await mixnet.endpoints[index], hidden: index >= nodes - hidden)
         }
@@ -110,18 +91,11 @@ final class Overlay: @unchecked Sendable {
         nodeConfiguration.outboundTarget = 0  // the benchmark makes the links
         let node = Node(transport: connection, configuration: nodeConfiguration, logger: logger)
         try await node.start()
-        var pubsubConfiguration = PubSubConfiguration()
-        pubsubConfiguration.dissemination = dissemination
-        pubsubConfiguration.pruneAfterDuplicates = pruneAfter
-        pubsubConfiguration.keepEagerLinks = keepEager
-        pubsubConfiguration.spareSendBudget = spareSendBudget
-        pubsubConfiguration.treeStripes = stripes
-        pubsubConfiguration.leafShedsChildren = leafShedsChildren
-        pubsubConfiguration.leafRefusesGrafts = leafRefusesGrafts
+        var pubsubConfiguration = configuration
         // Each node picks its home stripe at random, as a real node does; seeded here by its index
         // so runs compare.
         var pick = SplitMix64(state: 0x5EED_0000 &+ UInt64(index))
-        pubsubConfiguration.homeStripe = Int(pick.next() % UInt64(stripes))
+        pubsubConfiguration.homeStripe = Int(pick.next() % UInt64(configuration.treeStripes))
         let pubsub = try await PubSub.attached(to: node, configuration: pubsubConfiguration, logger: logger)
         let arrivals = self.arrivals
         _ = await pubsub.subscribe(topic, includeOwn: false) { delivery in

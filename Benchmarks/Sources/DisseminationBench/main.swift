@@ -34,28 +34,45 @@ let seed = UInt64(arguments.int("--seed", 7))
 let stepSeconds = arguments.double("--step-seconds", 12)
 let loss = arguments.double("--loss", 0.05)
 let pruneAfter = arguments.int("--prune-after", PubSubConfiguration().pruneAfterDuplicates)
-/// A dissemination to measure: flooding, or the tree with a number of stripes.
+/// A dissemination to measure: flooding, or the tree with a number of stripes, and the topic
+/// layer's configuration that makes it.
 struct BenchMode: CustomStringConvertible {
-    var dissemination: PubSubConfiguration.Dissemination
-    var stripes: Int
-    /// `tree:N:keep`: leaves keep their children and take every graft (rules 11 and 12 off);
-    /// `tree:N:take`: leaves take every graft (rule 12 off).
-    var leafShedsChildren = true
-    var leafRefusesGrafts = true
+    var configuration: PubSubConfiguration
     var label: String
     var description: String { label }
+    var dissemination: PubSubConfiguration.Dissemination { configuration.dissemination }
+    var stripes: Int { configuration.treeStripes }
 }
+/// `flood`, `tree` (the default stripes) or `tree:N`, with an optional variant of the tree:
+/// `tree:N:keep`: leaves keep their children and take every graft (rules 11 and 12 off);
+/// `tree:N:take`: leaves take every graft (rule 12 off);
+/// `tree:N:inv2`: lazy links hear announcements every `lazyAnnounceEvery` heartbeats at any load
+/// (rule 7's stretch at load off).
 let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").compactMap { spec -> BenchMode? in
     let parts = spec.split(separator: ":")
+    var configuration = PubSubConfiguration()
     guard let dissemination = PubSubConfiguration.Dissemination(rawValue: String(parts[0])) else { return nil }
-    let stripes = parts.count > 1 ? Int(parts[1]) ?? 0 : PubSubConfiguration().treeStripes
-    guard (1...8).contains(stripes) else { return nil }
-    let keep = parts.count > 2 && parts[2] == "keep"
-    let take = keep || (parts.count > 2 && parts[2] == "take")
-    let variant = keep ? ", leaves keep children" : take ? ", leaves take grafts" : ""
-    let label = dissemination == .flood ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(variant))"
-    return BenchMode(
-        dissemination: dissemination, stripes: stripes, leafShedsChildren: !keep, leafRefusesGrafts: !take, label: label)
+    configuration.dissemination = dissemination
+    configuration.pruneAfterDuplicates = pruneAfter
+    if let keep = Int(ProcessInfo.processInfo.environment["KEEP_EAGER"] ?? "") { configuration.keepEagerLinks = keep }
+    // `SPARE_SEND_BUDGET=0`: the tree without rule 9's eager links for latency.
+    if let budget = Double(ProcessInfo.processInfo.environment["SPARE_SEND_BUDGET"] ?? "") {
+        configuration.spareSendBudget = budget
+    }
+    if parts.count > 1 { configuration.treeStripes = Int(parts[1]) ?? 0 }
+    guard (1...8).contains(configuration.treeStripes) else { return nil }
+    let variant = parts.count > 2 ? String(parts[2]) : ""
+    switch variant {
+    case "keep": (configuration.leafShedsChildren, configuration.leafRefusesGrafts) = (false, false)
+    case "take": configuration.leafRefusesGrafts = false
+    case "inv2": configuration.lazyAnnounceEveryAtLoad = configuration.lazyAnnounceEvery
+    case "": break
+    default: return nil
+    }
+    let stripes = configuration.treeStripes
+    let note = ["keep": ", leaves keep children", "take": ", leaves take grafts", "inv2": ", inv every 2 at load"][variant] ?? ""
+    let label = dissemination == .flood ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(note))"
+    return BenchMode(configuration: configuration, label: label)
 }
 let rates = (arguments.string("--rates") ?? "2,4,8,12,16,20,25,30").split(separator: ",").compactMap { Double($0) }
 let lowRate = 2.0
@@ -238,9 +255,7 @@ for mode in modes {
     print("\n== \(mode)")
     let setup = Measure.wallNanos()
     let overlay = try await Overlay.start(
-        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, dissemination: mode.dissemination,
-        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, leafRefusesGrafts: mode.leafRefusesGrafts,
-        pruneAfter: pruneAfter)
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: 0, seed: seed, configuration: mode.configuration)
     try await overlay.link(edges)
     result.links = edges.count
     print("  overlay up and linked in \(Format.number(Double(Measure.wallNanos() - setup) / 1e9, decimals: 1)) s")
@@ -329,9 +344,7 @@ for mode in modes {
 
     // Loss: a fresh overlay whose mixnet loses --loss of all messages.
     let lossy = try await Overlay.start(
-        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, dissemination: mode.dissemination,
-        stripes: mode.stripes, leafShedsChildren: mode.leafShedsChildren, leafRefusesGrafts: mode.leafRefusesGrafts,
-        pruneAfter: pruneAfter)
+        nodes: nodeCount, hidden: hiddenCount, capacity: nodeCount, loss: loss, seed: seed &+ 2, configuration: mode.configuration)
     try await lossy.link(edges)
     let everyoneLossy = { Set(lossy.live.map(\.index)) }
     _ = try await run(lossy, rate: 4, seconds: 5, grace: 30, rng: &rng, receivers: everyoneLossy)
