@@ -47,7 +47,8 @@ struct BenchMode: CustomStringConvertible {
 /// `tree:N:keep`: leaves keep their children and take every graft (rules 11 and 12 off);
 /// `tree:N:take`: leaves take every graft (rule 12 off);
 /// `tree:N:inv2`: lazy links hear announcements every `lazyAnnounceEvery` heartbeats at any load
-/// (rule 7's stretch at load off).
+/// (rule 7's stretch at load off);
+/// `tree:N:cache20`: a repair cache of 20 s instead of 2 min, so a new link's catch-up is short.
 let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").compactMap { spec -> BenchMode? in
     let parts = spec.split(separator: ":")
     var configuration = PubSubConfiguration()
@@ -66,11 +67,16 @@ let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").
     case "keep": (configuration.leafShedsChildren, configuration.leafRefusesGrafts) = (false, false)
     case "take": configuration.leafRefusesGrafts = false
     case "inv2": configuration.lazyAnnounceEveryAtLoad = configuration.lazyAnnounceEvery
+    case "cache20": configuration.messageCacheWindow = .seconds(20)
     case "": break
     default: return nil
     }
     let stripes = configuration.treeStripes
-    let note = ["keep": ", leaves keep children", "take": ", leaves take grafts", "inv2": ", inv every 2 at load"][variant] ?? ""
+    let note =
+        [
+            "keep": ", leaves keep children", "take": ", leaves take grafts", "inv2": ", inv every 2 at load",
+            "cache20": ", repair cache 20 s",
+        ][variant] ?? ""
     let label = dissemination == .flood ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(note))"
     return BenchMode(configuration: configuration, label: label)
 }
