@@ -71,6 +71,11 @@ struct EagerTarget: Sendable, Equatable {
         return target > floor ? min(ceiling, target + 1) : target
     }
 
+    /// Whether the load leaves spare budget in a tree whose floor is `floor`: its target is above
+    /// the floor. Rules 7 (announcements at load), 12 (refused grafts) and 13 (a hidden node's
+    /// second parent) all turn on it.
+    func leavesSpareBudget(floor: Int) -> Bool { target(floor: floor) > floor }
+
     /// `target` in a tree whose floor is `floor`. The same `1 + budget / rate` holds in every
     /// stripe: an extra link in one of S stripes costs rate / S, and one in each costs `rate`.
     func target(floor: Int) -> Int {

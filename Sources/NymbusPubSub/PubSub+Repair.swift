@@ -64,7 +64,7 @@ extension PubSub {
     func hasSpareSendBudget() async -> Bool {
         guard eagerTarget.budget > 0 else { return true }
         let floor = roleFloor(of: trees.home, hidden: await network.isHidden())
-        return eagerTarget.target(floor: floor) > floor
+        return eagerTarget.leavesSpareBudget(floor: floor)
     }
 
     /// Rule 9 (spec/pubsub.md §15): measures the load of the last heartbeat interval, then
@@ -239,7 +239,7 @@ extension PubSub {
         var refused: StripeMask = []
         for stripe in trees.stripes where stripes.contains(stripe: stripe) && trees.isLeaf(of: stripe, hidden: hiddenNode) {
             let floor = roleFloor(of: stripe, hidden: hiddenNode)
-            guard eagerTarget.target(floor: floor) <= floor, trees[stripe].hasParent(among: peers, other: peer),
+            guard !eagerTarget.leavesSpareBudget(floor: floor), trees[stripe].hasParent(among: peers, other: peer),
                 trees[stripe].refusesGraft(from: peer, now: now)
             else { continue }
             refused.insert(StripeMask(stripe: stripe))

@@ -625,7 +625,7 @@ public actor PubSub<Network: ObjectNetwork> {
     /// faster, as with one tree. At a load that leaves no spare budget it keeps one.
     func eagerFloor(of stripe: Int, hidden: Bool) -> Int {
         let floor = roleFloor(of: stripe, hidden: hidden)
-        guard hidden, trees.count > 1, eagerTarget.target(floor: floor) > floor else { return floor }
+        guard hidden, trees.count > 1, eagerTarget.leavesSpareBudget(floor: floor) else { return floor }
         return max(floor, min(configuration.keepEagerLinks, Self.hiddenFloorWithSpareBudget))
     }
     /// The floor of this node's role in `stripe` (interior or leaf), before rule 13: the floor

@@ -230,14 +230,15 @@ struct PushTree<Peer: Hashable & Sendable>: Sendable {
             lazy = lazy.filter { connected.contains($0) }
             prunedByPeer = prunedByPeer.filter { connected.contains($0) }
         }
-        if graftRefusedAt.keys.contains(where: { !connected.contains($0) }) {
-            graftRefusedAt = graftRefusedAt.filter { connected.contains($0.key) }
-        }
-        if duplicatesInARow.keys.contains(where: { !connected.contains($0) }) {
-            duplicatesInARow = duplicatesInARow.filter { connected.contains($0.key) }
-        }
-        if lastFirstCopyBeat.keys.contains(where: { !connected.contains($0) }) {
-            lastFirstCopyBeat = lastFirstCopyBeat.filter { connected.contains($0.key) }
+        Self.keepOnly(connected, in: &graftRefusedAt)
+        Self.keepOnly(connected, in: &duplicatesInARow)
+        Self.keepOnly(connected, in: &lastFirstCopyBeat)
+    }
+
+    /// Drops the entries of `map` for links not in `connected` (copying only if there are any).
+    private static func keepOnly<Value>(_ connected: Set<Peer>, in map: inout [Peer: Value]) {
+        if map.keys.contains(where: { !connected.contains($0) }) {
+            map = map.filter { connected.contains($0.key) }
         }
     }
 

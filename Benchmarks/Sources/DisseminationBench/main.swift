@@ -62,21 +62,24 @@ let modes = (arguments.string("--modes") ?? "flood,tree").split(separator: ",").
     }
     if parts.count > 1 { configuration.treeStripes = Int(parts[1]) ?? 0 }
     guard (1...8).contains(configuration.treeStripes) else { return nil }
-    let variant = parts.count > 2 ? String(parts[2]) : ""
-    switch variant {
-    case "keep": (configuration.leafShedsChildren, configuration.leafRefusesGrafts) = (false, false)
-    case "take": configuration.leafRefusesGrafts = false
-    case "inv2": configuration.lazyAnnounceEveryAtLoad = configuration.lazyAnnounceEvery
-    case "cache20": configuration.messageCacheWindow = .seconds(20)
-    case "": break
+    let note: String
+    switch parts.count > 2 ? String(parts[2]) : "" {
+    case "keep":
+        (configuration.leafShedsChildren, configuration.leafRefusesGrafts) = (false, false)
+        note = ", leaves keep children"
+    case "take":
+        configuration.leafRefusesGrafts = false
+        note = ", leaves take grafts"
+    case "inv2":
+        configuration.lazyAnnounceEveryAtLoad = configuration.lazyAnnounceEvery
+        note = ", inv every 2 at load"
+    case "cache20":
+        configuration.messageCacheWindow = .seconds(20)
+        note = ", repair cache 20 s"
+    case "": note = ""
     default: return nil
     }
     let stripes = configuration.treeStripes
-    let note =
-        [
-            "keep": ", leaves keep children", "take": ", leaves take grafts", "inv2": ", inv every 2 at load",
-            "cache20": ", repair cache 20 s",
-        ][variant] ?? ""
     let label = dissemination == .flood ? "flood" : "tree (\(stripes) stripe\(stripes == 1 ? "" : "s")\(note))"
     return BenchMode(configuration: configuration, label: label)
 }
